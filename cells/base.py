@@ -1,0 +1,253 @@
+"""What every cell shares: parameter checking, the trace and gradient records, batching.
+
+The three cells (lstm.py, gru.py, rnn.py) differ only in their equations; this module holds the
+plumbing around them so that each cell file reads like its paper.
+
+Parameters use PyTorch's names and gate order, so a ``torch.nn.LSTM/GRU/RNN`` state_dict (as NumPy
+arrays) loads as it is:
+
+    weight_ih_l0 (G*H, I)   weight_hh_l0 (G*H, H)   bias_ih_l0 (G*H,)   bias_hh_l0 (G*H,)
+
+with G = 4 for the LSTM (blocks i, f, g, o), 3 for the GRU (r, z, n) and 1 for the tanh RNN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+PARAM_NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@dataclass(frozen=True)
+class CellSizes:
+    """The two numbers that fix a cell's shapes."""
+
+    input_size: int  # I
+    hidden_size: int  # H
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """Everything a forward pass computed, kept for display and for ``backward``.
+
+    Arrays are stored batched, (T, B, ...); the public properties drop the batch axis again when
+    the input was a single sequence (T, I).
+    """
+
+    arch: str
+    batched: bool
+    x: np.ndarray  # (T, B, I) the inputs
+    h0: np.ndarray  # (B, H)
+    c0: np.ndarray | None  # (B, H), LSTM only
+    hs: np.ndarray  # (T, B, H) hidden state after each step
+    cs: np.ndarray | None  # (T, B, H) cell state after each step, LSTM only
+    acts: np.ndarray  # (T, B, G*H) gate activations, blocks in the cell's gate order
+    gate_names: tuple[str, ...]
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # cell-specific, for backward
+
+    def _public(self, a: np.ndarray) -> np.ndarray:
+        return a if self.batched else a[:, 0]
+
+    @property
+    def length(self) -> int:
+        return self.hs.shape[0]
+
+    @property
+    def h(self) -> np.ndarray:
+        """Hidden states, (T, [B], H)."""
+        return self._public(self.hs)
+
+    @property
+    def c(self) -> np.ndarray | None:
+        """Cell states, (T, [B], H), LSTM only."""
+        return None if self.cs is None else self._public(self.cs)
+
+    @property
+    def gates(self) -> dict[str, np.ndarray]:
+        """Gate name -> activations (T, [B], H): views into one (T, B, G*H) array, no copies."""
+        if not self.gate_names:
+            return {}
+        T, B, GH = self.acts.shape
+        blocks = self.acts.reshape(T, B, len(self.gate_names), GH // len(self.gate_names))
+        return {name: self._public(blocks[:, :, k]) for k, name in enumerate(self.gate_names)}
+
+    def sequence(self, b: int) -> Trace:
+        """The trace of sequence ``b`` of a batch, as an unbatched trace (views, no copies)."""
+        pick = slice(b, b + 1)
+        return Trace(
+            arch=self.arch,
+            batched=False,
+            x=self.x[:, pick],
+            h0=self.h0[pick],
+            c0=None if self.c0 is None else self.c0[pick],
+            hs=self.hs[:, pick],
+            cs=None if self.cs is None else self.cs[:, pick],
+            acts=self.acts[:, pick],
+            gate_names=self.gate_names,
+            extra={k: v[:, pick] for k, v in self.extra.items()},
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Grads:
+    """The result of backpropagation through time; shapes follow the trace (batch axis or not)."""
+
+    h: np.ndarray  # (T, [B], H) total dL/dh_t, through the outputs and through time
+    c: np.ndarray | None  # (T, [B], H) total dL/dc_t, LSTM only
+    x: np.ndarray  # (T, [B], I) dL/dx_t
+    h0: np.ndarray  # ([B], H)
+    c0: np.ndarray | None  # ([B], H), LSTM only
+    params: dict[str, np.ndarray]  # same names and shapes as the parameters
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, written through tanh so it never overflows."""
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
+
+
+class Cell:
+    """A recurrent cell with fixed parameters. Subclasses implement the equations.
+
+    Subclasses define ``arch``, ``gate_names``, ``step``, ``forward``, ``backward`` and
+    ``_back_step`` (the vector-Jacobian product of one time step, shared by ``backward`` and by
+    ``cells.jacobian_norms``).
+    """
+
+    arch: ClassVar[str]
+    gate_names: ClassVar[tuple[str, ...]]
+    blocks: ClassVar[int]  # G: rows of weight_ih are G blocks of H
+    has_cell_state: ClassVar[bool] = False
+
+    def __init__(self, params: dict[str, np.ndarray]):
+        self.params = check_params(self.arch, self.blocks, params)
+        W_ih = self.params["weight_ih_l0"]
+        self.sizes = CellSizes(input_size=W_ih.shape[1], hidden_size=W_ih.shape[0] // self.blocks)
+        self.dtype = W_ih.dtype
+
+    @property
+    def input_size(self) -> int:
+        return self.sizes.input_size
+
+    @property
+    def hidden_size(self) -> int:
+        return self.sizes.hidden_size
+
+    @property
+    def num_params(self) -> int:
+        return sum(p.size for p in self.params.values())
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size}, "
+            f"dtype={self.dtype}, params={self.num_params})"
+        )
+
+    # -- shape handling shared by the cells -------------------------------------------------------
+
+    def _batch_inputs(self, x: np.ndarray) -> tuple[np.ndarray, bool]:
+        """(T, I) or (T, B, I) -> (T, B, I) in the cell's dtype, and whether it was batched."""
+        x = np.asarray(x, dtype=self.dtype)
+        if x.ndim == 2:
+            x, batched = x[:, None, :], False
+        elif x.ndim == 3:
+            batched = True
+        else:
+            raise ValueError(f"x must be (T, I) or (T, B, I), got shape {x.shape}")
+        if x.shape[2] != self.input_size:
+            raise ValueError(f"x has {x.shape[2]} features, the cell expects {self.input_size}")
+        return x, batched
+
+    def _initial_state(self, s: np.ndarray | None, B: int, name: str) -> np.ndarray:
+        """h0 or c0 as (B, H): zeros when not given; (H,) accepted for a single sequence."""
+        H = self.hidden_size
+        if s is None:
+            return np.zeros((B, H), dtype=self.dtype)
+        s = np.asarray(s, dtype=self.dtype)
+        s = s.reshape(1, H) if s.shape == (H,) and B == 1 else s
+        if s.shape != (B, H):
+            raise ValueError(f"{name} must have shape {(B, H)}, got {s.shape}")
+        return s
+
+    def _batch_like(self, trace: Trace, a: np.ndarray, name: str) -> np.ndarray:
+        """An array shaped like the public trace.h -> (T, B, H)."""
+        a = np.asarray(a, dtype=self.dtype)
+        if a.shape != trace.h.shape:
+            raise ValueError(f"{name} must have the shape of trace.h {trace.h.shape}, got {a.shape}")
+        return a if trace.batched else a[:, None, :]
+
+    def _grads(
+        self,
+        trace: Trace,
+        dH: np.ndarray,
+        dC: np.ndarray | None,
+        dx: np.ndarray,
+        dh0: np.ndarray,
+        dc0: np.ndarray | None,
+        params: dict[str, np.ndarray],
+    ) -> Grads:
+        public = trace._public
+        return Grads(
+            h=public(dH),
+            c=None if dC is None else public(dC),
+            x=public(dx),
+            h0=dh0 if trace.batched else dh0[0],
+            c0=None if dc0 is None else (dc0 if trace.batched else dc0[0]),
+            params=params,
+        )
+
+    def _check_trace(self, trace: Trace) -> None:
+        if trace.arch != self.arch or trace.hs.shape[2] != self.hidden_size:
+            raise ValueError(f"this trace was not made by this {self.arch} cell")
+
+
+def previous_states(s0: np.ndarray, ss: np.ndarray) -> np.ndarray:
+    """The state entering each step: s_{t-1} for t = 0..T-1, i.e. [s0, s_0, ..., s_{T-2}]. (T, B, H)"""
+    return np.concatenate([s0[None], ss[:-1]], axis=0)
+
+
+def check_params(arch: str, G: int, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Validate a torch-named parameter dict; returns read-only float arrays (copies).
+
+    A bad dict is a ValueError that names the key and says why.
+    """
+    if not isinstance(params, dict):
+        raise ValueError(f"parameters must be a dict of arrays, got {type(params).__name__}")
+    missing = [k for k in PARAM_NAMES if k not in params]
+    if missing:
+        raise ValueError(f"{arch} parameters: missing key(s) {', '.join(missing)}")
+    unknown = sorted(set(params) - set(PARAM_NAMES))
+    if unknown:
+        raise ValueError(
+            f"{arch} parameters: unexpected key(s) {', '.join(map(str, unknown))} "
+            "(gatescope reads one layer, unidirectional, with biases: the *_l0 keys)"
+        )
+    out = {}
+    for k in PARAM_NAMES:
+        a = np.asarray(params[k])
+        if a.dtype.kind not in "fiu":
+            raise ValueError(f"{k}: expected a real floating-point array, got dtype {a.dtype}")
+        if a.dtype not in FLOAT_DTYPES:
+            a = a.astype(np.float64)
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{k}: contains NaN or infinity")
+        out[k] = a
+    W_ih = out["weight_ih_l0"]
+    if W_ih.ndim != 2 or W_ih.shape[0] == 0 or W_ih.shape[0] % G or W_ih.shape[1] == 0:
+        raise ValueError(
+            f"weight_ih_l0: expected shape ({G}*H, I) for {arch}, got {W_ih.shape}"
+        )
+    H = W_ih.shape[0] // G
+    for k, shape in (("weight_hh_l0", (G * H, H)), ("bias_ih_l0", (G * H,)), ("bias_hh_l0", (G * H,))):
+        if out[k].shape != shape:
+            raise ValueError(f"{k}: expected shape {shape} (H={H} from weight_ih_l0), got {out[k].shape}")
+    dtypes = {a.dtype for a in out.values()}
+    if len(dtypes) > 1:
+        raise ValueError(f"parameters mix dtypes {sorted(map(str, dtypes))}: use one")
+    for k in out:
+        out[k] = np.array(out[k], copy=True)
+        out[k].flags.writeable = False
+    return out

@@ -1,0 +1,58 @@
+"""Measurements on a trace: how far back the gradient reaches, and how saturated the gates are."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cells.base import Cell, Trace
+
+
+def jacobian_norms(cell: Cell, trace: Trace) -> np.ndarray:
+    """log10 ||d h_{T-1} / d h_t||_F for every t: (T,), or (T, B) for a batched trace.
+
+    Exact: the full H x H Jacobian is carried back one step at a time as H rows of cotangents
+    (row k is d h_{T-1}[k] / d h_t) through the cell's own backward step. For the LSTM the state
+    is (h, c), and this is the partial derivative with c_t held fixed; d h_{T-1} / d c_t is carried
+    alongside because later steps need it. After every step the rows are rescaled to norm 1 and the
+    scale is added up in log10, so a norm of 1e-1000 comes out as a finite -1000, not 0 or -inf.
+    A Jacobian that is exactly zero (e.g. W_hh = 0) gives -inf from there back.
+    """
+    if trace.batched:
+        return np.stack([jacobian_norms(cell, trace.sequence(b)) for b in range(trace.hs.shape[1])], axis=1)
+    T, _, H = trace.hs.shape
+    local = cell._local_derivatives(trace)
+    dh = np.eye(H, dtype=np.float64)  # d h_{T-1} / d h_{T-1}
+    dc = np.zeros((H, H)) if cell.has_cell_state else None  # d h_{T-1} / d c_{T-1} with h_{T-1} fixed
+    da = np.empty((H, trace.acts.shape[2] or H))  # dh_{T-1}/d(pre-activations), reused every step
+    dc_total = np.empty((H, H)) if cell.has_cell_state else None
+    log_norms = np.full(T, -np.inf)
+    log_norms[T - 1] = 0.5 * np.log10(H)  # ||I||_F = sqrt(H)
+    log_scale = 0.0
+    for t in range(T - 1, 0, -1):
+        dh, dc = cell._back_step(local, t, dh, dc, da, dc_total)  # now d h_{T-1} / d(h, c)_{t-1}
+        scale = np.sqrt(np.sum(dh * dh) + (0.0 if dc is None else np.sum(dc * dc)))
+        if scale == 0.0:
+            break
+        dh /= scale
+        if dc is not None:
+            dc /= scale
+        log_scale += np.log10(scale)
+        log_norms[t - 1] = log_scale + np.log10(np.linalg.norm(dh))
+    return log_norms
+
+
+def gate_saturation(trace: Trace, low: float = 0.1, high: float = 0.9) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per gate and unit, the fraction of steps left-saturated (< low) and right-saturated (> high).
+
+    Karpathy, Johnson & Fei-Fei (2015), "Visualizing and Understanding Recurrent Networks", fig. 3.
+    Only the sigmoid gates (LSTM i f o, GRU r z) are counted; candidates live on (-1, 1).
+    Returns gate -> (left (H,), right (H,)), over all steps and sequences of the trace.
+    """
+    H = trace.hs.shape[2]
+    out = {}
+    for name, a in trace.gates.items():
+        if name in ("g", "n"):
+            continue
+        a = a.reshape(-1, H)  # (T*B, H)
+        out[name] = (np.mean(a < low, axis=0), np.mean(a > high, axis=0))
+    return out

@@ -1,0 +1,141 @@
+"""Long short-term memory.
+
+Hochreiter & Schmidhuber (1997), "Long Short-Term Memory", with the forget gate of Gers, Schmidhuber
+& Cummins (2000), "Learning to Forget", in PyTorch's form (``torch.nn.LSTM``, gate order i, f, g, o):
+
+    i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)      input gate
+    f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)      forget gate
+    g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)   candidate
+    o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)      output gate
+    c_t = f_t * c_{t-1} + i_t * g_t                     cell state: the gradient's highway
+    h_t = o_t * tanh(c_t)
+
+The backward pass is exact backpropagation through time (Werbos 1990), written out by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cells.base import Cell, Trace, previous_states, sigmoid
+
+
+class LSTM(Cell):
+    arch = "lstm"
+    gate_names = ("i", "f", "g", "o")
+    blocks = 4
+    has_cell_state = True
+
+    def __init__(self, params: dict[str, np.ndarray]):
+        super().__init__(params)
+        H = self.hidden_size
+        W_ih, W_hh, b_ih, b_hh = (self.params[k] for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
+        # σ(a) = (1 + tanh(a/2)) / 2. Halving the rows of i, f and o lets one tanh call activate all four
+        # gates in forward: gates = tanh(halved pre-activations) * half + shift. Halving is exact in floating point.
+        self._half = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], dtype=self.dtype), H)  # (4H,)
+        self._shift = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], dtype=self.dtype), H)  # (4H,)
+        self._W_ih_T = np.ascontiguousarray((W_ih * self._half[:, None]).T)  # (I, 4H)
+        self._W_hh_T = np.ascontiguousarray((W_hh * self._half[:, None]).T)  # (H, 4H)
+        self._b = (b_ih + b_hh) * self._half  # (4H,)
+
+    def step(
+        self, x_t: np.ndarray, h: np.ndarray, c: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """One token: x_t (I,) or (B, I), h and c (H,) or (B, H) -> (h_t, c_t, gates)."""
+        p = self.params
+        c = np.zeros_like(h) if c is None else c
+        a = x_t @ p["weight_ih_l0"].T + p["bias_ih_l0"] + h @ p["weight_hh_l0"].T + p["bias_hh_l0"]  # (..., 4H)
+        a_i, a_f, a_g, a_o = np.split(a, 4, axis=-1)
+        i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        return h, c, {"i": i, "f": f, "g": g, "o": o}
+
+    def forward(self, x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> Trace:
+        """Run the sequence x, (T, I) or (T, B, I), from (h0, c0) (zeros if None)."""
+        x, batched = self._batch_inputs(x)  # (T, B, I)
+        T, B, _ = x.shape
+        H = self.hidden_size
+        h0 = self._initial_state(h0, B, "h0")
+        c0 = self._initial_state(c0, B, "c0")
+
+        acts = x @ self._W_ih_T  # (T, B, 4H) input projection of every step at once
+        acts += self._b
+        gates = acts.reshape(T, B, 4, H)  # the same memory, one block per gate
+        hs = np.empty((T, B, H), dtype=self.dtype)
+        cs = np.empty((T, B, H), dtype=self.dtype)
+        tanh_c = np.empty((T, B, H), dtype=self.dtype)
+        recurrent = np.empty((B, 4 * H), dtype=self.dtype)
+        ig = np.empty((B, H), dtype=self.dtype)
+        h, c = h0, c0
+        for t in range(T):
+            a = acts[t]  # (B, 4H), i f o rows halved
+            np.matmul(h, self._W_hh_T, out=recurrent)
+            a += recurrent  # pre-activations: W_i x_t + b + W_h h_{t-1}
+            np.tanh(a, out=a)
+            a *= self._half
+            a += self._shift  # i, f, o = σ(.), g = tanh(.)
+            i, f, g, o = gates[t, :, 0], gates[t, :, 1], gates[t, :, 2], gates[t, :, 3]
+            np.multiply(f, c, out=cs[t])
+            np.multiply(i, g, out=ig)
+            cs[t] += ig  # c_t = f c_{t-1} + i g
+            np.tanh(cs[t], out=tanh_c[t])
+            np.multiply(o, tanh_c[t], out=hs[t])  # h_t = o tanh(c_t)
+            h, c = hs[t], cs[t]
+        return Trace(self.arch, batched, x, h0, c0, hs, cs, acts, self.gate_names, {"tanh_c": tanh_c})
+
+    def backward(self, trace: Trace, dh: np.ndarray):
+        """Exact BPTT. dh: dL/dh_t from outside the cell at every t, shaped like trace.h."""
+        self._check_trace(trace)
+        dh_out = self._batch_like(trace, dh, "dh")  # (T, B, H)
+        T, B, H = trace.hs.shape
+        local = self._local_derivatives(trace)
+        dH = np.empty((T, B, H), dtype=self.dtype)  # total dL/dh_t
+        dC = np.empty((T, B, H), dtype=self.dtype)  # total dL/dc_t
+        da = np.empty((T, B, 4 * H), dtype=self.dtype)  # dL/d(pre-activations), blocks i f g o
+        dh_next = np.zeros((B, H), dtype=self.dtype)  # dL/dh_t through step t+1
+        dc_next = np.zeros((B, H), dtype=self.dtype)  # dL/dc_t through step t+1
+        for t in reversed(range(T)):
+            np.add(dh_out[t], dh_next, out=dH[t])  # dL/dh_t = from the outputs + from step t+1
+            dh_next, dc_next = self._back_step(local, t, dH[t], dc_next, da[t], dC[t])
+
+        I = self.input_size
+        da2 = da.reshape(T * B, 4 * H)
+        h_prev = previous_states(trace.h0, trace.hs)  # (T, B, H)
+        db = da2.sum(axis=0)
+        params = {
+            "weight_ih_l0": da2.T @ trace.x.reshape(T * B, I),  # dL/dW_ih = sum_t da_t x_t^T
+            "weight_hh_l0": da2.T @ h_prev.reshape(T * B, H),  # dL/dW_hh = sum_t da_t h_{t-1}^T
+            "bias_ih_l0": db,
+            "bias_hh_l0": db.copy(),
+        }
+        dx = da @ self.params["weight_ih_l0"]  # (T, B, I)
+        return self._grads(trace, dH, dC, dx, dh_next, dc_next, params)
+
+    def _local_derivatives(self, trace: Trace) -> dict[str, np.ndarray]:
+        """The chain rule's per-step factors, for every t at once (no Python loop)."""
+        i, f, g, o = (trace.acts.reshape(*trace.hs.shape[:2], 4, -1)[:, :, k] for k in range(4))
+        tanh_c = trace.extra["tanh_c"]
+        c_prev = previous_states(trace.c0, trace.cs)  # (T, B, H)
+        return {
+            "dc_to_da_ifg": np.stack(  # (T, B, 3, H)
+                [g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], axis=2
+            ),  # dc_t/da_i = g σ'(a_i), dc_t/da_f = c_{t-1} σ'(a_f), dc_t/da_g = i tanh'(a_g)
+            "dh_to_da_o": tanh_c * o * (1 - o),  # dh_t/da_o = tanh(c_t) σ'(a_o)
+            "dh_to_dc": o * (1 - tanh_c * tanh_c),  # dh_t/dc_t = o tanh'(c_t)
+            "f": f,  # dc_t/dc_{t-1}
+        }
+
+    def _back_step(self, local, t, dh, dc_next, da, dc):
+        """One step back. dh: total dL/dh_t; dc_next: dL/dc_t through step t+1.
+
+        Writes dL/da_t into ``da`` and the total dL/dc_t into ``dc``; returns (dL/dh_{t-1}, dL/dc_{t-1})
+        through step t. Broadcasts: ``dh`` may hold many rows for one sequence (jacobian_norms).
+        """
+        H = self.hidden_size
+        np.multiply(dh, local["dh_to_dc"][t], out=dc)
+        dc += dc_next  # dL/dc_t = from h_t + from c_{t+1}
+        da4 = da.reshape(*da.shape[:-1], 4, H)
+        np.multiply(dc[..., None, :], local["dc_to_da_ifg"][t], out=da4[..., :3, :])  # dL/da_{i,f,g}
+        np.multiply(dh, local["dh_to_da_o"][t], out=da4[..., 3, :])  # dL/da_o
+        return da @ self.params["weight_hh_l0"], dc * local["f"][t]  # dL/dh_{t-1}, dL/dc_{t-1}
