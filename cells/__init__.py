@@ -78,12 +78,12 @@ def init_params(
 
 __all__ = [
     "ARCHS",
-    "Cell",
-    "CellSizes",
     "GRU",
-    "Grads",
     "LSTM",
     "RNN",
+    "Cell",
+    "CellSizes",
+    "Grads",
     "Trace",
     "gate_saturation",
     "init_params",

@@ -237,9 +237,7 @@ def check_params(arch: str, G: int, params: dict[str, np.ndarray]) -> dict[str, 
         out[k] = a
     W_ih = out["weight_ih_l0"]
     if W_ih.ndim != 2 or W_ih.shape[0] == 0 or W_ih.shape[0] % G or W_ih.shape[1] == 0:
-        raise ValueError(
-            f"weight_ih_l0: expected shape ({G}*H, I) for {arch}, got {W_ih.shape}"
-        )
+        raise ValueError(f"weight_ih_l0: expected shape ({G}*H, I) for {arch}, got {W_ih.shape}")
     H = W_ih.shape[0] // G
     for k, shape in (("weight_hh_l0", (G * H, H)), ("bias_ih_l0", (G * H,)), ("bias_hh_l0", (G * H,))):
         if out[k].shape != shape:

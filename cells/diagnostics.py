@@ -41,7 +41,9 @@ def jacobian_norms(cell: Cell, trace: Trace) -> np.ndarray:
     return log_norms
 
 
-def gate_saturation(trace: Trace, low: float = 0.1, high: float = 0.9) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def gate_saturation(
+    trace: Trace, low: float = 0.1, high: float = 0.9
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per gate and unit, the fraction of steps left-saturated (< low) and right-saturated (> high).
 
     Karpathy, Johnson & Fei-Fei (2015), "Visualizing and Understanding Recurrent Networks", fig. 3.

@@ -27,7 +27,8 @@ class GRU(Cell):
     def __init__(self, params: dict[str, np.ndarray]):
         super().__init__(params)
         H = self.hidden_size
-        W_ih, W_hh, b_ih, b_hh = (self.params[k] for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
+        p = self.params
+        W_ih, W_hh, b_ih, b_hh = p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"]
         # σ(a) = (1 + tanh(a/2)) / 2: halving the r and z rows (exact) lets one tanh call activate both.
         half = np.repeat(np.array([0.5, 0.5, 1.0], dtype=self.dtype), H)  # (3H,)
         self._W_ih_T = np.ascontiguousarray((W_ih * half[:, None]).T)  # (I, 3H)

@@ -29,9 +29,10 @@ class LSTM(Cell):
     def __init__(self, params: dict[str, np.ndarray]):
         super().__init__(params)
         H = self.hidden_size
-        W_ih, W_hh, b_ih, b_hh = (self.params[k] for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
-        # σ(a) = (1 + tanh(a/2)) / 2. Halving the rows of i, f and o lets one tanh call activate all four
-        # gates in forward: gates = tanh(halved pre-activations) * half + shift. Halving is exact in floating point.
+        p = self.params
+        W_ih, W_hh, b_ih, b_hh = p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"]
+        # σ(a) = (1 + tanh(a/2)) / 2. Halving the rows of i, f and o lets one tanh call activate all
+        # four gates in forward: gates = tanh(halved pre-activations) * half + shift. Halving is exact.
         self._half = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], dtype=self.dtype), H)  # (4H,)
         self._shift = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], dtype=self.dtype), H)  # (4H,)
         self._W_ih_T = np.ascontiguousarray((W_ih * self._half[:, None]).T)  # (I, 4H)
@@ -44,7 +45,7 @@ class LSTM(Cell):
         """One token: x_t (I,) or (B, I), h and c (H,) or (B, H) -> (h_t, c_t, gates)."""
         p = self.params
         c = np.zeros_like(h) if c is None else c
-        a = x_t @ p["weight_ih_l0"].T + p["bias_ih_l0"] + h @ p["weight_hh_l0"].T + p["bias_hh_l0"]  # (..., 4H)
+        a = x_t @ p["weight_ih_l0"].T + p["bias_ih_l0"] + h @ p["weight_hh_l0"].T + p["bias_hh_l0"]
         a_i, a_f, a_g, a_o = np.split(a, 4, axis=-1)
         i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
         c = f * c + i * g
