@@ -1,0 +1,38 @@
+"""gatescope's entry point: ``streamlit run app/main.py``.
+
+Declares the pages with ``st.navigation`` and keeps the view (sequence, model, knobs) in the URL's
+query parameters, so any view can be shared as a link (see ``app/state.py``).
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/, not the repo, on sys.path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from app import ui  # noqa: E402
+
+# (file in pages/, title, icon, url_path). The first is the home page. Pages land one by one while
+# the project grows, so a page whose file is not there yet is left out of the menu.
+PAGES = [
+    ("gates.py", "Gates", ":material/tune:", "gates"),
+    ("gradients.py", "Gradients", ":material/trending_down:", "gradients"),
+    ("compare.py", "LSTM vs GRU", ":material/compare_arrows:", "compare"),
+    ("train.py", "Train", ":material/model_training:", "train"),
+    ("experiments.py", "Experiments", ":material/science:", "experiments"),
+]
+
+st.set_page_config(page_title="gatescope", page_icon=":material/tune:", layout="wide")
+ui.init_session()
+page = st.navigation(
+    [
+        st.Page(ROOT / "pages" / file, title=title, icon=icon, url_path=url, default=(i == 0))
+        for i, (file, title, icon, url) in enumerate(PAGES)
+        if (ROOT / "pages" / file).exists()
+    ]
+)
+page.run()
+ui.sync_url("" if page.url_path == "" else page.url_path)

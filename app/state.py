@@ -1,0 +1,179 @@
+"""The view state: everything a shared URL has to carry, in one place.
+
+Like TensorFlow Playground's ``state.ts`` (which keeps the whole view in the URL hash), one small
+dataclass, :class:`ViewState`, names every knob of a view. It is read from and written to the URL's
+query parameters only here:
+
+* :meth:`ViewState.from_query` turns query parameters (strings, possibly hand-edited garbage) into a
+  valid state. It never raises: a value that does not parse, or is out of range, falls back to the
+  field's default.
+* :meth:`ViewState.to_query` gives the parameters back as ``dict[str, str]``, leaving out fields
+  that equal their defaults so shared URLs stay short.
+* :func:`sync` writes a state to ``st.query_params`` (or any mutable mapping).
+
+The field names double as the ``st.session_state`` keys of the widgets that edit them (``seq`` is
+the sequence text box on every page, as DESIGN.md requires). :meth:`ViewState.from_session` reads
+the widgets' values with the same tolerant parsing. Everything except :func:`sync`'s default
+argument is pure and testable without Streamlit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+from urllib.parse import urlencode
+
+DEFAULT_TEXT = "The cat sat on the mat, and then it said: \"I'm not moving (ever) again.\""
+"""The default English sentence: words, punctuation, a quote and brackets the gates can track."""
+
+DEFAULT_SERIES = ", ".join(f"{math.sin(2 * math.pi * t / 12):.2f}" for t in range(36))
+"""The default numbers-mode series: three periods of a sine wave, comma-separated."""
+
+MODES = ("text", "numbers")
+ARCHS = ("lstm", "gru")
+
+MAX_QUERY_SEQ = 20_000
+"""Longest ``seq`` accepted from a URL; the pages cut further (see ``app.ui.MAX_CHARS``)."""
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+def _choice(options: tuple[str, ...]) -> Any:
+    def parse(value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in options:
+            raise ValueError(text)
+        return text
+
+    return parse
+
+
+def _bounded(kind: type, lo: float, hi: float) -> Any:
+    def parse(value: Any) -> int | float:
+        number = kind(float(value)) if kind is int else kind(value)
+        if not (math.isfinite(number) and lo <= number <= hi):
+            raise ValueError(value)
+        return number
+
+    return parse
+
+
+def _name(value: Any) -> str:
+    text = str(value).strip().lower()
+    if not _NAME.fullmatch(text):
+        raise ValueError(text)
+    return text
+
+
+def _seq(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(value)
+    return value[:MAX_QUERY_SEQ]
+
+
+_PARSERS: dict[str, Any] = {
+    "seq": _seq,
+    "mode": _choice(MODES),
+    "arch": _choice(ARCHS),
+    "model": _name,
+    "step": _bounded(int, 0, 10**6),
+    "hidden": _bounded(int, 1, 512),
+    "radius": _bounded(float, 0.0, 4.0),
+    "forget_bias": _bounded(float, -5.0, 5.0),
+    "length": _bounded(int, 1, 20_000),
+    "seed": _bounded(int, 0, 2**31 - 1),
+}
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """One view of gatescope: what is typed, which model reads it, which knobs are set.
+
+    ``page`` is the page's url_path (``""`` is the home page, Gates); it is the URL's path, not a
+    query parameter, so :meth:`to_query` leaves it out and :meth:`url` puts it in front.
+    """
+
+    seq: str = DEFAULT_TEXT
+    mode: str = "text"  # "text": characters into a char model; "numbers": a 1-D series
+    arch: str = "lstm"  # the cell on single-cell pages: "lstm" | "gru"
+    model: str = "trained"  # which weights; app.models knows the names, unknown ones fall back
+    step: int = 0  # the scrubbed token, 0-based
+    hidden: int = 32  # hidden size of the freshly initialised cells (Gradients page)
+    radius: float = 1.0  # spectral radius of the recurrent weights (Gradients page)
+    forget_bias: float = 1.0  # LSTM forget-gate bias (Gradients page)
+    length: int = 100  # input length (Gradients page)
+    seed: int = 0  # seed of random weights
+    page: str = ""  # url_path of the page; "" is Gates (home)
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, Any], page: str = "") -> ViewState:
+        """The state that ``params`` describe; bad or missing values become defaults. Never raises."""
+        return cls(page=page if isinstance(page, str) else "", **_parse_known(params))
+
+    @classmethod
+    def from_session(cls, session: Mapping[str, Any], base: ViewState | None = None) -> ViewState:
+        """``base`` (defaults if None) updated with the widget values found in ``session``.
+
+        Same tolerant parsing as :meth:`from_query`: a widget key holding a bad value is ignored.
+        """
+        return replace(base or cls(), **_parse_known(session))
+
+    def to_query(self) -> dict[str, str]:
+        """Query parameters for this state, fields equal to their defaults left out."""
+        default = ViewState()
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "page" or value == getattr(default, f.name):
+                continue
+            out[f.name] = _format(value)
+        return out
+
+    def url(self) -> str:
+        """A relative URL that opens this view: ``page?query`` (``./?query`` for the home page)."""
+        query = urlencode(self.to_query())
+        path = self.page or "./"
+        return f"{path}?{query}" if query else path
+
+
+def _parse_known(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``params`` that parse; everything else (missing, garbage) is left out."""
+    values: dict[str, Any] = {}
+    for key, parse in _PARSERS.items():
+        try:
+            raw = params[key]
+        except Exception:  # missing key, or a mapping that fails: the default it is
+            continue
+        if isinstance(raw, list | tuple):  # a repeated parameter: the last one wins
+            raw = raw[-1] if raw else None
+        try:
+            values[key] = parse(raw)
+        except (TypeError, ValueError, OverflowError):
+            continue
+    return values
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value) if value != int(value) else str(int(value))
+    return str(value)
+
+
+def sync(state: ViewState, params: MutableMapping[str, str] | None = None) -> None:
+    """Write ``state`` to ``params`` (default: ``st.query_params``), replacing what was there.
+
+    Only keys that change are touched, so an unchanged view does not rewrite the URL.
+    """
+    if params is None:
+        import streamlit as st
+
+        params = st.query_params
+    wanted = state.to_query()
+    for key in [k for k in params if k in _PARSERS and k not in wanted]:
+        del params[key]
+    for key, value in wanted.items():
+        if params.get(key) != value:
+            params[key] = value

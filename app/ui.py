@@ -1,0 +1,327 @@
+"""Widgets and helpers shared by every page: the sequence box, knobs, captions, the error guard.
+
+Input rules (DESIGN.md, "The app's contract"), all enforced here so that every page gets them:
+
+* The sequence box is ``st.text_area(key="seq")``. Text longer than :data:`MAX_CHARS` characters
+  (numbers mode: :data:`MAX_NUMBERS` values) is cut, and the page says so.
+* Control, format and combining characters are kept (the model reads them, most as its unknown
+  token) but every label shows them visibly: space ``␣``, newline ``⏎``, tab ``⇥``, other control
+  characters as their Unicode control pictures, format characters (e.g. right-to-left overrides)
+  as ``U+XXXX``, a combining mark on a dotted circle ``◌``.
+* Numbers mode parses a comma-separated series; ``nan``, ``inf`` and anything that is not a number
+  are reported and dropped.
+* User text is never rendered as Markdown or HTML: it only ever goes back into the text box, into
+  ``st.text``/``st.code`` (plain text), or into chart labels through :func:`plot_text`.
+* :func:`page_guard` turns any exception into a short message, never a traceback.
+
+The pure parts (:func:`prepare`, :func:`token_label`, :func:`plot_text`) need no Streamlit.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from app.state import DEFAULT_SERIES, DEFAULT_TEXT, MODES, ViewState, sync
+
+MAX_CHARS = 2000
+"""Longest text a page reads; longer input is cut to its first MAX_CHARS characters."""
+
+MAX_NUMBERS = 2000
+"""Most values a numbers-mode series may have; later ones are cut."""
+
+MAX_ABS_VALUE = 1e6
+"""Numbers-mode values are clipped to [-MAX_ABS_VALUE, MAX_ABS_VALUE] (reported when it happens)."""
+
+UNKNOWN_LABEL = "\ufffd"
+"""How a character outside the model's vocabulary is labelled: the model reads its unknown token."""
+
+_VISIBLE = {" ": "␣", "\n": "⏎", "\r": "␍", "\t": "⇥", "\x7f": "␡"}
+
+log = logging.getLogger("gatescope")
+
+
+# --------------------------------------------------------------------------- pure: inputs
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A sequence ready for a model.
+
+    ``text`` (text mode) is what the model reads, already cut; ``values`` (numbers mode) the finite
+    series. ``labels`` has one visible tick label per token and ``notes`` says, in words that never
+    quote the user's input, what was cut or dropped.
+    """
+
+    mode: str
+    text: str = ""
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T,) numbers mode
+    labels: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def length(self) -> int:
+        """Number of tokens T."""
+        return len(self.labels)
+
+
+def token_label(ch: str) -> str:
+    """A visible, unambiguous tick label for one character (see the module docstring)."""
+    if ch in _VISIBLE:
+        return _VISIBLE[ch]
+    category = unicodedata.category(ch)
+    if category == "Cc":
+        return chr(0x2400 + ord(ch)) if ord(ch) < 0x20 else f"U+{ord(ch):04X}"
+    if category in ("Cf", "Cs", "Co", "Cn", "Zl", "Zp") or (category == "Zs" and ch != " "):
+        return f"U+{ord(ch):04X}"
+    if category in ("Mn", "Me", "Mc"):
+        return "◌" + ch
+    return ch
+
+
+def plot_text(text: str) -> str:
+    """``text`` made safe for a Plotly label, which understands a little HTML (``<b>``, ``<a>``).
+
+    ``&``, ``<`` and ``>`` become entities that Plotly shows literally; characters are made visible
+    with :func:`token_label`.
+    """
+    visible = "".join(token_label(ch) for ch in text)
+    return visible.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def prepare_text(raw: str, max_chars: int = MAX_CHARS) -> Prepared:
+    """Text mode: cut to ``max_chars`` and label every character."""
+    notes = []
+    if len(raw) > max_chars:
+        notes.append(
+            f"Your text has {len(raw):,} characters; only the first {max_chars:,} are shown "
+            f"(the limit, MAX_CHARS = {max_chars:,})."
+        )
+        raw = raw[:max_chars]
+    return Prepared("text", text=raw, labels=tuple(token_label(ch) for ch in raw), notes=tuple(notes))
+
+
+_SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def parse_numbers(raw: str, max_numbers: int = MAX_NUMBERS) -> Prepared:
+    """Numbers mode: a series separated by commas (or semicolons, spaces, newlines).
+
+    Entries that are not numbers, and ``nan``/``inf``, are dropped and counted in the notes.
+    """
+    entries = [e for e in _SEPARATORS.split(raw) if e]
+    values, garbage, non_finite, clipped = [], 0, 0, 0
+    for entry in entries:
+        try:
+            value = float(entry)
+        except ValueError:
+            garbage += 1
+            continue
+        if not math.isfinite(value):
+            non_finite += 1
+            continue
+        if abs(value) > MAX_ABS_VALUE:
+            value = math.copysign(MAX_ABS_VALUE, value)
+            clipped += 1
+        values.append(value)
+    notes = []
+    if garbage:
+        notes.append(f"Dropped {garbage:,} entries that are not numbers.")
+    if non_finite:
+        notes.append(f"Dropped {non_finite:,} entries that are nan or infinite.")
+    if clipped:
+        notes.append(f"Clipped {clipped:,} values to ±{MAX_ABS_VALUE:g}.")
+    if len(values) > max_numbers:
+        notes.append(
+            f"Your series has {len(values):,} values; only the first {max_numbers:,} are shown "
+            f"(the limit, MAX_NUMBERS = {max_numbers:,})."
+        )
+        values = values[:max_numbers]
+    series = np.asarray(values, dtype=np.float64)  # (T,)
+    return Prepared(
+        "numbers", values=series, labels=tuple(f"{v:.3g}" for v in series), notes=tuple(notes)
+    )
+
+
+def prepare(raw: Any, mode: str) -> Prepared:
+    """The sequence box's content read in ``mode`` ("text" or "numbers"); never raises."""
+    raw = raw if isinstance(raw, str) else ""
+    return parse_numbers(raw) if mode == "numbers" else prepare_text(raw)
+
+
+def unknown_characters(text: str, vocab: str) -> list[str]:
+    """The distinct characters of ``text`` that are not in ``vocab``, in order of appearance."""
+    known = set(vocab)
+    return list(dict.fromkeys(ch for ch in text if ch not in known))
+
+
+def mark_unknown(labels: Sequence[str], unknown: np.ndarray) -> tuple[str, ...]:
+    """Tick labels with every unknown-token position shown as :data:`UNKNOWN_LABEL`."""
+    return tuple(UNKNOWN_LABEL if u else lab for lab, u in zip(labels, unknown, strict=True))
+
+
+# --------------------------------------------------------------------------- session and URL
+
+
+def init_session() -> None:
+    """Call once per script run, before ``st.navigation``.
+
+    On a session's first run, widget values are seeded from the URL's query parameters (a shared
+    link opens the same view). On every run, the view's keys are re-assigned so that Streamlit
+    keeps them while a page without that widget is shown (widget state is otherwise dropped).
+    """
+    session = st.session_state
+    if "_view_loaded" not in session:
+        session["_view_loaded"] = True
+        loaded = ViewState.from_query(st.query_params.to_dict())
+        for key, value in asdict(loaded).items():
+            if key != "page":
+                session[key] = value
+    for key in asdict(ViewState()):
+        if key in session:
+            session[key] = session[key]
+
+
+def view_state(page: str = "") -> ViewState:
+    """The current view, read from the widgets' session state."""
+    return ViewState.from_session(st.session_state, base=ViewState(page=page))
+
+
+def sync_url(page: str = "") -> ViewState:
+    """Write the current view to the URL's query parameters; returns it."""
+    state = view_state(page)
+    sync(state)
+    return state
+
+
+# --------------------------------------------------------------------------- widgets
+
+
+def _swap_default_text() -> None:
+    """When the mode changes and the box holds the other mode's default, show this mode's."""
+    session = st.session_state
+    defaults = {"text": DEFAULT_TEXT, "numbers": DEFAULT_SERIES}
+    if session.get("seq") in defaults.values():
+        session["seq"] = defaults[session.get("mode", "text")]
+
+
+def sequence_input(*, numbers: bool = True, label: str = "Sequence") -> Prepared:
+    """The sequence box (``key="seq"``) and, if ``numbers``, the text/numbers switch.
+
+    Shows the notes about cutting/dropping and returns the :class:`Prepared` sequence.
+    """
+    session = st.session_state
+    if not isinstance(session.get("seq"), str):
+        session["seq"] = DEFAULT_TEXT
+    mode = "text"
+    if numbers:
+        mode = choice(
+            "mode", "Read the box as", MODES, horizontal=True, on_change=_swap_default_text,
+            format_func={"text": "text (characters)", "numbers": "numbers (a series)"}.get,
+            help="Numbers: a comma-separated time series, fed to the cell one value at a time.",
+        )
+    st.text_area(
+        label,
+        key="seq",
+        height=100,
+        help=f"Up to {MAX_CHARS:,} characters (numbers mode: {MAX_NUMBERS:,} values); "
+        "longer input is cut.",
+    )
+    prepared = prepare(session.get("seq"), mode)
+    for note in prepared.notes:
+        st.warning(note, icon=":material/content_cut:")
+    return prepared
+
+
+def choice(
+    key: str,
+    label: str,
+    options: Sequence[Any],
+    *,
+    horizontal: bool = True,
+    format_func: Callable[[Any], Any] | None = None,
+    on_change: Callable[[], None] | None = None,
+    help: str | None = None,
+) -> Any:
+    """``st.radio`` bound to ``key``; a session value not among ``options`` resets to the first."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0]
+    return st.radio(
+        label, options, key=key, horizontal=horizontal, on_change=on_change, help=help,
+        format_func=format_func or str,
+    )
+
+
+def slider(
+    key: str, label: str, lo: float, hi: float, *, step: float | None = None,
+    default: float | None = None, help: str | None = None,
+) -> Any:
+    """``st.slider`` bound to ``key``; the session value is clamped into [lo, hi] and cast to lo's type.
+
+    This is what keeps a hand-edited URL (``?hidden=100000``) from becoming a Streamlit error.
+    """
+    kind = type(lo)
+    value = st.session_state.get(key, lo if default is None else default)
+    try:
+        value = kind(min(max(float(value), lo), hi))
+    except (TypeError, ValueError, OverflowError):
+        value = kind(lo if default is None else default)
+    st.session_state[key] = value
+    return st.slider(label, min_value=lo, max_value=hi, step=step, key=key, help=help)
+
+
+def arch_choice(label: str = "Cell") -> str:
+    """LSTM or GRU (``key="arch"``)."""
+    return choice("arch", label, ("lstm", "gru"), format_func=str.upper)
+
+
+def explain(text: str) -> None:
+    """The "what am I looking at" line under a page title (developer text, Markdown allowed)."""
+    st.caption(f"**What am I looking at?** {text}")
+
+
+def show_unknown(unknown_chars: Sequence[str]) -> None:
+    """Say which typed characters the model does not know (they read as its unknown token)."""
+    if not unknown_chars:
+        return
+    st.info(
+        f"{len(unknown_chars)} distinct character(s) are not in the model's vocabulary; the model "
+        f"reads each as its unknown token, labelled {UNKNOWN_LABEL} on the charts:",
+        icon=":material/help:",
+    )
+    st.text(" ".join(token_label(ch) for ch in unknown_chars[:200]))
+
+
+def show_chart(fig: Any, name: str, key: str | None = None) -> None:
+    """Draw a Plotly figure full width, with PNG export named ``gatescope-<name>.png``."""
+    from app.charts import chart_config
+
+    st.plotly_chart(fig, key=key, config=chart_config(name))
+
+
+@contextmanager
+def page_guard() -> Iterator[None]:
+    """Run a page body; any exception becomes a short message on the page, never a traceback.
+
+    Streamlit's own control flow (``st.rerun``, ``st.stop``, page switches) derives from
+    ``BaseException``, not ``Exception``, so it passes through untouched.
+    """
+    try:
+        yield
+    except Exception as exc:
+        log.exception("page failed")
+        st.error(
+            "This input could not be shown. Nothing is lost: edit the sequence or the settings "
+            "and the page tries again.",
+            icon=":material/error:",
+        )
+        st.text(f"{type(exc).__name__}: {str(exc)[:300]}")
