@@ -1,0 +1,166 @@
+"""Vanishing gradients, measured: how far back in a sequence the past still moves the present.
+
+Backpropagation through time multiplies the gradient by one Jacobian per step back,
+
+    d h_{T-1} / d h_t = J_{T-1} J_{T-2} ... J_{t+1},      J_k = d h_k / d h_{k-1},
+
+so when the J_k shrink vectors the gradient falls off geometrically with the distance T-1-t
+(Hochreiter 1991; Bengio, Simard & Frasconi 1994; Pascanu, Mikolov & Bengio 2013). This module
+reads that fall-off from ``cells.jacobian_norms`` and explains it with each cell's own numbers:
+
+* tanh RNN: J_k = diag(1 - h_k^2) W_hh; its spectral norm below 1 means every step shrinks.
+* LSTM: the cell state's direct path is d c_k / d c_{k-1} = diag(f_k), so the gradient along the
+  "constant error carousel" is the running product of forget gates, prod_{k>t} f_k.
+* GRU (PyTorch's form h_k = (1 - z_k) n_k + z_k h_{k-1}): the direct path is diag(z_k), the
+  running product of update gates.
+
+And it measures the same thing without gradients: change one early token and watch how long the
+two runs' hidden states stay apart.
+
+Conventions: ``log_norms[t]`` is log10 ||d h_{T-1} / d h_t||_F for t = 0..T-1, so t = T-1 is the
+identity (log10 sqrt(H)); "tokens back" is k = T-1-t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cells.base import Cell, Trace
+from cells.diagnostics import jacobian_norms
+
+HIGHWAY_GATE = {"lstm": "f", "gru": "z"}
+"""The gate whose running product is the direct path of the gradient through time."""
+
+SPAN_DECADES = 3.0
+"""The memory span counts tokens back while the gradient is within 10^3 of its value at T-1."""
+
+
+def decay_rate(log_norms: np.ndarray) -> float:
+    """The per-token decay of the gradient, in decades per token back.
+
+    The least-squares slope of log10 ||d h_{T-1} / d h_t|| against k = T-1-t over the whole
+    sequence: negative means the gradient vanishes (-0.5 is a factor 10 lost every two tokens),
+    positive that it explodes. A tanh RNN with W_hh = a I and zero input has exactly log10(a).
+    NaN for fewer than two tokens (no slope to fit).
+    """
+    log_norms = np.asarray(log_norms, dtype=np.float64)  # (T,)
+    T = log_norms.shape[0]
+    if T < 2:
+        return float("nan")
+    back = np.arange(T - 1, -1, -1, dtype=np.float64)  # k = T-1-t
+    slope, _ = np.polyfit(back, log_norms, 1)
+    return float(slope)
+
+
+def memory_span(log_norms: np.ndarray, decades: float = SPAN_DECADES) -> int:
+    """How many tokens back the gradient stays within ``decades`` of its value at T-1.
+
+    The largest k such that log10 ||d h_{T-1} / d h_t|| >= log_norms[T-1] - decades for every t
+    from T-1-k to T-1. It is T-1 when the gradient never falls that far (the sequence, not the
+    model, is the limit: see :func:`span_reaches_start`); 0 for an empty or one-token sequence.
+    """
+    log_norms = np.asarray(log_norms, dtype=np.float64)  # (T,)
+    if log_norms.shape[0] == 0:
+        return 0
+    back = log_norms[::-1]  # (T,) indexed by tokens back k
+    below = back < back[0] - decades
+    return int(np.argmax(below)) - 1 if below.any() else back.shape[0] - 1
+
+
+def span_reaches_start(log_norms: np.ndarray, decades: float = SPAN_DECADES) -> bool:
+    """True when the memory span is cut by the start of the sequence (the true span is longer)."""
+    return memory_span(log_norms, decades) == max(len(log_norms) - 1, 0)
+
+
+def rnn_step_jacobian_norms(cell: Cell, trace: Trace) -> np.ndarray:
+    """(T,) spectral norm of each step's Jacobian J_t = d h_t / d h_{t-1} = diag(1 - h_t^2) W_hh.
+
+    ||J_t||_2 < 1 means step t shrinks every gradient vector passing through it, so
+    ||d h_{T-1} / d h_t||_2 <= prod_{k>t} ||J_k||_2. (Pascanu et al. 2013 write the transpose,
+    W_hh^T diag(1 - h_t^2), which has the same norm.) Exact: singular values, one SVD per step.
+    """
+    if cell.arch != "rnn":
+        raise ValueError(f"rnn_step_jacobian_norms needs a tanh RNN, got a {cell.arch} cell")
+    if trace.batched:
+        raise ValueError("rnn_step_jacobian_norms takes the trace of a single sequence")
+    slope = 1.0 - trace.h * trace.h  # (T, H) tanh'(a_t) = 1 - h_t^2
+    J = slope[:, :, None] * cell.params["weight_hh_l0"][None]  # (T, H, H) diag(1 - h_t^2) W_hh
+    return np.linalg.svd(J, compute_uv=False)[:, 0]  # (T,)
+
+
+def running_gate_product(gate: np.ndarray) -> np.ndarray:
+    """(T, H) log10 prod_{k=t+1}^{T-1} gate_k per unit: how much of unit j at step t reaches T-1.
+
+    For the LSTM's forget gate f this is d c_{T-1} / d c_t along the cell state alone; for the
+    GRU's update gate z, d h_{T-1} / d h_t along the copy path. The last row is 0 (the empty
+    product). A gate value of exactly 0 is counted as the smallest positive float, so the result
+    stays finite.
+    """
+    gate = np.asarray(gate, dtype=np.float64)  # (T, H)
+    logs = np.log10(np.clip(gate, np.finfo(np.float64).tiny, 1.0))  # (T, H)
+    product = np.zeros_like(logs)
+    product[:-1] = np.cumsum(logs[:0:-1], axis=0)[::-1]  # row t: sum of logs over k = t+1..T-1
+    return product
+
+
+def best_carrying_unit(log_products: np.ndarray) -> int:
+    """The unit whose gate product over the whole sequence (from t = 0) is largest."""
+    return int(np.argmax(log_products[0]))
+
+
+def divergence_after_edit(cell: Cell, x: np.ndarray, position: int, x_new: np.ndarray) -> np.ndarray:
+    """(T,) ||h_t - h'_t||_2 where h' is the run with token ``position`` replaced by ``x_new``.
+
+    Both sequences go through the cell as one batch of two, from zero states. The distance is 0
+    before ``position`` by construction; how fast it falls after is the memory measured without
+    gradients.
+    """
+    x = np.asarray(x)  # (T, I)
+    if not 0 <= position < x.shape[0]:
+        raise ValueError(f"position {position} is outside a sequence of {x.shape[0]} tokens")
+    edited = x.copy()
+    edited[position] = x_new
+    h = cell.forward(np.stack([x, edited], axis=1)).h  # (T, 2, H)
+    return np.linalg.norm(h[:, 0] - h[:, 1], axis=-1)
+
+
+def steps_until_below(distance: np.ndarray, position: int, tol: float) -> int:
+    """Steps after ``position`` until ``distance`` falls below ``tol`` for good.
+
+    The smallest s >= 0 with distance[t] < tol for every t >= position + s. If the distance is
+    still at or above ``tol`` at the last token, that is T - position (the sequence ran out first).
+    """
+    distance = np.asarray(distance)  # (T,)
+    above = np.nonzero(distance[position:] >= tol)[0]
+    return int(above[-1]) + 1 if above.size else 0
+
+
+@dataclass(frozen=True, eq=False)
+class GradientProfile:
+    """What the Gradients page shows for one cell on one sequence."""
+
+    arch: str
+    log_norms: np.ndarray  # (T,) log10 ||d h_{T-1} / d h_t||_F
+    decay_rate: float  # decades per token back (slope of the fit)
+    memory_span: int  # tokens back within SPAN_DECADES of the value at T-1
+    span_reaches_start: bool  # the span is cut by the sequence's start
+    step_norms: np.ndarray | None  # RNN: (T,) ||diag(1 - h_t^2) W_hh||_2
+    gate_log_product: np.ndarray | None  # LSTM (f) / GRU (z): (T, H) log10 prod_{k>t} gate_k
+
+
+def gradient_profile(cell: Cell, x: np.ndarray) -> GradientProfile:
+    """Run ``x`` (T, I) through ``cell`` and measure how its gradient vanishes, and why."""
+    trace = cell.forward(x)
+    log_norms = jacobian_norms(cell, trace)  # (T,)
+    gate = HIGHWAY_GATE.get(cell.arch)
+    return GradientProfile(
+        arch=cell.arch,
+        log_norms=log_norms,
+        decay_rate=decay_rate(log_norms),
+        memory_span=memory_span(log_norms),
+        span_reaches_start=span_reaches_start(log_norms),
+        step_norms=rnn_step_jacobian_norms(cell, trace) if cell.arch == "rnn" else None,
+        gate_log_product=None if gate is None else running_gate_product(trace.gates[gate]),
+    )

@@ -1,0 +1,280 @@
+"""cells.gradients against hand-built cases with known answers and brute-force computations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import cells
+from cells.gradients import (
+    best_carrying_unit,
+    decay_rate,
+    divergence_after_edit,
+    gradient_profile,
+    memory_span,
+    rnn_step_jacobian_norms,
+    running_gate_product,
+    span_reaches_start,
+    steps_until_below,
+)
+
+H, I = 5, 3
+
+
+def scaled_identity_rnn(a: float, hidden: int = H) -> cells.base.Cell:
+    """A tanh RNN with W_hh = a I and no biases: from h = 0 with zero input it stays at 0, so
+    every step's Jacobian is exactly a I and ||d h_{T-1} / d h_t||_F = a^(T-1-t) sqrt(H)."""
+    params = cells.init_params("rnn", I, hidden, seed=0)
+    params = {k: np.zeros_like(v) for k, v in params.items()}
+    params["weight_ih_l0"] = np.ones((hidden, I))
+    params["weight_hh_l0"] = a * np.eye(hidden)
+    return cells.make_cell("rnn", params)
+
+
+def random_cell(arch: str, seed: int = 1, **kw) -> cells.base.Cell:
+    return cells.make_cell(arch, cells.init_params(arch, I, H, seed=seed, **kw))
+
+
+def random_inputs(T: int, seed: int = 2) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((T, I))
+
+
+# -- decay rate and memory span on hand-made curves -------------------------------------------------
+
+
+def test_decay_rate_of_a_straight_line_is_its_slope_in_tokens_back():
+    back = np.arange(9, -1, -1)  # k = T-1-t for T = 10
+    assert decay_rate(4.0 - 0.25 * back) == pytest.approx(-0.25, abs=1e-12)
+    assert decay_rate(1.0 + 0.5 * back) == pytest.approx(0.5, abs=1e-12)  # exploding
+
+
+def test_decay_rate_needs_two_tokens():
+    assert math.isnan(decay_rate(np.array([1.0])))
+
+
+@pytest.mark.parametrize(
+    ("log_norms", "span", "reaches_start"),
+    [
+        ([-9.0, -5.0, -2.0, -1.0, 0.0, 1.0], 3, False),  # 1 -> 0 -> -1 -> -2 all >= -2; -5 is not
+        ([-1.9, -1.0, 0.0, 1.0], 3, True),  # never 3 decades below: the sequence is the limit
+        ([5.0, -2.5, 1.0], 0, False),  # one step back is already too far, recovery does not count
+        ([-2.0, 1.0], 1, True),  # exactly 3 decades below still counts
+        ([0.7], 0, True),
+    ],
+)
+def test_memory_span_on_hand_made_curves(log_norms, span, reaches_start):
+    assert memory_span(np.array(log_norms)) == span
+    assert span_reaches_start(np.array(log_norms)) is reaches_start
+
+
+def test_memory_span_decades_is_the_threshold():
+    log_norms = np.array([-6.0, -4.0, -2.0, 0.0])  # two decades per token
+    assert memory_span(log_norms, decades=1.0) == 0
+    assert memory_span(log_norms, decades=2.0) == 1
+    assert memory_span(log_norms, decades=5.0) == 2
+
+
+# -- the scaled-identity RNN: every number is known in closed form ---------------------------------
+
+
+@pytest.mark.parametrize("a", [0.5, 0.8, 0.93])
+def test_scaled_identity_rnn_decays_at_exactly_log10_a(a):
+    T = 120
+    profile = gradient_profile(scaled_identity_rnn(a), np.zeros((T, I)))
+    back = np.arange(T - 1, -1, -1)
+    np.testing.assert_allclose(profile.log_norms, back * math.log10(a) + 0.5 * math.log10(H), atol=1e-9)
+    assert profile.decay_rate == pytest.approx(math.log10(a), abs=1e-9)
+    # within 3 decades while k * log10(a) >= -3
+    assert profile.memory_span == math.floor(3 / -math.log10(a))
+    assert not profile.span_reaches_start
+    np.testing.assert_allclose(profile.step_norms, a, atol=1e-12)
+    assert profile.gate_log_product is None
+
+
+def test_an_orthogonal_linear_regime_never_forgets_within_the_sequence():
+    T = 40
+    profile = gradient_profile(scaled_identity_rnn(1.0), np.zeros((T, I)))
+    assert profile.decay_rate == pytest.approx(0.0, abs=1e-12)
+    assert profile.memory_span == T - 1
+    assert profile.span_reaches_start
+
+
+def test_a_long_contracting_rnn_stays_finite_far_below_double_precision():
+    T = 2000
+    profile = gradient_profile(scaled_identity_rnn(0.5), np.zeros((T, I)))
+    assert np.all(np.isfinite(profile.log_norms))
+    assert profile.log_norms[0] == pytest.approx((T - 1) * math.log10(0.5) + 0.5 * math.log10(H), abs=1e-6)
+    assert profile.log_norms[0] < -500
+
+
+# -- the RNN's per-step Jacobian, against finite differences ---------------------------------------
+
+
+def finite_difference_step_jacobian(cell, x_t: np.ndarray, h_prev: np.ndarray, eps: float = 1e-6):
+    """(H, H) d h_t / d h_{t-1} by central differences of cell.step."""
+    cols = []
+    for j in range(h_prev.shape[0]):
+        e = np.zeros_like(h_prev)
+        e[j] = eps
+        h_plus, _, _ = cell.step(x_t, h_prev + e)
+        h_minus, _, _ = cell.step(x_t, h_prev - e)
+        cols.append((h_plus - h_minus) / (2 * eps))
+    return np.stack(cols, axis=1)
+
+
+def test_rnn_step_jacobian_norms_match_finite_differences():
+    cell = random_cell("rnn", recurrent_radius=1.3)
+    x = random_inputs(12)
+    trace = cell.forward(x)
+    got = rnn_step_jacobian_norms(cell, trace)
+    h_prev = np.vstack([np.zeros((1, H)), trace.h[:-1]])  # the state entering each step
+    want = [np.linalg.norm(finite_difference_step_jacobian(cell, x[t], h_prev[t]), 2) for t in range(12)]
+    np.testing.assert_allclose(got, want, rtol=1e-7)
+
+
+def test_step_norms_bound_the_gradient_over_many_steps():
+    """||d h_{T-1}/d h_t||_F <= sqrt(H) ||.||_2 <= sqrt(H) prod_{k>t} ||J_k||_2 (submultiplicativity)."""
+    cell = random_cell("rnn", recurrent_radius=0.9)
+    profile = gradient_profile(cell, random_inputs(30))
+    bound = np.zeros(30)
+    bound[:-1] = np.cumsum(np.log10(profile.step_norms)[:0:-1])[::-1]
+    assert np.all(profile.log_norms <= bound + 0.5 * math.log10(H) + 1e-9)
+
+
+def test_rnn_step_jacobian_norms_refuse_a_gated_cell():
+    cell = random_cell("lstm")
+    with pytest.raises(ValueError, match="tanh RNN"):
+        rnn_step_jacobian_norms(cell, cell.forward(random_inputs(3)))
+
+
+# -- running gate products -------------------------------------------------------------------------
+
+
+def test_running_gate_product_matches_a_brute_force_product():
+    gate = np.random.default_rng(3).uniform(0.05, 1.0, size=(9, 4))
+    got = running_gate_product(gate)
+    for t in range(9):
+        np.testing.assert_allclose(got[t], np.log10(np.prod(gate[t + 1 :], axis=0)), atol=1e-12)
+
+
+def test_running_gate_product_stays_finite_for_closed_gates():
+    gate = np.full((500, 2), 1e-3)
+    gate[250, 1] = 0.0
+    got = running_gate_product(gate)
+    assert np.all(np.isfinite(got))
+    assert got[0, 0] == pytest.approx(-3 * 499)
+    assert got[0, 1] < -1000
+
+
+def test_best_carrying_unit_is_the_one_with_the_largest_whole_sequence_product():
+    gate = np.full((6, 3), 0.5)
+    gate[:, 2] = 0.99
+    gate[0, 1] = 1e-9  # t = 0 is outside the product prod_{k>0}, so unit 1 is not penalised
+    assert best_carrying_unit(running_gate_product(gate)) == 2
+
+
+def jacobian_by_finite_differences(run_from, s_t: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """(H, H) d s_{T-1} / d s_t for ``run_from(s_t) -> s_{T-1}``, by central differences."""
+    cols = []
+    for j in range(s_t.shape[0]):
+        e = np.zeros_like(s_t)
+        e[j] = eps
+        cols.append((run_from(s_t + e) - run_from(s_t - e)) / (2 * eps))
+    return np.stack(cols, axis=1)
+
+
+def without_recurrence(arch: str, **kw) -> cells.base.Cell:
+    """A cell whose gates do not see h_{t-1} (W_hh = 0), so the only path through time is the
+    highway: c_k = f_k c_{k-1} + ... for the LSTM, h_k = (1 - z_k) n_k + z_k h_{k-1} for the GRU."""
+    params = cells.init_params(arch, I, H, seed=4, **kw)
+    params["weight_hh_l0"] = np.zeros_like(params["weight_hh_l0"])
+    return cells.make_cell(arch, params)
+
+
+def test_lstm_forget_product_is_the_cell_state_jacobian():
+    cell = without_recurrence("lstm", forget_bias=1.0)
+    x = random_inputs(15)
+    trace = cell.forward(x)
+    t = 3
+    products = running_gate_product(trace.gates["f"])
+
+    def run_from(c_t):
+        return cell.forward(x[t + 1 :], h0=trace.h[t], c0=c_t).c[-1]
+
+    J = jacobian_by_finite_differences(run_from, trace.c[t])
+    np.testing.assert_allclose(J, np.diag(10.0 ** products[t]), atol=1e-8)
+
+
+def test_gru_update_product_is_the_hidden_state_jacobian():
+    cell = without_recurrence("gru")
+    x = random_inputs(15)
+    trace = cell.forward(x)
+    t = 5
+    products = running_gate_product(trace.gates["z"])
+    J = jacobian_by_finite_differences(lambda h_t: cell.forward(x[t + 1 :], h0=h_t).h[-1], trace.h[t])
+    np.testing.assert_allclose(J, np.diag(10.0 ** products[t]), atol=1e-8)
+
+
+def test_forget_bias_lengthens_the_lstm_highway():
+    x = random_inputs(40)
+    profiles = [gradient_profile(random_cell("lstm", forget_bias=b), x) for b in (0.0, 1.0, 2.0)]
+    means = [p.gate_log_product[0].mean() for p in profiles]
+    assert means[0] < means[1] < means[2]
+
+
+# -- the what-if: one token changed ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("arch", ["rnn", "lstm", "gru"])
+def test_divergence_after_edit_matches_two_separate_runs(arch):
+    cell = random_cell(arch)
+    x = random_inputs(20)
+    x_new = np.array([3.0, -1.0, 0.5])
+    position = 4
+    edited = x.copy()
+    edited[position] = x_new
+    want = np.linalg.norm(cell.forward(x).h - cell.forward(edited).h, axis=1)
+    got = divergence_after_edit(cell, x, position, x_new)
+    np.testing.assert_allclose(got, want, atol=1e-13)
+    assert np.all(got[:position] == 0)
+    assert got[position] > 0
+
+
+def test_an_edit_that_changes_nothing_leaves_no_trace():
+    cell = random_cell("gru")
+    x = random_inputs(8)
+    assert np.all(divergence_after_edit(cell, x, 2, x[2]) == 0)
+
+
+def test_divergence_after_edit_refuses_a_position_outside_the_sequence():
+    with pytest.raises(ValueError, match="outside"):
+        divergence_after_edit(random_cell("rnn"), random_inputs(5), 5, np.zeros(I))
+
+
+@pytest.mark.parametrize(
+    ("distance", "position", "tol", "steps"),
+    [
+        ([0, 0, 1.0, 0.1, 0.01, 1e-4, 1e-5], 2, 1e-3, 3),  # below from index 5 on
+        ([0, 1.0, 1e-4, 0.5, 1e-4, 1e-5], 1, 1e-3, 3),  # dips, comes back above, then below for good
+        ([1.0, 0.5, 0.2], 0, 1e-3, 3),  # still above at the end: the whole rest of the sequence
+        ([0, 1e-9, 1e-9], 1, 1e-3, 0),  # never above
+    ],
+)
+def test_steps_until_below_on_hand_made_distances(distance, position, tol, steps):
+    assert steps_until_below(np.array(distance), position, tol) == steps
+
+
+def test_a_contracting_linear_rnn_forgets_an_edit_at_its_contraction_rate():
+    """h_t = tanh(a h_{t-1} + x_t) near 0 is h_t ~ a h_{t-1}: a kick of size d at the edit falls by a
+    factor a per step, so it takes about log(tol/d) / log(a) steps to fall below tol."""
+    a = 0.5
+    cell = scaled_identity_rnn(a)
+    x = np.zeros((60, I))
+    kick = np.full(I, 1e-4)  # small, so tanh is linear: distance at the edit = 3e-4 * sqrt(H)
+    distance = divergence_after_edit(cell, x, 0, kick)
+    d0 = 3e-4 * math.sqrt(H)
+    assert distance[0] == pytest.approx(d0, rel=1e-6)
+    np.testing.assert_allclose(distance[10], d0 * a**10, rtol=1e-6)
+    assert steps_until_below(distance, 0, 1e-9) == math.ceil(math.log(1e-9 / d0) / math.log(a))
