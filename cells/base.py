@@ -14,6 +14,7 @@ with G = 4 for the LSTM (blocks i, f, g, o), 3 for the GRU (r, z, n) and 1 for t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import ClassVar
 
 import numpy as np
@@ -94,14 +95,24 @@ class Trace:
 
 @dataclass(frozen=True, eq=False)
 class Grads:
-    """The result of backpropagation through time; shapes follow the trace (batch axis or not)."""
+    """The result of backpropagation through time; shapes follow the trace (batch axis or not).
+
+    ``x`` is computed on first use (one (T*B, G*H) x (G*H, I) matmul), as PyTorch computes dL/dx
+    only for an input that requires grad: training never asks for it.
+    """
 
     h: np.ndarray  # (T, [B], H) total dL/dh_t, through the outputs and through time
     c: np.ndarray | None  # (T, [B], H) total dL/dc_t, LSTM only
-    x: np.ndarray  # (T, [B], I) dL/dx_t
     h0: np.ndarray  # ([B], H)
     c0: np.ndarray | None  # ([B], H), LSTM only
     params: dict[str, np.ndarray]  # same names and shapes as the parameters
+    da_x: np.ndarray = field(repr=False)  # (T, [B], G*H) dL/d(W_ih x_t + b_ih)
+    weight_ih: np.ndarray = field(repr=False)  # (G*H, I)
+
+    @cached_property
+    def x(self) -> np.ndarray:
+        """dL/dx_t, (T, [B], I)."""
+        return self.da_x @ self.weight_ih
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -184,7 +195,7 @@ class Cell:
         trace: Trace,
         dH: np.ndarray,
         dC: np.ndarray | None,
-        dx: np.ndarray,
+        da_x: np.ndarray,
         dh0: np.ndarray,
         dc0: np.ndarray | None,
         params: dict[str, np.ndarray],
@@ -193,10 +204,11 @@ class Cell:
         return Grads(
             h=public(dH),
             c=None if dC is None else public(dC),
-            x=public(dx),
             h0=dh0 if trace.batched else dh0[0],
             c0=None if dc0 is None else (dc0 if trace.batched else dc0[0]),
             params=params,
+            da_x=public(da_x),
+            weight_ih=self.params["weight_ih_l0"],
         )
 
     def _check_trace(self, trace: Trace) -> None:

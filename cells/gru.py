@@ -111,8 +111,7 @@ class GRU(Cell):
             "bias_ih_l0": dx2.sum(axis=0),
             "bias_hh_l0": dh2.sum(axis=0),
         }
-        dx = da_x @ self.params["weight_ih_l0"]  # (T, B, I)
-        return self._grads(trace, dH, None, dx, dh_next, None, params)
+        return self._grads(trace, dH, None, da_x, dh_next, None, params)
 
     def _local_derivatives(self, trace: Trace) -> dict[str, np.ndarray]:
         """The chain rule's per-step factors, for every t at once (no Python loop)."""

@@ -110,8 +110,7 @@ class LSTM(Cell):
             "bias_ih_l0": db,
             "bias_hh_l0": db.copy(),
         }
-        dx = da @ self.params["weight_ih_l0"]  # (T, B, I)
-        return self._grads(trace, dH, dC, dx, dh_next, dc_next, params)
+        return self._grads(trace, dH, dC, da, dh_next, dc_next, params)
 
     def _local_derivatives(self, trace: Trace) -> dict[str, np.ndarray]:
         """The chain rule's per-step factors, for every t at once (no Python loop)."""

@@ -78,8 +78,7 @@ class RNN(Cell):
             "bias_ih_l0": db,
             "bias_hh_l0": db.copy(),
         }
-        dx = da @ self.params["weight_ih_l0"]  # (T, B, I)
-        return self._grads(trace, dH, None, dx, dh_next, None, params)
+        return self._grads(trace, dH, None, da, dh_next, None, params)
 
     def _local_derivatives(self, trace: Trace) -> dict[str, np.ndarray]:
         return {"dh_to_da": 1 - trace.hs * trace.hs}  # dh_t/da_t = tanh'(a_t) = 1 - h_t^2

@@ -1,0 +1,88 @@
+"""make_cell's checks, init_params' scheme, shapes, and gate saturation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cells
+
+
+@pytest.mark.parametrize("arch", cells.ARCHS)
+def test_bad_parameter_dicts_name_the_key(arch: str) -> None:
+    good = cells.init_params(arch, 3, 4, seed=0)
+    cases = {
+        "missing": ({k: v for k, v in good.items() if k != "bias_hh_l0"}, "bias_hh_l0"),
+        "extra": ({**good, "weight_ih_l1": good["weight_ih_l0"]}, "weight_ih_l1"),
+        "shape": ({**good, "weight_hh_l0": good["weight_hh_l0"][:, :-1]}, "weight_hh_l0"),
+        "bias shape": ({**good, "bias_ih_l0": good["bias_ih_l0"][:-1]}, "bias_ih_l0"),
+        "nan": ({**good, "bias_ih_l0": np.full_like(good["bias_ih_l0"], np.nan)}, "NaN"),
+        "strings": ({**good, "weight_ih_l0": np.array([["a"]])}, "weight_ih_l0"),
+        "objects": ({**good, "weight_ih_l0": np.array([None], dtype=object)}, "weight_ih_l0"),
+    }
+    for params, mention in cases.values():
+        with pytest.raises(ValueError, match=mention):
+            cells.make_cell(arch, params)
+
+
+def test_unknown_arch_and_mixed_dtypes() -> None:
+    with pytest.raises(ValueError, match="unknown arch"):
+        cells.make_cell("transformer", {})
+    p = cells.init_params("gru", 2, 3, seed=0)
+    p["bias_hh_l0"] = p["bias_hh_l0"].astype(np.float32)
+    with pytest.raises(ValueError, match="mix dtypes"):
+        cells.make_cell("gru", p)
+
+
+def test_parameters_are_copied_and_read_only() -> None:
+    p = cells.init_params("rnn", 2, 3, seed=0)
+    cell = cells.make_cell("rnn", p)
+    p["weight_hh_l0"][:] = 0
+    assert np.any(cell.params["weight_hh_l0"] != 0)
+    with pytest.raises(ValueError):
+        cell.params["weight_hh_l0"][0, 0] = 1.0
+
+
+def test_init_params_scheme() -> None:
+    H = 50
+    p = cells.init_params("lstm", 7, H, seed=3, forget_bias=2.0)
+    assert p["weight_ih_l0"].shape == (4 * H, 7) and p["weight_hh_l0"].shape == (4 * H, H)
+    assert np.abs(p["weight_hh_l0"]).max() <= 1 / np.sqrt(H)
+    np.testing.assert_array_equal(p["bias_ih_l0"][H : 2 * H] + p["bias_hh_l0"][H : 2 * H], 2.0)
+    again = cells.init_params("lstm", 7, H, seed=3, forget_bias=2.0)
+    assert all(np.array_equal(p[k], again[k]) for k in p)
+    r = cells.init_params("gru", 2, H, seed=0, recurrent_radius=0.7)["weight_hh_l0"]
+    for g in range(3):
+        assert np.max(np.abs(np.linalg.eigvals(r[g * H : (g + 1) * H]))) == pytest.approx(0.7)
+
+
+@pytest.mark.parametrize("arch", cells.ARCHS)
+def test_shapes_and_counts(arch: str) -> None:
+    cell = cells.make_cell(arch, cells.init_params(arch, 3, 4, seed=0))
+    G = {"lstm": 4, "gru": 3, "rnn": 1}[arch]
+    assert cell.num_params == G * 4 * (3 + 4 + 2)
+    one = cell.forward(np.zeros((6, 3)))
+    many = cell.forward(np.zeros((6, 2, 3)))
+    assert one.h.shape == (6, 4) and many.h.shape == (6, 2, 4)
+    assert all(g.shape == (6, 4) for g in one.gates.values())
+    assert (one.c is None) == (arch != "lstm")
+    with pytest.raises(ValueError, match="features"):
+        cell.forward(np.zeros((6, 5)))
+    with pytest.raises(ValueError, match="shape"):
+        cell.backward(one, np.zeros((5, 4)))
+
+
+def test_gate_saturation_counts_fractions_of_steps() -> None:
+    H = 3
+    params = cells.init_params("lstm", 1, H, seed=0)
+    params["weight_ih_l0"][:] = 0
+    params["weight_hh_l0"][:] = 0
+    b = np.zeros(4 * H)
+    b[0:H] = [-10, 0, 10]  # input gate: unit 0 shut, unit 1 half, unit 2 open
+    params["bias_ih_l0"], params["bias_hh_l0"] = b, np.zeros(4 * H)
+    cell = cells.make_cell("lstm", params)
+    sat = cells.gate_saturation(cell.forward(np.zeros((5, 1))))
+    assert set(sat) == {"i", "f", "o"}
+    left, right = sat["i"]
+    np.testing.assert_array_equal(left, [1, 0, 0])
+    np.testing.assert_array_equal(right, [0, 0, 1])
