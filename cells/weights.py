@@ -10,19 +10,8 @@ A weights file is an ``.npz`` (a zip of ``.npy`` arrays, as ``np.savez`` writes 
 - ``arch``: the architecture, ``b"lstm"``, ``b"gru"`` or ``b"rnn"`` (a tanh RNN), as a uint8 array;
 - optionally ``__meta__``: a JSON object as UTF-8 bytes in a uint8 array (``save`` writes it).
 
-From PyTorch, two lines (``model`` is a one-layer ``torch.nn.LSTM``; for ``nn.GRU`` write ``b"gru"``,
-for ``nn.RNN`` with tanh ``b"rnn"``)::
-
-    import numpy as np
-    np.savez("my_lstm.npz", arch=np.frombuffer(b"lstm", np.uint8),
-             **{k: v.numpy() for k, v in model.state_dict().items()})
-
-From Keras, two lines (``layer`` is a ``keras.layers.LSTM``, a ``GRU`` with ``reset_after=True``,
-the default, or a ``SimpleRNN``, with their default activations and a bias)::
-
-    kernel, recurrent_kernel, bias = layer.get_weights()
-    np.savez("my_gru.npz", arch=np.frombuffer(b"gru", np.uint8),
-             kernel=kernel, recurrent_kernel=recurrent_kernel, bias=bias)
+How to write one from PyTorch or Keras, in two lines: ``TORCH_SNIPPET`` and ``KERAS_SNIPPET`` below
+(tested as they are written; the app's upload page shows them).
 
 Text is stored as bytes in a uint8 array because a weights file holds numbers only: the reader
 accepts arrays of bool, int, uint or float, never objects (pickle), strings or records.
@@ -54,6 +43,19 @@ import numpy as np
 from numpy.lib import format as npy
 
 import cells
+
+TORCH_SNIPPET = """\
+# model: a one-layer torch.nn.LSTM (for nn.GRU write b"gru", for nn.RNN with tanh b"rnn")
+np.savez("my_lstm.npz", arch=np.frombuffer(b"lstm", np.uint8),
+         **{k: v.numpy() for k, v in model.state_dict().items()})
+"""
+KERAS_SNIPPET = """\
+# layer: a keras.layers.GRU with reset_after=True (the default), LSTM (b"lstm") or SimpleRNN (b"rnn"),
+# with their default activations and a bias
+kernel, recurrent_kernel, bias = layer.get_weights()
+np.savez("my_gru.npz", arch=np.frombuffer(b"gru", np.uint8),
+         kernel=kernel, recurrent_kernel=recurrent_kernel, bias=bias)
+"""
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
@@ -314,7 +316,7 @@ def _members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 def _member_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Header:
     """Parse and check one member's .npy header, reading only the header."""
     key = info.filename[:-4]
-    with _refusing(f"array {key!r} has a bad .npy header"), zf.open(info) as f:
+    with _refusing(f"array {key!r} is corrupt or not a valid .npy array"), zf.open(info) as f:
         version = npy.read_magic(f)
         if version not in ((1, 0), (2, 0)):
             raise WeightsFileError(f"array {key!r}: unsupported .npy format version {version}")
@@ -322,6 +324,8 @@ def _member_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Header:
         shape, fortran_order, dtype = read_header(f)
         header = _Header(info, key, f.tell(), shape, fortran_order, dtype)
     _check_dtype(key, dtype)
+    if any(n < 0 for n in shape):
+        raise WeightsFileError(f"array {key!r}: its header declares a negative dimension, shape {shape}")
     data_bytes = info.file_size - header.header_bytes
     if header.nbytes != data_bytes:
         raise WeightsFileError(
