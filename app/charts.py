@@ -2,15 +2,54 @@
 
 Colour scales (both readable with the common colour-vision deficiencies):
 
-* gates, which live in [0, 1], use **Cividis** on a FIXED 0-1 range, so the same colour means the
-  same gate value on every chart and every input;
-* the cell state c and hidden state h use **RdBu** (red negative, blue positive), a diverging scale
-  centred at 0 and symmetric around it.
+* the sigmoid gates (LSTM f i o, GRU r z), which live in [0, 1], use **Cividis** on a FIXED 0-1
+  range, so the same colour means the same gate value on every chart and every input;
+* the tanh candidates (LSTM g, GRU n) and the hidden state h, which live in [-1, 1], use **RdBu**
+  (red negative, blue positive) on a fixed -1..1 range, centred at 0;
+* the LSTM cell state c, which is unbounded, uses RdBu centred at 0 and symmetric (±max |c|).
+
+Token axes label every token with its (visible, escaped) character while that stays readable and
+thin out to every k-th token beyond :data:`MAX_TICKS` tokens. Text that came from a user only
+enters a figure through :func:`plot_text`, because Plotly reads a little HTML in labels.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+GATE_SCALE = "Cividis"
+STATE_SCALE = "RdBu"
+MAX_TICKS = 70
+"""Most token tick labels on one axis; longer sequences label every k-th token."""
+
+MAX_FRAMES = 300
+"""Most steps one scrubber holds; a longer sequence gets a window of this many steps."""
+
+SIGMOID_GATES = ("f", "i", "o", "r", "z")
+GATE_TITLES = {
+    "f": "forget gate f",
+    "i": "input gate i",
+    "o": "output gate o",
+    "g": "candidate g (tanh)",
+    "r": "reset gate r",
+    "z": "update gate z",
+    "n": "candidate n (tanh)",
+}
+GATE_COLOURS = {  # Okabe-Ito, a colour-blind-safe qualitative palette
+    "f": "#E69F00", "i": "#56B4E9", "o": "#009E73", "g": "#CC79A7",
+    "r": "#E69F00", "z": "#56B4E9", "n": "#CC79A7", "c": "#D55E00", "h": "#0072B2",
+}
+_PLAY = {"frame": {"duration": 350, "redraw": True}, "fromcurrent": True,
+         "transition": {"duration": 0}, "mode": "immediate"}
+_JUMP = {"frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0},
+         "mode": "immediate"}
 
 
 def chart_config(name: str) -> dict[str, Any]:
@@ -19,3 +58,254 @@ def chart_config(name: str) -> dict[str, Any]:
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": f"gatescope-{name}", "scale": 2},
     }
+
+
+def plot_text(text: str) -> str:
+    """``text`` with ``&``, ``<`` and ``>`` as entities, which Plotly shows literally (no tags)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def token_ticks(labels: Sequence[str], max_ticks: int = MAX_TICKS) -> tuple[list[int], list[str]]:
+    """Tick positions and texts for a token axis: every token, or every k-th one if there are many."""
+    every = max(1, math.ceil(len(labels) / max_ticks))
+    positions = list(range(0, len(labels), every))
+    return positions, [plot_text(labels[t]) for t in positions]
+
+
+def _scale_of(name: str, c_max: float) -> tuple[str, float, float]:
+    """(coloraxis, zmin, zmax) for a row: gates 0..1, candidates and h -1..1, c ±max|c|."""
+    if name in SIGMOID_GATES:
+        return "coloraxis", 0.0, 1.0
+    if name == "c":
+        return "coloraxis3", -c_max, c_max
+    return "coloraxis2", -1.0, 1.0
+
+
+def _colorbar(title: str, domain: Sequence[float]) -> dict[str, Any]:
+    return {"title": {"text": title, "side": "right"}, "y": (domain[0] + domain[1]) / 2,
+            "len": max(0.12, domain[1] - domain[0]), "yanchor": "middle", "thickness": 14}
+
+
+def state_heatmaps(
+    gates: Mapping[str, np.ndarray],
+    h: np.ndarray,
+    labels: Sequence[str],
+    units: Sequence[int],
+    c: np.ndarray | None = None,
+    *,
+    title: str = "",
+) -> go.Figure:
+    """One heatmap row per gate (in the order given), then c (if given) and h.
+
+    gates[name], c, h: (T, U) values for the U shown ``units``; labels: (T,) token labels.
+    x = token (characters as tick labels), y = unit; hover shows token, unit and value.
+    """
+    rows = {**gates, **({"c": c} if c is not None else {}), "h": h}
+    titles = [GATE_TITLES.get(n, n) for n in gates] + (["cell state c"] if c is not None else [])
+    titles.append("hidden state h")
+    T, U = h.shape
+    fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.045 if
+                        len(rows) > 2 else 0.12, subplot_titles=titles)
+    unit_names = [f"unit {u}" for u in units]
+    escaped = [plot_text(lab) for lab in labels]
+    token_text = np.broadcast_to(np.asarray(escaped, dtype=object), (U, T))  # (U, T)
+    c_max = float(max(np.max(np.abs(c)) if c is not None and c.size else 0.0, 1e-6))
+    for row, (name, values) in enumerate(rows.items(), start=1):
+        axis, zmin, zmax = _scale_of(name, c_max)
+        fig.add_trace(
+            go.Heatmap(
+                z=np.asarray(values).T, x=np.arange(T), y=unit_names, text=token_text,
+                coloraxis=axis, zmin=zmin, zmax=zmax, name=GATE_TITLES.get(name, name),
+                hovertemplate=f"token %{{text}} (step %{{x}})<br>%{{y}}<br>{name} = %{{z:.3f}}"
+                "<extra></extra>", xgap=0, ygap=0,
+            ),
+            row=row, col=1,
+        )
+    tickvals, ticktext = token_ticks(labels)
+    fig.update_xaxes(tickmode="array", tickvals=tickvals, ticktext=ticktext, tickangle=0,
+                     showgrid=False)
+    fig.update_xaxes(title_text="token (step t →)", row=len(rows), col=1)
+    fig.update_yaxes(showticklabels=U <= 16, autorange="reversed", showgrid=False,
+                     title_text="unit" if U > 16 else None)
+    domains = [fig.layout[f"yaxis{'' if i == 0 else i + 1}"].domain for i in range(len(rows))]
+    first_row: dict[str, int] = {}  # colour axis -> the first row that uses it (its colour bar)
+    for i, name in enumerate(rows):
+        first_row.setdefault(_scale_of(name, c_max)[0], i)
+    bars = {"coloraxis": (GATE_SCALE, 0.0, 1.0, "gate (0 to 1)"),
+            "coloraxis2": (STATE_SCALE, -1.0, 1.0, "tanh (−1 to 1)"),
+            "coloraxis3": (STATE_SCALE, -c_max, c_max, "c")}
+    fig.update_layout(
+        {axis: {"colorscale": scale, "cmin": lo, "cmax": hi, "cmid": None if lo == 0 else 0.0,
+                "colorbar": _colorbar(label, domains[first_row[axis]])}
+         for axis, (scale, lo, hi, label) in bars.items() if axis in first_row},
+        height=90 + len(rows) * max(110, 4 * U + 40),
+        margin={"l": 10, "r": 10, "t": 60 if title else 30, "b": 10},
+        title={"text": title} if title else None,
+    )
+    return fig
+
+
+def _sub(text: str) -> str:
+    """Paper notation to Plotly text: ``x_t`` -> x<sub>t</sub>, ``h_[t−1]`` -> h<sub>t−1</sub>."""
+    return re.sub(r"_(\[[^\]]*\]|\w+)", lambda m: f"<sub>{m[1].strip('[]')}</sub>", text)
+
+
+LSTM_EQUATIONS = (
+    "f_t = σ(W_f x_t + U_f h_[t−1] + b_f) = {f}    i_t = σ(W_i x_t + U_i h_[t−1] + b_i) = {i}",
+    "o_t = σ(W_o x_t + U_o h_[t−1] + b_o) = {o}    g_t = tanh(W_g x_t + U_g h_[t−1] + b_g) = {g}",
+    "c_t = f_t·c_[t−1] + i_t·g_t = {f}·({c_prev}) + {i}·({g}) = {c}",
+    "h_t = o_t·tanh(c_t) = {o}·tanh({c}) = {h}",
+)
+GRU_EQUATIONS = (
+    "r_t = σ(W_r x_t + U_r h_[t−1] + b_r) = {r}    z_t = σ(W_z x_t + U_z h_[t−1] + b_z) = {z}",
+    "n_t = tanh(W_n x_t + b_in + r_t·(U_n h_[t−1] + b_hn)) = {n}",
+    "h_t = (1 − z_t)·n_t + z_t·h_[t−1] = (1 − {z})·({n}) + {z}·({h_prev}) = {h}",
+)
+"""The cells' equations for one unit (W: input weights, U: recurrent weights, · elementwise)."""
+
+
+def _equations(arch: str, unit: int, values: Mapping[str, float]) -> str:
+    """The cell's equations for one unit, with one step's numbers in them (Plotly text)."""
+    lines = LSTM_EQUATIONS if arch == "lstm" else GRU_EQUATIONS
+    numbers = {k: f"{x:.2f}" for k, x in values.items()}
+    return f"equations of unit {unit}:<br>" + "<br>".join(
+        _sub(line.format(**numbers)) for line in lines
+    )
+
+
+def scrub_window(length: int, active: int, max_frames: int = MAX_FRAMES) -> range:
+    """The steps a scrubber holds: all of them, or ``max_frames`` steps around ``active``."""
+    start = min(max(0, active - max_frames // 2), max(0, length - max_frames))
+    return range(start, min(length, start + max_frames))
+
+
+def scrubber(
+    arch: str,
+    gates: Mapping[str, np.ndarray],
+    h: np.ndarray,
+    h_prev: np.ndarray,
+    labels: Sequence[str],
+    units: Sequence[int],
+    *,
+    c: np.ndarray | None = None,
+    c_prev: np.ndarray | None = None,
+    guesses: Sequence[Sequence[tuple[str, float]]] = (),
+    follow: int = 0,
+    active: int = 0,
+) -> go.Figure:
+    """The token scrubber: one Plotly animation frame per step, a slider and a play button.
+
+    Each frame shows, at step t: every gate's value per shown unit as bars (gates on a fixed 0-1
+    axis; candidate, c and h on a -1..1 axis widened to fit c), the step's token, the model's top
+    next-character ``guesses`` (if any), and the cell's equations for unit ``units[follow]`` with
+    that step's numbers. Moving the slider happens in the browser: no server round trip.
+
+    gates[name], h, h_prev, c, c_prev: (T, U); labels (T,); guesses (T, k) of (char, probability).
+    """
+    T, U = h.shape
+    window = scrub_window(T, active)
+    active = min(max(active, window.start), window.stop - 1)
+    sig = [n for n in gates if n in SIGMOID_GATES]
+    tanh_rows = {n: gates[n] for n in gates if n not in SIGMOID_GATES}
+    tanh_rows.update({"c": c} if c is not None else {})
+    tanh_rows["h"] = h
+    with_guesses = len(guesses) == T and T > 0
+    cols = 3 if with_guesses else 2
+    fig = make_subplots(
+        rows=1, cols=cols, column_widths=[0.4, 0.4, 0.2][:cols], horizontal_spacing=0.06,
+        subplot_titles=["sigmoid gates (0 to 1)", "candidate and states", "next-character guess"][:cols],
+    )
+    x_units = [f"u{u}" for u in units]
+    state_max = max(1.0, float(np.max(np.abs(c))) if c is not None and c.size else 1.0)
+
+    def bars(t: int) -> list[dict[str, Any]]:
+        """What changes from step to step: the bars' heights (and the guesses' texts)."""
+        out = [{"y": gates[n][t]} for n in sig] + [{"y": v[t]} for v in tanh_rows.values()]
+        if with_guesses:
+            out.append({"x": [p for _, p in guesses[t]],
+                        "text": [f"«{plot_text(ch)}» {p:.0%}" for ch, p in guesses[t]]})
+        return out
+
+    def title(t: int) -> dict[str, Any]:
+        numbers = {n: float(gates[n][t, follow]) for n in gates}
+        numbers.update(h=float(h[t, follow]), h_prev=float(h_prev[t, follow]))
+        if c is not None and c_prev is not None:
+            numbers.update(c=float(c[t, follow]), c_prev=float(c_prev[t, follow]))
+        return {"text": f"<b>step {t} of {T - 1} · token «{plot_text(labels[t])}»</b>   "
+                + _equations(arch, int(units[follow]), numbers),
+                "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top", "font": {"size": 13}}
+
+    first = bars(active)
+    for n, data in zip([*sig, *tanh_rows], first, strict=False):
+        col = 1 if n in SIGMOID_GATES else 2
+        fig.add_trace(go.Bar(x=x_units, y=data["y"], name=GATE_TITLES.get(n, f"{n} (state)"),
+                             marker_color=GATE_COLOURS[n],
+                             hovertemplate=f"%{{x}}: {n} = %{{y:.3f}}<extra></extra>"),
+                      row=1, col=col)
+    if with_guesses:
+        fig.add_trace(go.Bar(x=first[-1]["x"], y=list(range(len(first[-1]["x"]), 0, -1)),
+                             text=first[-1]["text"], orientation="h", marker_color="#999999",
+                             showlegend=False, textposition="auto",
+                             hovertemplate="%{text}<extra></extra>"), row=1, col=3)
+    fig.frames = [go.Frame(name=str(t), data=bars(t), layout={"title": title(t)}) for t in window]
+    slider_font = {"size": 11} if len(window) <= 40 else {"color": "rgba(0,0,0,0)"}
+    fig.update_layout(
+        title=title(active),
+        barmode="group", bargap=0.15, height=620,
+        margin={"l": 10, "r": 10, "t": 150, "b": 120},
+        legend={"orientation": "h", "y": 1.06, "x": 0, "yanchor": "bottom"},
+        updatemenus=[{
+            "type": "buttons", "direction": "left", "x": 0, "y": -0.07, "xanchor": "left",
+            "yanchor": "top", "showactive": False, "pad": {"t": 0, "r": 10},
+            "buttons": [
+                {"label": "▶ play", "method": "animate", "args": [None, _PLAY]},
+                {"label": "❚❚ pause", "method": "animate", "args": [[None], _JUMP]},
+            ],
+        }],
+        sliders=[{
+            "active": active - window.start, "x": 0.14, "len": 0.86, "y": -0.04,
+            "yanchor": "top", "pad": {"t": 0}, "font": slider_font,
+            "currentvalue": {"prefix": "step ", "font": {"size": 13}, "visible": True},
+            "steps": [{"label": f"{t}: {plot_text(labels[t])}", "method": "animate",
+                       "args": [[str(t)], _JUMP]} for t in window],
+        }],
+    )
+    fig.update_yaxes(range=[0, 1], title_text="value", row=1, col=1)
+    fig.update_yaxes(range=[-state_max, state_max], row=1, col=2)
+    fig.update_xaxes(title_text="unit", tickangle=-90 if U > 12 else 0, row=1, col=1)
+    fig.update_xaxes(title_text="unit", tickangle=-90 if U > 12 else 0, row=1, col=2)
+    if with_guesses:
+        fig.update_xaxes(range=[0, 1], title_text="probability", tickformat=".0%", row=1, col=3)
+        fig.update_yaxes(showticklabels=False, row=1, col=3)
+    return fig
+
+
+def saturation_scatter(saturations: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]]) -> go.Figure:
+    """Gate saturation per unit, one panel per cell (Karpathy, Johnson & Fei-Fei 2015, fig. 3).
+
+    saturations: cell name -> gate -> (left (H,), right (H,)), the fraction of steps each unit's
+    gate is below 0.1 (x) and above 0.9 (y). Both axes are fixed to 0..1; points on the diagonal
+    x + y = 1 are always saturated.
+    """
+    names = list(saturations)
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[n.upper() for n in names],
+                        horizontal_spacing=0.08)
+    for col, name in enumerate(names, start=1):
+        for gate, (left, right) in saturations[name].items():
+            fig.add_trace(go.Scatter(
+                x=left, y=right, mode="markers", name=f"{name.upper()} {GATE_TITLES[gate]}",
+                marker={"color": GATE_COLOURS[gate], "size": 7, "opacity": 0.75},
+                customdata=np.arange(len(left)),
+                hovertemplate=f"unit %{{customdata}}, {gate}: <0.1 %{{x:.0%}}, >0.9 %{{y:.0%}}"
+                "<extra></extra>",
+            ), row=1, col=col)
+        fig.add_trace(go.Scatter(x=[0, 1], y=[1, 0], mode="lines", showlegend=False,
+                                 line={"dash": "dot", "color": "#888888", "width": 1},
+                                 hoverinfo="skip"), row=1, col=col)
+    fig.update_xaxes(range=[-0.02, 1.02], title_text="fraction of steps < 0.1 (left-saturated)",
+                     tickformat=".0%")
+    fig.update_yaxes(range=[-0.02, 1.02], tickformat=".0%")
+    fig.update_yaxes(title_text="fraction of steps > 0.9 (right-saturated)", row=1, col=1)
+    fig.update_layout(height=430, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "y": -0.25})
+    return fig

@@ -85,6 +85,7 @@ _PARSERS: dict[str, Any] = {
     "forget_bias": _bounded(float, -5.0, 5.0),
     "length": _bounded(int, 1, 20_000),
     "seed": _bounded(int, 0, 2**31 - 1),
+    "unit": _bounded(int, -1, 4095),
 }
 
 
@@ -106,6 +107,7 @@ class ViewState:
     forget_bias: float = 1.0  # LSTM forget-gate bias (Gradients page)
     length: int = 100  # input length (Gradients page)
     seed: int = 0  # seed of random weights
+    unit: int = -1  # the unit whose equations the scrubber shows; -1: the most active one
     page: str = ""  # url_path of the page; "" is Gates (home)
 
     @classmethod

@@ -11,10 +11,10 @@ Input rules (DESIGN.md, "The app's contract"), all enforced here so that every p
 * Numbers mode parses a comma-separated series; ``nan``, ``inf`` and anything that is not a number
   are reported and dropped.
 * User text is never rendered as Markdown or HTML: it only ever goes back into the text box, into
-  ``st.text``/``st.code`` (plain text), or into chart labels through :func:`plot_text`.
+  ``st.text``/``st.code`` (plain text), or into chart labels through ``app.charts.plot_text``.
 * :func:`page_guard` turns any exception into a short message, never a traceback.
 
-The pure parts (:func:`prepare`, :func:`token_label`, :func:`plot_text`) need no Streamlit.
+The pure parts (:func:`prepare`, :func:`token_label`, :func:`mark_unknown`) need no Streamlit.
 """
 
 from __future__ import annotations
@@ -86,16 +86,6 @@ def token_label(ch: str) -> str:
     if category in ("Mn", "Me", "Mc"):
         return "◌" + ch
     return ch
-
-
-def plot_text(text: str) -> str:
-    """``text`` made safe for a Plotly label, which understands a little HTML (``<b>``, ``<a>``).
-
-    ``&``, ``<`` and ``>`` become entities that Plotly shows literally; characters are made visible
-    with :func:`token_label`.
-    """
-    visible = "".join(token_label(ch) for ch in text)
-    return visible.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def prepare_text(raw: str, max_chars: int = MAX_CHARS) -> Prepared:
@@ -251,14 +241,18 @@ def choice(
     format_func: Callable[[Any], Any] | None = None,
     on_change: Callable[[], None] | None = None,
     help: str | None = None,
+    selectbox: bool = False,
 ) -> Any:
-    """``st.radio`` bound to ``key``; a session value not among ``options`` resets to the first."""
+    """``st.radio`` (or ``st.selectbox``) bound to ``key``.
+
+    A session value not among ``options`` (say, from a hand-edited URL) resets to the first option.
+    """
     if st.session_state.get(key) not in options:
         st.session_state[key] = options[0]
-    return st.radio(
-        label, options, key=key, horizontal=horizontal, on_change=on_change, help=help,
-        format_func=format_func or str,
-    )
+    common = {"key": key, "on_change": on_change, "help": help, "format_func": format_func or str}
+    if selectbox:
+        return st.selectbox(label, options, **common)
+    return st.radio(label, options, horizontal=horizontal, **common)
 
 
 def slider(

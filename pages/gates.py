@@ -1,6 +1,65 @@
-"""Gates (home): placeholder while the page is being built."""
+"""Gates (home page): type a sequence and watch an LSTM or a GRU read it, gate by gate."""
 
-from app import ui
+import streamlit as st
+
+from app import charts, models, ui
+
+MODEL_LABELS = {"trained": "trained", "random": "random weights"}
+
+
+def main() -> None:
+    st.title("Gates: watch a cell read your sequence")
+    ui.explain(
+        "Each row of the heatmaps is one hidden unit, each column one token of your sequence. "
+        "Gates are fractions between 0 (closed: colour dark blue) and 1 (open: yellow), on the "
+        "same fixed Cividis scale everywhere; the candidate, the cell state c and the hidden "
+        "state h are signed (red negative, blue positive). Below, the scrubber replays the "
+        "reading one token at a time with the cell's equations filled in."
+    )
+    left, right = st.columns([3, 1])
+    with right:
+        arch = ui.arch_choice()
+        model = ui.choice("model", "Weights", models.MODEL_NAMES, format_func=MODEL_LABELS.get)
+    with left:
+        seq = ui.sequence_input()
+    state = ui.view_state()
+    if seq.length == 0:
+        st.info("Type a sequence above to see the gates.", icon=":material/keyboard:")
+        return
+    reading = models.read_sequence(arch, model, seq.mode, seq.text, seq.values, state.seed)
+    st.caption(f"Model: {reading.description}.")
+    ui.show_unknown(reading.unknown_chars)
+    labels = ui.mark_unknown(seq.labels, reading.unknown)
+    shown = f"the {len(reading.units)} of {reading.hidden_size} units whose h varies most"
+    ui.show_chart(
+        charts.state_heatmaps(reading.gates, reading.h, labels, reading.units, reading.c,
+                              title=f"{arch.upper()} gates and states, {shown}"),
+        f"gates-{arch}",
+    )
+
+    st.subheader("Step through it")
+    st.caption(
+        "Press play or drag the slider: the bars are every shown unit's gates at that step, the "
+        "title has the cell's equations for one unit with that step's numbers"
+        + (", and the right panel the model's top guesses for the next character." if
+           reading.guesses else ".")
+    )
+    c1, c2 = st.columns(2)
+    with c1:
+        units = [-1, *map(int, reading.units)]
+        unit = ui.choice("unit", "Equations for unit", units, horizontal=False,
+                         format_func=lambda u: "the most active" if u == -1 else f"unit {u}",
+                         selectbox=True)
+    with c2:
+        step = ui.slider("step", "Scrubber opens at step", 0, max(1, seq.length - 1))
+    follow = 0 if unit == -1 else units.index(unit) - 1
+    ui.show_chart(
+        charts.scrubber(arch, reading.gates, reading.h, reading.h_prev, labels, reading.units,
+                        c=reading.c, c_prev=reading.c_prev, guesses=reading.guesses,
+                        follow=follow, active=min(step, seq.length - 1)),
+        f"scrubber-{arch}",
+    )
+
 
 with ui.page_guard():
-    ui.sequence_input()
+    main()

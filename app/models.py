@@ -1,0 +1,194 @@
+"""Cached models and traces: the only place pages get cells from.
+
+* :func:`load_model` (``st.cache_resource``): a character model for text mode, a 1-input cell for
+  numbers mode. ``model="trained"`` asks ``cells.pretrained`` (``"lstm"``/``"gru"`` for text,
+  ``"lstm-series"``/``"gru-series"`` for numbers); when those weights are not there, or for
+  ``model="random"``, the cell gets seeded random weights (:data:`RANDOM_SCHEME`), and the page says
+  so through :attr:`Loaded.description`.
+* :func:`read_sequence` (``st.cache_data``, bounded): one forward pass over the typed sequence,
+  kept as a small :class:`Reading` (the :data:`SHOW_UNITS` most active units only, so a cache
+  entry stays well under a few MB even at the input limit).
+* :func:`step_seconds` (``st.cache_data`` with a TTL): the measured time per step on this server.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+import cells
+from app.ui import token_label
+from cells.base import Cell
+from cells.charmodel import CharModel
+
+RANDOM_HIDDEN = 64
+"""Hidden size of random-weight models (trained ones have their own size)."""
+
+RANDOM_SCHEME = (
+    "seeded random weights: every weight and bias uniform on (-1/√H, 1/√H), PyTorch's default "
+    "scale, LSTM forget-gate bias 1"
+)
+
+MODEL_NAMES = ("trained", "random")
+
+SHOW_UNITS = 32
+"""Charts show at most this many hidden units: the ones whose h varies most over the sequence."""
+
+TOP_GUESSES = 5
+"""How many next-character guesses each step keeps."""
+
+GATE_ORDER = {"lstm": ("f", "i", "o", "g"), "gru": ("r", "z", "n")}
+"""Display order of the gates: the sigmoid gates first, the tanh candidate last."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A cell ready to read sequences, and one line that says what it is (shown on the page)."""
+
+    cell: Cell
+    charmodel: CharModel | None  # text mode; None for a numbers-mode cell
+    trained: bool
+    description: str
+
+
+def _pretrained(name: str) -> tuple[CharModel | Cell | None, str]:
+    """``cells.pretrained(name)``, or None and the reason it is not available."""
+    load = getattr(cells, "pretrained", None)
+    if load is None:
+        return None, "no trained weights are shipped yet"
+    try:
+        return load(name), ""
+    except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
+        return None, f"no trained weights named {name!r} ({exc})"
+
+
+@st.cache_resource(max_entries=12, show_spinner=False)
+def load_model(arch: str, model: str, mode: str, seed: int = 0) -> Loaded:
+    """The ``arch`` cell for ``mode`` ("text" | "numbers"), trained if ``model == "trained"`` and
+    weights are shipped, else with :data:`RANDOM_SCHEME` weights of size :data:`RANDOM_HIDDEN`."""
+    arch = arch if arch in cells.ARCHS else "lstm"  # the Gradients page also loads the "rnn"
+    reason = "random weights were chosen"
+    if model == "trained":
+        found, reason = _pretrained(arch if mode == "text" else f"{arch}-series")
+        if isinstance(found, CharModel) and mode == "text":
+            trained_on = found.meta.get("trained_on", "a corpus (see the README)")
+            return Loaded(found.cell, found, True, f"{arch.upper()}, {found.cell.hidden_size} units, "
+                          f"trained by gatescope on {trained_on}")
+        if found is not None and mode == "numbers":
+            cell = found.cell if isinstance(found, CharModel) else found
+            return Loaded(cell, None, True, f"{arch.upper()}, {cell.hidden_size} units, trained "
+                          "on series")
+    what = f"{arch.upper()}, {RANDOM_HIDDEN} units, {RANDOM_SCHEME}, seed {seed} ({reason})"
+    if mode == "text":
+        charmodel = CharModel.untrained(arch, RANDOM_HIDDEN, seed)
+        return Loaded(charmodel.cell, charmodel, False, what)
+    params = cells.init_params(arch, 1, RANDOM_HIDDEN, seed=seed)
+    return Loaded(cells.make_cell(arch, params), None, False, what)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One sequence read by one cell, reduced to what the pages draw.
+
+    ``units`` are the shown units' indices (most active first); every (T, U) array has one column
+    per shown unit. ``saturation`` covers ALL units of the cell.
+    """
+
+    arch: str
+    description: str
+    hidden_size: int
+    units: np.ndarray  # (U,) int
+    gates: dict[str, np.ndarray]  # name -> (T, U), in GATE_ORDER
+    c: np.ndarray | None  # (T, U), LSTM only
+    h: np.ndarray  # (T, U)
+    c_prev: np.ndarray | None  # (T, U) c_{t-1} (zeros at t=0), for the equations
+    h_prev: np.ndarray  # (T, U) h_{t-1}
+    unknown: np.ndarray  # (T,) bool, text mode: not in the vocabulary
+    unknown_chars: tuple[str, ...]
+    guesses: tuple[tuple[tuple[str, float], ...], ...]  # (T, k) (visible label, p); () numbers
+    saturation: dict[str, tuple[np.ndarray, np.ndarray]]  # gate -> (left (H,), right (H,))
+
+    @property
+    def length(self) -> int:
+        return self.h.shape[0]
+
+
+def most_active_units(h: np.ndarray, k: int = SHOW_UNITS) -> np.ndarray:
+    """Indices of the ``k`` units whose h (T, H) has the largest standard deviation over time."""
+    return np.argsort(-h.std(axis=0), kind="stable")[:k]
+
+
+def _shift(a: np.ndarray) -> np.ndarray:
+    """a_{t-1} for every t: (T, U) with a zero row first (the zero initial state)."""
+    return np.vstack([np.zeros((1, a.shape[1]), a.dtype), a[:-1]])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def read_sequence(
+    arch: str, model: str, mode: str, text: str, values: np.ndarray, seed: int = 0
+) -> Reading:
+    """Run the cell over the sequence (``text`` in text mode, ``values`` (T,) in numbers mode)."""
+    loaded = load_model(arch, model, mode, seed)
+    cell, charmodel = loaded.cell, loaded.charmodel
+    if charmodel is not None:
+        read = charmodel.trace(text)
+        trace, unknown = read.trace, read.unknown
+        guesses = tuple(
+            tuple((token_label(ch), p) for ch, p in charmodel.top_next(row, TOP_GUESSES))
+            for row in read.probs
+        )
+        vocab = charmodel.vocab
+        unknown_chars = tuple(dict.fromkeys(ch for ch in text if ch not in vocab))
+    else:
+        trace = cell.forward(np.asarray(values, dtype=cell.dtype).reshape(-1, 1))  # x (T, 1)
+        unknown, guesses, unknown_chars = np.zeros(trace.length, bool), (), ()
+    units = most_active_units(trace.h)
+    c = None if trace.c is None else trace.c[:, units]
+    return Reading(
+        arch=cell.arch,
+        description=loaded.description,
+        hidden_size=cell.hidden_size,
+        units=units,
+        gates={name: trace.gates[name][:, units] for name in GATE_ORDER[cell.arch]},
+        c=c,
+        h=trace.h[:, units],
+        c_prev=None if c is None else _shift(c),
+        h_prev=_shift(trace.h[:, units]),
+        unknown=np.asarray(unknown, bool),
+        unknown_chars=unknown_chars,
+        guesses=guesses,
+        saturation=cells.gate_saturation(trace),
+    )
+
+
+def inputs_for(loaded: Loaded, text: str, values: np.ndarray) -> np.ndarray:
+    """The cell's input matrix (T, I) for a sequence: one-hot characters or the 1-D series."""
+    if loaded.charmodel is not None:
+        return loaded.charmodel.inputs(loaded.charmodel.encode(text))
+    return np.asarray(values, dtype=loaded.cell.dtype).reshape(-1, 1)
+
+
+@st.cache_data(max_entries=16, ttl=300, show_spinner=False)
+def step_seconds(arch: str, model: str, mode: str, seed: int = 0, tokens: int = 200) -> dict[str, float]:
+    """Measured seconds per token on this server: ``step`` one token at a time, and ``forward``
+    over ``tokens`` tokens divided by ``tokens`` (median of 5 runs each). Re-measured every 5 min."""
+    loaded = load_model(arch, model, mode, seed)
+    cell = loaded.cell
+    x = np.zeros((tokens, cell.input_size), cell.dtype)  # (T, I)
+    x[np.arange(tokens), np.arange(tokens) % cell.input_size] = 1.0
+    step_runs, forward_runs = [], []
+    for _ in range(5):
+        h, c = np.zeros(cell.hidden_size, cell.dtype), None
+        if cell.arch == "lstm":
+            c = np.zeros(cell.hidden_size, cell.dtype)
+        start = time.perf_counter()
+        for x_t in x:
+            h, c, _ = cell.step(x_t, h, c)
+        step_runs.append((time.perf_counter() - start) / tokens)
+        start = time.perf_counter()
+        cell.forward(x)
+        forward_runs.append((time.perf_counter() - start) / tokens)
+    return {"step": float(np.median(step_runs)), "forward": float(np.median(forward_runs))}
