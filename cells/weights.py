@@ -130,28 +130,45 @@ def load_arrays(src: Source, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[dic
 # -- cells ------------------------------------------------------------------------------------------
 
 
-def save(dest: str | os.PathLike | BinaryIO, cell: cells.Cell, **meta: Any) -> None:
+def save(dest: str | os.PathLike | BinaryIO, cell: cells.Cell, /, **meta: Any) -> None:
     """Write ``cell``'s parameters, its ``arch`` and the JSON-able ``meta`` to an ``.npz``."""
     if meta.get("arch", cell.arch) != cell.arch:
         raise ValueError(f"meta arch={meta['arch']!r} contradicts the cell's arch {cell.arch!r}")
-    save_arrays(dest, {"arch": text_array(cell.arch), **cell.params}, meta)
+    save_arrays(dest, cell_arrays(cell), meta)
 
 
 def load(src: Source, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[cells.Cell, dict]:
     """Read a weights file (see the module docstring) -> (cell, meta).
 
-    The parameters are checked by ``cells.make_cell``; any bad file is a ``ValueError`` saying what
-    is wrong. The cell keeps the file's dtype (float32 or float64).
+    ``src`` is a path, the file's bytes or a binary file object. The parameters are checked by
+    ``cells.make_cell``; any bad file is a ``ValueError`` saying what is wrong. The cell keeps the
+    file's dtype (float32 or float64).
     """
     arrays, meta = load_arrays(src, max_bytes=max_bytes)
+    return cell_from_arrays(arrays, meta), meta
+
+
+def cell_arrays(cell: cells.Cell) -> dict[str, np.ndarray]:
+    """The arrays that store ``cell`` in a file: ``arch`` and the parameters.
+
+    A file holding more (a character model's readout, say) adds its own arrays beside these.
+    """
+    return {"arch": text_array(cell.arch), **cell.params}
+
+
+def cell_from_arrays(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> cells.Cell:
+    """The cell that ``arrays`` (as ``load_arrays`` returns them) describe: ``arch`` (or meta's
+    "arch") and the parameters under PyTorch's names, ``torch.nn.LSTMCell``'s names or Keras's.
+    Any array beyond those is refused, so take a file's other arrays out first.
+    """
+    arrays = dict(arrays)
     arch = _arch(arrays.pop("arch", None), meta.get("arch"))
     if any(k in arrays for k in KERAS_KEYS):
-        params = from_keras(arch, *(_keras_arrays(arrays)))
-    else:
-        params = {_CELL_STYLE_NAMES.get(k, k): a for k, a in arrays.items()}
-        if len(params) < len(arrays):
-            raise WeightsFileError("the file holds a parameter both with and without the _l0 suffix")
-    return cells.make_cell(arch, params), meta
+        return cells.make_cell(arch, from_keras(arch, *_keras_arrays(arrays)))
+    params = {_CELL_STYLE_NAMES.get(k, k): a for k, a in arrays.items()}
+    if len(params) < len(arrays):
+        raise WeightsFileError("the file holds a parameter both with and without the _l0 suffix")
+    return cells.make_cell(arch, params)
 
 
 def text_array(text: str) -> np.ndarray:

@@ -21,7 +21,7 @@ from numpy.lib import format as npy
 
 import cells
 from cells import weights
-from cells.weights import from_keras, load, load_arrays, save, save_arrays
+from cells.weights import cell_arrays, cell_from_arrays, from_keras, load, load_arrays, save, save_arrays
 
 ARCHS = ("lstm", "gru", "rnn")
 TORCH_MODULES = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
@@ -156,6 +156,23 @@ def test_torch_cell_state_dict_names_without_l0_load(arch):
     assert sorted(cell.params) == sorted(f"{k}_l0" for k in sd)
     for k, v in sd.items():
         assert np.array_equal(cell.params[f"{k}_l0"], v.numpy())
+
+
+def test_a_file_with_a_cell_and_more_arrays_round_trips_through_the_generic_pair(tmp_path):
+    """How a character model is stored: the cell's arrays, a readout beside them, the vocab in meta."""
+    cell = cells.make_cell("lstm", random_params("lstm", seed=3))
+    readout = {"readout.weight": np.random.default_rng(0).normal(size=(6, 4)), "readout.bias": np.zeros(6)}
+    meta = {"vocab": "ab c\n\u00e9", "cell": "stored", "dest": "names save's arguments do not take"}
+    save_arrays(tmp_path / "char.npz", {**cell_arrays(cell), **readout}, meta)
+    arrays, loaded_meta = load_arrays(tmp_path / "char.npz")
+    assert loaded_meta == meta
+    for k, a in readout.items():
+        assert np.array_equal(arrays.pop(k), a)
+    loaded = cell_from_arrays(arrays, loaded_meta)
+    assert all(np.array_equal(loaded.params[k], a) for k, a in cell.params.items())
+    refused(tmp_path / "char.npz", "unexpected", "readout.bias")  # load() reads a bare cell only
+    save(tmp_path / "cell.npz", cell, **meta)  # meta keys may be any name, even save's parameters'
+    assert load(tmp_path / "cell.npz")[1] == meta
 
 
 def test_arch_may_come_from_meta_alone():
@@ -307,11 +324,18 @@ def test_every_truncation_of_a_good_file_is_refused():
         refused(data[:n], "not a valid .npz")
 
 
-def test_corrupted_data_is_refused_by_the_crc_check():
-    data = bytearray(zip_bytes(good_members("rnn")))
-    at = data.index(npy_bytes(random_params("rnn")["weight_hh_l0"])[-8:])
+@pytest.mark.parametrize("H", [4, 64], ids=["member-read-with-header", "member-larger-than-a-read"])
+def test_corrupted_data_is_refused_by_the_crc_check(H):
+    params = random_params("rnn", H=H)
+    data = bytearray(zip_bytes({"arch.npy": npy_bytes(arch_array("rnn")),
+                                **{f"{k}.npy": npy_bytes(a) for k, a in params.items()}}))
+    at = data.index(npy_bytes(params["weight_hh_l0"])[-8:])
     data[at] ^= 0xFF
     refused(bytes(data), "weight_hh_l0", "corrupt", "CRC")
+
+
+def test_a_parameter_under_both_names_is_refused():
+    refused(npz_bytes(**good_arrays("gru", bias_hh=np.zeros(12))), "both with and without")
 
 
 def test_a_member_shorter_than_its_header_says_is_refused():
