@@ -1,0 +1,207 @@
+"""Character-level language models: a vocabulary, a recurrent cell and a softmax readout.
+
+Reading a text c_0 c_1 ... c_{T-1}, one character at a time from a zero state:
+
+    x_t = onehot(id(c_t))                  V = len(vocab) + 1 inputs; the last id is "unknown"
+    h_t = cell(x_t, h_{t-1})
+    p_t = softmax(W h_t + b)               the distribution of c_{t+1}, over the same V ids
+
+Bits per character of a text are the mean of -log2 p_t[id(c_{t+1})] over t = 0..T-2: every
+character after the first is predicted, unknown characters included (as the unknown id).
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from os import PathLike
+from typing import Any, BinaryIO
+
+import numpy as np
+
+import cells
+from cells import tasks as _tasks
+from cells import weights
+from cells.base import Cell, Trace
+from cells.train import READOUT_BIAS, READOUT_WEIGHT, Readout, log_softmax
+
+#: How an unknown character is shown in readable guesses (the Unicode replacement character).
+UNKNOWN_CHAR = "\ufffd"
+#: The vocabulary of untrained models: printable ASCII and the newline.
+DEFAULT_VOCAB = "\n" + "".join(ch for ch in string.printable if ch.isprintable())
+#: Array name of the vocabulary (Unicode code points, int32) in a saved model.
+VOCAB_KEY = "vocab"
+#: ``kind`` in a saved model's meta.
+KIND = "charmodel"
+#: Characters per forward pass when scoring long texts (the state is carried across chunks).
+CHUNK = 2048
+
+
+@dataclass(frozen=True, eq=False)
+class CharTrace:
+    """A text read by a CharModel.
+
+    trace: the cell's Trace, unbatched (T, H); ids (T,) character ids; probs (T, V) the
+    next-character distribution after each character; unknown (T,) True where the character is
+    not in the vocabulary.
+    """
+
+    trace: Trace
+    ids: np.ndarray
+    probs: np.ndarray
+    unknown: np.ndarray
+
+
+class CharModel:
+    """A character vocabulary with an unknown token, a cell over one-hot characters, a readout."""
+
+    def __init__(self, cell: Cell, vocab: str, readout: Readout,
+                 meta: dict[str, Any] | None = None) -> None:
+        V = len(vocab) + 1
+        if len(set(vocab)) != len(vocab):
+            raise ValueError("vocab has repeated characters")
+        if cell.input_size != V:
+            raise ValueError(f"cell takes {cell.input_size} inputs; vocab needs {V} "
+                             "(its characters and the unknown token)")
+        if readout.weight.shape != (V, cell.hidden_size) or readout.bias.shape != (V,):
+            raise ValueError(f"readout must be ({V}, {cell.hidden_size}) and ({V},), got "
+                             f"{readout.weight.shape} and {readout.bias.shape}")
+        self.cell = cell
+        self.vocab = vocab
+        self.readout = readout
+        self.meta = dict(meta or {})
+        self._index = {ch: i for i, ch in enumerate(vocab)}
+
+    def __repr__(self) -> str:
+        return (f"CharModel({self.cell.arch}, hidden_size={self.cell.hidden_size}, "
+                f"vocab={len(self.vocab)} chars)")
+
+    @property
+    def vocab_size(self) -> int:
+        """V: the known characters plus the unknown token."""
+        return len(self.vocab) + 1
+
+    @property
+    def unknown_id(self) -> int:
+        return len(self.vocab)
+
+    # -- construction ----------------------------------------------------------------------------
+
+    @classmethod
+    def untrained(cls, arch: str, hidden_size: int, seed: int, vocab: str = DEFAULT_VOCAB,
+                  dtype: type = np.float64) -> CharModel:
+        """A model with seeded random weights (the engine's init and a torch-style readout)."""
+        V = len(vocab) + 1
+        cell = cells.make_cell(arch, cells.init_params(arch, V, hidden_size, seed=seed, dtype=dtype))
+        readout = Readout.init(hidden_size, V, seed=seed + 1, dtype=dtype)
+        return cls(cell, vocab, readout, {"trained_on": "nothing (random weights)"})
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Every array of the model: the cell's torch-named params, the readout, the vocabulary."""
+        codes = np.array([ord(ch) for ch in self.vocab], dtype=np.int32)
+        return {**self.cell.params, READOUT_WEIGHT: self.readout.weight,
+                READOUT_BIAS: self.readout.bias, VOCAB_KEY: codes}
+
+    @classmethod
+    def from_arrays(cls, arch: str, arrays: dict[str, np.ndarray],
+                    meta: dict[str, Any] | None = None, dtype: type = np.float64) -> CharModel:
+        """The inverse of ``to_arrays``; weights are cast to ``dtype``. Bad arrays: ValueError."""
+        for key in (READOUT_WEIGHT, READOUT_BIAS, VOCAB_KEY):
+            if key not in arrays:
+                raise ValueError(f"char model: missing array {key!r}")
+        codes = np.asarray(arrays[VOCAB_KEY])
+        if codes.ndim != 1 or codes.dtype.kind not in "iu" or np.any(codes < 0) \
+                or np.any(codes > 0x10FFFF):
+            raise ValueError(f"{VOCAB_KEY}: expected a 1-D array of Unicode code points")
+        vocab = "".join(chr(int(c)) for c in codes)
+        params = {k: np.asarray(a, dtype=dtype) for k, a in arrays.items()
+                  if k not in (READOUT_WEIGHT, READOUT_BIAS, VOCAB_KEY)}
+        weight, bias = (np.asarray(arrays[k], dtype=dtype) for k in (READOUT_WEIGHT, READOUT_BIAS))
+        for key, a in ((READOUT_WEIGHT, weight), (READOUT_BIAS, bias)):
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"{key}: contains NaN or infinity")
+        return cls(cells.make_cell(arch, params), vocab, Readout(weight, bias), meta)
+
+    def save(self, path: str | PathLike | BinaryIO, dtype: type = np.float64) -> None:
+        """Write the model to an .npz (no pickle) with ``cells.weights``, floats as ``dtype``."""
+        arrays = {k: (a.astype(dtype) if a.dtype.kind == "f" else a)
+                  for k, a in self.to_arrays().items()}
+        weights.save_arrays(path, arrays, {**self.meta, "kind": KIND, "arch": self.cell.arch})
+
+    @classmethod
+    def load(cls, path: str | PathLike | bytes | BinaryIO, dtype: type = np.float64) -> CharModel:
+        """Read a model written by ``save``, weights as ``dtype``; any bad file is a ValueError."""
+        arrays, meta = weights.load_arrays(path)
+        if meta.get("kind") != KIND:
+            raise ValueError(f"not a character model file (kind={meta.get('kind')!r})")
+        arch = meta.pop("arch", None)
+        if arch not in cells.ARCHS:
+            raise ValueError(f"character model file names an unknown arch {arch!r}")
+        del meta["kind"]
+        return cls.from_arrays(arch, arrays, meta, dtype)
+
+    # -- reading text ----------------------------------------------------------------------------
+
+    def encode(self, text: str) -> np.ndarray:
+        """Character ids (T,); characters not in the vocabulary get the unknown id."""
+        return _tasks.encode(text, self.vocab)
+
+    def inputs(self, ids: np.ndarray) -> np.ndarray:
+        """One-hot inputs (T, V) in the cell's dtype."""
+        return _tasks.one_hot(ids, self.vocab_size, self.cell.dtype)
+
+    def _probs(self, h: np.ndarray) -> np.ndarray:
+        """Next-character distributions (..., V) from hidden states (..., H), in float64."""
+        return np.exp(log_softmax(self.readout(h).astype(np.float64)))
+
+    def trace(self, text: str) -> CharTrace:
+        """Read ``text`` from a zero state: the cell trace and the distribution after each char."""
+        ids = self.encode(text)
+        tr = self.cell.forward(self.inputs(ids))                 # h (T, H)
+        return CharTrace(trace=tr, ids=ids, probs=self._probs(tr.h),
+                         unknown=ids == self.unknown_id)
+
+    def _log2_probs_of_next(self, ids: np.ndarray) -> np.ndarray:
+        """log2 p_t[id_{t+1}] for t = 0..T-2, reading in chunks with the state carried over."""
+        out = []
+        h = c = None
+        for start in range(0, len(ids) - 1, CHUNK):
+            chunk = ids[start:start + CHUNK + 1]                 # this chunk and its next char
+            tr = self.cell.forward(self.inputs(chunk[:-1]), h, c)
+            logp = log_softmax(self.readout(tr.h).astype(np.float64))   # (t, V)
+            out.append(np.take_along_axis(logp, chunk[1:, None], axis=1)[:, 0] / np.log(2))
+            h, c = tr.h[-1], None if tr.c is None else tr.c[-1]
+        return np.concatenate(out)
+
+    def bits_per_char(self, text: str) -> float:
+        """Mean -log2 probability of each character given the ones before it (needs 2+ chars)."""
+        ids = self.encode(text)
+        if len(ids) < 2:
+            raise ValueError("bits per character needs a text of at least 2 characters")
+        return float(-np.mean(self._log2_probs_of_next(ids)))
+
+    def sample(self, prefix: str, n: int, *, temperature: float = 1.0, seed: int = 0) -> str:
+        """``n`` characters drawn after ``prefix`` (an empty prefix means a paragraph start, "\\n").
+
+        p(c) is proportional to p_t(c)^(1/temperature); the unknown token is never drawn.
+        """
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        rng = np.random.default_rng(seed)
+        ids = self.encode(prefix or "\n")
+        tr = self.cell.forward(self.inputs(ids))
+        h, c = tr.h[-1], None if tr.c is None else tr.c[-1]
+        out = []
+        for _ in range(n):
+            logits = self.readout(h).astype(np.float64)[: self.unknown_id] / temperature
+            p = np.exp(log_softmax(logits))
+            nxt = int(rng.choice(len(p), p=p))
+            out.append(self.vocab[nxt])
+            h, c, _ = self.cell.step(self.inputs(np.array([nxt]))[0], h, c)
+        return "".join(out)
+
+    def top_next(self, probs_row: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
+        """The ``k`` likeliest next characters of a (V,) distribution, as (char, probability)."""
+        order = np.argsort(-np.asarray(probs_row), kind="stable")[:k]
+        chars = self.vocab + UNKNOWN_CHAR
+        return [(chars[i], float(probs_row[i])) for i in order]

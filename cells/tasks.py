@@ -1,0 +1,182 @@
+"""Sequence tasks for training recurrent cells: batches of (T, B, I) inputs and their targets.
+
+Every task is a small object with the same shape of interface, so one trainer serves them all:
+
+- ``input_size`` / ``output_size``: widths of the one-hot or real-valued input and of the readout;
+- ``loss``: ``"mse"`` (regression) or ``"xent"`` (softmax cross-entropy over ``output_size`` classes);
+- ``at_every_step``: the loss is taken at every step (language modelling) or at the last one only;
+- ``batch(rng, batch_size) -> (x, y)``: ``x`` (T, B, I) and ``y`` (B, O) for regression, (B,) class
+  ids for a last-step classification, (T, B) class ids for an every-step one.
+
+The tasks:
+
+- ``AddingTask`` (Hochreiter & Schmidhuber 1997, in the form used by Le et al. 2015 and Arjovsky et
+  al. 2016): channel 0 holds values drawn uniformly from [0, 1], channel 1 marks two of them, one in
+  the first half of the sequence and one in the second; the target is the sum of the two marked
+  values. Always answering 1 scores the variance of that sum, 2/12 ~ 0.167, so a model has to carry
+  the first marked value across up to T steps to do better.
+- ``RecallTask``: the first token is one of ``num_symbols`` symbols; ``length - 2`` distractor tokens
+  follow, then a query token, at which the model must name the first symbol. Chance is
+  ``log(num_symbols)`` nats.
+- ``CharTask``: next-character prediction on windows of a text, with a fixed vocabulary in which
+  unknown characters share one id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: MSE a model must beat on the adding problem to count as having solved it.
+ADDING_SOLVED_MSE = 0.01
+#: Accuracy a model must reach on the recall task to count as having solved it.
+RECALL_SOLVED_ACCURACY = 0.99
+
+
+def one_hot(ids: np.ndarray, size: int, dtype: type = np.float64) -> np.ndarray:
+    """One-hot vectors: ids of any shape (...) -> (..., size)."""
+    ids = np.asarray(ids)
+    out = np.zeros((*ids.shape, size), dtype=dtype)
+    np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
+    return out
+
+
+@dataclass(frozen=True)
+class AddingTask:
+    """The adding problem: predict the sum of the two marked values of a length-T sequence."""
+
+    length: int
+    input_size: int = 2
+    output_size: int = 1
+    loss: str = "mse"
+    at_every_step: bool = False
+
+    def __post_init__(self) -> None:
+        if self.length < 2:
+            raise ValueError(f"adding task needs length >= 2, got {self.length}")
+
+    def batch(self, rng: np.random.Generator, batch_size: int,
+              dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """(x (T, B, 2), y (B, 1)): values and markers, and the sum of the marked values."""
+        T, B = self.length, batch_size
+        half = T // 2
+        values = rng.uniform(0.0, 1.0, size=(T, B))                     # (T, B)
+        first = rng.integers(0, half, size=B)                            # (B,) in [0, T/2)
+        second = rng.integers(half, T, size=B)                           # (B,) in [T/2, T)
+        markers = np.zeros((T, B))
+        cols = np.arange(B)
+        markers[first, cols] = 1.0
+        markers[second, cols] = 1.0
+        x = np.stack([values, markers], axis=-1).astype(dtype)           # (T, B, 2)
+        y = (values[first, cols] + values[second, cols])[:, None]        # (B, 1)
+        return x, y.astype(dtype)
+
+
+@dataclass(frozen=True)
+class RecallTask:
+    """Long-lag recall: name the first symbol after ``length - 2`` distractor tokens and a query.
+
+    Token ids: ``0 .. num_symbols-1`` are the symbols to remember, the next ``num_distractors``
+    ids are distractors, and the last id is the query.
+    """
+
+    length: int
+    num_symbols: int = 4
+    num_distractors: int = 4
+    loss: str = "xent"
+    at_every_step: bool = False
+
+    def __post_init__(self) -> None:
+        if self.length < 2:
+            raise ValueError(f"recall task needs length >= 2, got {self.length}")
+
+    @property
+    def input_size(self) -> int:
+        return self.num_symbols + self.num_distractors + 1
+
+    @property
+    def output_size(self) -> int:
+        return self.num_symbols
+
+    def batch(self, rng: np.random.Generator, batch_size: int,
+              dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """(x (T, B, I) one-hot tokens, y (B,) the symbol given at step 0)."""
+        T, B = self.length, batch_size
+        symbol = rng.integers(0, self.num_symbols, size=B)                       # (B,)
+        tokens = rng.integers(self.num_symbols, self.num_symbols + self.num_distractors,
+                              size=(T, B))                                       # (T, B)
+        tokens[0] = symbol
+        tokens[-1] = self.input_size - 1                                         # query
+        return one_hot(tokens, self.input_size, dtype), symbol
+
+
+def build_vocab(text: str, max_size: int | None = None, min_count: int = 1) -> str:
+    """The characters of ``text`` by falling frequency (ties by code point), at most ``max_size``."""
+    counts = Counter(text)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    chars = [ch for ch, n in ranked if n >= min_count]
+    return "".join(chars[:max_size])
+
+
+def encode(text: str, vocab: str) -> np.ndarray:
+    """Character ids (T,) under ``vocab``; a character not in it gets the unknown id ``len(vocab)``."""
+    index = {ch: i for i, ch in enumerate(vocab)}
+    unknown = len(vocab)
+    return np.fromiter((index.get(ch, unknown) for ch in text), dtype=np.int64, count=len(text))
+
+
+@dataclass
+class CharTask:
+    """Next-character prediction on random windows of ``length + 1`` characters of a text.
+
+    Inputs are the one-hot ids of characters ``0 .. T-1`` of a window, targets the ids of
+    characters ``1 .. T``. Each window starts from a zero state, as ``CharModel.trace`` does.
+    """
+
+    text: str
+    length: int
+    vocab: str = ""
+    loss: str = "xent"
+    at_every_step: bool = True
+    ids: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.vocab:
+            self.vocab = build_vocab(self.text)
+        self.ids = encode(self.text, self.vocab)
+        if len(self.ids) < self.length + 1:
+            raise ValueError(f"text of {len(self.ids)} characters is shorter than one window "
+                             f"of {self.length + 1}")
+
+    @property
+    def input_size(self) -> int:
+        return len(self.vocab) + 1
+
+    @property
+    def output_size(self) -> int:
+        return len(self.vocab) + 1
+
+    def batch(self, rng: np.random.Generator, batch_size: int,
+              dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """(x (T, B, V) one-hot characters, y (T, B) the id of the next character)."""
+        starts = rng.integers(0, len(self.ids) - self.length, size=batch_size)   # (B,)
+        window = self.ids[starts[None, :] + np.arange(self.length + 1)[:, None]]  # (T+1, B)
+        return one_hot(window[:-1], self.input_size, dtype), window[1:]
+
+
+Task = AddingTask | RecallTask | CharTask
+
+
+def make_task(name: str, length: int, *, text: str | None = None) -> Task:
+    """A task by name: ``"adding"``, ``"recall"`` or ``"chars"`` (which needs ``text``)."""
+    if name == "adding":
+        return AddingTask(length)
+    if name == "recall":
+        return RecallTask(length)
+    if name == "chars":
+        if text is None:
+            raise ValueError("task 'chars' needs a text to model")
+        return CharTask(text, length)
+    raise ValueError(f"unknown task {name!r}; expected 'adding', 'recall' or 'chars'")

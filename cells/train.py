@@ -1,0 +1,285 @@
+"""Training recurrent cells: a linear readout, Adam, gradient-norm clipping and the trainer.
+
+One training step on a batch ``x`` (T, B, I):
+
+    h_t = cell(x_t, h_{t-1})                      cell.forward, every t
+    y_hat = W h + b                               the readout, on h_{T-1} or on every h_t
+    L = MSE(y_hat, y)  or  mean -log softmax(y_hat)[y]
+    dL/dW, dL/db, dL/dh_t                         readout backward
+    dL/dtheta                                     cell.backward (exact BPTT)
+    g <- g * min(1, c / ||g||)                    clip the global gradient norm at c
+    theta <- Adam(theta, g)                       (Kingma & Ba 2015)
+
+``train_task`` runs this loop on a task from ``cells.tasks`` and reports the loss on fresh
+held-out sequences. Everything is seeded: the same arguments give the same numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import cells
+from cells import tasks as _tasks
+from cells.base import Cell
+
+#: Names under which the readout's arrays sit beside the cell's in a parameter dict.
+READOUT_WEIGHT = "readout.weight"
+READOUT_BIAS = "readout.bias"
+
+
+# ----------------------------------------------------------------------------------------------
+# readout and losses
+
+
+@dataclass
+class Readout:
+    """A linear map from hidden states to outputs: y = h W^T + b, W (O, H), b (O,)."""
+
+    weight: np.ndarray  # (O, H)
+    bias: np.ndarray    # (O,)
+
+    @classmethod
+    def init(cls, hidden_size: int, output_size: int, *, seed: int,
+             dtype: type = np.float64) -> Readout:
+        """Uniform(-1/sqrt(H), 1/sqrt(H)) weights, as torch.nn.Linear, and zero bias."""
+        rng = np.random.default_rng(seed)
+        bound = 1.0 / np.sqrt(hidden_size)
+        weight = rng.uniform(-bound, bound, size=(output_size, hidden_size)).astype(dtype)
+        return cls(weight, np.zeros(output_size, dtype=dtype))
+
+    def __call__(self, h: np.ndarray) -> np.ndarray:
+        """Outputs (..., O) for hidden states (..., H)."""
+        return h @ self.weight.T + self.bias
+
+    def backward(self, h: np.ndarray, dy: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(dL/dW (O, H), dL/db (O,), dL/dh (..., H)) from dL/dy (..., O)."""
+        h2 = h.reshape(-1, h.shape[-1])        # (N, H)
+        dy2 = dy.reshape(-1, dy.shape[-1])     # (N, O)
+        return dy2.T @ h2, dy2.sum(axis=0), dy @ self.weight
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {READOUT_WEIGHT: self.weight, READOUT_BIAS: self.bias}
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """log softmax over the last axis, stable for any finite logits."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def mse_loss(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean squared error over all entries, and its gradient with respect to ``pred``."""
+    diff = pred - target
+    return float(np.mean(diff ** 2)), 2.0 * diff / diff.size
+
+
+def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean -log softmax(logits)[target] in nats, and its gradient with respect to ``logits``.
+
+    ``logits`` (..., O), ``target`` (...) integer class ids.
+    """
+    logp = log_softmax(logits)                                             # (..., O)
+    picked = np.take_along_axis(logp, target[..., None], axis=-1)[..., 0]  # (...)
+    n = picked.size
+    dlogits = np.exp(logp)
+    np.put_along_axis(dlogits, target[..., None],
+                      np.take_along_axis(dlogits, target[..., None], axis=-1) - 1.0, axis=-1)
+    return float(-picked.mean()), dlogits / n
+
+
+# ----------------------------------------------------------------------------------------------
+# optimiser
+
+
+def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
+    """Scale all gradients in place so their global L2 norm is at most ``max_norm``.
+
+    Returns the norm before clipping (non-finite if any gradient is).
+    """
+    norm = float(np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads.values())))
+    if norm > max_norm:
+        scale = max_norm / norm
+        for g in grads.values():
+            g *= scale
+    return norm
+
+
+class Adam:
+    """Adam (Kingma & Ba 2015) over a dict of arrays, updated in place.
+
+        m <- b1 m + (1 - b1) g
+        v <- b2 v + (1 - b2) g^2
+        theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+    """
+
+    def __init__(self, params: dict[str, np.ndarray], lr: float = 1e-3, betas: tuple[float, float]
+                 = (0.9, 0.999), eps: float = 1e-8) -> None:
+        self.params = params
+        self.lr = lr
+        self.b1, self.b2 = betas
+        self.eps = eps
+        self.t = 0
+        self.m = {k: np.zeros_like(p) for k, p in params.items()}
+        self.v = {k: np.zeros_like(p) for k, p in params.items()}
+
+    def step(self, grads: dict[str, np.ndarray], lr: float | None = None) -> None:
+        """One update of every parameter from its gradient (same keys as the params)."""
+        lr = self.lr if lr is None else lr
+        self.t += 1
+        m_scale = 1.0 / (1.0 - self.b1 ** self.t)            # bias corrections
+        v_scale = 1.0 / np.sqrt(1.0 - self.b2 ** self.t)
+        for k, p in self.params.items():
+            g = grads[k]
+            m, v = self.m[k], self.v[k]
+            m *= self.b1
+            m += (1.0 - self.b1) * g
+            v *= self.b2
+            v += (1.0 - self.b2) * g * g
+            p -= (lr * m_scale * m / (np.sqrt(v) * v_scale + self.eps)).astype(p.dtype, copy=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# trainer
+
+
+class Trainer:
+    """A cell, a readout on its hidden states, a loss, Adam and clipping: one ``step`` per batch.
+
+    ``loss`` is ``"mse"`` or ``"xent"``; ``at_every_step`` puts the readout on every h_t (language
+    modelling) rather than on the last one only. Cells are immutable, so the trainer keeps the
+    parameters and makes a fresh cell from them after every update (``self.cell``).
+    """
+
+    def __init__(self, cell: Cell, readout: Readout, *, loss: str, at_every_step: bool,
+                 lr: float, clip: float = 1.0) -> None:
+        if loss not in ("mse", "xent"):
+            raise ValueError(f"loss must be 'mse' or 'xent', got {loss!r}")
+        self.cell = cell
+        self.readout = readout
+        self.loss = loss
+        self.at_every_step = at_every_step
+        self.clip = clip
+        self.cell_params = {k: p.copy() for k, p in cell.params.items()}
+        self.adam = Adam({**self.cell_params, **readout.params}, lr=lr)
+        self.last_grad_norm = 0.0
+
+    def _loss(self, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        return mse_loss(out, y) if self.loss == "mse" else cross_entropy(out, y)
+
+    def outputs(self, x: np.ndarray, h0: np.ndarray | None = None) -> np.ndarray:
+        """Readout outputs: (T, B, O) if ``at_every_step`` else (B, O), for x (T, B, I)."""
+        h = self.cell.forward(x, h0).h                               # (T, B, H)
+        return self.readout(h if self.at_every_step else h[-1])
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray) -> float:
+        """The loss on a batch, without training."""
+        return self._loss(self.outputs(x), y)[0]
+
+    def gradients(self, x: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+        """(loss, dL/dtheta) on batch (x (T, B, I), y): the cell's and the readout's, unclipped."""
+        trace = self.cell.forward(x)
+        h = trace.h                                                  # (T, B, H)
+        h_out = h if self.at_every_step else h[-1]
+        loss, dout = self._loss(self.readout(h_out), y)
+        dW, db, dh_out = self.readout.backward(h_out, dout)
+        if self.at_every_step:
+            dh = dh_out                                              # (T, B, H)
+        else:
+            dh = np.zeros_like(h)
+            dh[-1] = dh_out
+        grads = self.cell.backward(trace, dh).params
+        return loss, {**grads, READOUT_WEIGHT: dW, READOUT_BIAS: db}
+
+    def step(self, x: np.ndarray, y: np.ndarray, lr: float | None = None) -> float:
+        """One clipped Adam step on a batch; returns the batch loss before the step.
+
+        A batch whose gradient is not finite is skipped (the parameters stay as they were).
+        """
+        loss, grads = self.gradients(x, y)
+        self.last_grad_norm = clip_grad_norm(grads, self.clip)
+        if np.isfinite(self.last_grad_norm):
+            self.adam.step(grads, lr)
+            self.cell = cells.make_cell(self.cell.arch, self.cell_params)
+        return loss
+
+
+@dataclass
+class TrainResult:
+    """What ``train_task`` reports. ``history`` holds (step, training-batch loss) for every step."""
+
+    arch: str
+    task: _tasks.Task
+    cell: Cell
+    readout: Readout
+    test_loss: float
+    solved: bool
+    seconds: float
+    steps: int
+    history: list[tuple[int, float]] = field(default_factory=list)
+    test_accuracy: float | None = None
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The trained model's outputs for inputs x (T, B, I): (B, O), or (T, B, O) for chars."""
+        h = self.cell.forward(x).h
+        return self.readout(h if self.task.at_every_step else h[-1])
+
+
+#: Per-task defaults: (batch size, Adam learning rate), tuned on the adding problem at T=50, H=32.
+DEFAULTS = {"adding": (64, 1e-2), "recall": (64, 1e-2), "chars": (32, 4e-3)}
+TEST_SEQUENCES = 1000
+
+
+def train_task(arch: str, task: str, *, length: int, hidden_size: int, steps: int, seed: int,
+               callback: Callable[[int, float], bool | None] | None = None,
+               batch_size: int | None = None, lr: float | None = None, clip: float = 1.0,
+               dtype: type = np.float64, max_seconds: float | None = None,
+               text: str | None = None) -> TrainResult:
+    """Train a fresh ``arch`` cell with a readout on ``task`` and test it on held-out sequences.
+
+    ``task`` is ``"adding"``, ``"recall"`` or ``"chars"`` (next-character prediction on ``text``).
+    ``callback(step, loss)`` is called after every step (1-based); returning False stops training.
+    ``max_seconds`` bounds the wall-clock time of training. Training, test data and weights come
+    from separate seeded generators, so equal arguments give equal results.
+    """
+    the_task = _tasks.make_task(task, length, text=text)
+    default_batch, default_lr = DEFAULTS[task]
+    batch_size = batch_size or default_batch
+    lr = lr or default_lr
+    cell = cells.make_cell(arch, cells.init_params(arch, the_task.input_size, hidden_size,
+                                                   seed=seed, dtype=dtype))
+    readout = Readout.init(hidden_size, the_task.output_size, seed=seed + 1, dtype=dtype)
+    trainer = Trainer(cell, readout, loss=the_task.loss, at_every_step=the_task.at_every_step,
+                      lr=lr, clip=clip)
+    train_rng = np.random.default_rng([seed, 0])
+    history: list[tuple[int, float]] = []
+    start = time.perf_counter()
+    for step in range(1, steps + 1):
+        x, y = the_task.batch(train_rng, batch_size, dtype)
+        loss = trainer.step(x, y)
+        history.append((step, loss))
+        if callback is not None and callback(step, loss) is False:
+            break
+        if max_seconds is not None and time.perf_counter() - start > max_seconds:
+            break
+    seconds = time.perf_counter() - start
+
+    x_test, y_test = the_task.batch(np.random.default_rng([seed, 1]), TEST_SEQUENCES, dtype)
+    out = trainer.outputs(x_test)
+    test_loss = trainer._loss(out, y_test)[0]
+    accuracy = None if the_task.loss == "mse" else float(np.mean(out.argmax(-1) == y_test))
+    if task == "adding":
+        solved = test_loss < _tasks.ADDING_SOLVED_MSE
+    elif task == "recall":
+        solved = accuracy >= _tasks.RECALL_SOLVED_ACCURACY
+    else:
+        solved = False
+    return TrainResult(arch=arch, task=the_task, cell=trainer.cell, readout=readout,
+                       test_loss=test_loss,
+                       solved=bool(solved), seconds=seconds, steps=len(history), history=history,
+                       test_accuracy=accuracy)
