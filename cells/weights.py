@@ -253,7 +253,8 @@ def _refusing(what: str) -> Iterator[None]:
     except WeightsFileError:
         raise
     except _PARSER_ERRORS as e:
-        raise WeightsFileError(f"{what}: {e}") from e
+        reason = str(e) or type(e).__name__
+        raise WeightsFileError(f"{what}: {reason[:200]}") from e
 
 
 @contextmanager

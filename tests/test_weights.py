@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from numpy.lib import format as npy
 
 import cells
@@ -452,3 +454,24 @@ def test_from_keras_is_reached_through_load_too():
     want = from_keras("gru", kernel, recurrent_kernel, bias)
     assert all(np.array_equal(cell.params[k], want[k]) for k in want)
     refused(npz_bytes(arch=arch_array("gru"), kernel=kernel, bias=bias), "kernel, recurrent_kernel, bias")
+
+
+GOOD_FILE = zip_bytes(good_members("gru"), zipfile.ZIP_DEFLATED)
+BYTE_EDIT = st.tuples(st.integers(0, len(GOOD_FILE) - 1), st.integers(0, 255))  # (where, new value)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edits=st.lists(BYTE_EDIT, min_size=1, max_size=8),
+    cut=st.integers(1, len(GOOD_FILE)),
+)
+def test_damaged_files_are_loaded_or_refused_with_a_value_error_only(edits, cut):
+    """Any bytes changed and any truncation: the reader either loads a valid cell or says ValueError."""
+    data = bytearray(GOOD_FILE)
+    for at, value in edits:
+        data[at] = value
+    try:
+        cell, _ = load(bytes(data[:cut]))
+    except ValueError:
+        return
+    assert all(np.isfinite(a).all() for a in cell.params.values())
