@@ -26,7 +26,7 @@ from plotly.subplots import make_subplots
 
 GATE_SCALE = "Cividis"
 STATE_SCALE = "RdBu"
-MAX_TICKS = 70
+MAX_TICKS = 90
 """Most token tick labels on one axis; longer sequences label every k-th token."""
 
 MAX_FRAMES = 300
@@ -104,8 +104,10 @@ def state_heatmaps(
     titles = [GATE_TITLES.get(n, n) for n in gates] + (["cell state c"] if c is not None else [])
     titles.append("hidden state h")
     T, U = h.shape
-    fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.045 if
-                        len(rows) > 2 else 0.12, subplot_titles=titles)
+    row_px, gap_px = max(110, 4 * U + 40), 60  # one heatmap; the gap holds its ticks and title
+    plot_px = len(rows) * row_px + (len(rows) - 1) * gap_px
+    fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True,
+                        vertical_spacing=gap_px / plot_px, subplot_titles=titles)
     unit_names = [f"unit {u}" for u in units]
     escaped = [plot_text(lab) for lab in labels]
     token_text = np.broadcast_to(np.asarray(escaped, dtype=object), (U, T))  # (U, T)
@@ -123,7 +125,7 @@ def state_heatmaps(
         )
     tickvals, ticktext = token_ticks(labels)
     fig.update_xaxes(tickmode="array", tickvals=tickvals, ticktext=ticktext, tickangle=0,
-                     showgrid=False)
+                     showgrid=False, showticklabels=True, tickfont={"size": 11})
     fig.update_xaxes(title_text="token (step t →)", row=len(rows), col=1)
     fig.update_yaxes(showticklabels=U <= 16, autorange="reversed", showgrid=False,
                      title_text="unit" if U > 16 else None)
@@ -138,8 +140,8 @@ def state_heatmaps(
         {axis: {"colorscale": scale, "cmin": lo, "cmax": hi, "cmid": None if lo == 0 else 0.0,
                 "colorbar": _colorbar(label, domains[first_row[axis]])}
          for axis, (scale, lo, hi, label) in bars.items() if axis in first_row},
-        height=90 + len(rows) * max(110, 4 * U + 40),
-        margin={"l": 10, "r": 10, "t": 60 if title else 30, "b": 10},
+        height=plot_px + 120 + (30 if title else 0),
+        margin={"l": 10, "r": 10, "t": 60 if title else 30, "b": 60},
         title={"text": title} if title else None,
     )
     return fig
@@ -251,11 +253,11 @@ def scrubber(
     slider_font = {"size": 11} if len(window) <= 40 else {"color": "rgba(0,0,0,0)"}
     fig.update_layout(
         title=title(active),
-        barmode="group", bargap=0.15, height=620,
-        margin={"l": 10, "r": 10, "t": 150, "b": 120},
+        barmode="group", bargap=0.15, height=680,
+        margin={"l": 10, "r": 10, "t": 150, "b": 150},
         legend={"orientation": "h", "y": 1.06, "x": 0, "yanchor": "bottom"},
         updatemenus=[{
-            "type": "buttons", "direction": "left", "x": 0, "y": -0.07, "xanchor": "left",
+            "type": "buttons", "direction": "left", "x": 0, "y": -0.2, "xanchor": "left",
             "yanchor": "top", "showactive": False, "pad": {"t": 0, "r": 10},
             "buttons": [
                 {"label": "▶ play", "method": "animate", "args": [None, _PLAY]},
@@ -263,7 +265,7 @@ def scrubber(
             ],
         }],
         sliders=[{
-            "active": active - window.start, "x": 0.14, "len": 0.86, "y": -0.04,
+            "active": active - window.start, "x": 0.16, "len": 0.84, "y": -0.17,
             "yanchor": "top", "pad": {"t": 0}, "font": slider_font,
             "currentvalue": {"prefix": "step ", "font": {"size": 13}, "visible": True},
             "steps": [{"label": f"{t}: {plot_text(labels[t])}", "method": "animate",
