@@ -350,36 +350,46 @@ def test_negative_dimensions_are_refused():
     refused(zip_bytes({**good_members(), "bias_ih_l0.npy": member}), "negative")
 
 
+def refused_within(memory: int, src, *pattern: str) -> None:
+    """``refused``, and Python and NumPy together never held more than ``memory`` bytes meanwhile."""
+    tracemalloc.start()
+    try:
+        refused(src, *pattern)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < memory, f"peak {peak:,} bytes"
+
+
 def test_gigantic_header_claim_is_refused_before_allocating():
     """8 TB claimed, 80 bytes present: refused, and the reader never allocates anywhere near that."""
     member = npy_member({"descr": "<f8", "fortran_order": False, "shape": (10**12,)}, bytes(80))
     data = zip_bytes({**good_members(), "weight_ih_l0.npy": member})
-    tracemalloc.start()
-    try:
-        refused(data, "weight_ih_l0", "8,000,000,000,000 bytes")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 2**20
+    refused_within(2**20, data, "weight_ih_l0", "8,000,000,000,000 bytes")
 
 
-def test_zip_bomb_is_refused_before_decompressing():
-    """200 MB of zeros deflate to ~200 KB; the declared sizes exceed the cap, so nothing is inflated."""
-    n = 25 * 2**20  # float64s: 200 MiB
+def zip_of_zeros(n_members: int, floats_each: int) -> bytes:
+    """Deflated .npy members of zeros: a few hundred KB of file that inflate to far more."""
     f = io.BytesIO()
-    with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("weight_ih_l0.npy", "w") as m:
-        npy.write_array_header_1_0(m, {"descr": "<f8", "fortran_order": False, "shape": (n,)})
-        chunk = bytes(2**20)
-        for _ in range(8 * n // len(chunk)):
-            m.write(chunk)
-    assert len(f.getvalue()) < 2**20
-    tracemalloc.start()
-    try:
-        refused(f.getvalue(), "more than the limit")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 4 * 2**20
+    chunk = bytes(2**20)
+    header = {"descr": "<f8", "fortran_order": False, "shape": (floats_each,)}
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+        for k in range(n_members):
+            with zf.open(f"a{k}.npy", "w") as m:
+                npy.write_array_header_1_0(m, header)
+                for _ in range(8 * floats_each // len(chunk)):
+                    m.write(chunk)
+    return f.getvalue()
+
+
+@pytest.mark.parametrize(
+    "n_members, floats_each", [(1, 25 * 2**20), (40, 2**18)], ids=["one-200MiB-member", "40-2MiB-members"]
+)
+def test_zip_bomb_is_refused_before_decompressing(n_members, floats_each):
+    """The declared sizes add up to more than the cap, so nothing is inflated or allocated."""
+    data = zip_of_zeros(n_members, floats_each)
+    assert len(data) < 2**20 and 8 * n_members * floats_each > weights.DEFAULT_MAX_BYTES
+    refused_within(4 * 2**20, data, "more than the limit")
 
 
 def test_max_bytes_caps_the_array_data():
