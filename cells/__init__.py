@@ -17,6 +17,16 @@ from cells.factory import ARCHS, CELLS, init_params, make_cell
 from cells.gru import GRU
 from cells.lstm import LSTM
 from cells.rnn import RNN
+from cells.weights import (
+    WeightsFileError,
+    cell_arrays,
+    cell_from_arrays,
+    from_keras,
+    load,
+    load_arrays,
+    save,
+    save_arrays,
+)
 
 __all__ = [
     "ARCHS",
@@ -28,8 +38,16 @@ __all__ = [
     "CellSizes",
     "Grads",
     "Trace",
+    "WeightsFileError",
+    "cell_arrays",
+    "cell_from_arrays",
+    "from_keras",
     "gate_saturation",
     "init_params",
     "jacobian_norms",
+    "load",
+    "load_arrays",
     "make_cell",
+    "save",
+    "save_arrays",
 ]
