@@ -43,14 +43,15 @@ def decay_rate(log_norms: np.ndarray) -> float:
     The least-squares slope of log10 ||d h_{T-1} / d h_t|| against k = T-1-t over the whole
     sequence: negative means the gradient vanishes (-0.5 is a factor 10 lost every two tokens),
     positive that it explodes. A tanh RNN with W_hh = a I and zero input has exactly log10(a).
-    NaN for fewer than two tokens (no slope to fit).
+    Tokens where the Jacobian is exactly zero (log10 = -inf) are left out of the fit; NaN when
+    fewer than two tokens remain (no slope to fit).
     """
     log_norms = np.asarray(log_norms, dtype=np.float64)  # (T,)
-    T = log_norms.shape[0]
-    if T < 2:
+    back = np.arange(log_norms.shape[0] - 1, -1, -1, dtype=np.float64)  # k = T-1-t
+    finite = np.isfinite(log_norms)  # -inf where the Jacobian is exactly zero (W_hh = 0)
+    if finite.sum() < 2:
         return float("nan")
-    back = np.arange(T - 1, -1, -1, dtype=np.float64)  # k = T-1-t
-    slope, _ = np.polyfit(back, log_norms, 1)
+    slope, _ = np.polyfit(back[finite], log_norms[finite], 1)
     return float(slope)
 
 
@@ -88,6 +89,25 @@ def rnn_step_jacobian_norms(cell: Cell, trace: Trace) -> np.ndarray:
     slope = 1.0 - trace.h * trace.h  # (T, H) tanh'(a_t) = 1 - h_t^2
     J = slope[:, :, None] * cell.params["weight_hh_l0"][None]  # (T, H, H) diag(1 - h_t^2) W_hh
     return np.linalg.svd(J, compute_uv=False)[:, 0]  # (T,)
+
+
+def step_factors(log_norms: np.ndarray) -> np.ndarray:
+    """(T,) the factor by which step t scaled the gradient flowing back through it, measured.
+
+    ||d h_{T-1} / d h_{t-1}||_F / ||d h_{T-1} / d h_t||_F for t = 1..T-1, i.e. what J_t did to
+    the product it was multiplied into, which is at most ||J_t||_2. NaN at t = 0 (the norms stop
+    at h_0). Their geometric mean is :attr:`GradientProfile.mean_step_factor`.
+    """
+    log_norms = np.asarray(log_norms, dtype=np.float64)  # (T,)
+    factors = np.full(log_norms.shape, np.nan)
+    with np.errstate(invalid="ignore"):  # -inf - -inf past an exactly zero Jacobian: NaN
+        factors[1:] = 10.0 ** (log_norms[:-1] - log_norms[1:])
+    return factors
+
+
+def spectral_radius(W: np.ndarray) -> float:
+    """The largest |eigenvalue| of a square matrix: the long-run growth rate of W^k."""
+    return float(np.max(np.abs(np.linalg.eigvals(W))))
 
 
 def running_gate_product(gate: np.ndarray) -> np.ndarray:
@@ -147,7 +167,41 @@ class GradientProfile:
     memory_span: int  # tokens back within SPAN_DECADES of the value at T-1
     span_reaches_start: bool  # the span is cut by the sequence's start
     step_norms: np.ndarray | None  # RNN: (T,) ||diag(1 - h_t^2) W_hh||_2
+    weight_radius: float | None  # RNN: spectral radius of W_hh
     gate_log_product: np.ndarray | None  # LSTM (f) / GRU (z): (T, H) log10 prod_{k>t} gate_k
+
+    @property
+    def typical_step_norm(self) -> float | None:
+        """RNN: the geometric mean of the per-step Jacobian norms (the average factor per step)."""
+        if self.step_norms is None or self.step_norms.size == 0:
+            return None
+        return float(10.0 ** np.mean(np.log10(self.step_norms)))
+
+    @property
+    def mean_step_factor(self) -> float:
+        """The geometric mean of :func:`step_factors`: 10^((log_norms[0] - log_norms[T-1]) / (T-1)),
+        the factor each step back scaled the gradient by on average. NaN for fewer than 2 tokens."""
+        T = self.log_norms.shape[0]
+        if T < 2:
+            return float("nan")
+        return float(10.0 ** ((self.log_norms[0] - self.log_norms[-1]) / (T - 1)))
+
+    @property
+    def fraction_shrinking(self) -> float | None:
+        """RNN: the fraction of steps whose Jacobian norm is below 1 (the step shrinks every vector)."""
+        if self.step_norms is None or self.step_norms.size == 0:
+            return None
+        return float(np.mean(self.step_norms < 1.0))
+
+    @property
+    def highway_mean(self) -> np.ndarray | None:
+        """LSTM / GRU: (T,) mean over units of log10 prod_{k>t} gate_k."""
+        return None if self.gate_log_product is None else self.gate_log_product.mean(axis=1)
+
+    @property
+    def best_unit(self) -> int | None:
+        """LSTM / GRU: the unit that carries the most from t = 0 to T-1 (:func:`best_carrying_unit`)."""
+        return None if self.gate_log_product is None else best_carrying_unit(self.gate_log_product)
 
 
 def gradient_profile(cell: Cell, x: np.ndarray) -> GradientProfile:
@@ -162,5 +216,6 @@ def gradient_profile(cell: Cell, x: np.ndarray) -> GradientProfile:
         memory_span=memory_span(log_norms),
         span_reaches_start=span_reaches_start(log_norms),
         step_norms=rnn_step_jacobian_norms(cell, trace) if cell.arch == "rnn" else None,
+        weight_radius=spectral_radius(cell.params["weight_hh_l0"]) if cell.arch == "rnn" else None,
         gate_log_product=None if gate is None else running_gate_product(trace.gates[gate]),
     )

@@ -1,0 +1,208 @@
+"""Chart builders of the Gradients page: NumPy arrays in, ``plotly.graph_objects.Figure`` out.
+
+No Streamlit calls. Every curve is keyed by its cell's display name ("RNN", "LSTM", "GRU"), which
+is also the trace name in the figure. Colours are from the Okabe-Ito palette (distinguishable with
+the common colour-vision deficiencies), one per cell and the same on every chart; the RNN's curves
+are also dashed so the charts read without colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from app.charts import plot_text, token_ticks
+
+CELL_COLOURS = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#009E73"}  # vermillion, blue, green
+CELL_DASH = {"RNN": "dash", "LSTM": "solid", "GRU": "solid"}
+GUIDE_COLOUR = "#888888"  # reference lines: readable on light and dark backgrounds
+
+def _finite_or_none(values: np.ndarray) -> list[float | None]:
+    """Plotly draws a gap for None; -inf (an exactly zero Jacobian) and NaN become gaps."""
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=np.float64)]
+
+
+def _token_axis(fig: go.Figure, labels: Sequence[str], title: str, **where) -> None:
+    """x axis over token positions 0..T-1, ticked with the characters (every k-th if there are many)."""
+    positions, texts = token_ticks(labels)
+    fig.update_xaxes(
+        title_text=title, tickmode="array", tickvals=positions, ticktext=texts, tickangle=0,
+        range=[-0.5, max(len(labels), 1) - 0.5], zeroline=False, **where,
+    )
+
+
+def _hover_tokens(labels: Sequence[str]) -> list[str]:
+    return [plot_text(s) for s in labels]
+
+
+def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        height=height,
+        margin={"l": 70, "r": 20, "t": 70, "b": 60},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        hovermode="x unified",
+    )
+    return fig
+
+
+def gradient_figure(
+    log_norms: Mapping[str, np.ndarray],
+    labels: Sequence[str],
+    spans: Mapping[str, int],
+    decades: float = 3.0,
+) -> go.Figure:
+    """log10 ||d h_T / d h_t|| against t, one curve per cell, with each cell's memory span marked.
+
+    ``log_norms``: name -> (T,) log10 Jacobian norms (``cells.jacobian_norms``), all of the same
+    length and hidden size, so they share the value at T-1 and the threshold ``decades`` below it.
+    ``spans``: name -> memory span in tokens; a diamond marks where each span ends.
+    """
+    fig = go.Figure()
+    T = len(labels)
+    hover = _hover_tokens(labels)
+    back = np.arange(T - 1, -1, -1)  # tokens back from T-1
+    for name, values in log_norms.items():
+        colour = CELL_COLOURS.get(name)
+        fig.add_trace(
+            go.Scatter(
+                x=np.arange(T), y=_finite_or_none(values), name=name, mode="lines",
+                line={"color": colour, "width": 2.5, "dash": CELL_DASH.get(name, "solid")},
+                customdata=np.stack([hover, back], axis=1) if T else None,
+                hovertemplate=f"{name}: %{{y:.2f}}<extra>token %{{customdata[0]}}, "
+                "%{customdata[1]} back</extra>",
+            )
+        )
+        if name in spans and T:
+            t_end = T - 1 - spans[name]
+            fig.add_trace(
+                go.Scatter(
+                    x=[t_end], y=_finite_or_none(np.asarray([values[t_end]])), mode="markers",
+                    marker={"symbol": "diamond", "size": 11, "color": colour, "line": {"width": 1}},
+                    name=f"{name} span end", showlegend=False,
+                    hovertemplate=f"{name} memory span: {spans[name]} tokens<extra></extra>",
+                )
+            )
+    if T and log_norms:
+        end = float(next(iter(log_norms.values()))[-1])
+        fig.add_hline(
+            y=end - decades, line={"color": GUIDE_COLOUR, "dash": "dot", "width": 1},
+            annotation_text=f"10^-{decades:g} of the value at the last token",
+            annotation_position="bottom left", annotation_font_color=GUIDE_COLOUR,
+        )
+    _token_axis(fig, labels, "token t")
+    fig.update_yaxes(title_text="log10 ‖∂h_T / ∂h_t‖ (Frobenius)")
+    return _layout(fig, "How much of the gradient at the last token reaches back to token t", 430)
+
+
+def why_figure(
+    labels: Sequence[str],
+    rnn_step_norms: np.ndarray,
+    rnn_step_factors: np.ndarray,
+    highways: Mapping[str, tuple[np.ndarray, int, str]],
+) -> go.Figure:
+    """Why the curves fall: the RNN's per-step Jacobians, and the gated cells' highways.
+
+    Row 1, log scale: ``rnn_step_norms`` (T,) ||diag(1 - h_t^2) W_hh||_2, the most one step can
+    scale a gradient by, and ``rnn_step_factors`` (T,) what each step did scale it by (measured),
+    against a line at 1. Then one row per entry of ``highways``: name -> (log_products (T, H),
+    best unit, gate symbol), the mean over units of log10 prod_{k>t} gate_k and the best unit's.
+    """
+    T = len(labels)
+    hover = _hover_tokens(labels)
+    titles = ["RNN: what one step back does to the gradient (below 1: it shrinks)"]
+    titles += [
+        f"{name}: running product of {gate} gates, log10 ∏_(k>t) {gate}_k (0 = carried intact)"
+        for name, (_, _, gate) in highways.items()
+    ]
+    rows = len(titles)
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.1)
+    fig.update_annotations(font_size=13, x=0, xanchor="left")
+    x = np.arange(T)
+    rnn = CELL_COLOURS["RNN"]
+    rnn_rows = [
+        (rnn_step_norms, "‖J_t‖₂: the most one step can do", {"color": rnn, "dash": "dot", "width": 1.5}),
+        (rnn_step_factors, "measured factor of step t", {"color": rnn, "width": 2.5}),
+    ]
+    for values, name, line in rnn_rows:
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=_finite_or_none(values), name=name, mode="lines", line=line, legend="legend",
+                text=hover, hovertemplate=f"token %{{text}}: %{{y:.3f}}<extra>{name}</extra>",
+            ),
+            row=1, col=1,
+        )
+    fig.add_hline(y=1.0, line={"color": GUIDE_COLOUR, "dash": "dash", "width": 1}, row=1, col=1)
+    fig.update_yaxes(title_text="factor per step", type="log", row=1, col=1)
+    for row, (name, (log_products, best, gate)) in enumerate(highways.items(), start=2):
+        colour = CELL_COLOURS.get(name)
+        legend = f"legend{row}"
+        for values, label, line in (
+            (log_products.mean(axis=1), "mean over units", {"color": colour, "width": 2.5}),
+            (log_products[:, best], f"best unit (#{best})", {"color": colour, "width": 1.5, "dash": "dot"}),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=_finite_or_none(values), name=f"{name} {label}", mode="lines", line=line,
+                    legend=legend, text=hover,
+                    hovertemplate=f"token %{{text}}: log10 ∏{gate} = %{{y:.2f}}<extra>{name} {label}</extra>",
+                ),
+                row=row, col=1,
+            )
+        fig.update_yaxes(title_text=f"log10 ∏ {gate}", row=row, col=1)
+    for row in range(1, rows + 1):
+        _token_axis(fig, labels, "token t" if row == rows else "", row=row, col=1)
+        top = fig.layout[f"yaxis{'' if row == 1 else row}"].domain[1]
+        fig.update_layout({  # each row's legend on its title's line, right-aligned
+            f"legend{'' if row == 1 else row}": {
+                "x": 1, "xanchor": "right", "y": top, "yanchor": "bottom", "orientation": "h",
+                "bgcolor": "rgba(0,0,0,0)",
+            }
+        })
+    fig.update_xaxes(showticklabels=True)
+    fig.update_layout(hovermode="x unified", height=250 * rows + 40,
+                      margin={"l": 70, "r": 20, "t": 40, "b": 60})
+    return fig
+
+
+def divergence_figure(
+    distances: Mapping[str, np.ndarray],
+    labels: Sequence[str],
+    position: int,
+    tol: float,
+) -> go.Figure:
+    """||h_t - h'_t|| on a log scale after token ``position`` was changed, one curve per cell.
+
+    Steps before the edit (distance 0) are not drawn; a dotted line marks the tolerance.
+    """
+    fig = go.Figure()
+    T = len(labels)
+    hover = _hover_tokens(labels)
+    x = np.arange(position, T)
+    for name, d in distances.items():
+        d = np.asarray(d, dtype=np.float64)[position:]
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=[float(v) if v > 0 else None for v in d], name=name, mode="lines",
+                line={"color": CELL_COLOURS.get(name), "width": 2.5, "dash": CELL_DASH.get(name, "solid")},
+                text=hover[position:],
+                hovertemplate=f"{name}: %{{y:.2e}}<extra>token %{{text}}</extra>",
+            )
+        )
+    fig.add_hline(y=tol, line={"color": GUIDE_COLOUR, "dash": "dot", "width": 1})
+    fig.add_annotation(  # on a log axis an annotation's y is log10 of the value
+        x=1, xref="paper", xanchor="right", y=np.log10(tol), yanchor="top", showarrow=False,
+        text=f"tolerance {tol:g}", font={"color": GUIDE_COLOUR},
+    )
+    if T:
+        fig.add_vline(x=position, line={"color": GUIDE_COLOUR, "width": 1})
+        fig.add_annotation(
+            x=position, y=1, yref="paper", xanchor="left", yanchor="bottom", showarrow=False,
+            text="edited token", font={"color": GUIDE_COLOUR},
+        )
+    _token_axis(fig, labels, "token t")
+    fig.update_yaxes(type="log", title_text="‖h_t − h′_t‖ (log scale)", exponentformat="power")
+    return _layout(fig, "How long one changed token stays visible in the hidden state", 400)

@@ -1,0 +1,226 @@
+"""Gradients: the same text through a tanh RNN, an LSTM and a GRU; how far back the gradient reaches.
+
+View code only: the numbers come from ``cells.gradients``, the charts from ``app.gradient_charts``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+import cells
+from app import models, ui
+from app.gradient_charts import divergence_figure, gradient_figure, why_figure
+from cells import gradients as grad
+from cells import tasks
+from cells.charmodel import DEFAULT_VOCAB
+
+JACOBIAN_MAX_TOKENS = 200
+"""The page reads at most this many tokens: the Jacobian pass costs O(T H^3) per cell, and this
+keeps a re-render around a second at H = 256."""
+
+ARCH_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+FORGET_BIASES = (0.0, 1.0, 2.0)
+TOLERANCES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6)
+EDIT_DEFAULT = "x"  # the replacement character offered first ("y" when the token already is "x")
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A cell and the characters it knows (one-hot inputs, the last id is the unknown token)."""
+
+    cell: cells.Cell
+    vocab: str
+    description: str
+
+    def inputs(self, text: str) -> np.ndarray:
+        """(T, V) one-hot characters."""
+        return tasks.one_hot(tasks.encode(text, self.vocab), len(self.vocab) + 1, self.cell.dtype)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def readers(model: str, hidden: int, radius: float, forget_bias: float, seed: int) -> dict[str, Reader]:
+    """RNN, LSTM and GRU: the trained character models, or fresh cells built from the knobs."""
+    if model == "trained":
+        loaded = {arch: models.load_model(arch, "trained", "text") for arch in ARCH_NAMES}
+        return {
+            ARCH_NAMES[arch]: Reader(m.cell, m.charmodel.vocab, m.description) for arch, m in loaded.items()
+        }
+    out = {}
+    for arch, name in ARCH_NAMES.items():
+        params = cells.init_params(
+            arch, len(DEFAULT_VOCAB) + 1, hidden, seed=seed, forget_bias=forget_bias,
+            recurrent_radius=radius,
+        )
+        out[name] = Reader(cells.make_cell(arch, params), DEFAULT_VOCAB, f"{name}, {hidden} units")
+    return out
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def profiles(text: str, model: str, hidden: int, radius: float, forget_bias: float,
+             seed: int) -> dict[str, grad.GradientProfile]:
+    """The gradient profile of each cell on ``text`` (at most JACOBIAN_MAX_TOKENS characters)."""
+    return {
+        name: grad.gradient_profile(r.cell, r.inputs(text))
+        for name, r in readers(model, hidden, radius, forget_bias, seed).items()
+    }
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def edit_distances(text: str, model: str, hidden: int, radius: float, forget_bias: float, seed: int,
+                   position: int, replacement: str) -> dict[str, np.ndarray]:
+    """||h_t - h'_t|| per cell when character ``position`` of ``text`` becomes ``replacement``."""
+    return {
+        name: grad.divergence_after_edit(r.cell, r.inputs(text), position, r.inputs(replacement)[0])
+        for name, r in readers(model, hidden, radius, forget_bias, seed).items()
+    }
+
+
+def span_text(p: grad.GradientProfile) -> str:
+    return f"≥ {p.memory_span} tokens" if p.span_reaches_start else f"{p.memory_span} tokens"
+
+
+def fresh_knobs() -> tuple[str, int, float, float, int]:
+    """For fresh weights: hidden size, spectral radius, forget bias and seed (stated on the page)."""
+    cols = st.columns(4)
+    with cols[0]:
+        hidden = ui.slider("hidden", "Hidden size H", 4, 256, help="The same H for all three cells.")
+    with cols[1]:
+        radius = ui.slider(
+            "radius", "Recurrent weight scale (spectral radius)", 0.1, 2.0, step=0.05,
+            help="Every H×H block of W_hh is rescaled to this largest |eigenvalue|.",
+        )
+    with cols[2]:
+        forget_bias = ui.choice(
+            "forget_bias", "LSTM forget-gate bias", FORGET_BIASES, format_func=lambda b: f"{b:g}",
+            help="Added to the forget gate's pre-activation: σ(1) ≈ 0.73, σ(2) ≈ 0.88 keep more.",
+        )
+    with cols[3]:
+        seed = int(st.number_input("Seed", min_value=0, max_value=2**31 - 1, key="seed", step=1))
+    st.caption(
+        f"Fresh weights: every weight and bias uniform on (−1/√H, 1/√H) (PyTorch's scale), seed {seed}, "
+        f"then each recurrent gate block of W_hh rescaled to spectral radius {radius:g}; "
+        f"LSTM forget-gate bias {forget_bias:g}. Inputs: one-hot printable ASCII."
+    )
+    return "random", hidden, radius, float(forget_bias), seed
+
+
+def show_spans(profs: dict[str, grad.GradientProfile]) -> None:
+    for col, (name, p) in zip(st.columns(len(profs)), profs.items(), strict=True):
+        col.metric(f"{name} memory span", span_text(p))
+        col.caption(f"decay {p.decay_rate:+.3f} decades per token back (slope of a straight-line fit)")
+
+
+def show_why(profs: dict[str, grad.GradientProfile], labels: tuple[str, ...]) -> None:
+    st.subheader("Why: each cell's own numbers")
+    rnn, lstm, gru = profs["RNN"], profs["LSTM"], profs["GRU"]
+    st.markdown(
+        f"- **RNN**: one step back multiplies the gradient by J_t = diag(1 − h_t²) W_hh. Its norm "
+        f"‖J_t‖₂, the most one step can scale a gradient by, is {rnn.typical_step_norm:.2f} on "
+        f"average (geometric mean) and below 1 at {rnn.fraction_shrinking:.0%} of the steps. What "
+        f"the steps did, measured along the chain: ×{rnn.mean_step_factor:.2f} per step on average. "
+        f"Over many steps a product of J's shrinks like their spectral radius, not their norm: "
+        f"W_hh's is {rnn.weight_radius:.2f}, and tanh's slope 1 − h_t² ≤ 1 only lowers it.\n"
+        f"- **LSTM**: along the cell state, c_t = f_t c_(t−1) + i_t g_t, one step back is just ×f_t. "
+        f"Over the whole input the forget gates keep 10^{lstm.highway_mean[0]:.1f} of an average "
+        f"unit; the best unit, #{lstm.best_unit}, keeps 10^{lstm.gate_log_product[0, lstm.best_unit]:.1f}.\n"
+        f"- **GRU**: h_t = (1 − z_t) n_t + z_t h_(t−1), so the copy path is ×z_t. Over the whole "
+        f"input the update gates keep 10^{gru.highway_mean[0]:.1f} of an average unit; the best "
+        f"unit, #{gru.best_unit}, keeps 10^{gru.gate_log_product[0, gru.best_unit]:.1f}."
+    )
+    fig = why_figure(
+        labels, rnn.step_norms, grad.step_factors(rnn.log_norms),
+        {
+            "LSTM": (lstm.gate_log_product, lstm.best_unit, "f"),
+            "GRU": (gru.gate_log_product, gru.best_unit, "z"),
+        },
+    )
+    ui.show_chart(fig, "gradients-why", key="gr_why_chart")
+
+
+def show_what_if(text: str, labels: tuple[str, ...], weights: tuple) -> None:
+    st.subheader("What if one early token were different?")
+    st.caption(
+        "The same measurement without gradients: replace one character, run both texts through "
+        "each cell, and watch how long the hidden states stay apart."
+    )
+    cols = st.columns(3)
+    with cols[0]:
+        position = ui.slider("gr_edit_pos", "Token to change", 0, len(text) - 2, default=0)
+    original = text[position]
+    with cols[1]:
+        typed = st.text_input(
+            f"Replace {ui.token_label(original)!r} with", max_chars=1, key="gr_edit_char",
+            placeholder=EDIT_DEFAULT if original != EDIT_DEFAULT else "y",
+        )
+    replacement = typed or (EDIT_DEFAULT if original != EDIT_DEFAULT else "y")
+    with cols[2]:
+        tol = st.select_slider("Tolerance on ‖h_t − h′_t‖", TOLERANCES, value=1e-3, key="gr_tol",
+                               format_func=lambda v: f"{v:g}")
+    distances = edit_distances(text, *weights, position, replacement)
+    if all(not d.any() for d in distances.values()):
+        st.info("Both characters are the same token for these models (identical, or both unknown): "
+                "nothing changes. Pick another replacement.", icon=":material/info:")
+        return
+    for col, (name, d) in zip(st.columns(len(distances)), distances.items(), strict=True):
+        steps = grad.steps_until_below(d, position, tol)
+        still = steps == len(text) - position
+        col.metric(f"{name}: steps until below {tol:g}", f"≥ {steps}" if still else str(steps))
+        if still:
+            col.caption("still different at the last token")
+    fig = divergence_figure(distances, labels, position, tol)
+    ui.show_chart(fig, "gradients-what-if", key="gr_edit_chart")
+
+
+with ui.page_guard():
+    st.title("Gradients through time: RNN vs LSTM vs GRU")
+    ui.explain(
+        "The same text read by a plain tanh RNN, an LSTM and a GRU. The first chart shows how much "
+        "of the gradient at the last token reaches each earlier token, ‖∂h_T/∂h_t‖, on a log10 "
+        "scale: a straight falling line is a gradient that vanishes geometrically. The memory span "
+        "counts how many tokens back it stays within 10³ of its value at the last token."
+    )
+    prepared = ui.sequence_input(numbers=False)
+    left, right = st.columns(2)
+    with right:
+        length = ui.slider(
+            "length", "Input length (tokens)", 2, JACOBIAN_MAX_TOKENS, default=100,
+            help=f"Gradients are measured over the first tokens of the text, at most "
+            f"{JACOBIAN_MAX_TOKENS} (the page's cap, so it re-renders quickly).",
+        )
+    with left:
+        model = ui.choice(
+            "model", "Weights", models.MODEL_NAMES,
+            format_func={"trained": "trained character models", "random": "fresh random weights"}.get,
+            help="Trained: the character models gatescope ships. Fresh: random weights you can tune.",
+        )
+    weights = ("trained", 0, 0.0, 0.0, 0) if model == "trained" else fresh_knobs()
+    text = prepared.text[:length]
+    if len(prepared.text) > length:
+        st.caption(
+            f"Measuring the first {length} of {len(prepared.text):,} characters "
+            f"(this page reads at most {JACOBIAN_MAX_TOKENS}: JACOBIAN_MAX_TOKENS)."
+        )
+    if len(text) < 2:
+        st.info("Type at least two characters to see a gradient flow back through time.",
+                icon=":material/keyboard:")
+    else:
+        rs = readers(*weights)
+        st.caption("  \n".join(r.description for r in rs.values()))
+        unknown_chars = list(dict.fromkeys(
+            ch for r in rs.values() for ch in ui.unknown_characters(text, r.vocab)
+        ))
+        ui.show_unknown(unknown_chars)
+        unknown = np.array([ch in unknown_chars for ch in text])
+        labels = ui.mark_unknown(prepared.labels[:length], unknown)
+        profs = profiles(text, *weights)
+        show_spans(profs)
+        ui.show_chart(
+            gradient_figure({n: p.log_norms for n, p in profs.items()}, labels,
+                            {n: p.memory_span for n, p in profs.items()}, grad.SPAN_DECADES),
+            "gradients", key="gr_chart",
+        )
+        show_why(profs, labels)
+        show_what_if(text, labels, weights)
