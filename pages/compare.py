@@ -7,20 +7,20 @@ from app import charts, models, ui
 
 LSTM_LATEX = r"""
 \begin{aligned}
-f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f) && \text{forget gate}\\
-i_t &= \sigma(W_i x_t + U_i h_{t-1} + b_i) && \text{input gate}\\
-o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o) && \text{output gate}\\
-g_t &= \tanh(W_g x_t + U_g h_{t-1} + b_g) && \text{candidate}\\
-c_t &= f_t \odot c_{t-1} + i_t \odot g_t && \text{cell state}\\
-h_t &= o_t \odot \tanh(c_t) && \text{hidden state}
+f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f)\\
+i_t &= \sigma(W_i x_t + U_i h_{t-1} + b_i)\\
+o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o)\\
+g_t &= \tanh(W_g x_t + U_g h_{t-1} + b_g)\\
+c_t &= f_t \odot c_{t-1} + i_t \odot g_t\\
+h_t &= o_t \odot \tanh(c_t)
 \end{aligned}"""
 
 GRU_LATEX = r"""
 \begin{aligned}
-r_t &= \sigma(W_r x_t + U_r h_{t-1} + b_r) && \text{reset gate}\\
-z_t &= \sigma(W_z x_t + U_z h_{t-1} + b_z) && \text{update gate}\\
-n_t &= \tanh(W_n x_t + b_{in} + r_t \odot (U_n h_{t-1} + b_{hn})) && \text{candidate}\\
-h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1} && \text{hidden state}
+r_t &= \sigma(W_r x_t + U_r h_{t-1} + b_r)\\
+z_t &= \sigma(W_z x_t + U_z h_{t-1} + b_z)\\
+n_t &= \tanh(W_n x_t + b_{in} + r_t \odot (U_n h_{t-1} + b_{hn}))\\
+h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
 \end{aligned}"""
 
 
@@ -44,8 +44,10 @@ def main() -> None:
     eq_lstm, eq_gru = st.columns(2)
     eq_lstm.markdown("**LSTM** (Hochreiter & Schmidhuber 1997; forget gate: Gers et al. 2000)")
     eq_lstm.latex(LSTM_LATEX)
+    eq_lstm.caption("f forget, i input, o output gate; g candidate; c cell state; h hidden state.")
     eq_gru.markdown("**GRU** (Cho et al. 2014), PyTorch's form")
     eq_gru.latex(GRU_LATEX)
+    eq_gru.caption("r reset, z update gate; n candidate; h hidden state (no separate cell state).")
 
     loaded = {arch: models.load_model(arch, model, seq.mode, state.seed) for arch in ("lstm", "gru")}
     timing = {arch: models.step_seconds(arch, model, seq.mode, state.seed) for arch in loaded}

@@ -1,0 +1,213 @@
+"""The app shell (view state in the URL, input rules) and the Gates page under AppTest."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import MAIN
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+from app import ui
+from app.state import DEFAULT_TEXT, ViewState, sync
+
+HOSTILE = {
+    "empty": "",
+    "whitespace": "   \n\t  ",
+    "control": "a\x00b\x07c\x1b[31md\x7f\u202eevil\u200b",
+    "emoji and combining": "😀👍🏽👨‍👩‍👧 e\u0301 a\u0308\u0308\u0308 Z\u0336a\u0337",
+    "right to left": "שלום עולם, مرحبا بالعالم",
+    "html": '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">',
+    "markdown and latex": "**bold** [x](javascript:alert(1)) $\\frac{1}{0}$ $$x$$ # title",
+    "20k": "All work and no play. " * 910,
+}
+
+
+# --------------------------------------------------------------------------- ViewState
+
+
+def test_view_state_round_trips_through_the_query():
+    state = ViewState(seq="héllo, 世界 & <b>", mode="numbers", arch="gru", model="random", step=7,
+                      hidden=48, radius=1.25, forget_bias=2.0, length=300, seed=5, unit=3)
+    query = state.to_query()
+    assert all(isinstance(v, str) for v in query.values())
+    assert ViewState.from_query(query) == state
+
+
+def test_defaults_are_left_out_of_the_query():
+    assert ViewState().to_query() == {}
+    assert ViewState(arch="gru").to_query() == {"arch": "gru"}
+    assert ViewState(page="gradients", hidden=8).url() == "gradients?hidden=8"
+
+
+@pytest.mark.parametrize("params", [
+    {"step": "-3", "hidden": "1e999", "radius": "nan", "arch": "transformer", "mode": "<b>"},
+    {"model": "../../etc/passwd", "forget_bias": "inf", "length": "0x10", "unit": "two"},
+    {"seq": ["a", "b"], "step": ["1", "2"]},
+    {"step": [], "hidden": None, "seed": object()},
+])
+def test_garbage_query_values_fall_back_to_defaults(params):
+    state = ViewState.from_query(params)
+    default = ViewState()
+    for key, value in params.items():
+        if key == "seq" and value:
+            assert state.seq == value[-1]
+        elif key == "step" and value == ["1", "2"]:
+            assert state.step == 2
+        else:
+            assert getattr(state, key) == getattr(default, key), key
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from([*ViewState().__dict__, "x"]), st.text(max_size=30)))
+def test_from_query_never_raises(params):
+    state = ViewState.from_query(params)
+    assert state.arch in ("lstm", "gru") and state.mode in ("text", "numbers")
+    assert np.isfinite(state.radius) and state.step >= 0
+
+
+def test_sync_writes_changes_and_removes_stale_keys_only():
+    params = {"seq": "old", "arch": "gru", "utm_source": "mail"}
+    sync(ViewState(seq="new"), params)
+    assert params == {"seq": "new", "utm_source": "mail"}
+
+
+# --------------------------------------------------------------------------- input rules
+
+
+def test_long_text_is_cut_to_the_limit_with_a_note():
+    prepared = ui.prepare("x" * (ui.MAX_CHARS + 5), "text")
+    assert prepared.length == ui.MAX_CHARS and len(prepared.text) == ui.MAX_CHARS
+    assert any(f"{ui.MAX_CHARS:,}" in note for note in prepared.notes)
+    assert ui.prepare("x" * ui.MAX_CHARS, "text").notes == ()
+
+
+@pytest.mark.parametrize("ch, label", [
+    (" ", "␣"), ("\n", "⏎"), ("\t", "⇥"), ("\x00", "␀"), ("\x1b", "␛"), ("\x7f", "␡"),
+    ("\u202e", "U+202E"), ("\u200b", "U+200B"), ("\u0301", "◌\u0301"), ("a", "a"), ("😀", "😀"),
+    ("\u00a0", "U+00A0"),
+])
+def test_token_labels_make_invisible_characters_visible(ch, label):
+    assert ui.token_label(ch) == label
+
+
+def test_numbers_mode_drops_and_reports_nan_inf_and_garbage():
+    prepared = ui.prepare("1, 2.5,nan, inf,-inf, abc, ,1e999, -3e-2;4\n5 1e300", "numbers")
+    np.testing.assert_array_equal(prepared.values, [1, 2.5, -0.03, 4, 5, ui.MAX_ABS_VALUE])
+    notes = " ".join(prepared.notes)
+    assert "1 entries that are not numbers" in notes
+    assert "4 entries that are nan or infinite" in notes
+    assert "Clipped 1" in notes
+    assert prepared.labels == ("1", "2.5", "-0.03", "4", "5", "1e+06")
+
+
+def test_numbers_mode_cuts_long_series():
+    prepared = ui.prepare(",".join(["1"] * (ui.MAX_NUMBERS + 1)), "numbers")
+    assert prepared.length == ui.MAX_NUMBERS and prepared.notes
+
+
+def test_unknown_characters_are_marked():
+    assert ui.unknown_characters("abcé😀é", "abc") == ["é", "😀"]
+    assert ui.mark_unknown(["a", "é"], np.array([False, True])) == ("a", ui.UNKNOWN_LABEL)
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def run(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    """No exception, and no message from the page's error guard either."""
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_home_page_draws_heatmaps_and_a_scrubber_with_one_frame_per_token():
+    at = run()
+    assert_clean(at)
+    assert at.text_area(key="seq").value == DEFAULT_TEXT
+    heatmaps, scrubber = chart_specs(at)
+    assert [t["type"] for t in heatmaps["data"]] == ["heatmap"] * 6  # f i o g, c, h
+    assert len(scrubber["frames"]) == len(DEFAULT_TEXT)
+    assert any("step" in c.value for c in at.caption)  # the "what am I looking at" lines
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_text_never_breaks_the_page(name):
+    at = run()
+    at.text_area(key="seq").set_value(HOSTILE[name]).run()
+    assert_clean(at)
+    text = HOSTILE[name]
+    specs = chart_specs(at)
+    if not text:
+        assert specs == [] and at.info
+        return
+    frames = specs[1]["frames"]
+    assert len(frames) == min(len(text), ui.MAX_CHARS, 300)
+    if len(text) > ui.MAX_CHARS:
+        assert any("only the first 2,000" in w.value for w in at.warning)
+    # user text never reaches Markdown: no markdown element holds the payload
+    for element in [*at.markdown, *at.caption, *at.info, *at.warning]:
+        assert "<script>" not in element.value and "**bold**" not in element.value
+
+
+def test_unknown_characters_are_named_in_plain_text_and_labelled_on_the_chart():
+    at = run()
+    at.text_area(key="seq").set_value("naïve ☃").run()
+    assert_clean(at)
+    assert any("unknown token" in i.value for i in at.info)
+    assert any("ï" in t.value and "☃" in t.value for t in at.text)
+    ticks = chart_specs(at)[0]["layout"]["xaxis"]["ticktext"]
+    assert ticks == ["n", "a", ui.UNKNOWN_LABEL, "v", "e", "␣", ui.UNKNOWN_LABEL]
+
+
+def test_gru_has_reset_update_and_candidate_rows():
+    at = run()
+    at.radio(key="arch").set_value("gru").run()
+    assert_clean(at)
+    names = [t["name"] for t in chart_specs(at)[0]["data"]]
+    assert names == ["reset gate r", "update gate z", "candidate n (tanh)", "h"]
+
+
+def test_numbers_mode_reads_a_series_and_reports_garbage():
+    at = run()
+    at.radio(key="mode").set_value("numbers").run()
+    assert_clean(at)
+    series = at.text_area(key="seq").value  # the default text was swapped for a default series
+    assert series != DEFAULT_TEXT and len(chart_specs(at)[1]["frames"]) == len(series.split(","))
+    at.text_area(key="seq").set_value("0.5, nan, 1, inf, oops, 2").run()
+    assert_clean(at)
+    assert len(chart_specs(at)[1]["frames"]) == 3
+    assert {w.value for w in at.warning} >= {"Dropped 1 entries that are not numbers.",
+                                             "Dropped 2 entries that are nan or infinite."}
+    at.text_area(key="seq").set_value("nan, inf, ,,,").run()
+    assert_clean(at)
+    assert chart_specs(at) == [] and at.info
+
+
+def test_a_shared_url_opens_the_same_view_and_edits_go_back_into_the_url():
+    at = run({"seq": "shared view", "arch": "gru", "step": "4"})
+    assert_clean(at)
+    assert at.text_area(key="seq").value == "shared view" and at.radio(key="arch").value == "gru"
+    assert chart_specs(at)[1]["layout"]["sliders"][0]["active"] == 4
+    at.text_area(key="seq").set_value("edited").run()
+    assert at.query_params["seq"] == "edited" and at.query_params["arch"] == "gru"
+
+
+def test_a_hand_edited_url_with_garbage_still_gives_a_page():
+    at = run({"seq": "ok", "step": "99999", "arch": "<script>", "unit": "77777", "model": "x y",
+              "mode": "numbers!"})
+    assert_clean(at)
+    assert at.radio(key="arch").value == "lstm" and len(chart_specs(at)) == 2

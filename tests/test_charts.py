@@ -1,0 +1,167 @@
+"""The chart builders alone: arrays in, Plotly figures out, no Streamlit."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.colors
+import pytest
+
+import cells
+from app import charts
+
+RNG = np.random.default_rng(0)
+
+
+def lstm_arrays(T: int, U: int = 6):
+    """A real LSTM trace (T steps, U units) from the engine, so the equations must hold."""
+    cell = cells.make_cell("lstm", cells.init_params("lstm", 3, U, seed=1))
+    tr = cell.forward(RNG.normal(size=(T, 3)))
+    gates = {n: tr.gates[n] for n in ("f", "i", "o", "g")}
+    h_prev = np.vstack([np.zeros((1, U)), tr.h[:-1]])
+    c_prev = np.vstack([np.zeros((1, U)), tr.c[:-1]])
+    return gates, tr.c, tr.h, c_prev, h_prev
+
+
+def labels_of(T: int) -> list[str]:
+    return [chr(ord("a") + t % 26) for t in range(T)]
+
+
+def test_heatmaps_one_row_per_gate_then_c_and_h_with_shapes_units_by_tokens():
+    gates, c, h, _, _ = lstm_arrays(T=9, U=5)
+    fig = charts.state_heatmaps(gates, h, labels_of(9), [4, 0, 2, 1, 3], c)
+    assert [t.name for t in fig.data] == [charts.GATE_TITLES[n] for n in "fiog"] + ["c", "h"]
+    for trace in fig.data:
+        assert np.asarray(trace.z).shape == (5, 9)  # (U, T)
+        assert list(trace.y) == ["unit 4", "unit 0", "unit 2", "unit 1", "unit 3"]
+    np.testing.assert_array_equal(np.asarray(fig.data[0].z), gates["f"].T)
+
+
+def test_gate_colour_scale_is_fixed_0_to_1_whatever_the_values():
+    T, U = 7, 3
+    narrow = {"f": np.full((T, U), 0.5) + RNG.uniform(-0.01, 0.01, (T, U))}
+    fig = charts.state_heatmaps(narrow, np.zeros((T, U)), labels_of(T), range(U))
+    assert fig.data[0].coloraxis == "coloraxis"
+    assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0, 1)
+    colours = [colour for _, colour in fig.layout.coloraxis.colorscale]
+    assert colours == [colour for _, colour in plotly.colors.get_colorscale("Cividis")]
+
+
+def test_cell_state_scale_is_symmetric_around_zero_and_h_is_fixed_minus_1_to_1():
+    gates, c, h, _, _ = lstm_arrays(T=20)
+    c = c * 3.0
+    fig = charts.state_heatmaps(gates, h, labels_of(20), range(6), c)
+    c_axis = fig.layout[fig.data[4].coloraxis]
+    assert c_axis.cmin == pytest.approx(-np.abs(c).max()) and c_axis.cmax == -c_axis.cmin
+    h_axis = fig.layout[fig.data[5].coloraxis]
+    assert (h_axis.cmin, h_axis.cmax) == (-1, 1)
+
+
+def test_hover_names_token_unit_and_value():
+    gates, c, h, _, _ = lstm_arrays(T=4)
+    fig = charts.state_heatmaps(gates, h, ["a", "<", "&", "b"], range(6), c)
+    template = fig.data[0].hovertemplate
+    assert "%{text}" in template and "%{y}" in template and "%{z" in template
+    assert list(np.asarray(fig.data[0].text)[0]) == ["a", "&lt;", "&amp;", "b"]
+
+
+def test_every_token_is_a_tick_for_short_sequences():
+    labels = list("Hi there")
+    fig = charts.state_heatmaps({"f": np.zeros((8, 2))}, np.zeros((8, 2)), labels, range(2))
+    assert list(fig.layout.xaxis.tickvals) == list(range(8))
+    assert list(fig.layout.xaxis.ticktext) == labels
+
+
+def test_300_tokens_are_thinned_to_evenly_spaced_readable_ticks():
+    positions, texts = charts.token_ticks(labels_of(300))
+    assert len(positions) <= charts.MAX_TICKS
+    assert positions[0] == 0 and len(set(np.diff(positions))) == 1
+    assert texts == [labels_of(300)[p] for p in positions]
+
+
+def test_plot_text_leaves_no_tags_for_plotly_to_read():
+    assert charts.plot_text('<img src=x onerror="a()">&') == (
+        '&lt;img src=x onerror="a()"&gt;&amp;'
+    )
+
+
+def test_scrubber_has_one_frame_per_token_and_a_matching_slider():
+    T = 12
+    gates, c, h, c_prev, h_prev = lstm_arrays(T)
+    fig = charts.scrubber("lstm", gates, h, h_prev, labels_of(T), range(6), c=c, c_prev=c_prev)
+    assert len(fig.frames) == T
+    assert [f.name for f in fig.frames] == [str(t) for t in range(T)]
+    assert len(fig.layout.sliders[0].steps) == T
+    assert {b.label for b in fig.layout.updatemenus[0].buttons} == {"▶ play", "❚❚ pause"}
+    for t, frame in enumerate(fig.frames):  # bars: f, i, o on the 0-1 axis, then g, c, h
+        np.testing.assert_array_equal(frame.data[0].y, gates["f"][t])
+        np.testing.assert_array_equal(frame.data[5].y, h[t])
+    assert tuple(fig.layout.yaxis.range) == (0, 1)
+
+
+def test_scrubber_equations_carry_the_steps_own_numbers():
+    T, follow, t = 10, 2, 6
+    gates, c, h, c_prev, h_prev = lstm_arrays(T)
+    fig = charts.scrubber("lstm", gates, h, h_prev, labels_of(T), [10, 11, 12, 13, 14, 15],
+                          c=c, c_prev=c_prev, follow=follow)
+    title = fig.frames[t].layout.title.text
+    f, i, g = (gates[n][t, follow] for n in "fig")
+    assert "unit 12" in title and f"step {t} of {T - 1}" in title
+    assert f"= {f:.2f}·({c_prev[t, follow]:.2f}) + {i:.2f}·({g:.2f}) = {c[t, follow]:.2f}" in title
+    assert c[t, follow] == pytest.approx(f * c_prev[t, follow] + i * g)  # the engine agrees
+
+
+def test_gru_scrubber_equations_use_h_prev():
+    T, U = 5, 4
+    cell = cells.make_cell("gru", cells.init_params("gru", 2, U, seed=3))
+    tr = cell.forward(RNG.normal(size=(T, 2)))
+    h_prev = np.vstack([np.zeros((1, U)), tr.h[:-1]])
+    fig = charts.scrubber("gru", {n: tr.gates[n] for n in "rzn"}, tr.h, h_prev, labels_of(T),
+                          range(U))
+    z, n = tr.gates["z"][3, 0], tr.gates["n"][3, 0]
+    title = fig.frames[3].layout.title.text
+    assert f"(1 − {z:.2f})·({n:.2f}) + {z:.2f}·({h_prev[3, 0]:.2f}) = {tr.h[3, 0]:.2f}" in title
+
+
+def test_scrubber_shows_the_guesses_escaped():
+    T = 3
+    gates, c, h, c_prev, h_prev = lstm_arrays(T)
+    guesses = [[("<", 0.5), ("a", 0.25)]] * T
+    fig = charts.scrubber("lstm", gates, h, h_prev, labels_of(T), range(6), c=c, c_prev=c_prev,
+                          guesses=guesses)
+    assert list(fig.frames[1].data[-1].x) == [0.5, 0.25]
+    assert fig.frames[1].data[-1].text[0] == "«&lt;» 50%"
+
+
+def test_long_sequences_get_a_window_of_frames_around_the_active_step():
+    T = charts.MAX_FRAMES + 250
+    gates, c, h, c_prev, h_prev = lstm_arrays(T, U=2)
+    fig = charts.scrubber("lstm", gates, h, h_prev, labels_of(T), range(2), c=c, c_prev=c_prev,
+                          active=400)
+    names = [int(f.name) for f in fig.frames]
+    assert len(names) == charts.MAX_FRAMES and names == list(range(names[0], names[0] + len(names)))
+    assert names[fig.layout.sliders[0].active] == 400
+
+
+def test_scrub_window_stays_inside_the_sequence():
+    assert charts.scrub_window(10, 5) == range(0, 10)
+    assert charts.scrub_window(1000, 0, 300) == range(0, 300)
+    assert charts.scrub_window(1000, 999, 300) == range(700, 1000)
+
+
+def test_saturation_scatter_fixed_axes_and_one_trace_per_gate_and_cell():
+    H = 8
+    sat = {
+        "lstm": {g: (RNG.uniform(0, 0.5, H), RNG.uniform(0, 0.5, H)) for g in "ifo"},
+        "gru": {g: (RNG.uniform(0, 0.5, H), RNG.uniform(0, 0.5, H)) for g in "rz"},
+    }
+    fig = charts.saturation_scatter(sat)
+    points = [t for t in fig.data if t.mode == "markers"]
+    assert len(points) == 5 and all(len(t.x) == H for t in points)
+    assert fig.layout.xaxis.range == (-0.02, 1.02) and fig.layout.yaxis2.range == (-0.02, 1.02)
+    np.testing.assert_array_equal(points[0].x, sat["lstm"]["i"][0])
+
+
+def test_chart_config_names_the_png_export():
+    config = charts.chart_config("gates-lstm")
+    assert config["toImageButtonOptions"]["filename"] == "gatescope-gates-lstm"
+    assert config["toImageButtonOptions"]["format"] == "png"
