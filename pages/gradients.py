@@ -148,14 +148,13 @@ def show_what_if(text: str, labels: tuple[str, ...], weights: tuple) -> None:
     )
     cols = st.columns(3)
     with cols[0]:
-        position = ui.slider("gr_edit_pos", "Token to change", 0, len(text) - 2, default=0)
-    original = text[position]
+        position = ui.slider("gr_edit_pos", "Token to change (position)", 0, len(text) - 2, default=0)
+        st.text(f"token {position}: {ui.token_label(text[position])}")  # user text: plain, never Markdown
+    default = EDIT_DEFAULT if text[position] != EDIT_DEFAULT else "y"
     with cols[1]:
-        typed = st.text_input(
-            f"Replace {ui.token_label(original)!r} with", max_chars=1, key="gr_edit_char",
-            placeholder=EDIT_DEFAULT if original != EDIT_DEFAULT else "y",
-        )
-    replacement = typed or (EDIT_DEFAULT if original != EDIT_DEFAULT else "y")
+        typed = st.text_input("Replacement character", max_chars=1, key="gr_edit_char", placeholder=default,
+                              help=f"Empty: {default}.")
+    replacement = typed or default
     with cols[2]:
         tol = st.select_slider("Tolerance on ‖h_t − h′_t‖", TOLERANCES, value=1e-3, key="gr_tol",
                                format_func=lambda v: f"{v:g}")

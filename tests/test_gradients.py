@@ -17,20 +17,27 @@ from cells.gradients import (
     rnn_step_jacobian_norms,
     running_gate_product,
     span_reaches_start,
+    spectral_radius,
+    step_factors,
     steps_until_below,
 )
 
 H, I = 5, 3
 
 
-def scaled_identity_rnn(a: float, hidden: int = H) -> cells.base.Cell:
-    """A tanh RNN with W_hh = a I and no biases: from h = 0 with zero input it stays at 0, so
-    every step's Jacobian is exactly a I and ||d h_{T-1} / d h_t||_F = a^(T-1-t) sqrt(H)."""
-    params = cells.init_params("rnn", I, hidden, seed=0)
-    params = {k: np.zeros_like(v) for k, v in params.items()}
+def linear_regime_rnn(W_hh: np.ndarray) -> cells.base.Cell:
+    """A tanh RNN with recurrent weights W_hh and no biases: from h = 0 with zero input it stays at
+    0, where tanh' = 1, so every step's Jacobian is exactly W_hh and d h_{T-1} / d h_t = W_hh^(T-1-t)."""
+    hidden = W_hh.shape[0]
+    params = {k: np.zeros_like(v) for k, v in cells.init_params("rnn", I, hidden, seed=0).items()}
     params["weight_ih_l0"] = np.ones((hidden, I))
-    params["weight_hh_l0"] = a * np.eye(hidden)
+    params["weight_hh_l0"] = W_hh
     return cells.make_cell("rnn", params)
+
+
+def scaled_identity_rnn(a: float, hidden: int = H) -> cells.base.Cell:
+    """W_hh = a I: ||d h_{T-1} / d h_t||_F = a^(T-1-t) sqrt(H)."""
+    return linear_regime_rnn(a * np.eye(hidden))
 
 
 def random_cell(arch: str, seed: int = 1, **kw) -> cells.base.Cell:
@@ -141,6 +148,36 @@ def test_step_norms_bound_the_gradient_over_many_steps():
     bound = np.zeros(30)
     bound[:-1] = np.cumsum(np.log10(profile.step_norms)[:0:-1])[::-1]
     assert np.all(profile.log_norms <= bound + 0.5 * math.log10(H) + 1e-9)
+
+
+def test_measured_step_factors_never_exceed_the_step_norms():
+    """||A J_t||_F <= ||A||_F ||J_t||_2: what a step did is bounded by its spectral norm."""
+    profile = gradient_profile(random_cell("rnn", recurrent_radius=1.2), random_inputs(40))
+    factors = step_factors(profile.log_norms)
+    assert np.isnan(factors[0])
+    assert np.all(factors[1:] <= profile.step_norms[1:] * (1 + 1e-9))
+    geometric_mean = np.exp(np.mean(np.log(factors[1:])))
+    assert profile.mean_step_factor == pytest.approx(geometric_mean, rel=1e-9)
+
+
+def test_spectral_radius_of_a_scaled_rotation():
+    assert spectral_radius(np.array([[0.0, -2.0], [2.0, 0.0]])) == pytest.approx(2.0)
+
+
+def test_a_non_normal_recurrence_decays_although_every_step_norm_exceeds_one():
+    """W_hh = [[0.5, 3], [0, 0.5]]: ||W||_2 ~ 3.1 > 1 at every step, yet W^k -> 0 like k 0.5^k.
+    The step norm only bounds one step; many steps shrink like the spectral radius."""
+    W = np.array([[0.5, 3.0], [0.0, 0.5]])
+    T = 300
+    profile = gradient_profile(linear_regime_rnn(W), np.zeros((T, I)))
+    np.testing.assert_allclose(profile.step_norms, np.linalg.norm(W, 2), rtol=1e-12)
+    assert np.all(profile.step_norms > 3)
+    for k in (1, 5, 40, 250):
+        want = np.log10(np.linalg.norm(np.linalg.matrix_power(W, k)))
+        assert profile.log_norms[T - 1 - k] == pytest.approx(want, abs=1e-9)
+    assert profile.weight_radius == pytest.approx(0.5)
+    assert profile.decay_rate == pytest.approx(math.log10(0.5), abs=0.02)
+    assert profile.memory_span < 40
 
 
 def test_rnn_step_jacobian_norms_refuse_a_gated_cell():

@@ -1,0 +1,248 @@
+"""The Gradients page: its chart builders alone, then the page under AppTest."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import numpy as np
+import pytest
+from conftest import MAIN
+from streamlit.testing.v1 import AppTest
+from test_app_gates import HOSTILE, assert_clean, chart_specs
+
+from app import models, ui
+from app.gradient_charts import divergence_figure, gradient_figure, why_figure
+from app.state import DEFAULT_TEXT
+from cells.gradients import gradient_profile
+
+PAGE = "../pages/gradients.py"  # relative to app/main.py
+NAMES = ["RNN", "LSTM", "GRU"]
+LONG_SENTENCE = (
+    "When the old lighthouse keeper finally climbed the hundred and twelve steps to the lamp room, "
+    "he found that the storm had already passed and the sea was as calm as glass."
+)
+
+
+# --------------------------------------------------------------------------- chart builders
+
+
+def test_gradient_figure_has_one_named_curve_per_cell_with_its_values_and_span_marker():
+    T = 6
+    log_norms = {n: np.linspace(-k - 1.0, 0.5, T) for k, n in enumerate(NAMES)}
+    log_norms["RNN"][0] = -np.inf  # an exactly zero Jacobian: drawn as a gap
+    fig = gradient_figure(log_norms, list("abcdef"), {"RNN": 1, "LSTM": 4, "GRU": 5})
+    curves = [t for t in fig.data if t.mode == "lines"]
+    assert [t.name for t in curves] == NAMES
+    assert curves[0].y[0] is None
+    np.testing.assert_allclose(np.asarray(curves[1].y, dtype=float), log_norms["LSTM"])
+    markers = {t.name: t for t in fig.data if t.mode == "markers"}
+    assert list(markers["RNN span end"].x) == [4]  # 1 token back from t = 5
+    assert list(markers["GRU span end"].x) == [0]
+    threshold = [s for s in fig.layout.shapes if s.y0 == s.y1]
+    assert threshold[0].y0 == pytest.approx(0.5 - 3)
+
+
+def test_chart_labels_are_escaped_so_plotly_cannot_read_them_as_html():
+    labels = ["<", "b", ">", "&", "x"]
+    fig = gradient_figure({"RNN": np.zeros(5)}, labels, {})
+    assert list(fig.layout.xaxis.ticktext) == ["&lt;", "b", "&gt;", "&amp;", "x"]
+    assert "<" not in "".join(fig.data[0].customdata[:, 0])
+
+
+def test_why_figure_rows_rnn_bound_and_measured_then_gate_highways():
+    T, H = 5, 3
+    products = np.log10(np.random.default_rng(0).uniform(0.1, 1, size=(T, H)))
+    fig = why_figure(list("abcde"), np.full(T, 1.2), np.r_[np.nan, np.full(T - 1, 0.6)],
+                     {"LSTM": (products, 2, "f"), "GRU": (products * 2, 0, "z")})
+    names = [t.name for t in fig.data]
+    assert names[2:] == ["LSTM mean over units", "LSTM best unit (#2)", "GRU mean over units",
+                         "GRU best unit (#0)"]
+    np.testing.assert_allclose(np.asarray(fig.data[2].y, dtype=float), products.mean(axis=1))
+    np.testing.assert_allclose(np.asarray(fig.data[5].y, dtype=float), 2 * products[:, 0])
+    assert fig.data[1].y[0] is None
+    assert fig.layout.yaxis.type == "log"
+    assert {fig.data[2].legend, fig.data[4].legend} == {"legend2", "legend3"}
+
+
+def test_divergence_figure_starts_at_the_edit_and_leaves_out_exact_zeros():
+    d = np.array([0.0, 0.0, 1.0, 1e-3, 0.0, 1e-9])
+    fig = divergence_figure({"RNN": d}, list("abcdef"), 2, 1e-4)
+    assert list(fig.data[0].x) == [2, 3, 4, 5]
+    assert list(fig.data[0].y) == [1.0, 1e-3, None, 1e-9]
+    assert fig.layout.yaxis.type == "log"
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def open_page(**session) -> AppTest:
+    """The app with the Gradients page open; ``session`` presets widget values before the run."""
+    at = AppTest.from_file(MAIN, default_timeout=120).run()  # the first run loads the URL's view
+    for key, value in session.items():
+        at.session_state[key] = value
+    return at.switch_page(PAGE).run()
+
+
+def spans(at: AppTest) -> dict[str, int]:
+    """The memory spans read off the page's metrics ("12 tokens", "≥ 71 tokens")."""
+    out = {}
+    for m in at.metric:
+        found = re.fullmatch(r"(RNN|LSTM|GRU) memory span", m.label)
+        if found:
+            out[found.group(1)] = int(re.search(r"\d+", m.value).group())
+    return out
+
+
+def main_chart(at: AppTest) -> dict:
+    return chart_specs(at)[0]
+
+
+def decode(values) -> np.ndarray:
+    """A Plotly JSON array as NumPy: plain lists (None -> NaN) or typed arrays ({dtype, bdata})."""
+    if isinstance(values, dict):
+        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+        return flat.reshape(values["shape"]) if "shape" in values else flat
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def curves(spec: dict) -> dict[str, np.ndarray]:
+    return {t["name"]: decode(t["y"]) for t in spec["data"] if t["mode"] == "lines"}
+
+
+def test_default_page_shows_three_named_curves_spans_and_all_charts():
+    at = open_page()
+    assert_clean(at)
+    assert at.text_area(key="seq").value == DEFAULT_TEXT
+    specs = chart_specs(at)
+    assert len(specs) == 3  # gradients, why, what-if
+    assert list(curves(specs[0])) == NAMES
+    assert len(curves(specs[0])["RNN"]) == len(DEFAULT_TEXT)
+    assert set(spans(at)) == set(NAMES)
+
+
+def test_page_numbers_are_the_engines_for_the_loaded_models():
+    """The curves and spans on the page are cells.gradients' for the same models and text."""
+    at = open_page()
+    shown = curves(main_chart(at))
+    page_spans = spans(at)
+    for arch, name in zip(("rnn", "lstm", "gru"), NAMES, strict=True):
+        loaded = models.load_model(arch, "trained", "text")
+        profile = gradient_profile(loaded.cell, models.inputs_for(loaded, DEFAULT_TEXT, np.zeros(0)))
+        np.testing.assert_allclose(shown[name], profile.log_norms, rtol=1e-12)
+        assert page_spans[name] == profile.memory_span
+
+
+@pytest.mark.parametrize("text", [DEFAULT_TEXT, LONG_SENTENCE], ids=["default", "long"])
+def test_the_rnn_forgets_sooner_than_the_lstm(text):
+    at = open_page(seq=text, length=200)
+    assert_clean(at)
+    s = spans(at)
+    assert s["RNN"] < s["LSTM"], s
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_text_never_breaks_the_page(name):
+    at = open_page(seq=HOSTILE[name])
+    assert_clean(at)
+    text = HOSTILE[name]
+    specs = chart_specs(at)
+    if len(text) < 2:
+        assert specs == [] and any("at least two characters" in i.value for i in at.info)
+        return
+    assert list(curves(specs[0])) == NAMES
+    assert len(curves(specs[0])["RNN"]) == min(len(text), 100)  # the length slider's default
+    if len(text) > ui.MAX_CHARS:
+        assert any("only the first 2,000" in w.value for w in at.warning)
+    if len(text) > 100:
+        assert any("Measuring the first 100 of" in c.value for c in at.caption)
+    for element in [*at.markdown, *at.caption, *at.info, *at.warning]:  # never as Markdown
+        assert "<script>" not in element.value and "**bold**" not in element.value
+    ticks = "".join(specs[0]["layout"]["xaxis"]["ticktext"])
+    assert "<script>" not in ticks and "<img" not in ticks
+
+
+def test_a_single_character_gives_a_hint_not_a_chart():
+    at = open_page(seq="a")
+    assert_clean(at)
+    assert chart_specs(at) == [] and at.info
+
+
+def test_the_input_length_is_capped_and_the_page_says_so():
+    at = open_page(seq="abcdefghij" * 50)
+    cap = int(at.slider(key="length").max)
+    assert 2 < cap < ui.MAX_CHARS
+    at.slider(key="length").set_value(cap).run()
+    assert_clean(at)
+    assert len(curves(main_chart(at))["LSTM"]) == cap
+    assert any(f"Measuring the first {cap} of 500 characters" in c.value for c in at.caption)
+    assert any(f"at most {cap}" in c.value for c in at.caption)
+
+
+def fresh(**knobs) -> AppTest:
+    at = open_page(model="random", **knobs)
+    assert_clean(at)
+    return at
+
+
+@pytest.mark.parametrize("forget_bias", [0.0, 1.0, 2.0])
+def test_fresh_weights_with_each_forget_bias_state_seed_and_scale(forget_bias):
+    at = fresh(forget_bias=forget_bias, seed=3, radius=0.9, hidden=24)
+    assert at.radio(key="forget_bias").value == forget_bias
+    assert list(curves(main_chart(at))) == NAMES
+    stated = " ".join(c.value for c in at.caption)
+    assert "seed 3" in stated and "spectral radius 0.9" in stated
+    assert f"forget-gate bias {forget_bias:g}" in stated
+
+
+def test_a_larger_forget_bias_lengthens_the_lstm_memory_span():
+    lstm = [spans(fresh(forget_bias=b, seq=LONG_SENTENCE, length=200))["LSTM"] for b in (0.0, 2.0)]
+    assert lstm[0] < lstm[1], lstm
+
+
+def test_a_larger_recurrent_radius_lengthens_the_rnn_memory_span():
+    rnn = [spans(fresh(radius=r, seq=LONG_SENTENCE, length=200))["RNN"] for r in (0.5, 1.0)]
+    assert rnn[0] < rnn[1], rnn
+
+
+def test_fresh_weights_hidden_size_reaches_the_cells():
+    """The RNN's curve ends at log10 ||I||_F = log10 sqrt(H) for the chosen H."""
+    at = fresh(hidden=16)
+    assert curves(main_chart(at))["RNN"][-1] == pytest.approx(0.5 * np.log10(16))
+
+
+def test_what_if_changes_one_token_and_counts_steps_until_the_states_agree():
+    at = open_page()
+    at.slider(key="gr_edit_pos").set_value(3).run()
+    at.text_input(key="gr_edit_char").set_value("Z").run()
+    assert_clean(at)
+    what_if = chart_specs(at)[2]
+    tol = at.select_slider(key="gr_tol").value
+    for trace in what_if["data"]:
+        assert decode(trace["x"])[0] == 3
+        y = decode(trace["y"])
+        above = np.nonzero(y >= tol)[0]  # by hand: after the last step at or above tol it is below
+        steps = above[-1] + 1 if above.size else 0
+        metric = next(m for m in at.metric if m.label.startswith(f"{trace['name']}: steps until below"))
+        assert int(re.search(r"\d+", metric.value).group()) == steps
+
+
+def test_what_if_with_the_same_character_says_nothing_changes():
+    at = open_page(seq="abcabc")
+    at.text_input(key="gr_edit_char").set_value("a").run()
+    assert_clean(at)
+    assert any("nothing changes" in i.value for i in at.info)
+    assert len(chart_specs(at)) == 2
+
+
+def test_a_shared_url_opens_fresh_weights_with_its_knobs():
+    at = AppTest.from_file(MAIN, default_timeout=120)
+    for key, value in {"model": "random", "hidden": "12", "radius": "1.3", "forget_bias": "2",
+                       "seed": "7", "length": "40"}.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    assert at.radio(key="model").value == "random" and at.slider(key="hidden").value == 12
+    assert at.radio(key="forget_bias").value == 2.0 and at.number_input(key="seed").value == 7
+    assert len(curves(main_chart(at))["RNN"]) == 40
