@@ -1,0 +1,106 @@
+"""End to end: the real app (``streamlit run app/main.py``) in Debian's headless Chromium.
+
+Fixtures in conftest.py start the server on a free port (waiting for /_stcore/health) and launch
+``/usr/bin/chromium`` through Playwright (never ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> **x** $y$'
+
+CHARTS_READY = """({count, T}) => {
+  const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  if (plots.length < count) return false;
+  return plots.every(gd => gd._fullData && gd._fullData.length > 0
+    && gd._fullData.every(t => t.type !== 'heatmap' || t.x.length === T)
+    && (!gd.layout.sliders || gd.layout.sliders.length === 0
+        || gd.layout.sliders[0].steps.length === Math.min(T, 300)));
+}"""
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def type_sequence(page, text: str) -> None:
+    box = page.locator('textarea[aria-label="Sequence"]')
+    box.fill(text)
+    box.press("Control+Enter")
+
+
+def wait_for_charts(page, count: int, T: int) -> None:
+    page.wait_for_function(CHARTS_READY, arg={"count": count, "T": T}, timeout=60_000)
+
+
+def no_exception(page) -> bool:
+    return page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_type_a_sequence_and_see_the_gates(page, app_url):
+    page.goto(app_url)
+    page.wait_for_selector('textarea[aria-label="Sequence"]', timeout=60_000)
+    type_sequence(page, "Hello, gates!")
+    wait_for_charts(page, 2, len("Hello, gates!"))
+    assert no_exception(page)
+    ticks = page.eval_on_selector_all(".xtick text", "els => els.map(e => e.textContent)")
+    assert {"H", "␣", "!"} <= set(ticks)
+
+
+def test_typed_html_does_not_execute_and_shows_as_text(page, app_url):
+    page.goto(app_url)
+    page.wait_for_selector('textarea[aria-label="Sequence"]', timeout=60_000)
+    type_sequence(page, PAYLOAD)
+    wait_for_charts(page, 2, len(PAYLOAD))
+    assert no_exception(page)
+    assert page.evaluate("window.__xss") is None
+    assert page.locator('img[src="x"]').count() == 0
+    ticks = page.eval_on_selector_all(".xtick text", "els => els.map(e => e.textContent)")
+    assert "<" in ticks and ">" in ticks  # shown literally, not parsed
+
+
+def test_the_scrubber_plays_in_the_browser(page, app_url):
+    page.goto(app_url)
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    wait_for_charts(page, 2, len(page.locator("textarea").input_value()))
+    title = page.locator(".js-plotly-plot .gtitle").last
+    assert title.text_content().startswith("step 0 of")
+    page.locator(".updatemenu-button", has_text="play").click()
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('.gtitle')].pop().textContent.startsWith('step 0 ')",
+        timeout=10_000,
+    )
+    assert no_exception(page)
+
+
+def test_a_shared_url_opens_the_same_sequence(page, app_url):
+    page.goto(f"{app_url}/?seq=shared+view&arch=gru")
+    page.wait_for_selector('textarea[aria-label="Sequence"]', timeout=60_000)
+    wait_for_charts(page, 2, len("shared view"))
+    assert page.locator('textarea[aria-label="Sequence"]').input_value() == "shared view"
+    names = page.evaluate("document.querySelector('.js-plotly-plot').data.map(t => t.name)")
+    assert names[:2] == ["reset gate r", "update gate z"]
+
+
+def test_gradients_page_shows_rnn_lstm_and_gru(page, app_url):
+    page.goto(f"{app_url}/gradients")
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].some(gd =>
+             ['RNN', 'LSTM', 'GRU'].every(n => gd.data.some(t => t.name === n)))""",
+        timeout=60_000,
+    )
+    assert no_exception(page)
+
+
+def test_compare_page_draws_both_cells(page, app_url):
+    page.goto(f"{app_url}/compare")
+    page.wait_for_selector('textarea[aria-label="Sequence"]', timeout=60_000)
+    type_sequence(page, "a short one")
+    wait_for_charts(page, 3, len("a short one"))
+    assert no_exception(page)
