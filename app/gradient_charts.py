@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from app.charts import plot_text, token_ticks
 
-CELL_COLOURS = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#009E73"}  # vermillion, blue, green
+CELL_COLOURS = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#CC79A7"}  # vermillion, blue, reddish purple
 CELL_DASH = {"RNN": "dash", "LSTM": "solid", "GRU": "solid"}
 GUIDE_COLOUR = "#888888"  # reference lines: readable on light and dark backgrounds
 

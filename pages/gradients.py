@@ -110,7 +110,10 @@ def fresh_knobs() -> tuple[str, int, float, float, int]:
 def show_spans(profs: dict[str, grad.GradientProfile]) -> None:
     for col, (name, p) in zip(st.columns(len(profs)), profs.items(), strict=True):
         col.metric(f"{name} memory span", span_text(p))
-        col.caption(f"decay {p.decay_rate:+.3f} decades per token back (slope of a straight-line fit)")
+        note = f"decay {p.decay_rate:+.3f} decades per token back (slope of a straight-line fit)."
+        if p.span_reaches_start:
+            note += " The span reaches the first token: the text is shorter than this memory."
+        col.caption(note)
 
 
 def show_why(profs: dict[str, grad.GradientProfile], labels: tuple[str, ...]) -> None:
@@ -148,7 +151,7 @@ def show_what_if(text: str, labels: tuple[str, ...], weights: tuple) -> None:
     )
     cols = st.columns(3)
     with cols[0]:
-        position = ui.slider("gr_edit_pos", "Token to change (position)", 0, len(text) - 2, default=0)
+        position = ui.slider("gr_edit_pos", "Token to change (position)", 0, len(text) - 1, default=0)
         st.text(f"token {position}: {ui.token_label(text[position])}")  # user text: plain, never Markdown
     default = EDIT_DEFAULT if text[position] != EDIT_DEFAULT else "y"
     with cols[1]:

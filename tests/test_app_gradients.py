@@ -168,6 +168,14 @@ def test_a_single_character_gives_a_hint_not_a_chart():
     assert chart_specs(at) == [] and at.info
 
 
+@pytest.mark.parametrize("seq", ["ab", "\x00\x00"])
+def test_two_tokens_are_enough_for_every_chart(seq):
+    at = open_page(seq=seq)
+    assert_clean(at)
+    assert len(chart_specs(at)) == 3
+    assert all(len(y) == 2 for y in curves(main_chart(at)).values())
+
+
 def test_the_input_length_is_capped_and_the_page_says_so():
     at = open_page(seq="abcdefghij" * 50)
     cap = int(at.slider(key="length").max)
