@@ -97,48 +97,46 @@ class CharModel:
         return cls(cell, vocab, readout, {"trained_on": "nothing (random weights)"})
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """Every array of the model: the cell's torch-named params, the readout, the vocabulary."""
+        """Every array of the model: the cell's (``arch`` and torch-named params, as a cell file
+        holds them), the readout, and the vocabulary as Unicode code points."""
         codes = np.array([ord(ch) for ch in self.vocab], dtype=np.int32)
-        return {**self.cell.params, READOUT_WEIGHT: self.readout.weight,
+        return {**weights.cell_arrays(self.cell), READOUT_WEIGHT: self.readout.weight,
                 READOUT_BIAS: self.readout.bias, VOCAB_KEY: codes}
 
     @classmethod
-    def from_arrays(cls, arch: str, arrays: dict[str, np.ndarray],
-                    meta: dict[str, Any] | None = None, dtype: type = np.float64) -> CharModel:
+    def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any] | None = None,
+                    dtype: type = np.float64) -> CharModel:
         """The inverse of ``to_arrays``; weights are cast to ``dtype``. Bad arrays: ValueError."""
-        for key in (READOUT_WEIGHT, READOUT_BIAS, VOCAB_KEY):
-            if key not in arrays:
-                raise ValueError(f"char model: missing array {key!r}")
-        codes = np.asarray(arrays[VOCAB_KEY])
+        rest = dict(arrays)
+        missing = [k for k in (READOUT_WEIGHT, READOUT_BIAS, VOCAB_KEY) if k not in rest]
+        if missing:
+            raise ValueError(f"character model: missing array(s) {', '.join(missing)}")
+        codes = rest.pop(VOCAB_KEY)
         if codes.ndim != 1 or codes.dtype.kind not in "iu" or np.any(codes < 0) \
                 or np.any(codes > 0x10FFFF):
             raise ValueError(f"{VOCAB_KEY}: expected a 1-D array of Unicode code points")
         vocab = "".join(chr(int(c)) for c in codes)
-        params = {k: np.asarray(a, dtype=dtype) for k, a in arrays.items()
-                  if k not in (READOUT_WEIGHT, READOUT_BIAS, VOCAB_KEY)}
-        weight, bias = (np.asarray(arrays[k], dtype=dtype) for k in (READOUT_WEIGHT, READOUT_BIAS))
-        for key, a in ((READOUT_WEIGHT, weight), (READOUT_BIAS, bias)):
+        readout = Readout(*(np.asarray(rest.pop(k), dtype=dtype)
+                            for k in (READOUT_WEIGHT, READOUT_BIAS)))
+        for key, a in ((READOUT_WEIGHT, readout.weight), (READOUT_BIAS, readout.bias)):
             if not np.all(np.isfinite(a)):
                 raise ValueError(f"{key}: contains NaN or infinity")
-        return cls(cells.make_cell(arch, params), vocab, Readout(weight, bias), meta)
+        rest = {k: (a.astype(dtype) if a.dtype.kind == "f" else a) for k, a in rest.items()}
+        return cls(weights.cell_from_arrays(rest, meta or {}), vocab, readout, meta)
 
     def save(self, path: str | PathLike | BinaryIO, dtype: type = np.float64) -> None:
         """Write the model to an .npz (no pickle) with ``cells.weights``, floats as ``dtype``."""
         arrays = {k: (a.astype(dtype) if a.dtype.kind == "f" else a)
                   for k, a in self.to_arrays().items()}
-        weights.save_arrays(path, arrays, {**self.meta, "kind": KIND, "arch": self.cell.arch})
+        weights.save_arrays(path, arrays, {**self.meta, "kind": KIND})
 
     @classmethod
     def load(cls, path: str | PathLike | bytes | BinaryIO, dtype: type = np.float64) -> CharModel:
         """Read a model written by ``save``, weights as ``dtype``; any bad file is a ValueError."""
         arrays, meta = weights.load_arrays(path)
-        if meta.get("kind") != KIND:
-            raise ValueError(f"not a character model file (kind={meta.get('kind')!r})")
-        arch = meta.pop("arch", None)
-        if arch not in cells.ARCHS:
-            raise ValueError(f"character model file names an unknown arch {arch!r}")
-        del meta["kind"]
-        return cls.from_arrays(arch, arrays, meta, dtype)
+        if meta.pop("kind", None) != KIND:
+            raise ValueError("not a character model file (its meta lacks kind='charmodel')")
+        return cls.from_arrays(arrays, meta, dtype)
 
     # -- reading text ----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ The tasks:
 - ``RecallTask``: the first token is one of ``num_symbols`` symbols; ``length - 2`` distractor tokens
   follow, then a query token, at which the model must name the first symbol. Chance is
   ``log(num_symbols)`` nats.
+- ``SeriesTask``: next-value prediction on noisy mixtures of sine waves (a 1-D series).
 - ``CharTask``: next-character prediction on windows of a text, with a fixed vocabulary in which
   unknown characters share one id.
 """
@@ -56,6 +57,10 @@ class AddingTask:
     def __post_init__(self) -> None:
         if self.length < 2:
             raise ValueError(f"adding task needs length >= 2, got {self.length}")
+
+    def solved(self, test_loss: float, accuracy: float | None) -> bool:
+        """Test MSE below ``ADDING_SOLVED_MSE`` (0.01)."""
+        return test_loss < ADDING_SOLVED_MSE
 
     def batch(self, rng: np.random.Generator, batch_size: int,
               dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
@@ -99,6 +104,10 @@ class RecallTask:
     @property
     def output_size(self) -> int:
         return self.num_symbols
+
+    def solved(self, test_loss: float, accuracy: float | None) -> bool:
+        """Test accuracy at least ``RECALL_SOLVED_ACCURACY`` (0.99)."""
+        return accuracy is not None and accuracy >= RECALL_SOLVED_ACCURACY
 
     def batch(self, rng: np.random.Generator, batch_size: int,
               dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +167,10 @@ class CharTask:
     def output_size(self) -> int:
         return len(self.vocab) + 1
 
+    def solved(self, test_loss: float, accuracy: float | None) -> bool:
+        """Language modelling has no pass mark: always False (read the loss instead)."""
+        return False
+
     def batch(self, rng: np.random.Generator, batch_size: int,
               dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
         """(x (T, B, V) one-hot characters, y (T, B) the id of the next character)."""
@@ -166,17 +179,60 @@ class CharTask:
         return one_hot(window[:-1], self.input_size, dtype), window[1:]
 
 
-Task = AddingTask | RecallTask | CharTask
+@dataclass(frozen=True)
+class SeriesTask:
+    """Next-value prediction on noisy mixtures of sines: from x_0..x_t, predict x_{t+1}.
+
+    Each sequence sums ``max_waves`` or fewer sines with periods uniform in ``periods`` steps,
+    random phases and amplitudes that keep the sum within [-1, 1], plus Gaussian noise of
+    standard deviation ``noise``. The noise is the floor of the MSE: no model can beat noise^2.
+    """
+
+    length: int
+    max_waves: int = 2
+    periods: tuple[float, float] = (6.0, 40.0)
+    noise: float = 0.05
+    input_size: int = 1
+    output_size: int = 1
+    loss: str = "mse"
+    at_every_step: bool = True
+
+    def __post_init__(self) -> None:
+        if self.length < 2:
+            raise ValueError(f"series task needs length >= 2, got {self.length}")
+
+    def solved(self, test_loss: float, accuracy: float | None) -> bool:
+        """Test MSE within twice the noise floor noise^2."""
+        return test_loss < 2 * self.noise ** 2
+
+    def batch(self, rng: np.random.Generator, batch_size: int,
+              dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """(x (T, B, 1) the series, y (T, B, 1) the series one step later)."""
+        T, B, K = self.length, batch_size, self.max_waves
+        waves = rng.integers(1, K + 1, size=B)                                   # (B,)
+        on = np.arange(K)[None, :] < waves[:, None]                              # (B, K)
+        amplitude = rng.uniform(0.3, 1.0, size=(B, K)) * on / waves[:, None]     # (B, K)
+        period = rng.uniform(*self.periods, size=(B, K))
+        phase = rng.uniform(0.0, 2 * np.pi, size=(B, K))
+        t = np.arange(T + 1)[:, None, None]                                      # (T+1, 1, 1)
+        clean = (amplitude * np.sin(2 * np.pi * t / period + phase)).sum(-1)     # (T+1, B)
+        series = clean + self.noise * rng.standard_normal((T + 1, B))
+        return series[:-1, :, None].astype(dtype), series[1:, :, None].astype(dtype)
+
+
+Task = AddingTask | RecallTask | CharTask | SeriesTask
 
 
 def make_task(name: str, length: int, *, text: str | None = None) -> Task:
-    """A task by name: ``"adding"``, ``"recall"`` or ``"chars"`` (which needs ``text``)."""
+    """A task by name: ``"adding"``, ``"recall"``, ``"series"`` or ``"chars"`` (needs ``text``)."""
     if name == "adding":
         return AddingTask(length)
     if name == "recall":
         return RecallTask(length)
+    if name == "series":
+        return SeriesTask(length)
     if name == "chars":
         if text is None:
             raise ValueError("task 'chars' needs a text to model")
         return CharTask(text, length)
-    raise ValueError(f"unknown task {name!r}; expected 'adding', 'recall' or 'chars'")
+    raise ValueError(f"unknown task {name!r}; expected 'adding', 'recall', 'series' or 'chars'")

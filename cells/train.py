@@ -181,6 +181,12 @@ class Trainer:
         """The loss on a batch, without training."""
         return self._loss(self.outputs(x), y)[0]
 
+    def test(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+        """(loss, accuracy) on a batch; accuracy (argmax = target) only for cross-entropy."""
+        out = self.outputs(x)
+        accuracy = None if self.loss == "mse" else float(np.mean(out.argmax(-1) == y))
+        return self._loss(out, y)[0], accuracy
+
     def gradients(self, x: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
         """(loss, dL/dtheta) on batch (x (T, B, I), y): the cell's and the readout's, unclipped."""
         trace = self.cell.forward(x)
@@ -231,7 +237,7 @@ class TrainResult:
 
 
 #: Per-task defaults: (batch size, Adam learning rate), tuned on the adding problem at T=50, H=32.
-DEFAULTS = {"adding": (64, 1e-2), "recall": (64, 1e-2), "chars": (32, 4e-3)}
+DEFAULTS = {"adding": (64, 1e-2), "recall": (64, 1e-2), "series": (32, 1e-2), "chars": (32, 1e-2)}
 TEST_SEQUENCES = 1000
 
 
@@ -242,7 +248,8 @@ def train_task(arch: str, task: str, *, length: int, hidden_size: int, steps: in
                text: str | None = None) -> TrainResult:
     """Train a fresh ``arch`` cell with a readout on ``task`` and test it on held-out sequences.
 
-    ``task`` is ``"adding"``, ``"recall"`` or ``"chars"`` (next-character prediction on ``text``).
+    ``task`` is ``"adding"``, ``"recall"``, ``"series"`` or ``"chars"`` (next-character
+    prediction on ``text``); ``.solved`` is the task's own pass mark (``Task.solved``).
     ``callback(step, loss)`` is called after every step (1-based); returning False stops training.
     ``max_seconds`` bounds the wall-clock time of training. Training, test data and weights come
     from separate seeded generators, so equal arguments give equal results.
@@ -269,17 +276,9 @@ def train_task(arch: str, task: str, *, length: int, hidden_size: int, steps: in
             break
     seconds = time.perf_counter() - start
 
-    x_test, y_test = the_task.batch(np.random.default_rng([seed, 1]), TEST_SEQUENCES, dtype)
-    out = trainer.outputs(x_test)
-    test_loss = trainer._loss(out, y_test)[0]
-    accuracy = None if the_task.loss == "mse" else float(np.mean(out.argmax(-1) == y_test))
-    if task == "adding":
-        solved = test_loss < _tasks.ADDING_SOLVED_MSE
-    elif task == "recall":
-        solved = accuracy >= _tasks.RECALL_SOLVED_ACCURACY
-    else:
-        solved = False
-    return TrainResult(arch=arch, task=the_task, cell=trainer.cell, readout=readout,
-                       test_loss=test_loss,
-                       solved=bool(solved), seconds=seconds, steps=len(history), history=history,
+    test_loss, accuracy = trainer.test(
+        *the_task.batch(np.random.default_rng([seed, 1]), TEST_SEQUENCES, dtype))
+    return TrainResult(arch=arch, task=the_task, cell=trainer.cell, readout=trainer.readout,
+                       test_loss=test_loss, solved=the_task.solved(test_loss, accuracy),
+                       seconds=seconds, steps=len(history), history=history,
                        test_accuracy=accuracy)

@@ -89,11 +89,11 @@ def learning_rate(lr: float, progress: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--arch", choices=cells.ARCHS, required=True)
-    ap.add_argument("--hidden", type=int, default=192)
-    ap.add_argument("--chars", type=float, default=8e6, help="characters seen in training")
+    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--chars", type=float, default=16e6, help="characters seen in training")
     ap.add_argument("--window", type=int, default=128)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=4e-3)
+    ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-every", type=int, default=250, help="steps between evaluations")
     ap.add_argument("--out", type=Path, help="default: cells/weights_data/<arch>.npz")
@@ -116,11 +116,10 @@ def main() -> None:
 
     def snapshot(chars_seen: int) -> CharModel:
         return CharModel(trainer.cell, vocab, trainer.readout, {
-            "trained_on": f"Debian fortunes ({directory}), reflowed, "
-                          f"{', '.join(sorted(EXCLUDED))} left out; every {HELD_OUT_EVERY}th "
-                          "fortune held out",
+            "trained_on": "Debian's fortunes (quotes, jokes, literature)",
+            "corpus": f"{directory}, one line per paragraph, without "
+                      f"{', '.join(sorted(EXCLUDED))}; every {HELD_OUT_EVERY}th fortune held out",
             "chars_seen": chars_seen,
-            "heldout_note": "bits/char on held-out fortunes and on scripts/data/heldout_prose.txt",
             "command": f"python scripts/train_char.py --arch {args.arch} --hidden {args.hidden} "
                        f"--chars {args.chars:g} --window {args.window} --batch {args.batch} "
                        f"--lr {args.lr:g} --seed {args.seed}",

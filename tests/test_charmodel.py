@@ -110,7 +110,7 @@ def test_mismatched_readout_or_vocab_is_a_value_error():
     arrays = m.to_arrays()
     arrays["readout.bias"] = arrays["readout.bias"][:-1]
     with pytest.raises(ValueError, match="readout"):
-        CharModel.from_arrays("lstm", arrays)
+        CharModel.from_arrays(arrays)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 import cells
-from cells.tasks import AddingTask, CharTask, RecallTask, build_vocab, encode, one_hot
+from cells.tasks import (
+    AddingTask,
+    CharTask,
+    RecallTask,
+    SeriesTask,
+    build_vocab,
+    encode,
+    one_hot,
+)
 from cells.train import (
     Adam,
     Readout,
@@ -57,6 +65,22 @@ def test_char_task_targets_are_the_inputs_shifted_by_one():
     assert np.array_equal(ids[1:], y[:-1])
     assert np.all(y[ids == 5] >= 0)                                # unknown id is len(vocab)
     assert encode("az", "abc d").tolist() == [0, 5]
+
+
+def test_series_targets_are_the_next_values_and_the_noise_sets_the_floor():
+    task = SeriesTask(30, noise=0.0)
+    x, y = task.batch(np.random.default_rng(0), 64)
+    assert x.shape == y.shape == (30, 64, 1)
+    assert np.array_equal(x[1:], y[:-1]) and np.abs(x).max() <= 1.0
+    # a sum of two sines obeys x_{t+4} + x_t = a (x_{t+3} + x_{t+1}) + b x_{t+2} for some a, b
+    for s in x[:, :, 0].T:
+        A = np.stack([s[3:-1] + s[1:-3], s[2:-2]], axis=1)
+        rhs = s[4:] + s[:-4]
+        coef = np.linalg.lstsq(A, rhs, rcond=None)[0]
+        assert np.allclose(A @ coef, rhs, atol=1e-8)
+    noisy_x, _ = SeriesTask(30, noise=0.1).batch(np.random.default_rng(0), 64)
+    assert np.std(noisy_x - x) == pytest.approx(0.1, rel=0.05)
+    assert SeriesTask(30).solved(0.004, None) and not SeriesTask(30).solved(0.01, None)
 
 
 def test_build_vocab_orders_by_frequency_and_drops_rare_characters():
