@@ -1,0 +1,270 @@
+"""Your own model: upload a weights file and the Gates page reads your sequence with it.
+
+What a file may hold (read by ``cells.load_arrays``: ``.npz`` only, no pickle, sizes checked before
+anything is allocated, nothing in the file is ever executed):
+
+* **A character model** as the training code writes it (``CharModel.save``,
+  ``scripts/train_char.py``): a cell, its readout and its vocabulary. It reads **text** exactly as
+  the shipped models do, next-character guesses included.
+* **A bare cell** (``cells.save``, or the two-line PyTorch/Keras recipes shown in the sidebar,
+  :data:`cells.weights.TORCH_SNIPPET` and :data:`cells.weights.KERAS_SNIPPET`) with input size I:
+
+  - I = 1: a series model. It reads **numbers** mode, one value per step.
+  - I > 1: it reads **text**, each character one-hot by its Unicode code point: character ``ch``
+    is input ``ord(ch)`` when ``ord(ch) < I`` (so I = 128 reads ASCII, I = 256 Latin-1), and any
+    other character is the all-zero input (the cell sees only its biases), marked unknown on the
+    charts. A bare cell has no readout, so there are no next-character guesses.
+
+Only LSTMs and GRUs are taken (the Gates page shows gates; a tanh RNN has none), with at most
+:data:`MAX_HIDDEN` units. The file is limited to :data:`MAX_UPLOAD_MB` MB by the uploader (and by
+``server.maxUploadSize`` in ``.streamlit/config.toml``), its arrays to :data:`MAX_ARRAY_BYTES`.
+
+The model lives in the visitor's ``st.session_state`` under :data:`UPLOAD_KEY`; its name in the
+``model`` query parameter is ``upload-<first 16 hex digits of the file's SHA-256>``. A shared URL
+naming an upload shows the shipped model to anyone who has not uploaded that same file, and says so.
+
+:func:`parse` (bytes in, :class:`Uploaded` out, ``ValueError`` for any bad file) and
+:meth:`Uploaded.read` are pure; the rest draws the sidebar box and picks the model on a page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import cells
+from app import models, ui
+from cells.base import Cell, Trace
+from cells.charmodel import KIND, CharModel
+from cells.weights import KERAS_SNIPPET, TORCH_SNIPPET
+
+MAX_UPLOAD_MB = 5
+"""Largest file the uploader takes, in MB (the same as ``server.maxUploadSize``)."""
+
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 2**20
+MAX_ARRAY_BYTES = 8 * 2**20
+"""Largest total of a file's arrays, uncompressed (a compressed .npz may hold more than its size)."""
+
+MAX_HIDDEN = 512
+"""Largest hidden size an uploaded cell may have (the charts and the reading stay fast)."""
+
+ARCHS = ("lstm", "gru")
+KEY_PREFIX = "upload-"
+UPLOAD_KEY = "upload"  # st.session_state: the current Uploaded, or None
+_ERROR_KEY = "upload_error"  # st.session_state: why the last file was refused, or None
+_FILE_ID_KEY = "upload_file_id"  # st.session_state: the uploader's file id already read
+_WIDGET_KEY = "upload_file"
+
+FORMATS = (
+    "An .npz of NumPy arrays, never pickle. A character model saved by gatescope's training code "
+    "(CharModel.save) reads text, with its vocabulary and next-character guesses. A bare LSTM or "
+    "GRU (cells.save, or the recipes below) with input size 1 reads numbers mode, one value per "
+    "step; with input size I > 1 it reads text one-hot by Unicode code point (character ch is "
+    "input ord(ch) when ord(ch) < I, so I = 128 reads ASCII; any other character is the all-zero "
+    "input, shown as unknown) and makes no guesses, having no readout."
+)
+"""What a weights file may be, in words (developer text, shown on the page)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Uploaded:
+    """A model read from an uploaded file.
+
+    ``charmodel`` is set for a character-model file; a bare cell has only ``cell``. ``filename``
+    came from the visitor: show it with ``st.text`` only, never inside Markdown.
+    """
+
+    filename: str
+    digest: str  # first 16 hex digits of the file's SHA-256
+    cell: Cell
+    charmodel: CharModel | None
+
+    @property
+    def key(self) -> str:
+        """The model's name in the ``model`` query parameter and the caches."""
+        return KEY_PREFIX + self.digest
+
+    @property
+    def mode(self) -> str:
+        """The sequence mode the model reads: "numbers" for a 1-input bare cell, else "text"."""
+        return "numbers" if self.charmodel is None and self.cell.input_size == 1 else "text"
+
+    @property
+    def description(self) -> str:
+        """One line saying what the model is (no text from the file in it)."""
+        cell = self.cell
+        what = f"{cell.arch.upper()}, {cell.hidden_size} units, uploaded by you ({self.digest[:8]})"
+        if self.charmodel is not None:
+            return f"{what}: a character model with {len(self.charmodel.vocab)} known characters"
+        if self.mode == "numbers":
+            return f"{what}: a bare cell with 1 input, reading the series"
+        return (f"{what}: a bare cell with {cell.input_size} inputs, reading characters one-hot "
+                "by code point (no readout, so no next-character guesses)")
+
+    def read(self, text: str, values: np.ndarray) -> tuple[Trace, np.ndarray, np.ndarray | None]:
+        """Read a sequence from a zero state: (trace, unknown (T,) bool, probs (T, V) or None).
+
+        ``text`` is read in text mode, ``values`` (T,) in numbers mode (see :attr:`mode`).
+        """
+        if self.charmodel is not None:
+            read = self.charmodel.trace(text)
+            return read.trace, read.unknown, read.probs
+        if self.mode == "numbers":
+            x = np.asarray(values, dtype=self.cell.dtype).reshape(-1, 1)  # (T, 1)
+            return self.cell.forward(x), np.zeros(len(x), bool), None
+        x, unknown = code_point_inputs(text, self.cell.input_size)
+        return self.cell.forward(x), unknown, None
+
+
+def code_point_inputs(text: str, input_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """One-hot inputs (T, I) by code point, and the (T,) mask of characters with no input slot.
+
+    Character ``ch`` is input ``ord(ch)`` when ``ord(ch) < input_size``; any other is all zeros.
+    """
+    codes = np.fromiter(map(ord, text), dtype=np.int64, count=len(text))  # (T,)
+    unknown = codes >= input_size
+    x = np.zeros((len(text), input_size))  # (T, I)
+    known = np.flatnonzero(~unknown)
+    x[known, codes[known]] = 1.0
+    return x, unknown
+
+
+def parse(data: bytes, filename: str = "") -> Uploaded:
+    """The model in an uploaded file's bytes. Any file the app cannot show is a ``ValueError``
+    whose message says what is wrong (plain text; it may quote bits of the file)."""
+    if len(data) == 0:
+        raise ValueError("the file is empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"the file has {len(data):,} bytes, more than the limit of "
+                         f"{MAX_UPLOAD_BYTES:,} ({MAX_UPLOAD_MB} MB)")
+    arrays, meta = cells.load_arrays(data, max_bytes=MAX_ARRAY_BYTES)
+    if meta.get("kind") == KIND:
+        charmodel = CharModel.from_arrays(arrays, {k: v for k, v in meta.items() if k != "kind"})
+        cell = charmodel.cell
+    else:
+        charmodel = None
+        cell = cells.cell_from_arrays(arrays, meta)
+        cell = cells.make_cell(cell.arch, {k: v.astype(np.float64) for k, v in cell.params.items()})
+    if cell.arch not in ARCHS:
+        raise ValueError(f"this is a {cell.arch.upper()}: the Gates page shows the gates of an LSTM "
+                         "or a GRU, and a tanh RNN has none")
+    if cell.hidden_size > MAX_HIDDEN:
+        raise ValueError(f"the cell has {cell.hidden_size} hidden units; the app reads at most "
+                         f"{MAX_HIDDEN}")
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    return Uploaded(filename=str(filename), digest=digest, cell=cell, charmodel=charmodel)
+
+
+def plain_markdown(text: str, limit: int = 500) -> str:
+    """``text`` made inert for Streamlit's Markdown: every ASCII punctuation character
+    backslash-escaped (CommonMark allows it for all of them), so links, images, emphasis, HTML,
+    ``:colour[...]`` directives and ``$`` maths all show as the characters they are; newlines
+    become spaces and the text is cut to ``limit`` characters."""
+    text = " ".join(text[:limit].split())
+    return "".join("\\" + ch if ch.isascii() and not ch.isalnum() and not ch.isspace() else ch
+                   for ch in text)
+
+
+# --------------------------------------------------------------------------- Streamlit
+
+
+def current() -> Uploaded | None:
+    """This visitor's uploaded model, if any."""
+    up = st.session_state.get(UPLOAD_KEY)
+    return up if isinstance(up, Uploaded) else None
+
+
+def _receive(file: Any) -> None:
+    """Read a newly uploaded file into the session (once per file); a cleared uploader drops it."""
+    session = st.session_state
+    if file is None:
+        up = current()
+        if up is not None and session.get("model") == up.key:
+            session["model"] = models.MODEL_NAMES[0]
+        for key in (UPLOAD_KEY, _ERROR_KEY, _FILE_ID_KEY):
+            session.pop(key, None)
+        return
+    if session.get(_FILE_ID_KEY) == file.file_id:
+        return
+    session[_FILE_ID_KEY] = file.file_id
+    try:
+        up = parse(file.getvalue(), file.name)
+    except ValueError as exc:
+        session[UPLOAD_KEY], session[_ERROR_KEY] = None, str(exc)
+        return
+    session[UPLOAD_KEY], session[_ERROR_KEY] = up, None
+    session["model"] = up.key  # show it at once, in the mode it reads
+    if session.get("mode") != up.mode:
+        session["mode"] = up.mode
+        ui._swap_default_text()
+
+
+def sidebar() -> None:
+    """The sidebar's "Your own model" box: the uploader, what was read (or why the file was
+    refused), and the recipes that write a weights file from PyTorch or Keras."""
+    session = st.session_state
+    wanted = session.get("model")
+    with st.sidebar.expander("Your own model", expanded=bool(session.get(_ERROR_KEY))):
+        st.caption(
+            "Upload an LSTM's or a GRU's weights and the Gates page reads your sequence with it. "
+            "Nothing in the file is run, and it stays in your browser session only."
+        )
+        _receive(st.file_uploader(
+            "Weights file (.npz)", type=["npz"], key=_WIDGET_KEY, max_upload_size=MAX_UPLOAD_MB,
+            help=f"At most {MAX_UPLOAD_MB} MB. {FORMATS}",
+        ))
+        up, error = current(), session.get(_ERROR_KEY)
+        if error:
+            st.error("This file was refused: " + plain_markdown(error), icon=":material/block:")
+        elif up is not None:
+            st.success("Read. " + up.description + ".", icon=":material/check:")
+            st.text(f"file: {up.filename[:120]}")
+            if session.get("mode", "text") != up.mode:
+                st.info(f"Your model reads {up.mode} mode: switch 'Read the box as' to {up.mode} "
+                        "to see it.", icon=":material/swap_horiz:")
+        elif isinstance(wanted, str) and wanted.startswith(KEY_PREFIX):
+            st.info("This link showed a model uploaded in another browser session, which only its "
+                    "uploader has; the page shows the shipped model. Upload the same file to see "
+                    "it.", icon=":material/info:")
+        st.caption(FORMATS)
+        st.caption("From a PyTorch nn.LSTM / nn.GRU (one layer):")
+        st.code(TORCH_SNIPPET, language="python")
+        st.caption("From a Keras LSTM / GRU layer:")
+        st.code(KERAS_SNIPPET, language="python")
+
+
+def model_choice(labels: Mapping[str, str], mode: str) -> str:
+    """The "Weights" radio (``key="model"``): the shipped choices, plus this visitor's upload when
+    it reads ``mode``."""
+    up = current()
+    options = tuple(models.MODEL_NAMES)
+    if up is not None and up.mode == mode:
+        options += (up.key,)
+    names = {**labels, **({up.key: "your upload"} if up is not None else {})}
+    return ui.choice("model", "Weights", options, format_func=lambda m: names.get(m, m))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _read_upload(_up: Uploaded, key: str, text: str, values: np.ndarray) -> models.Reading:
+    """The upload's :class:`~app.models.Reading` of a sequence, cached by the file's digest
+    (``key``) and the sequence; ``_up`` is not hashed (it is what ``key`` names)."""
+    trace, unknown, probs = _up.read(text, values)
+    guesses = () if probs is None else models.guesses_of(_up.charmodel, probs)
+    unknown_chars = () if _up.mode == "numbers" else tuple(
+        dict.fromkeys(ch for ch, u in zip(text, unknown, strict=True) if u))
+    return models.reading_from(_up.cell, _up.description, trace, unknown, unknown_chars, guesses)
+
+
+def read_sequence(arch: str, model: str, mode: str, text: str, values: np.ndarray,
+                  seed: int = 0) -> models.Reading:
+    """:func:`app.models.read_sequence`, or the upload's reading when ``model`` names it."""
+    up = current()
+    if up is not None and model == up.key and mode == up.mode:
+        return _read_upload(up, up.key, text, values)
+    return models.read_sequence(arch, model, mode, text, values, seed)
+

@@ -1,0 +1,265 @@
+"""Uploading your own weights: what a file is read as, every refusal, and the page showing it.
+
+The pure part (``app.upload.parse``: bytes in) is tested on files written the ways the sidebar
+documents (cells.save, CharModel.save, the PyTorch and Keras recipes) and on bad files; the page
+part drives the real uploader through AppTest (``file_uploader.set_value``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import re
+import zipfile
+
+import numpy as np
+import pytest
+from conftest import MAIN
+from streamlit.testing.v1 import AppTest
+
+import cells
+from app import upload
+from cells.charmodel import CharModel
+from cells.weights import KERAS_SNIPPET, TORCH_SNIPPET
+
+
+def saved(cell: cells.Cell, **meta) -> bytes:
+    buf = io.BytesIO()
+    cells.save(buf, cell, **meta)
+    return buf.getvalue()
+
+
+def npz(**arrays) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def bare(arch: str, I: int, H: int = 6, seed: int = 0, dtype=np.float64) -> cells.Cell:
+    return cells.make_cell(arch, cells.init_params(arch, I, H, seed=seed, dtype=dtype))
+
+
+def run_snippet(snippet: str, tmp_path, monkeypatch, **names) -> bytes:
+    """Run a documented recipe as it is written (it saves into the working directory)."""
+    monkeypatch.chdir(tmp_path)
+    exec(snippet, {"np": np, **names})
+    (written,) = tmp_path.glob("*.npz")
+    return written.read_bytes()
+
+
+# --------------------------------------------------------------------------- what a file is read as
+
+
+def test_a_bare_one_input_cell_reads_numbers_exactly_like_the_engine():
+    cell = bare("lstm", 1, dtype=np.float32)
+    up = upload.parse(saved(cell), "series.npz")
+    assert up.mode == "numbers" and up.charmodel is None and up.cell.dtype == np.float64
+    series = np.sin(np.arange(20) / 3)
+    trace, unknown, probs = up.read("", series)
+    reference = cell.forward(series.astype(np.float32).reshape(-1, 1))
+    np.testing.assert_allclose(trace.h, reference.h, rtol=1e-5, atol=1e-6)
+    assert not unknown.any() and probs is None
+    assert up.key == "upload-" + up.digest and re.fullmatch(r"[0-9a-f]{16}", up.digest)
+
+
+def test_a_bare_many_input_cell_reads_text_one_hot_by_code_point():
+    cell = bare("gru", 128)
+    up = upload.parse(saved(cell))
+    assert up.mode == "text" and "code point" in up.description
+    text = "Aé€\n~"
+    trace, unknown, probs = up.read(text, np.zeros(0))
+    x = np.zeros((5, 128))
+    x[[0, 3, 4], [65, 10, 126]] = 1.0  # A, newline, ~; é (233) and € (8364) have no input
+    np.testing.assert_allclose(trace.h, cell.forward(x).h, rtol=0, atol=1e-12)
+    assert unknown.tolist() == [False, True, True, False, False] and probs is None
+
+
+def test_a_character_model_file_reads_text_with_its_vocabulary_and_guesses():
+    model = CharModel.untrained("lstm", 8, seed=3, vocab="abc ")
+    buf = io.BytesIO()
+    model.save(buf)
+    up = upload.parse(buf.getvalue(), "char.npz")
+    assert up.mode == "text" and up.charmodel is not None and up.charmodel.vocab == "abc "
+    trace, unknown, probs = up.read("ab cz", np.zeros(0))
+    reference = model.trace("ab cz")
+    np.testing.assert_allclose(trace.h, reference.trace.h, atol=1e-12)
+    np.testing.assert_allclose(probs, reference.probs, atol=1e-12)
+    assert unknown.tolist() == [False, False, False, False, True]
+
+
+def test_the_pytorch_recipe_as_documented_gives_torchs_hidden_states(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = torch.nn.LSTM(1, 7).double()
+    up = upload.parse(run_snippet(TORCH_SNIPPET, tmp_path, monkeypatch, model=model))
+    series = np.cos(np.arange(15) / 2)
+    with torch.no_grad():
+        expected, _ = model(torch.from_numpy(series).reshape(-1, 1, 1))
+    trace, _, _ = up.read("", series)
+    np.testing.assert_allclose(trace.h, expected[:, 0].numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_the_keras_recipe_as_documented_is_read_as_a_gru(tmp_path, monkeypatch):
+    U, I = 4, 3
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=(I, 3 * U)), rng.normal(size=(U, 3 * U)), rng.normal(size=(2, 3 * U))]
+
+    class Layer:  # a keras.layers.GRU's get_weights(), reset_after=True
+        def get_weights(self):
+            return weights
+
+    up = upload.parse(run_snippet(KERAS_SNIPPET, tmp_path, monkeypatch, layer=Layer()))
+    assert (up.cell.arch, up.cell.input_size, up.cell.hidden_size) == ("gru", I, U)
+    assert up.mode == "text"
+
+
+def test_the_same_file_gets_the_same_key_and_another_file_another():
+    a, b = saved(bare("lstm", 1, seed=0)), saved(bare("lstm", 1, seed=1))
+    assert upload.parse(a).key == upload.parse(a).key != upload.parse(b).key
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def zip_with_pickle() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf, zf.open("weight_ih_l0.npy", "w") as member:
+        np.lib.format.write_array(member, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    return buf.getvalue()
+
+
+def nan_weights() -> bytes:
+    params = cells.init_params("lstm", 2, 3, seed=0)
+    params["weight_hh_l0"][0, 0] = np.nan
+    return npz(arch=np.frombuffer(b"lstm", np.uint8), **params)
+
+
+BAD_FILES = {
+    "empty": (b"", "empty"),
+    "a pickle": (pickle.dumps({"weight_ih_l0": [1.0]}), "pickle"),
+    "pickled objects inside the zip": (zip_with_pickle(), "object"),
+    "text": (b"hello, I am not weights", "not a valid .npz"),
+    "truncated": (saved(bare("lstm", 1))[:300], ""),
+    "a single .npy": (np.lib.format.MAGIC_PREFIX + b"\x00" * 50, "single .npy"),
+    "no arch": (npz(**cells.init_params("lstm", 2, 3, seed=0)), "architecture"),
+    "wrong shapes": (npz(arch=np.frombuffer(b"gru", np.uint8), **cells.init_params("lstm", 2, 3, seed=0)),
+                     "weight_ih_l0"),
+    "NaN": (nan_weights(), "NaN"),
+    "a tanh RNN": (saved(bare("rnn", 2)), "has none"),
+    "too many units": (saved(bare("gru", 1, H=upload.MAX_HIDDEN + 1, dtype=np.float32)), f"at most {upload.MAX_HIDDEN}"),
+    "too large": (b"PK" + b"\x00" * (upload.MAX_UPLOAD_BYTES + 1), "more than the limit"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_every_bad_file_is_a_value_error_that_says_what_is_wrong(name):
+    data, phrase = BAD_FILES[name]
+    with pytest.raises(ValueError) as info:
+        upload.parse(data, "bad.npz")
+    message = str(info.value)
+    assert phrase.lower() in message.lower() and len(message) < 600
+    assert "Traceback" not in message
+
+
+def test_a_header_claiming_gigabytes_is_refused_before_anything_is_allocated():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf, zf.open("weight_ih_l0.npy", "w") as member:
+        header = {"descr": "<f8", "fortran_order": False, "shape": (2**20, 2**14)}
+        np.lib.format.write_array_header_1_0(member, header)
+    with pytest.raises(ValueError, match="bytes"):
+        upload.parse(buf.getvalue())
+
+
+@pytest.mark.parametrize("text", [
+    "![x](http://example.com/t.png) [link](javascript:alert(1)) **b** <img src=x> $x$",
+    ":red[alarm] :material/home: `code` # head \\ *a* _b_ ~c~ | t |",
+])
+def test_refusal_messages_are_made_inert_for_markdown(text):
+    escaped = upload.plain_markdown(text)
+    unescaped = re.sub(r"\\[!-/:-@\[-`{-~]", "", escaped)  # drop every escaped punctuation pair
+    assert not re.search(r"[!-/:-@\[-`{-~]", unescaped), unescaped
+    assert re.sub(r"\\(.)", r"\1", escaped) == " ".join(text.split())
+
+
+def test_code_point_inputs_are_one_hot_or_zero():
+    x, unknown = upload.code_point_inputs("a\x00ÿĀ", 256)
+    assert x.shape == (4, 256) and x.sum(axis=1).tolist() == [1, 1, 1, 0]
+    assert x[0, 97] == x[1, 0] == x[2, 255] == 1 and unknown.tolist() == [False] * 3 + [True]
+
+
+# --------------------------------------------------------------------------- the page, under AppTest
+
+
+def app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=90)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def upload_file(at: AppTest, data: bytes, name: str = "mine.npz") -> AppTest:
+    at.file_uploader(key="upload_file").set_value((name, data, "application/octet-stream"))
+    return at.run()
+
+
+def test_an_uploaded_text_model_is_shown_on_the_gates_page_and_named_in_the_url():
+    cell = bare("gru", 128, H=5, seed=4)
+    at = upload_file(app({"seq": "hi there"}), saved(cell))
+    assert not at.exception and not at.error
+    up = at.session_state["upload"]
+    assert at.radio(key="model").value == up.key and at.query_params["model"] == up.key
+    assert any("uploaded by you" in c.value for c in at.caption)
+    heatmaps = chart_specs(at)[0]
+    assert [t["name"] for t in heatmaps["data"]] == ["reset gate r", "update gate z",
+                                                      "candidate n (tanh)", "h"]
+    h_rows = np.array(heatmaps["data"][-1]["z"])  # (U, T) for the shown units
+    x, _ = upload.code_point_inputs("hi there", 128)
+    np.testing.assert_allclose(np.sort(np.abs(h_rows[:, -1])),
+                               np.sort(np.abs(cell.forward(x).h[-1])), atol=1e-9)
+
+
+def test_an_uploaded_series_model_switches_to_numbers_mode():
+    at = upload_file(app(), saved(bare("lstm", 1, H=4)))
+    assert not at.exception and not at.error
+    assert at.radio(key="mode").value == "numbers"
+    series = at.text_area(key="seq").value  # the default text became the default series
+    assert len(chart_specs(at)[1]["frames"]) == len(series.split(","))
+    assert at.radio(key="model").value == at.session_state["upload"].key
+
+
+@pytest.mark.parametrize("name", ["a pickle", "NaN", "a tanh RNN"])
+def test_a_refused_file_is_a_plain_message_and_the_page_keeps_working(name):
+    data, phrase = BAD_FILES[name]
+    at = upload_file(app({"seq": "still here"}), data, name="bad [x](y).npz")
+    assert not at.exception
+    (error,) = at.error
+    assert error.value.startswith("This file was refused:") and phrase.split()[0] in error.value
+    assert at.radio(key="model").value == "trained" and len(chart_specs(at)) == 2
+    assert at.session_state["upload"] is None
+
+
+def test_removing_the_file_goes_back_to_the_shipped_model():
+    at = upload_file(app(), saved(bare("lstm", 128)))
+    assert at.radio(key="model").value.startswith("upload-")
+    at.file_uploader(key="upload_file").clear()
+    at.run()
+    assert not at.exception and at.radio(key="model").value == "trained"
+    assert "model" not in at.query_params
+
+
+def test_a_link_naming_someone_elses_upload_shows_the_shipped_model_and_says_why():
+    at = app({"seq": "shared", "model": "upload-0123456789abcdef"})
+    assert not at.exception and not at.error
+    assert at.radio(key="model").value == "trained"
+    assert any("another browser session" in i.value for i in at.info)
+
+
+def test_the_sidebar_shows_both_recipes_as_code():
+    at = app()
+    codes = [c.value for c in at.code]
+    assert TORCH_SNIPPET in codes and KERAS_SNIPPET in codes
