@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import cells
 from cells.tasks import ADDING_SOLVED_MSE
+from cells.train import train_task
 
 LENGTH, HIDDEN, SECONDS = 50, 32, 90.0
 
@@ -31,8 +31,8 @@ def main() -> None:
     print(f"{'arch':5} {'test MSE':>9} {'solved':>6} {'steps':>5} {'seconds':>7} "
           f"{'first step with batch MSE < 0.01':>32}")
     for arch in ("lstm", "gru", "rnn"):
-        r = cells.train_task(arch, "adding", length=LENGTH, hidden_size=HIDDEN, steps=args.steps,
-                             seed=args.seed)
+        r = train_task(arch, "adding", length=LENGTH, hidden_size=HIDDEN, steps=args.steps,
+                       seed=args.seed)
         below = next((step for step, loss in r.history if loss < ADDING_SOLVED_MSE), None)
         within = "yes" if r.solved and r.seconds <= SECONDS else "no"
         print(f"{arch:5} {r.test_loss:9.4f} {r.solved!s:>6} {r.steps:5d} {r.seconds:7.1f} "

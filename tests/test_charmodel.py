@@ -11,7 +11,8 @@ import pytest
 
 import cells
 from cells.charmodel import CHUNK, UNKNOWN_CHAR, CharModel
-from cells.pretrained import available_pretrained, pretrained
+from cells.pretrained import WEIGHTS_DIR, available_pretrained, pretrained
+from cells.tasks import SeriesTask
 
 PROSE = Path(__file__).resolve().parent.parent / "scripts" / "data" / "heldout_prose.txt"
 
@@ -126,7 +127,8 @@ def unigram_bits(text: str) -> float:
 
 
 def test_all_three_models_are_shipped():
-    assert set(available_pretrained()) >= {"lstm", "gru", "rnn"}
+    assert set(available_pretrained()) >= {"lstm", "gru", "rnn", "lstm-series", "gru-series",
+                                            "rnn-series"}
     with pytest.raises(ValueError, match="no pretrained model"):
         pretrained("transformer")
 
@@ -147,3 +149,16 @@ def test_gated_models_reach_the_target_and_beat_the_rnn_on_unseen_prose():
     assert bits["lstm"] < bits["rnn"] and bits["gru"] < bits["rnn"]
     sizes = {pretrained(name).cell.hidden_size for name in bits}
     assert len(sizes) == 1                                          # same hidden size: fair
+
+
+@pytest.mark.parametrize("arch", cells.ARCHS)
+def test_series_models_predict_the_next_value_better_than_repeating_the_last(arch):
+    name = f"{arch}-series"
+    cell = pretrained(name)
+    assert cell.arch == arch and cell.input_size == 1 and cell.dtype == np.float64
+    arrays, meta = cells.weights.load_arrays(WEIGHTS_DIR / f"{name}.npz")
+    x, y = SeriesTask(100).batch(np.random.default_rng(12345), 200)    # fresh series
+    pred = cell.forward(x).h @ arrays["readout.weight"].T.astype(float) + arrays["readout.bias"]
+    mse = float(np.mean((pred - y) ** 2))
+    assert mse < 0.5 * float(np.mean((x - y) ** 2))
+    assert mse == pytest.approx(meta["test_mse"], rel=0.2)
