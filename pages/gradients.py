@@ -109,11 +109,13 @@ def fresh_knobs() -> tuple[str, int, float, float, int]:
 
 def show_spans(profs: dict[str, grad.GradientProfile]) -> None:
     for col, (name, p) in zip(st.columns(len(profs)), profs.items(), strict=True):
-        col.metric(f"{name} memory span", span_text(p))
-        note = f"decay {p.decay_rate:+.3f} decades per token back (slope of a straight-line fit)."
+        col.metric(
+            f"{name} memory span", span_text(p), delta=f"{p.decay_rate:+.3f} decades per token back",
+            delta_color="off", delta_arrow="off", border=True,
+            help="Decay: slope of a straight-line fit of the curve below (log10 norm against tokens back).",
+        )
         if p.span_reaches_start:
-            note += " The span reaches the first token: the text is shorter than this memory."
-        col.caption(note)
+            col.caption("The span reaches the first token: the text is shorter than this memory.")
 
 
 def show_why(profs: dict[str, grad.GradientProfile], labels: tuple[str, ...]) -> None:
@@ -210,7 +212,9 @@ with ui.page_guard():
                 icon=":material/keyboard:")
     else:
         rs = readers(*weights)
-        st.caption("  \n".join(r.description for r in rs.values()))
+        sizes = sorted({r.cell.hidden_size for r in rs.values()})
+        with st.expander(f"The models: RNN, LSTM and GRU, {' / '.join(map(str, sizes))} hidden units"):
+            st.caption("  \n".join(r.description for r in rs.values()))
         unknown_chars = list(dict.fromkeys(
             ch for r in rs.values() for ch in ui.unknown_characters(text, r.vocab)
         ))
