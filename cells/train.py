@@ -148,6 +148,12 @@ class Adam:
 # trainer
 
 
+def readout_outputs(cell: Cell, readout: Readout, x: np.ndarray, at_every_step: bool) -> np.ndarray:
+    """The readout on every h_t, (T, B, O), or on the last one only, (B, O); x (T, B, I)."""
+    h = cell.forward(x).h                                            # (T, B, H)
+    return readout(h if at_every_step else h[-1])
+
+
 class Trainer:
     """A cell, a readout on its hidden states, a loss, Adam and clipping: one ``step`` per batch.
 
@@ -172,10 +178,9 @@ class Trainer:
     def _loss(self, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         return mse_loss(out, y) if self.loss == "mse" else cross_entropy(out, y)
 
-    def outputs(self, x: np.ndarray, h0: np.ndarray | None = None) -> np.ndarray:
+    def outputs(self, x: np.ndarray) -> np.ndarray:
         """Readout outputs: (T, B, O) if ``at_every_step`` else (B, O), for x (T, B, I)."""
-        h = self.cell.forward(x, h0).h                               # (T, B, H)
-        return self.readout(h if self.at_every_step else h[-1])
+        return readout_outputs(self.cell, self.readout, x, self.at_every_step)
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> float:
         """The loss on a batch, without training."""
@@ -231,12 +236,13 @@ class TrainResult:
     test_accuracy: float | None = None
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """The trained model's outputs for inputs x (T, B, I): (B, O), or (T, B, O) for chars."""
-        h = self.cell.forward(x).h
-        return self.readout(h if self.task.at_every_step else h[-1])
+        """The trained model's outputs for x (T, B, I): (T, B, O) for a task scored at every
+        step (chars, series), else (B, O)."""
+        return readout_outputs(self.cell, self.readout, x, self.task.at_every_step)
 
 
-#: Per-task defaults: (batch size, Adam learning rate), tuned on the adding problem at T=50, H=32.
+#: Per-task defaults (batch size, Adam learning rate): measured on the adding problem at T=50,
+#: H=32 (bench/bench_train.py) and on the fortunes corpus (scripts/train_char.py).
 DEFAULTS = {"adding": (64, 1e-2), "recall": (64, 1e-2), "series": (32, 1e-2), "chars": (32, 1e-2)}
 TEST_SEQUENCES = 1000
 
