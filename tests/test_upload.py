@@ -147,7 +147,8 @@ BAD_FILES = {
                      "weight_ih_l0"),
     "NaN": (nan_weights(), "NaN"),
     "a tanh RNN": (saved(bare("rnn", 2)), "has none"),
-    "too many units": (saved(bare("gru", 1, H=upload.MAX_HIDDEN + 1, dtype=np.float32)), f"at most {upload.MAX_HIDDEN}"),
+    "too many units": (saved(bare("gru", 1, H=upload.MAX_HIDDEN + 1, dtype=np.float32)),
+                       f"at most {upload.MAX_HIDDEN}"),
     "too large": (b"PK" + b"\x00" * (upload.MAX_UPLOAD_BYTES + 1), "more than the limit"),
 }
 
