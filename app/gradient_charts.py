@@ -58,7 +58,8 @@ def gradient_figure(
     """log10 ||d h_T / d h_t|| against t, one curve per cell, with each cell's memory span marked.
 
     ``log_norms``: name -> (T,) log10 Jacobian norms (``cells.jacobian_norms``), all of the same
-    length and hidden size, so they share the value at T-1 and the threshold ``decades`` below it.
+    length. A dotted line marks ``decades`` below the value at T-1 (log10 sqrt(H)), one line per
+    hidden size when the cells' sizes differ.
     ``spans``: name -> memory span in tokens; a diamond marks where each span ends.
     """
     fig = go.Figure()
@@ -86,11 +87,11 @@ def gradient_figure(
                     hovertemplate=f"{name} memory span: {spans[name]} tokens<extra></extra>",
                 )
             )
-    if T and log_norms:
-        end = float(next(iter(log_norms.values()))[-1])
+    ends = sorted({round(float(v[-1]), 12) for v in log_norms.values()}) if T else []
+    for k, end in enumerate(ends):  # one threshold per hidden size (log10 sqrt(H) at the last token)
         fig.add_hline(
             y=end - decades, line={"color": GUIDE_COLOUR, "dash": "dot", "width": 1},
-            annotation_text=f"10^-{decades:g} of the value at the last token",
+            annotation_text=f"10^-{decades:g} of the value at the last token" if k == 0 else None,
             annotation_position="bottom left", annotation_font_color=GUIDE_COLOUR,
         )
     _token_axis(fig, labels, "token t")

@@ -149,7 +149,8 @@ def show_what_if(text: str, labels: tuple[str, ...], weights: tuple) -> None:
     st.subheader("What if one early token were different?")
     st.caption(
         "The same measurement without gradients: replace one character, run both texts through "
-        "each cell, and watch how long the hidden states stay apart."
+        "each cell, and watch how long the hidden states stay apart. Differences below about 1e-15 are "
+        "float64 round-off, the floor of this measurement."
     )
     cols = st.columns(3)
     with cols[0]:
@@ -171,7 +172,7 @@ def show_what_if(text: str, labels: tuple[str, ...], weights: tuple) -> None:
     for col, (name, d) in zip(st.columns(len(distances)), distances.items(), strict=True):
         steps = grad.steps_until_below(d, position, tol)
         still = steps == len(text) - position
-        col.metric(f"{name}: steps until below {tol:g}", f"≥ {steps}" if still else str(steps))
+        col.metric(f"{name}: steps until below {tol:g}", f"≥ {steps}" if still else str(steps), border=True)
         if still:
             col.caption("still different at the last token")
     fig = divergence_figure(distances, labels, position, tol)

@@ -43,6 +43,16 @@ def test_gradient_figure_has_one_named_curve_per_cell_with_its_values_and_span_m
     assert threshold[0].y0 == pytest.approx(0.5 - 3)
 
 
+def test_cells_of_different_sizes_get_a_threshold_each():
+    T = 4
+    log_norms = {"RNN": np.r_[np.zeros(T - 1), 0.5 * np.log10(64)],
+                 "LSTM": np.r_[np.zeros(T - 1), 0.5 * np.log10(128)],
+                 "GRU": np.r_[np.zeros(T - 1), 0.5 * np.log10(128)]}
+    fig = gradient_figure(log_norms, list("abcd"), {})
+    levels = sorted(s.y0 for s in fig.layout.shapes if s.y0 == s.y1)
+    np.testing.assert_allclose(levels, [0.5 * np.log10(64) - 3, 0.5 * np.log10(128) - 3])
+
+
 def test_chart_labels_are_escaped_so_plotly_cannot_read_them_as_html():
     labels = ["<", "b", ">", "&", "x"]
     fig = gradient_figure({"RNN": np.zeros(5)}, labels, {})
