@@ -19,10 +19,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-import cells
 from cells import tasks as _tasks
 from cells import weights
 from cells.base import Cell, Trace
+from cells.factory import init_params, make_cell
 from cells.train import READOUT_BIAS, READOUT_WEIGHT, Readout, log_softmax
 
 #: How an unknown character is shown in readable guesses (the Unicode replacement character).
@@ -92,7 +92,7 @@ class CharModel:
                   dtype: type = np.float64) -> CharModel:
         """A model with seeded random weights (the engine's init and a torch-style readout)."""
         V = len(vocab) + 1
-        cell = cells.make_cell(arch, cells.init_params(arch, V, hidden_size, seed=seed, dtype=dtype))
+        cell = make_cell(arch, init_params(arch, V, hidden_size, seed=seed, dtype=dtype))
         readout = Readout.init(hidden_size, V, seed=seed + 1, dtype=dtype)
         return cls(cell, vocab, readout, {"trained_on": "nothing (random weights)"})
 

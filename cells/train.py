@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-import cells
 from cells import tasks as _tasks
 from cells.base import Cell
+from cells.factory import init_params, make_cell
 
 #: Names under which the readout's arrays sit beside the cell's in a parameter dict.
 READOUT_WEIGHT = "readout.weight"
@@ -216,7 +216,7 @@ class Trainer:
         self.last_grad_norm = clip_grad_norm(grads, self.clip)
         if np.isfinite(self.last_grad_norm):
             self.adam.step(grads, lr)
-            self.cell = cells.make_cell(self.cell.arch, self.cell_params)
+            self.cell = make_cell(self.cell.arch, self.cell_params)
         return loss
 
 
@@ -264,7 +264,7 @@ def train_task(arch: str, task: str, *, length: int, hidden_size: int, steps: in
     default_batch, default_lr = DEFAULTS[task]
     batch_size = batch_size or default_batch
     lr = lr or default_lr
-    cell = cells.make_cell(arch, cells.init_params(arch, the_task.input_size, hidden_size,
+    cell = make_cell(arch, init_params(arch, the_task.input_size, hidden_size,
                                                    seed=seed, dtype=dtype))
     readout = Readout.init(hidden_size, the_task.output_size, seed=seed + 1, dtype=dtype)
     trainer = Trainer(cell, readout, loss=the_task.loss, at_every_step=the_task.at_every_step,

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import cells
+from cells import weights
 from cells.charmodel import CHUNK, UNKNOWN_CHAR, CharModel
 from cells.pretrained import WEIGHTS_DIR, available_pretrained, pretrained
 from cells.tasks import SeriesTask
@@ -97,7 +98,7 @@ def test_float32_file_loads_as_float64_close_to_the_original(model):
 
 def test_load_refuses_a_plain_cell_file_and_garbage(tmp_path):
     path = tmp_path / "cell.npz"
-    cells.weights.save(path, cells.make_cell("rnn", cells.init_params("rnn", 3, 2, seed=0)))
+    weights.save(path, cells.make_cell("rnn", cells.init_params("rnn", 3, 2, seed=0)))
     with pytest.raises(ValueError, match="not a character model"):
         CharModel.load(path)
     with pytest.raises(ValueError):
@@ -156,7 +157,7 @@ def test_series_models_predict_the_next_value_better_than_repeating_the_last(arc
     name = f"{arch}-series"
     cell = pretrained(name)
     assert cell.arch == arch and cell.input_size == 1 and cell.dtype == np.float64
-    arrays, meta = cells.weights.load_arrays(WEIGHTS_DIR / f"{name}.npz")
+    arrays, meta = weights.load_arrays(WEIGHTS_DIR / f"{name}.npz")
     x, y = SeriesTask(100).batch(np.random.default_rng(12345), 200)    # fresh series
     pred = cell.forward(x).h @ arrays["readout.weight"].T.astype(float) + arrays["readout.bias"]
     mse = float(np.mean((pred - y) ** 2))
