@@ -235,6 +235,11 @@ class TrainResult:
     history: list[tuple[int, float]] = field(default_factory=list)
     test_accuracy: float | None = None
 
+    def example(self, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """One fresh sequence of the task: (x (T, I), its target), e.g. to show the gates."""
+        x, y = self.task.batch(np.random.default_rng(seed), 1, self.cell.dtype)
+        return x[:, 0], (y[:, 0] if self.task.at_every_step else y[0])
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The trained model's outputs for x (T, B, I): (T, B, O) for a task scored at every
         step (chars, series), else (B, O)."""

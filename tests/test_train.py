@@ -201,6 +201,9 @@ def test_train_task_reduces_the_loss_on_a_small_adding_problem():
     assert r.test_loss < 0.05 and r.steps == 300 and seen == list(range(1, 301))
     assert r.seconds > 0 and r.cell.arch == "lstm" and r.test_accuracy is None
     assert r.predict(r.task.batch(np.random.default_rng(0), 3)[0]).shape == (3, 1)
+    x, y = r.example(seed=5)
+    assert x.shape == (8, 2) and y.shape == (1,)
+    assert y[0] == pytest.approx(x[x[:, 1] == 1, 0].sum())
 
 
 def test_train_task_learns_recall_over_a_short_lag():
