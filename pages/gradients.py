@@ -121,19 +121,25 @@ def show_spans(profs: dict[str, grad.GradientProfile]) -> None:
 def show_why(profs: dict[str, grad.GradientProfile], labels: tuple[str, ...]) -> None:
     st.subheader("Why: each cell's own numbers")
     rnn, lstm, gru = profs["RNN"], profs["LSTM"], profs["GRU"]
-    st.markdown(
-        f"- **RNN**: one step back multiplies the gradient by J_t = diag(1 − h_t²) W_hh. Its norm "
-        f"‖J_t‖₂, the most one step can scale a gradient by, is {rnn.typical_step_norm:.2f} on "
-        f"average (geometric mean) and below 1 at {rnn.fraction_shrinking:.0%} of the steps. What "
-        f"the steps did, measured along the chain: ×{rnn.mean_step_factor:.2f} per step on average. "
-        f"Over many steps a product of J's shrinks like their spectral radius, not their norm: "
-        f"W_hh's is {rnn.weight_radius:.2f}, and tanh's slope 1 − h_t² ≤ 1 only lowers it.\n"
-        f"- **LSTM**: along the cell state, c_t = f_t c_(t−1) + i_t g_t, one step back is just ×f_t. "
-        f"Over the whole input the forget gates keep 10^{lstm.highway_mean[0]:.1f} of an average "
-        f"unit; the best unit, #{lstm.best_unit}, keeps 10^{lstm.gate_log_product[0, lstm.best_unit]:.1f}.\n"
-        f"- **GRU**: h_t = (1 − z_t) n_t + z_t h_(t−1), so the copy path is ×z_t. Over the whole "
-        f"input the update gates keep 10^{gru.highway_mean[0]:.1f} of an average unit; the best "
-        f"unit, #{gru.best_unit}, keeps 10^{gru.gate_log_product[0, gru.best_unit]:.1f}."
+    lstm_best = lstm.gate_log_product[0, lstm.best_unit]
+    gru_best = gru.gate_log_product[0, gru.best_unit]
+    st.markdown(  # developer text with the engine's numbers; nothing the user typed
+        f"- **RNN**: one step back multiplies the gradient by "
+        f"$J_t = \\mathrm{{diag}}(1 - h_t^2)\\,W_{{hh}}$. "
+        f"Its norm $\\lVert J_t \\rVert_2$, the most one step can scale a gradient by, is "
+        f"{rnn.typical_step_norm:.2f} on average (geometric mean) and below 1 at "
+        f"{rnn.fraction_shrinking:.0%} of the steps. What the steps did, measured along the chain: "
+        f"×{rnn.mean_step_factor:.2f} per step on average. Over many steps a product of $J$'s shrinks "
+        f"like their spectral radius, not their norm: $W_{{hh}}$'s is {rnn.weight_radius:.2f}, and "
+        f"tanh's slope $1 - h_t^2 \\le 1$ only lowers it.\n"
+        f"- **LSTM**: along the cell state, $c_t = f_t \\odot c_{{t-1}} + i_t \\odot g_t$, one step back "
+        f"is just $\\times f_t$. Over the whole input the forget gates keep "
+        f"$10^{{{lstm.highway_mean[0]:.1f}}}$ of an average unit; the best unit, "
+        f"#{lstm.best_unit}, keeps $10^{{{lstm_best:.1f}}}$. (The curve above nudges $h_t$ with $c_t$ "
+        f"held fixed; from $t+1$ on, the nudge rides this highway.)\n"
+        f"- **GRU**: $h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{{t-1}}$, so the copy path is "
+        f"$\\times z_t$. Over the whole input the update gates keep $10^{{{gru.highway_mean[0]:.1f}}}$ "
+        f"of an average unit; the best unit, #{gru.best_unit}, keeps $10^{{{gru_best:.1f}}}$."
     )
     fig = why_figure(
         labels, rnn.step_norms, grad.step_factors(rnn.log_norms),
