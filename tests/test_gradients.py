@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import cells
 from cells.gradients import (
@@ -74,6 +76,28 @@ def test_decay_rate_needs_two_tokens():
 def test_memory_span_on_hand_made_curves(log_norms, span, reaches_start):
     assert memory_span(np.array(log_norms)) == span
     assert span_reaches_start(np.array(log_norms)) is reaches_start
+
+
+curves = st.lists(st.floats(-50, 50, allow_nan=False), min_size=1, max_size=40).map(np.array)
+
+
+@given(curves, st.floats(0.1, 10))
+def test_memory_span_is_the_longest_run_back_within_the_threshold(log_norms, decades):
+    """Brute force: try every k and keep the largest whose whole run back stays above."""
+    T = len(log_norms)
+    ok = [k for k in range(T) if all(log_norms[T - 1 - j] >= log_norms[-1] - decades for j in range(k + 1))]
+    assert memory_span(log_norms, decades) == max(ok)
+    assert span_reaches_start(log_norms, decades) == (max(ok) == T - 1)
+
+
+@given(st.lists(st.floats(0, 10, allow_nan=False), min_size=1, max_size=40).map(np.array), st.data())
+def test_steps_until_below_is_the_first_step_after_which_all_are_below(distance, data):
+    """Brute force: the smallest s with every later distance below the tolerance."""
+    position = data.draw(st.integers(0, len(distance) - 1))
+    tol = data.draw(st.floats(0.01, 10))
+    rest = distance[position:]
+    want = min(s for s in range(len(rest) + 1) if all(d < tol for d in rest[s:]))
+    assert steps_until_below(distance, position, tol) == want
 
 
 def test_memory_span_decades_is_the_threshold():
