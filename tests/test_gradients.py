@@ -121,7 +121,11 @@ def test_scaled_identity_rnn_decays_at_exactly_log10_a(a):
     assert profile.memory_span == math.floor(3 / -math.log10(a))
     assert not profile.span_reaches_start
     np.testing.assert_allclose(profile.step_norms, a, atol=1e-12)
-    assert profile.gate_log_product is None
+    assert profile.typical_step_norm == pytest.approx(a, abs=1e-12)
+    assert profile.mean_step_factor == pytest.approx(a, abs=1e-9)
+    assert profile.fraction_shrinking == 1.0
+    assert profile.weight_radius == pytest.approx(a)
+    assert profile.gate_log_product is None and profile.best_unit is None
 
 
 def test_an_orthogonal_linear_regime_never_forgets_within_the_sequence():
