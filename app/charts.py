@@ -46,6 +46,21 @@ GATE_COLOURS = {  # Okabe-Ito, a colour-blind-safe qualitative palette
     "f": "#E69F00", "i": "#56B4E9", "o": "#009E73", "g": "#CC79A7",
     "r": "#E69F00", "z": "#56B4E9", "n": "#CC79A7", "c": "#D55E00", "h": "#0072B2",
 }
+NEUTRAL_TEMPLATE = go.layout.Template(layout={
+    "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+    "font": {"color": "#777777", "family": "Source Sans Pro, sans-serif", "size": 13},
+    "colorway": ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442"],
+    "xaxis": {"gridcolor": "rgba(128,128,128,0.25)", "zerolinecolor": "rgba(128,128,128,0.6)",
+              "linecolor": "rgba(128,128,128,0.6)"},
+    "yaxis": {"gridcolor": "rgba(128,128,128,0.25)", "zerolinecolor": "rgba(128,128,128,0.6)",
+              "linecolor": "rgba(128,128,128,0.6)"},
+    "legend": {"bgcolor": "rgba(0,0,0,0)"},
+    "hoverlabel": {"font": {"size": 13}},
+})
+"""One look for every chart in both of Streamlit's themes: transparent backgrounds, mid-grey text
+(about 4.5:1 contrast on white and on Streamlit's dark background). Drawing with Streamlit's own
+Plotly theme instead doubles the time a browser needs to re-render the Gates page."""
+
 _PLAY = {"frame": {"duration": 350, "redraw": True}, "fromcurrent": True,
          "transition": {"duration": 0}, "mode": "immediate"}
 _JUMP = {"frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0},
@@ -70,6 +85,11 @@ def token_ticks(labels: Sequence[str], max_ticks: int = MAX_TICKS) -> tuple[list
     every = max(1, math.ceil(len(labels) / max_ticks))
     positions = list(range(0, len(labels), every))
     return positions, [plot_text(labels[t]) for t in positions]
+
+
+def token_categories(labels: Sequence[str]) -> list[str]:
+    """One unique, readable category per step for a token axis: ``"12: c"`` (step: token)."""
+    return [f"{t}: «{plot_text(label)}»" for t, label in enumerate(labels)]
 
 
 def _scale_of(name: str, c_max: float) -> tuple[str, float, float]:
@@ -109,22 +129,21 @@ def state_heatmaps(
     fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True,
                         vertical_spacing=gap_px / plot_px, subplot_titles=titles)
     unit_names = [f"unit {u}" for u in units]
-    escaped = [plot_text(lab) for lab in labels]
-    token_text = np.broadcast_to(np.asarray(escaped, dtype=object), (U, T))  # (U, T)
+    tokens = token_categories(labels)  # (T,) one category per step, shown by the hover
     c_max = float(max(np.max(np.abs(c)) if c is not None and c.size else 0.0, 1e-6))
     for row, (name, values) in enumerate(rows.items(), start=1):
         axis, zmin, zmax = _scale_of(name, c_max)
         fig.add_trace(
             go.Heatmap(
-                z=np.asarray(values).T, x=np.arange(T), y=unit_names, text=token_text,
-                coloraxis=axis, zmin=zmin, zmax=zmax, name=GATE_TITLES.get(name, name),
-                hovertemplate=f"token %{{text}} (step %{{x}})<br>%{{y}}<br>{name} = %{{z:.3f}}"
-                "<extra></extra>", xgap=0, ygap=0,
+                z=np.asarray(values, np.float32).T, x=tokens, y=unit_names, coloraxis=axis,
+                zmin=zmin, zmax=zmax, name=GATE_TITLES.get(name, name),
+                hovertemplate=f"step %{{x}}<br>%{{y}}<br>{name} = %{{z:.3f}}<extra></extra>",
             ),
             row=row, col=1,
         )
-    tickvals, ticktext = token_ticks(labels)
-    fig.update_xaxes(tickmode="array", tickvals=tickvals, ticktext=ticktext, tickangle=0,
+    positions, ticktext = token_ticks(labels)
+    fig.update_xaxes(tickmode="array", tickvals=[tokens[t] for t in positions], ticktext=ticktext,
+                     type="category", tickangle=0,
                      showgrid=False, showticklabels=True, tickfont={"size": 11})
     fig.update_xaxes(title_text="token (step t →)", row=len(rows), col=1)
     fig.update_yaxes(showticklabels=U <= 16, autorange="reversed", showgrid=False,
@@ -222,9 +241,10 @@ def scrubber(
 
     def bars(t: int) -> list[dict[str, Any]]:
         """What changes from step to step: the bars' heights (and the guesses' texts)."""
-        out = [{"y": gates[n][t]} for n in sig] + [{"y": v[t]} for v in tanh_rows.values()]
+        out = [{"type": "bar", "y": np.asarray(v[t], np.float32)}
+               for v in [*(gates[n] for n in sig), *tanh_rows.values()]]
         if with_guesses:
-            out.append({"x": [p for _, p in guesses[t]],
+            out.append({"type": "bar", "x": [p for _, p in guesses[t]],
                         "text": [f"«{plot_text(ch)}» {p:.0%}" for ch, p in guesses[t]]})
         return out
 
@@ -249,7 +269,11 @@ def scrubber(
                              text=first[-1]["text"], orientation="h", marker_color="#999999",
                              showlegend=False, textposition="auto",
                              hovertemplate="%{text}<extra></extra>"), row=1, col=3)
-    fig.frames = [go.Frame(name=str(t), data=bars(t), layout={"title": title(t)}) for t in window]
+    # The frames are built here from plain arrays, so Plotly's per-object validation (half the
+    # build time of a long sequence) is skipped for them.
+    fig._validate = False
+    fig.frames = [{"name": str(t), "data": bars(t), "layout": {"title": title(t)}} for t in window]
+    fig._validate = True
     slider_font = {"size": 11} if len(window) <= 40 else {"color": "rgba(0,0,0,0)"}
     fig.update_layout(
         title=title(active),

@@ -296,10 +296,12 @@ def show_unknown(unknown_chars: Sequence[str]) -> None:
 
 
 def show_chart(fig: Any, name: str, key: str | None = None) -> None:
-    """Draw a Plotly figure full width, with PNG export named ``gatescope-<name>.png``."""
-    from app.charts import chart_config
+    """Draw a Plotly figure full width in the app's neutral look (``app.charts.NEUTRAL_TEMPLATE``,
+    legible in light and dark themes), with PNG export named ``gatescope-<name>.png``."""
+    from app.charts import NEUTRAL_TEMPLATE, chart_config
 
-    st.plotly_chart(fig, key=key, config=chart_config(name))
+    fig.update_layout(template=NEUTRAL_TEMPLATE)
+    st.plotly_chart(fig, key=key, config=chart_config(name), theme=None)
 
 
 @contextmanager

@@ -46,7 +46,7 @@ def test_both_cells_gates_on_the_same_text_and_the_saturation_scatter(page):
     T = len(page.text_area(key="seq").value)
     assert [t["name"] for t in lstm["data"]][:3] == ["forget gate f", "input gate i", "output gate o"]
     assert [t["name"] for t in gru["data"]][:2] == ["reset gate r", "update gate z"]
-    assert all(len(row) == T for t in lstm["data"] + gru["data"] for row in t["text"])  # (U, T)
+    assert all(len(t["x"]) == T for t in lstm["data"] + gru["data"])  # one column per token
     names = {t.get("name") for t in scatter["data"]}
     assert {"LSTM input gate i", "LSTM forget gate f", "GRU update gate z"} <= names
     assert page.latex and len(page.latex) == 2  # the equations of both cells

@@ -33,7 +33,7 @@ def test_heatmaps_one_row_per_gate_then_c_and_h_with_shapes_units_by_tokens():
     for trace in fig.data:
         assert np.asarray(trace.z).shape == (5, 9)  # (U, T)
         assert list(trace.y) == ["unit 4", "unit 0", "unit 2", "unit 1", "unit 3"]
-    np.testing.assert_array_equal(np.asarray(fig.data[0].z), gates["f"].T)
+    np.testing.assert_allclose(np.asarray(fig.data[0].z), gates["f"].T, rtol=1e-6)
 
 
 def test_gate_colour_scale_is_fixed_0_to_1_whatever_the_values():
@@ -60,14 +60,14 @@ def test_hover_names_token_unit_and_value():
     gates, c, h, _, _ = lstm_arrays(T=4)
     fig = charts.state_heatmaps(gates, h, ["a", "<", "&", "b"], range(6), c)
     template = fig.data[0].hovertemplate
-    assert "%{text}" in template and "%{y}" in template and "%{z" in template
-    assert list(np.asarray(fig.data[0].text)[0]) == ["a", "&lt;", "&amp;", "b"]
+    assert "%{x}" in template and "%{y}" in template and "%{z" in template
+    assert list(fig.data[0].x) == ["0: «a»", "1: «&lt;»", "2: «&amp;»", "3: «b»"]
 
 
 def test_every_token_is_a_tick_for_short_sequences():
     labels = list("Hi there")
     fig = charts.state_heatmaps({"f": np.zeros((8, 2))}, np.zeros((8, 2)), labels, range(2))
-    assert list(fig.layout.xaxis.tickvals) == list(range(8))
+    assert list(fig.layout.xaxis.tickvals) == list(fig.data[0].x)
     assert list(fig.layout.xaxis.ticktext) == labels
 
 
@@ -93,8 +93,8 @@ def test_scrubber_has_one_frame_per_token_and_a_matching_slider():
     assert len(fig.layout.sliders[0].steps) == T
     assert {b.label for b in fig.layout.updatemenus[0].buttons} == {"▶ play", "❚❚ pause"}
     for t, frame in enumerate(fig.frames):  # bars: f, i, o on the 0-1 axis, then g, c, h
-        np.testing.assert_array_equal(frame.data[0].y, gates["f"][t])
-        np.testing.assert_array_equal(frame.data[5].y, h[t])
+        np.testing.assert_allclose(frame.data[0].y, gates["f"][t], rtol=1e-6)  # float32
+        np.testing.assert_allclose(frame.data[5].y, h[t], rtol=1e-6)
     assert tuple(fig.layout.yaxis.range) == (0, 1)
 
 

@@ -1,0 +1,88 @@
+"""How long the Gates page takes to re-render after an edit, against a minimal Streamlit page.
+
+    python bench/bench_render.py [--edits 12]
+
+Both pages run under ``streamlit run`` on this machine and are driven by Debian's headless
+Chromium through Playwright. One edit = fill the sequence box with a text of a new length, commit
+it (Ctrl+Enter), and wait until every chart in the browser shows that length (heatmap columns,
+scrubber frames). The minimal page has one text box and one heatmap (32 random rows by the text's
+length). Prints the median and p90 of both and the ratio; the goal is a ratio of at most 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import MAIN, launch_chromium, start_server, stop_server  # noqa: E402
+from test_e2e import CHARTS_READY  # noqa: E402
+
+MINIMAL_PAGE = '''
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+text = st.text_area("Sequence", "The cat sat on the mat.", key="seq")
+z = np.random.default_rng(0).uniform(size=(32, max(1, len(text))))
+st.plotly_chart(go.Figure(go.Heatmap(z=z, x=np.arange(z.shape[1]))))
+'''
+
+BASE = "The quick brown fox jumps over the lazy dog, and then it said: \"not again\". "
+
+
+def time_edits(script: str, charts: int, edits: int) -> list[float]:
+    """Seconds from committing an edit to every chart showing it, for ``edits`` edits."""
+    from playwright.sync_api import sync_playwright
+
+    proc, url = start_server(script)
+    try:
+        with sync_playwright() as p:
+            browser = launch_chromium(p)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            box = page.locator('textarea[aria-label="Sequence"]')
+            box.wait_for(timeout=60_000)
+            seconds = []
+            for k in range(edits + 1):  # the first edit warms up the server and is not counted
+                text = (BASE * 3)[: 60 + 7 * k]
+                box.fill(text)
+                start = time.perf_counter()
+                box.press("Control+Enter")
+                page.wait_for_function(CHARTS_READY, arg={"count": charts, "T": len(text)},
+                                       timeout=60_000, polling=10)
+                if k:
+                    seconds.append(time.perf_counter() - start)
+            browser.close()
+    finally:
+        stop_server(proc)
+    return seconds
+
+
+def summary(name: str, seconds: list[float]) -> float:
+    median = statistics.median(seconds)
+    p90 = sorted(seconds)[int(0.9 * (len(seconds) - 1))]
+    print(f"{name:<28} median {median * 1e3:7.1f} ms   p90 {p90 * 1e3:7.1f} ms   (n={len(seconds)})")
+    return median
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--edits", type=int, default=12)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        minimal = Path(tmp) / "minimal.py"
+        minimal.write_text(MINIMAL_PAGE)
+        base = summary("minimal page (1 heatmap)", time_edits(str(minimal), 1, args.edits))
+    gates = summary("Gates page (all charts)", time_edits(MAIN, 2, args.edits))
+    print(f"ratio Gates / minimal: {gates / base:.2f}x (goal <= 2x)")
+
+
+if __name__ == "__main__":
+    main()
