@@ -123,7 +123,7 @@ def state_heatmaps(
     rows = {**gates, **({"c": c} if c is not None else {}), "h": h}
     titles = [GATE_TITLES.get(n, n) for n in gates] + (["cell state c"] if c is not None else [])
     titles.append("hidden state h")
-    T, U = h.shape
+    U = h.shape[1]  # h (T, U)
     row_px, gap_px = max(110, 4 * U + 40), 60  # one heatmap; the gap holds its ticks and title
     plot_px = len(rows) * row_px + (len(rows) - 1) * gap_px
     fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True,
