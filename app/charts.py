@@ -15,6 +15,8 @@ enters a figure through :func:`plot_text`, because Plotly reads a little HTML in
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
 
 GATE_SCALE = "Cividis"
@@ -126,44 +129,86 @@ def state_heatmaps(
     U = h.shape[1]  # h (T, U)
     row_px, gap_px = max(110, 4 * U + 40), 60  # one heatmap; the gap holds its ticks and title
     plot_px = len(rows) * row_px + (len(rows) - 1) * gap_px
-    fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True,
-                        vertical_spacing=gap_px / plot_px, subplot_titles=titles)
+    layout = _grid(len(rows), 1, titles, vertical_spacing=gap_px / plot_px, shared_xaxes=True)
     unit_names = [f"unit {u}" for u in units]
     tokens = token_categories(labels)  # (T,) one category per step, shown by the hover
     c_max = float(max(np.max(np.abs(c)) if c is not None and c.size else 0.0, 1e-6))
-    for row, (name, values) in enumerate(rows.items(), start=1):
-        axis, zmin, zmax = _scale_of(name, c_max)
-        fig.add_trace(
-            go.Heatmap(
-                z=np.asarray(values, np.float32).T, x=tokens, y=unit_names, coloraxis=axis,
-                zmin=zmin, zmax=zmax, name=GATE_TITLES.get(name, name),
-                hovertemplate=f"step %{{x}}<br>%{{y}}<br>{name} = %{{z:.3f}}<extra></extra>",
-            ),
-            row=row, col=1,
-        )
+    data = [
+        {"type": "heatmap", "z": np.asarray(values, np.float32).T, "x": tokens, "y": unit_names,
+         "coloraxis": _scale_of(name, c_max)[0], "name": GATE_TITLES.get(name, name),
+         "xaxis": _axis_id("x", row), "yaxis": _axis_id("y", row),
+         "hovertemplate": f"step %{{x}}<br>%{{y}}<br>{name} = %{{z:.3f}}<extra></extra>"}
+        for row, (name, values) in enumerate(rows.items(), start=1)
+    ]
     positions, ticktext = token_ticks(labels)
-    fig.update_xaxes(tickmode="array", tickvals=[tokens[t] for t in positions], ticktext=ticktext,
-                     type="category", tickangle=0,
-                     showgrid=False, showticklabels=True, tickfont={"size": 11})
-    fig.update_xaxes(title_text="token (step t →)", row=len(rows), col=1)
-    fig.update_yaxes(showticklabels=U <= 16, autorange="reversed", showgrid=False,
-                     title_text="unit" if U > 16 else None)
-    domains = [fig.layout[f"yaxis{'' if i == 0 else i + 1}"].domain for i in range(len(rows))]
+    for row in range(1, len(rows) + 1):
+        layout[_axis_id("xaxis", row)].update(
+            type="category", tickmode="array", tickvals=[tokens[t] for t in positions],
+            ticktext=ticktext, tickangle=0, showgrid=False, showticklabels=True,
+            tickfont={"size": 11})
+        layout[_axis_id("yaxis", row)].update(
+            autorange="reversed", showgrid=False, showticklabels=U <= 16,
+            title={"text": "unit" if U > 16 else ""})
+    layout[_axis_id("xaxis", len(rows))]["title"] = {"text": "token (step t →)"}
     first_row: dict[str, int] = {}  # colour axis -> the first row that uses it (its colour bar)
-    for i, name in enumerate(rows):
-        first_row.setdefault(_scale_of(name, c_max)[0], i)
+    for row, name in enumerate(rows, start=1):
+        first_row.setdefault(_scale_of(name, c_max)[0], row)
     bars = {"coloraxis": (GATE_SCALE, 0.0, 1.0, "gate (0 to 1)"),
             "coloraxis2": (STATE_SCALE, -1.0, 1.0, "tanh (−1 to 1)"),
             "coloraxis3": (STATE_SCALE, -c_max, c_max, "c")}
-    fig.update_layout(
-        {axis: {"colorscale": scale, "cmin": lo, "cmax": hi, "cmid": None if lo == 0 else 0.0,
-                "colorbar": _colorbar(label, domains[first_row[axis]])}
-         for axis, (scale, lo, hi, label) in bars.items() if axis in first_row},
+    for axis, (scale, lo, hi, label) in bars.items():
+        if axis in first_row:
+            domain = layout[_axis_id("yaxis", first_row[axis])]["domain"]
+            layout[axis] = {"colorscale": get_colorscale(scale), "cmin": lo, "cmax": hi,
+                            "colorbar": _colorbar(label, domain)}
+    layout.update(
         height=plot_px + 120 + (30 if title else 0),
         margin={"l": 10, "r": 10, "t": 60 if title else 30, "b": 60},
-        title={"text": title} if title else None,
+        title={"text": title},
     )
-    return fig
+    return _figure(data, layout)
+
+
+def _axis_id(prefix: str, n: int) -> str:
+    """Plotly's axis names: x, x2, x3 (traces) or xaxis, xaxis2 (layout) for subplot n >= 1."""
+    return prefix if n == 1 else f"{prefix}{n}"
+
+
+@functools.lru_cache(maxsize=32)
+def _grid_layout(rows: int, cols: int, titles: tuple[str, ...], **kwargs: Any) -> str:
+    return make_subplots(rows=rows, cols=cols, subplot_titles=titles, **kwargs).layout.to_json()
+
+
+def _grid(rows: int, cols: int, titles: Sequence[str], **kwargs: Any) -> dict[str, Any]:
+    """A fresh layout dict of a subplot grid (axes, domains, subplot titles), as make_subplots
+    makes it; cached, since the grid depends only on these arguments."""
+    return json.loads(_grid_layout(rows, cols, tuple(titles), **kwargs))
+
+
+def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """A Figure from plain dicts, without Plotly's per-property validation.
+
+    The builders here make every property themselves from arrays, and validating a six-heatmap
+    figure costs more than the rest of a page's work.
+    """
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+class AnimatedFigure(go.Figure):
+    """A Figure whose animation frames stay plain dicts until :meth:`to_dict`.
+
+    Plotly turns every trace of every frame into an object (a few hundred frames of seven bar
+    traces take a third of a second); the frames here are built from arrays and need none of
+    that, so they are kept as they are and added to the dict that Streamlit and ``to_json`` use.
+    """
+
+    def __init__(self, data: list[dict[str, Any]], layout: dict[str, Any],
+                 frames: list[dict[str, Any]]) -> None:
+        super().__init__({"data": data, "layout": layout}, _validate=False)
+        self._plain_frames = frames
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "frames": self._plain_frames}
 
 
 def _sub(text: str) -> str:
@@ -213,7 +258,7 @@ def scrubber(
     guesses: Sequence[Sequence[tuple[str, float]]] = (),
     follow: int = 0,
     active: int = 0,
-) -> go.Figure:
+) -> AnimatedFigure:
     """The token scrubber: one Plotly animation frame per step, a slider and a play button.
 
     Each frame shows, at step t: every gate's value per shown unit as bars (gates on a fixed 0-1
@@ -232,17 +277,16 @@ def scrubber(
     tanh_rows["h"] = h
     with_guesses = len(guesses) == T and T > 0
     cols = 3 if with_guesses else 2
-    fig = make_subplots(
-        rows=1, cols=cols, column_widths=[0.4, 0.4, 0.2][:cols], horizontal_spacing=0.06,
-        subplot_titles=["sigmoid gates (0 to 1)", "candidate and states", "next-character guess"][:cols],
-    )
+    layout = _grid(1, cols, ["sigmoid gates (0 to 1)", "candidate and states",
+                             "next-character guess"][:cols],
+                   column_widths=(0.4, 0.4, 0.2)[:cols], horizontal_spacing=0.06)
     x_units = [f"u{u}" for u in units]
     state_max = max(1.0, float(np.max(np.abs(c))) if c is not None and c.size else 1.0)
 
     def bars(t: int) -> list[dict[str, Any]]:
         """What changes from step to step: the bars' heights (and the guesses' texts)."""
-        out = [{"type": "bar", "y": np.asarray(v[t], np.float32)}
-               for v in [*(gates[n] for n in sig), *tanh_rows.values()]]
+        out: list[dict[str, Any]] = [{"type": "bar", "y": np.asarray(v[t], np.float32)}
+                                     for v in [*(gates[n] for n in sig), *tanh_rows.values()]]
         if with_guesses:
             out.append({"type": "bar", "x": [p for _, p in guesses[t]],
                         "text": [f"«{plot_text(ch)}» {p:.0%}" for ch, p in guesses[t]]})
@@ -257,25 +301,19 @@ def scrubber(
                 + _equations(arch, int(units[follow]), numbers),
                 "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top", "font": {"size": 13}}
 
-    first = bars(active)
-    for n, data in zip([*sig, *tanh_rows], first, strict=False):
+    data = bars(active)
+    for n, trace in zip([*sig, *tanh_rows], data, strict=False):
         col = 1 if n in SIGMOID_GATES else 2
-        fig.add_trace(go.Bar(x=x_units, y=data["y"], name=GATE_TITLES.get(n, f"{n} (state)"),
-                             marker_color=GATE_COLOURS[n],
-                             hovertemplate=f"%{{x}}: {n} = %{{y:.3f}}<extra></extra>"),
-                      row=1, col=col)
+        trace.update(x=x_units, name=GATE_TITLES.get(n, f"{n} (state)"),
+                     marker={"color": GATE_COLOURS[n]}, xaxis=_axis_id("x", col),
+                     yaxis=_axis_id("y", col),
+                     hovertemplate=f"%{{x}}: {n} = %{{y:.3f}}<extra></extra>")
     if with_guesses:
-        fig.add_trace(go.Bar(x=first[-1]["x"], y=list(range(len(first[-1]["x"]), 0, -1)),
-                             text=first[-1]["text"], orientation="h", marker_color="#999999",
-                             showlegend=False, textposition="auto",
-                             hovertemplate="%{text}<extra></extra>"), row=1, col=3)
-    # The frames are built here from plain arrays, so Plotly's per-object validation (half the
-    # build time of a long sequence) is skipped for them.
-    fig._validate = False
-    fig.frames = [{"name": str(t), "data": bars(t), "layout": {"title": title(t)}} for t in window]
-    fig._validate = True
-    slider_font = {"size": 11} if len(window) <= 40 else {"color": "rgba(0,0,0,0)"}
-    fig.update_layout(
+        data[-1].update(y=list(range(len(data[-1]["x"]), 0, -1)), orientation="h",
+                        marker={"color": "#999999"}, showlegend=False, textposition="auto",
+                        xaxis="x3", yaxis="y3", hovertemplate="%{text}<extra></extra>")
+    frames = [{"name": str(t), "data": bars(t), "layout": {"title": title(t)}} for t in window]
+    layout.update(
         title=title(active),
         barmode="group", bargap=0.15, height=680,
         margin={"l": 10, "r": 10, "t": 150, "b": 150},
@@ -290,20 +328,21 @@ def scrubber(
         }],
         sliders=[{
             "active": active - window.start, "x": 0.16, "len": 0.84, "y": -0.17,
-            "yanchor": "top", "pad": {"t": 0}, "font": slider_font,
+            "yanchor": "top", "pad": {"t": 0},
+            "font": {"size": 11} if len(window) <= 40 else {"color": "rgba(0,0,0,0)"},
             "currentvalue": {"prefix": "step ", "font": {"size": 13}, "visible": True},
             "steps": [{"label": f"{t}: {plot_text(labels[t])}", "method": "animate",
                        "args": [[str(t)], _JUMP]} for t in window],
         }],
     )
-    fig.update_yaxes(range=[0, 1], title_text="value", row=1, col=1)
-    fig.update_yaxes(range=[-state_max, state_max], row=1, col=2)
-    fig.update_xaxes(title_text="unit", tickangle=-90 if U > 12 else 0, row=1, col=1)
-    fig.update_xaxes(title_text="unit", tickangle=-90 if U > 12 else 0, row=1, col=2)
+    layout["yaxis"].update(range=[0, 1], title={"text": "value"})
+    layout["yaxis2"].update(range=[-state_max, state_max])
+    for axis in ("xaxis", "xaxis2"):
+        layout[axis].update(title={"text": "unit"}, tickangle=-90 if U > 12 else 0)
     if with_guesses:
-        fig.update_xaxes(range=[0, 1], title_text="probability", tickformat=".0%", row=1, col=3)
-        fig.update_yaxes(showticklabels=False, row=1, col=3)
-    return fig
+        layout["xaxis3"].update(range=[0, 1], title={"text": "probability"}, tickformat=".0%")
+        layout["yaxis3"].update(showticklabels=False)
+    return AnimatedFigure(data, layout, frames)
 
 
 def saturation_scatter(saturations: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]]) -> go.Figure:

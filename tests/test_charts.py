@@ -22,6 +22,11 @@ def lstm_arrays(T: int, U: int = 6):
     return gates, tr.c, tr.h, c_prev, h_prev
 
 
+def frames_of(fig) -> list[dict]:
+    """The animation frames as Streamlit sends them (``to_dict``)."""
+    return fig.to_dict()["frames"]
+
+
 def labels_of(T: int) -> list[str]:
     return [chr(ord("a") + t % 26) for t in range(T)]
 
@@ -88,13 +93,14 @@ def test_scrubber_has_one_frame_per_token_and_a_matching_slider():
     T = 12
     gates, c, h, c_prev, h_prev = lstm_arrays(T)
     fig = charts.scrubber("lstm", gates, h, h_prev, labels_of(T), range(6), c=c, c_prev=c_prev)
-    assert len(fig.frames) == T
-    assert [f.name for f in fig.frames] == [str(t) for t in range(T)]
+    frames = frames_of(fig)
+    assert len(frames) == T
+    assert [f["name"] for f in frames] == [str(t) for t in range(T)]
     assert len(fig.layout.sliders[0].steps) == T
     assert {b.label for b in fig.layout.updatemenus[0].buttons} == {"▶ play", "❚❚ pause"}
-    for t, frame in enumerate(fig.frames):  # bars: f, i, o on the 0-1 axis, then g, c, h
-        np.testing.assert_allclose(frame.data[0].y, gates["f"][t], rtol=1e-6)  # float32
-        np.testing.assert_allclose(frame.data[5].y, h[t], rtol=1e-6)
+    for t, frame in enumerate(frames):  # bars: f, i, o on the 0-1 axis, then g, c, h
+        np.testing.assert_allclose(frame["data"][0]["y"], gates["f"][t], rtol=1e-6)  # float32
+        np.testing.assert_allclose(frame["data"][5]["y"], h[t], rtol=1e-6)
     assert tuple(fig.layout.yaxis.range) == (0, 1)
 
 
@@ -103,7 +109,7 @@ def test_scrubber_equations_carry_the_steps_own_numbers():
     gates, c, h, c_prev, h_prev = lstm_arrays(T)
     fig = charts.scrubber("lstm", gates, h, h_prev, labels_of(T), [10, 11, 12, 13, 14, 15],
                           c=c, c_prev=c_prev, follow=follow)
-    title = fig.frames[t].layout.title.text
+    title = frames_of(fig)[t]["layout"]["title"]["text"]
     f, i, g = (gates[n][t, follow] for n in "fig")
     assert "unit 12" in title and f"step {t} of {T - 1}" in title
     assert f"= {f:.2f}·({c_prev[t, follow]:.2f}) + {i:.2f}·({g:.2f}) = {c[t, follow]:.2f}" in title
@@ -118,7 +124,7 @@ def test_gru_scrubber_equations_use_h_prev():
     fig = charts.scrubber("gru", {n: tr.gates[n] for n in "rzn"}, tr.h, h_prev, labels_of(T),
                           range(U))
     z, n = tr.gates["z"][3, 0], tr.gates["n"][3, 0]
-    title = fig.frames[3].layout.title.text
+    title = frames_of(fig)[3]["layout"]["title"]["text"]
     assert f"(1 − {z:.2f})·({n:.2f}) + {z:.2f}·({h_prev[3, 0]:.2f}) = {tr.h[3, 0]:.2f}" in title
 
 
@@ -128,8 +134,8 @@ def test_scrubber_shows_the_guesses_escaped():
     guesses = [[("<", 0.5), ("a", 0.25)]] * T
     fig = charts.scrubber("lstm", gates, h, h_prev, labels_of(T), range(6), c=c, c_prev=c_prev,
                           guesses=guesses)
-    assert list(fig.frames[1].data[-1].x) == [0.5, 0.25]
-    assert fig.frames[1].data[-1].text[0] == "«&lt;» 50%"
+    guess = frames_of(fig)[1]["data"][-1]
+    assert list(guess["x"]) == [0.5, 0.25] and guess["text"][0] == "«&lt;» 50%"
 
 
 def test_long_sequences_get_a_window_of_frames_around_the_active_step():
@@ -137,7 +143,7 @@ def test_long_sequences_get_a_window_of_frames_around_the_active_step():
     gates, c, h, c_prev, h_prev = lstm_arrays(T, U=2)
     fig = charts.scrubber("lstm", gates, h, h_prev, labels_of(T), range(2), c=c, c_prev=c_prev,
                           active=400)
-    names = [int(f.name) for f in fig.frames]
+    names = [int(f["name"]) for f in frames_of(fig)]
     assert len(names) == charts.MAX_FRAMES and names == list(range(names[0], names[0] + len(names)))
     assert names[fig.layout.sliders[0].active] == 400
 
