@@ -1,0 +1,152 @@
+"""Train: a tanh RNN, an LSTM and a GRU learn the same long-lag task, live; then look inside them.
+
+View code only: training, caps and caching live in ``app.training``, the charts in
+``app.train_charts``, ``app.charts`` and ``app.gradient_charts``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import training, ui
+from app.charts import state_heatmaps
+from app.gradient_charts import gradient_figure
+from app.train_charts import loss_figure
+from cells.gradients import SPAN_DECADES
+
+TASK_LABELS = {"adding": "adding problem", "recall": "recall the first symbol"}
+TASK_TEXT = {
+    "adding": "**The adding problem** (Hochreiter & Schmidhuber 1997): each step carries a random "
+    "value in [0, 1] and a marker; two values are marked, one in each half of the sequence. "
+    "The answer, read from the last hidden state, is the sum of the two marked values. Always "
+    "answering 1 scores an error of 1/6: to do better, a cell has to carry the first marked value "
+    "across up to T steps.",
+    "recall": "**Long-lag recall**: the first token is one of four symbols A–D, then come T − 2 "
+    "distractors and a query; at the query the cell must name the first symbol. Guessing scores "
+    "ln 4 ≈ 1.39 nats: the symbol has to survive the whole sequence.",
+}
+
+
+def settings_widgets() -> training.Settings:
+    cap = training.step_cap()
+    cols = st.columns([1.4, 1, 1, 1])
+    with cols[0]:
+        task = ui.choice("train_task", "Task", training.TASKS, format_func=TASK_LABELS.get)
+    with cols[1]:
+        length = ui.choice("train_length", "Length T", training.LENGTHS, selectbox=True,
+                           help="Steps per sequence: the lag the cell has to bridge.")
+    with cols[2]:
+        hidden = ui.choice("train_hidden", "Hidden size H", training.HIDDEN_SIZES, selectbox=True)
+    with cols[3]:
+        steps = ui.choice("train_steps", "Training steps", [s for s in training.STEP_CHOICES
+                                                            if s <= cap] or [cap],
+                          selectbox=True, help="Batches of 64 sequences, Adam, clipping at norm 1.")
+    st.markdown(TASK_TEXT[task])
+    st.caption(
+        f"Bounds: each cell trains for at most {cap:,} steps and {training.MAX_SECONDS:g} seconds, "
+        "whichever comes first, and one training runs at a time on this server (a second visitor "
+        f"waits). Seed {training.SEED}; results are kept per settings, so anyone choosing the same "
+        "settings sees them at once."
+    )
+    return training.Settings.capped(task, length, hidden, steps)
+
+
+def train_live(settings: training.Settings) -> training.Runs:
+    """Train with a progress bar and a loss chart redrawn while the steps come in."""
+    bar = st.progress(0.0, text="Starting…")
+    chart = st.empty()
+    live = training.LiveLosses(settings.steps)
+    references = training.references(settings.task)
+
+    def on_step(arch: str, step: int, loss: float) -> None:
+        if not live.add(arch, step, loss):
+            return
+        bar.progress(live.progress(arch, step),
+                     text=f"Training {training.NAMES[arch]}: step {step:,} of {settings.steps:,}")
+        with chart:
+            ui.show_chart(loss_figure(live.arrays(), max_steps=settings.steps, references=references,
+                                      loss_name=training.loss_name(settings.task)),
+                          "train-loss", key=f"train_live_{sum(map(len, live.losses.values()))}")
+
+    try:
+        runs = training.train_all(settings, on_step)
+    finally:
+        bar.empty()
+        chart.empty()
+    return runs
+
+
+def show_scores(runs: training.Runs) -> None:
+    task = runs.settings.task
+    for col, run in zip(st.columns(len(runs.runs)), runs.runs.values(), strict=True):
+        with col:
+            if task == "adding":
+                value = f"MSE {run.test_loss:.2g}"
+            else:
+                value = f"{run.test_accuracy:.0%} right"
+            st.metric(run.name, value, border=True,
+                      help=f"On 1,000 fresh test sequences. Pass mark: {training.pass_mark(task)}.")
+            if run.solved:
+                st.badge("solved", icon=":material/check:", color="green")
+            else:
+                st.badge("not solved", icon=":material/close:", color="red")
+            st.caption(f"{run.steps:,} steps in {run.seconds:.1f} s; test loss {run.test_loss:.3g}; "
+                       f"on the example below it answers {run.answer}.")
+    if runs.stopped_by_time:
+        st.caption(f"Stopped by the {training.MAX_SECONDS:g}-second cap before the last step: "
+                   f"{', '.join(runs.stopped_by_time)}.")
+
+
+def show_inside(runs: training.Runs) -> None:
+    st.subheader("Inside the trained cells, on one example")
+    marks = "★ marks the two values to add" if runs.settings.task == "adding" else \
+        "the first token is the symbol to recall, · a distractor, ? the query"
+    st.caption(f"One fresh sequence of the task ({marks}); the right answer is {runs.target}. "
+               f"The heatmaps show the {training.SHOW_UNITS} (or fewer) units whose h varies most.")
+    tabs = st.tabs([run.name for run in runs.runs.values()])
+    for tab, run in zip(tabs, runs.runs.values(), strict=True):
+        with tab:
+            ui.show_chart(
+                state_heatmaps(run.gates, run.h, runs.labels, run.units, run.c,
+                               title=f"Trained {run.name}: gates and states on the example"),
+                f"train-gates-{run.arch}", key=f"train_gates_{run.arch}",
+            )
+    ui.show_chart(
+        gradient_figure({r.name: r.profile.log_norms for r in runs.runs.values()}, runs.labels,
+                        {r.name: r.profile.memory_span for r in runs.runs.values()}, SPAN_DECADES),
+        "train-gradients", key="train_gradients",
+    )
+
+
+def main() -> None:
+    st.title("Train: RNN vs LSTM vs GRU on a long-lag task")
+    ui.explain(
+        "Pick a task and press Train: a tanh RNN, an LSTM and a GRU of the same size learn it one "
+        "after the other, here on the server, with the loss drawn live on a log scale. Then the "
+        "trained cells read one example: their gates, and how far back their gradient reaches."
+    )
+    settings = settings_widgets()
+    runs = training.cached(settings)
+    if runs is None:
+        if not st.button("Train the three cells", type="primary", icon=":material/play_arrow:"):
+            st.info("Nothing trained with these settings yet: press Train.", icon=":material/school:")
+            return
+        try:
+            runs = train_live(settings)
+        except training.ServerBusyError as exc:
+            st.warning(str(exc), icon=":material/hourglass_top:")
+            return
+    else:
+        st.caption("Trained with these settings earlier on this server: the results are cached.")
+    show_scores(runs)
+    ui.show_chart(
+        loss_figure({r.name: r.losses for r in runs.runs.values()}, max_steps=runs.settings.steps,
+                    references=training.references(runs.settings.task),
+                    loss_name=training.loss_name(runs.settings.task)),
+        "train-loss", key="train_loss",
+    )
+    show_inside(runs)
+
+
+with ui.page_guard():
+    main()
