@@ -34,7 +34,7 @@ def main() -> None:
     ui.show_chart(
         charts.state_heatmaps(reading.gates, reading.h, labels, reading.units, reading.c,
                               title=f"{arch.upper()} gates and states, {shown}"),
-        f"gates-{arch}",
+        f"gates-{arch}", key="gates_heatmaps",
     )
 
     st.subheader("Step through it")
@@ -57,7 +57,7 @@ def main() -> None:
         charts.scrubber(arch, reading.gates, reading.h, reading.h_prev, labels, reading.units,
                         c=reading.c, c_prev=reading.c_prev, guesses=reading.guesses,
                         follow=follow, active=min(step, seq.length - 1)),
-        f"scrubber-{arch}",
+        f"scrubber-{arch}", key="gates_scrubber",
     )
 
 
