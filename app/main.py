@@ -21,6 +21,7 @@ PAGES = [
     ("gates.py", "Gates", ":material/tune:", "gates"),
     ("gradients.py", "Gradients", ":material/trending_down:", "gradients"),
     ("compare.py", "LSTM vs GRU", ":material/compare_arrows:", "compare"),
+    ("cells.py", "Cells", ":material/format_color_text:", "cells"),
     ("train.py", "Train", ":material/model_training:", "train"),
     ("experiments.py", "Experiments", ":material/science:", "experiments"),
 ]

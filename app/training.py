@@ -210,6 +210,13 @@ class ArchRun:
     def name(self) -> str:
         return NAMES[self.arch]
 
+    @property
+    def score(self) -> str:
+        """The test result in the pass mark's terms: MSE (adding) or accuracy (recall)."""
+        if self.test_accuracy is None:
+            return f"MSE {self.test_loss:.2g}"
+        return f"{self.test_accuracy:.0%} right"
+
 
 @dataclass(frozen=True, eq=False)
 class Runs:

@@ -103,7 +103,6 @@ def after_space(text: str) -> np.ndarray:
 PROPERTIES: dict[str, tuple[str, Callable[[str], np.ndarray]]] = {
     "inside quotes": ('between an opening " and its closing one', inside_quotes),
     "inside brackets": ("while a ( [ or { is open", inside_brackets),
-    "bracket depth": ("how many brackets are open", bracket_depth),
     "position in word": ("1, 2, 3, ... along a word; 0 between words", word_position),
     "position in line": ("the column: characters since the last newline", line_position),
     "after a space": ("the previous character is a space", after_space),

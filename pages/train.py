@@ -13,6 +13,7 @@ from app.charts import state_heatmaps
 from app.gradient_charts import gradient_figure
 from app.train_charts import loss_figure
 from cells.gradients import SPAN_DECADES
+from cells.train import TEST_SEQUENCES
 
 TASK_LABELS = {"adding": "adding problem", "recall": "recall the first symbol"}
 TASK_TEXT = {
@@ -80,12 +81,9 @@ def show_scores(runs: training.Runs) -> None:
     task = runs.settings.task
     for col, run in zip(st.columns(len(runs.runs)), runs.runs.values(), strict=True):
         with col:
-            if task == "adding":
-                value = f"MSE {run.test_loss:.2g}"
-            else:
-                value = f"{run.test_accuracy:.0%} right"
-            st.metric(run.name, value, border=True,
-                      help=f"On 1,000 fresh test sequences. Pass mark: {training.pass_mark(task)}.")
+            st.metric(run.name, run.score, border=True,
+                      help=f"On {TEST_SEQUENCES:,} fresh test sequences. Pass mark: "
+                      f"{training.pass_mark(task)}.")
             if run.solved:
                 st.badge("solved", icon=":material/check:", color="green")
             else:

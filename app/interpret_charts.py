@@ -1,0 +1,90 @@
+"""Chart builders of the Cells page: the text coloured by one unit's activation, Karpathy-style.
+
+NumPy arrays in, ``plotly.graph_objects.Figure`` out; no Streamlit calls. The text is laid out as
+a grid of characters (a heatmap whose cells carry the characters as text), never as HTML: user
+text reaches the figure only through ``app.charts.plot_text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.charts import STATE_SCALE, plot_text
+
+LINE_WIDTH = 80
+"""Characters per row of the coloured text; longer lines wrap."""
+
+ROW_PX = 24
+"""Height of one row of characters, in pixels."""
+
+
+def text_grid(text: str, width: int = LINE_WIDTH) -> tuple[np.ndarray, np.ndarray]:
+    """(row (T,), column (T,)) of every character when ``text`` is written ``width`` to a row.
+
+    A newline sits at the end of its row and the next character starts a new one; a row that
+    reaches ``width`` characters wraps.
+    """
+    rows = np.zeros(len(text), dtype=np.int64)
+    cols = np.zeros(len(text), dtype=np.int64)
+    row = col = 0
+    for t, ch in enumerate(text):
+        if col == width:
+            row, col = row + 1, 0
+        rows[t], cols[t] = row, col
+        if ch == "\n":
+            row, col = row + 1, 0
+        else:
+            col += 1
+    return rows, cols
+
+
+def activation_text(
+    text: str,
+    labels: Sequence[str],
+    values: np.ndarray,
+    *,
+    title: str,
+    value_name: str,
+    width: int = LINE_WIDTH,
+) -> go.Figure:
+    """``text`` as a grid of characters, each cell coloured by ``values`` (T,), the activation of
+    one unit after reading that character (red negative, blue positive, white 0).
+
+    ``labels`` (T,) are the visible labels of the characters (``app.ui.token_label``); a space is
+    drawn as an empty cell. The colour scale is symmetric, ±max |value| (at least 1e-6).
+    """
+    T = len(text)
+    values = np.asarray(values, dtype=np.float64)  # (T,)
+    if values.shape != (T,) or len(labels) != T:
+        raise ValueError(f"need one value and one label per character: {T} characters, "
+                         f"{values.shape} values, {len(labels)} labels")
+    rows, cols = text_grid(text, width)
+    n_rows = int(rows[-1]) + 1 if T else 1
+    z = np.full((n_rows, width), np.nan)                  # (R, W) empty cells stay blank
+    shown = np.full((n_rows, width), "", dtype=object)    # what each cell displays
+    hover = np.full((n_rows, width), "", dtype=object)
+    z[rows, cols] = values
+    for t, (label, r, c) in enumerate(zip(labels, rows, cols, strict=True)):
+        safe = plot_text(label)
+        shown[r, c] = "" if text[t] == " " else safe
+        hover[r, c] = f"char {t}: «{safe}»"
+    limit = max(float(np.max(np.abs(values))) if T else 0.0, 1e-6)
+    fig = go.Figure(go.Heatmap(
+        z=z, text=shown, customdata=hover, texttemplate="%{text}",
+        textfont={"size": 13, "family": "monospace"},
+        colorscale=STATE_SCALE, zmin=-limit, zmax=limit, zmid=0.0, xgap=1, ygap=1,
+        colorbar={"title": {"text": value_name, "side": "right"}, "thickness": 12},
+        hovertemplate=f"%{{customdata}}<br>{value_name} = %{{z:.3f}}<extra></extra>",
+        hoverongaps=False,
+    ))
+    fig.update_xaxes(visible=False, range=[-0.5, width - 0.5], fixedrange=True)
+    fig.update_yaxes(visible=False, autorange="reversed", fixedrange=True)
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}},
+        height=n_rows * ROW_PX + 70,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    )
+    return fig

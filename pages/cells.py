@@ -1,0 +1,135 @@
+"""Interpretable cells: which hidden units of the trained character model track the typed text.
+
+View code only: the properties and correlations come from ``cells.interpret``, the coloured text
+from ``app.interpret_charts``, the model from ``app.models``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app import models, ui
+from app.interpret_charts import activation_text
+from cells import interpret
+
+STATE_LABELS = {"c": "cell state c", "h": "hidden state h"}
+TOP_UNITS = 3
+"""Units shown for the chosen property, best first."""
+
+
+@dataclass(frozen=True, eq=False)
+class UnitReading:
+    """The typed text read by a model: one state per unit and character, and the ranking."""
+
+    description: str
+    trained: bool
+    states: np.ndarray  # (T, H) the ranked state (LSTM c or h, GRU h)
+    properties: dict[str, np.ndarray]  # name -> (T,) signal
+    best: dict[str, list[interpret.UnitScore]]  # name -> best units, best first
+    unknown_chars: tuple[str, ...]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _read_units(arch: str, state: str, text: str) -> tuple:
+    """:func:`read_units`'s fields as a tuple (a page's own classes do not pickle: it runs as
+    ``__main__``)."""
+    loaded = models.load_model(arch, "trained", "text")
+    trace = loaded.charmodel.trace(text).trace
+    states = trace.c if state == "c" and trace.c is not None else trace.h  # (T, H)
+    properties = interpret.text_properties(text)
+    return (loaded.description, loaded.trained, states.astype(np.float32), properties,
+            interpret.best_units(states, properties, k=TOP_UNITS),
+            tuple(ui.unknown_characters(text, loaded.charmodel.vocab)))
+
+
+def read_units(arch: str, state: str, text: str) -> UnitReading:
+    """Run the trained ``arch`` model over ``text`` and rank its units by every property (cached)."""
+    return UnitReading(*_read_units(arch, state, text))
+
+
+def ranking_table(best: dict[str, list[interpret.UnitScore]]) -> pd.DataFrame:
+    """One row per property: its meaning, its best unit with r, and the runners-up."""
+    rows = []
+    for name, scores in best.items():
+        top = scores[0] if scores else None
+        rows.append({
+            "property": name,
+            "means": interpret.PROPERTIES[name][0],
+            "best unit": top.unit if top else None,
+            "correlation r": top.r if top else None,
+            "|r|": abs(top.r) if top else 0.0,
+            "runners-up (r)": ", ".join(f"{s.unit} ({s.r:+.2f})" for s in scores[1:])
+            if top else "constant in this text",
+        })
+    return pd.DataFrame(rows).sort_values("|r|", ascending=False, kind="stable")
+
+
+def main() -> None:
+    st.title("Interpretable cells: units that track your text")
+    ui.explain(
+        "Karpathy, Johnson & Fei-Fei (2015) found units of character-level LSTMs that switch on "
+        "inside quotes or count along a line. Here every unit of gatescope's trained character "
+        "model is scored against simple properties of the text you type, by the Pearson "
+        "correlation r of its activation with the property over the characters; the best units "
+        "are shown as your text coloured by their activation (blue positive, red negative)."
+    )
+    left, right = st.columns([3, 1])
+    with right:
+        arch = ui.arch_choice("Model")
+        state = "h"
+        if arch == "lstm":
+            state = ui.choice("cells_state", "LSTM state", ("c", "h"), format_func=STATE_LABELS.get,
+                              help="Karpathy et al. coloured the cell state c.")
+    with left:
+        seq = ui.sequence_input(numbers=False)
+    if seq.length < 2:
+        st.info("Type at least two characters: a correlation needs a text to vary over.",
+                icon=":material/keyboard:")
+        return
+    reading = read_units(arch, state, seq.text)
+    st.caption(f"Model: {reading.description}.")
+    if not reading.trained:
+        st.warning("No trained weights are shipped for this model yet: with random weights any "
+                   "match is chance.", icon=":material/warning:")
+    ui.show_unknown(reading.unknown_chars)
+
+    table = ranking_table(reading.best)
+    st.subheader("The best unit for each property")
+    st.dataframe(
+        table.drop(columns="|r|"), hide_index=True, width="stretch",
+        column_config={"correlation r": st.column_config.NumberColumn(format="%+.2f")},
+    )
+    st.caption(
+        f"Over {seq.length:,} characters and {reading.states.shape[1]} units. With many units and "
+        "a short text some correlation appears by chance: a longer, varied text (quotes, brackets, "
+        "several lines) gives a fairer ranking."
+    )
+
+    ranked = [name for name in table["property"] if reading.best[name]]
+    if not ranked:
+        st.info("Every property is constant over this text.", icon=":material/info:")
+        return
+    name = ui.choice("cells_property", "Show the units for", ranked, selectbox=True,
+                     format_func=lambda n: f"{n} (best |r| = {abs(reading.best[n][0].r):.2f})")
+    what = STATE_LABELS[state]
+    for score in reading.best[name]:
+        ui.show_chart(
+            activation_text(seq.text, seq.labels, reading.states[:, score.unit],
+                            title=f"Unit {score.unit}, {what}: r = {score.r:+.2f} with “{name}”",
+                            value_name=f"{state} of unit {score.unit}"),
+            f"cells-{arch}-unit-{score.unit}", key=f"cells_unit_{score.unit}",
+        )
+    with st.expander(f"The property itself: {name}"):
+        ui.show_chart(
+            activation_text(seq.text, seq.labels, reading.properties[name],
+                            title=f"“{name}”: {interpret.PROPERTIES[name][0]}", value_name=name),
+            "cells-property", key="cells_property_chart",
+        )
+
+
+with ui.page_guard():
+    main()
