@@ -163,7 +163,7 @@ def state_heatmaps(
                             "colorbar": _colorbar(label, domain)}
     layout.update(
         height=plot_px + 120 + (30 if title else 0),
-        margin={"l": 10, "r": 10, "t": 60 if title else 30, "b": 60},
+        margin={"l": 55, "r": 10, "t": 60 if title else 30, "b": 60},
         title={"text": title},
     )
     return _figure(data, layout)
@@ -299,7 +299,7 @@ def scrubber(
             numbers.update(c=float(c[t, follow]), c_prev=float(c_prev[t, follow]))
         return {"text": f"<b>step {t} of {T - 1} · token «{plot_text(labels[t])}»</b>   "
                 + _equations(arch, int(units[follow]), numbers),
-                "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top", "font": {"size": 13}}
+                "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top", "font": {"size": 14}}
 
     data = bars(active)
     for n, trace in zip([*sig, *tanh_rows], data, strict=False):
@@ -316,7 +316,7 @@ def scrubber(
     layout.update(
         title=title(active),
         barmode="group", bargap=0.15, height=680,
-        margin={"l": 10, "r": 10, "t": 150, "b": 150},
+        margin={"l": 60, "r": 10, "t": 150, "b": 150},
         legend={"orientation": "h", "y": 1.06, "x": 0, "yanchor": "bottom"},
         updatemenus=[{
             "type": "buttons", "direction": "left", "x": 0, "y": -0.2, "xanchor": "left",
