@@ -23,6 +23,7 @@ import cells
 from app.ui import token_label
 from cells.base import Cell
 from cells.charmodel import CharModel
+from cells.pretrained import pretrained, pretrained_meta
 
 RANDOM_HIDDEN = 64
 """Hidden size of random-weight models (trained ones have their own size)."""
@@ -56,13 +57,19 @@ class Loaded:
 
 def _pretrained(name: str) -> tuple[CharModel | Cell | None, str]:
     """``cells.pretrained(name)``, or None and the reason it is not available."""
-    load = getattr(cells, "pretrained", None)
-    if load is None:
-        return None, "no trained weights are shipped yet"
     try:
-        return load(name), ""
+        return pretrained(name), ""
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
         return None, f"no trained weights named {name!r} ({exc})"
+
+
+def _trained_description(arch: str, cell: Cell, meta: dict) -> str:
+    """What a shipped model is, from its file's meta: size, corpus, held-out bits/char."""
+    text = f"{arch.upper()}, {cell.hidden_size} units, trained by gatescope on "
+    text += str(meta.get("trained_on", "a corpus described in the README"))
+    if "heldout_prose_bpc" in meta:
+        text += f"; {meta['heldout_prose_bpc']} bits/char on held-out English prose"
+    return text
 
 
 @st.cache_resource(max_entries=12, show_spinner=False)
@@ -72,15 +79,12 @@ def load_model(arch: str, model: str, mode: str, seed: int = 0) -> Loaded:
     arch = arch if arch in cells.ARCHS else "lstm"  # the Gradients page also loads the "rnn"
     reason = "random weights were chosen"
     if model == "trained":
-        found, reason = _pretrained(arch if mode == "text" else f"{arch}-series")
+        name = arch if mode == "text" else f"{arch}-series"
+        found, reason = _pretrained(name)
         if isinstance(found, CharModel) and mode == "text":
-            trained_on = found.meta.get("trained_on", "a corpus (see the README)")
-            return Loaded(found.cell, found, True, f"{arch.upper()}, {found.cell.hidden_size} units, "
-                          f"trained by gatescope on {trained_on}")
-        if found is not None and mode == "numbers":
-            cell = found.cell if isinstance(found, CharModel) else found
-            return Loaded(cell, None, True, f"{arch.upper()}, {cell.hidden_size} units, trained "
-                          "on series")
+            return Loaded(found.cell, found, True, _trained_description(arch, found.cell, found.meta))
+        if isinstance(found, Cell) and mode == "numbers":
+            return Loaded(found, None, True, _trained_description(arch, found, pretrained_meta(name)))
     what = f"{arch.upper()}, {RANDOM_HIDDEN} units, {RANDOM_SCHEME}, seed {seed} ({reason})"
     if mode == "text":
         charmodel = CharModel.untrained(arch, RANDOM_HIDDEN, seed)
