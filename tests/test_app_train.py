@@ -1,0 +1,160 @@
+"""The Train page: app.training's caps, store and helpers, then the page under AppTest.
+
+The page's step cap comes from ``app.training.step_cap()``, which reads the environment variable
+``GATESCOPE_TRAIN_MAX_STEPS`` on every run (it can only lower ``MAX_STEPS``); these tests set it
+to a handful of steps so a whole training of three cells takes well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+from conftest import MAIN
+from streamlit.testing.v1 import AppTest
+from test_app_gates import assert_clean
+from test_app_gradients import decode
+
+from app import training
+from cells import tasks
+
+PAGE = "../pages/train.py"  # relative to app/main.py
+TINY = 5
+
+
+@pytest.fixture
+def tiny_cap(monkeypatch):
+    monkeypatch.setenv("GATESCOPE_TRAIN_MAX_STEPS", str(TINY))
+
+
+# --------------------------------------------------------------------------- app.training
+
+
+def test_step_cap_can_only_be_lowered_by_the_environment(monkeypatch):
+    monkeypatch.setenv("GATESCOPE_TRAIN_MAX_STEPS", "7")
+    assert training.step_cap() == 7
+    assert training.Settings.capped("adding", 50, 32, 2000).steps == 7
+    monkeypatch.setenv("GATESCOPE_TRAIN_MAX_STEPS", str(10 * training.MAX_STEPS))
+    assert training.step_cap() == training.MAX_STEPS
+    monkeypatch.setenv("GATESCOPE_TRAIN_MAX_STEPS", "lots")
+    assert training.step_cap() == training.MAX_STEPS
+
+
+def test_settings_from_hand_edited_values_fall_back_to_the_offered_ones():
+    s = training.Settings.capped("rm -rf", 10**6, -3, 10**9)
+    assert (s.task, s.length, s.hidden) == ("adding", 20, 32)
+    assert s.steps <= training.MAX_STEPS and s.max_seconds == training.MAX_SECONDS
+
+
+def test_example_labels_mark_what_the_task_is_about():
+    x, _ = tasks.AddingTask(6).batch(np.random.default_rng(0), 1)
+    labels = training.example_labels("adding", x[:, 0])
+    marked = np.flatnonzero(x[:, 0, 1])
+    assert [i for i, lab in enumerate(labels) if lab != "·"] == list(marked)
+    assert labels[marked[0]] == f"★{x[marked[0], 0, 0]:.2f}"
+    recall = tasks.RecallTask(5)
+    x, y = recall.batch(np.random.default_rng(0), 1)
+    labels = training.example_labels("recall", x[:, 0])
+    assert labels == ("ABCD"[int(y[0])], "·", "·", "·", "?")
+    assert training.target_text("recall", y[0]) == labels[0]
+
+
+def test_live_losses_redraw_on_the_first_and_the_last_step_when_redraws_are_rare():
+    live = training.LiveLosses(steps=4, redraw_seconds=float("inf"))
+    due = [live.add("lstm", s, 1.0 / s) for s in range(1, 5)]
+    assert due == [True, False, False, True]
+    np.testing.assert_allclose(live.arrays()["LSTM"], [1, 1 / 2, 1 / 3, 1 / 4])
+    assert live.progress("rnn", 4) == pytest.approx(1 / 3)
+    assert live.progress("gru", 2) == pytest.approx((2 + 0.5) / 3)
+
+
+def test_run_store_drops_the_least_recently_used_settings():
+    store = training.RunStore(max_entries=2)
+    a, b, c = (training.Settings("adding", n, 8, 1) for n in (10, 20, 50))
+    store.put(a, "A")
+    store.put(b, "B")
+    assert store.get(a) == "A"  # a is now the most recently used
+    store.put(c, "C")
+    assert store.get(b) is None and store.get(a) == "A" and store.get(c) == "C"
+
+
+def test_train_all_stops_each_cell_at_the_time_cap_and_keeps_the_result():
+    settings = training.Settings("adding", 10, 8, steps=1000, seed=3, max_seconds=0.0)
+    seen = []
+    runs = training.train_all(settings, lambda arch, step, loss: seen.append((arch, step)))
+    assert seen == [("rnn", 1), ("lstm", 1), ("gru", 1)]  # one step each, then the clock stops it
+    assert runs.stopped_by_time == ["RNN", "LSTM", "GRU"]
+    assert training.cached(settings) is runs
+    for run in runs.runs.values():
+        assert run.steps == 1 and run.losses.shape == (1,)
+        assert run.h.shape == (10, 8) and run.profile.log_norms.shape == (10,)
+    assert set(runs.runs["lstm"].gates) == {"f", "i", "o", "g"} and runs.runs["lstm"].c is not None
+    assert runs.runs["rnn"].gates == {} and runs.runs["rnn"].c is None
+
+
+def test_a_second_training_waits_for_the_first_and_gives_up_politely(monkeypatch):
+    monkeypatch.setattr(training, "WAIT_SECONDS", 0.05)
+    lock = training._server_lock()
+    holder = threading.Thread(target=lambda: (lock.acquire(), release.wait(), lock.release()))
+    release = threading.Event()
+    holder.start()
+    try:
+        while not lock.locked():
+            pass
+        with pytest.raises(training.ServerBusyError, match="another visitor"):
+            training.train_all(training.Settings("adding", 10, 8, 1, seed=4), lambda *a: None)
+    finally:
+        release.set()
+        holder.join()
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def open_page(**session) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=120).run()
+    for key, value in session.items():
+        at.session_state[key] = value
+    return at.switch_page(PAGE).run()
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+@pytest.mark.parametrize("task", training.TASKS)
+def test_the_page_trains_three_cells_and_shows_loss_results_gates_and_gradients(tiny_cap, task):
+    at = open_page(train_task=task, train_length=10, train_hidden=8)
+    assert_clean(at)
+    assert at.info and not at.metric and not at.get("plotly_chart")  # nothing until Train
+    assert any(f"at most {TINY} steps" in c.value for c in at.caption)
+    at.button[0].click().run()
+    assert_clean(at)
+    assert [m.label for m in at.metric] == ["RNN", "LSTM", "GRU"]
+    for m in at.metric:
+        assert m.value.startswith("MSE ") if task == "adding" else m.value.endswith("% right")
+    assert sum(f"{TINY} steps in" in c.value for c in at.caption) == 3
+    specs = chart_specs(at)
+    loss = specs[0]
+    assert loss["layout"]["yaxis"]["type"] == "log"
+    assert [t["name"] for t in loss["data"] if t.get("showlegend") is not False] == ["RNN", "LSTM", "GRU"]
+    assert all(decode(t["x"]).tolist() == list(range(1, TINY + 1)) for t in loss["data"])
+    assert [t.label for t in at.tabs] == ["RNN", "LSTM", "GRU"]
+    gates = specs[1:4]
+    assert [len(s["data"]) for s in gates] == [1, 6, 4]  # RNN: h; LSTM: f i o g c h; GRU: r z n h
+    curves = [t["name"] for t in specs[4]["data"] if t.get("mode") == "lines"]
+    assert curves == ["RNN", "LSTM", "GRU"]
+
+
+def test_a_second_visitor_with_the_same_settings_gets_the_cached_results(tiny_cap):
+    first = open_page(train_length=20, train_hidden=16)
+    first.button[0].click().run()
+    assert_clean(first)
+    trained = [m.value for m in first.metric]
+    second = open_page(train_length=20, train_hidden=16)
+    assert_clean(second)
+    assert not second.button  # nothing to press: the results are there
+    assert [m.value for m in second.metric] == trained
+    assert any("cached" in c.value for c in second.caption)
