@@ -95,8 +95,19 @@ def token_categories(labels: Sequence[str]) -> list[str]:
     return [f"{t}: «{plot_text(label)}»" for t, label in enumerate(labels)]
 
 
+def cell_state_range(c: np.ndarray | None) -> float:
+    """Half-width of the symmetric scale for the cell state c: 1, or wider to hold 98% of |c|.
+
+    A few LSTM units count far past the rest (|c| of 30 where most stay below 2); scaling to the
+    maximum would wash every other unit out, so the top 2% saturate at the scale's ends instead.
+    """
+    if c is None or c.size == 0:
+        return 1.0
+    return max(1.0, float(np.percentile(np.abs(c), 98)))
+
+
 def _scale_of(name: str, c_max: float) -> tuple[str, float, float]:
-    """(coloraxis, zmin, zmax) for a row: gates 0..1, candidates and h -1..1, c ±max|c|."""
+    """(coloraxis, zmin, zmax) for a row: gates 0..1, candidates and h -1..1, c ±c_max."""
     if name in SIGMOID_GATES:
         return "coloraxis", 0.0, 1.0
     if name == "c":
@@ -132,7 +143,7 @@ def state_heatmaps(
     layout = _grid(len(rows), 1, titles, vertical_spacing=gap_px / plot_px, shared_xaxes=True)
     unit_names = [f"unit {u}" for u in units]
     tokens = token_categories(labels)  # (T,) one category per step, shown by the hover
-    c_max = float(max(np.max(np.abs(c)) if c is not None and c.size else 0.0, 1e-6))
+    c_max = cell_state_range(c)
     data = [
         {"type": "heatmap", "z": np.asarray(values, np.float32).T, "x": tokens, "y": unit_names,
          "coloraxis": _scale_of(name, c_max)[0], "name": GATE_TITLES.get(name, name),
@@ -155,7 +166,7 @@ def state_heatmaps(
         first_row.setdefault(_scale_of(name, c_max)[0], row)
     bars = {"coloraxis": (GATE_SCALE, 0.0, 1.0, "gate (0 to 1)"),
             "coloraxis2": (STATE_SCALE, -1.0, 1.0, "tanh (−1 to 1)"),
-            "coloraxis3": (STATE_SCALE, -c_max, c_max, "c")}
+            "coloraxis3": (STATE_SCALE, -c_max, c_max, "c (ends: 98th pct)")}
     for axis, (scale, lo, hi, label) in bars.items():
         if axis in first_row:
             domain = layout[_axis_id("yaxis", first_row[axis])]["domain"]
@@ -281,7 +292,7 @@ def scrubber(
                              "next-character guess"][:cols],
                    column_widths=(0.4, 0.4, 0.2)[:cols], horizontal_spacing=0.06)
     x_units = [f"u{u}" for u in units]
-    state_max = max(1.0, float(np.max(np.abs(c))) if c is not None and c.size else 1.0)
+    state_max = cell_state_range(c)  # bars of the few larger |c| run off the axis
 
     def bars(t: int) -> list[dict[str, Any]]:
         """What changes from step to step: the bars' heights (and the guesses' texts)."""
