@@ -1,0 +1,145 @@
+"""The Cells page: the coloured-text chart builder alone, then the page under AppTest."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import MAIN
+from streamlit.testing.v1 import AppTest
+from test_app_gates import HOSTILE, assert_clean
+from test_app_gradients import decode
+
+from app import models, ui
+from app.interpret_charts import activation_text, text_grid
+from app.state import DEFAULT_TEXT
+from cells import interpret
+
+PAGE = "../pages/cells.py"  # relative to app/main.py
+
+
+# --------------------------------------------------------------------------- chart builder
+
+
+def test_text_grid_wraps_at_the_width_and_after_each_newline():
+    rows, cols = text_grid("abc\nde\n\nf", width=2)
+    assert rows.tolist() == [0, 0, 1, 1, 2, 2, 3, 4, 5]  # a newline on a full row wraps too
+    assert cols.tolist() == [0, 1, 0, 1, 0, 1, 0, 0, 0]
+    assert text_grid("", 5)[0].shape == (0,)
+
+
+def test_activation_text_puts_each_value_and_escaped_character_in_its_cell():
+    text = "<b> &\nok"
+    labels = [ui.token_label(ch) for ch in text]
+    values = np.linspace(-0.5, 2.0, len(text))
+    fig = activation_text(text, labels, values, title="unit 3", value_name="c of unit 3", width=4)
+    heat = fig.data[0]
+    z = np.asarray(heat.z, dtype=float)
+    assert z.shape == (3, 4)  # "<b> " | "&⏎" | "ok"
+    rows, cols = text_grid(text, 4)
+    np.testing.assert_allclose(z[rows, cols], values)
+    assert np.isnan(z[1, 2:]).all() and np.isnan(z[2, 2:]).all()
+    shown = np.asarray(heat.text)
+    assert shown[0].tolist() == ["&lt;", "b", "&gt;", ""]  # a space is an empty cell
+    assert shown[1, :2].tolist() == ["&amp;", "⏎"]
+    assert "<" not in "".join(shown.ravel()) + "".join(np.asarray(heat.customdata).ravel())
+    assert (heat.zmin, heat.zmax, heat.zmid) == (-2.0, 2.0, 0.0)
+
+
+def test_activation_text_of_nothing_and_of_mismatched_inputs():
+    fig = activation_text("", [], np.zeros(0), title="t", value_name="v")
+    assert np.isnan(np.asarray(fig.data[0].z, dtype=float)).all()
+    with pytest.raises(ValueError, match="one value and one label"):
+        activation_text("ab", ["a", "b"], np.zeros(3), title="t", value_name="v")
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def open_page(**session) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=120).run()
+    for key, value in session.items():
+        at.session_state[key] = value
+    return at.switch_page(PAGE).run()
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def grid(values) -> np.ndarray:
+    """A 2-D Plotly JSON array: nested lists, or a typed array whose shape is "rows, cols"."""
+    if isinstance(values, dict):
+        shape = values["shape"]
+        shape = tuple(map(int, shape.split(","))) if isinstance(shape, str) else tuple(shape)
+        return decode({k: v for k, v in values.items() if k != "shape"}).reshape(shape)
+    return np.array([[np.nan if v is None else v for v in row] for row in values], dtype=float)
+
+
+def shown_values(spec: dict, text: str) -> np.ndarray:
+    """The per-character values a coloured-text chart holds, in text order."""
+    rows, cols = text_grid(text)
+    return grid(spec["data"][0]["z"])[rows, cols]
+
+
+@pytest.mark.parametrize(("arch", "state"), [("lstm", "c"), ("lstm", "h"), ("gru", "h")])
+def test_table_and_charts_agree_with_the_model_read_independently(arch, state):
+    text = 'He said "wait (just a moment)" and\nthen "go".'
+    at = open_page(seq=text, arch=arch, cells_state=state)
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert set(table["property"]) == set(interpret.PROPERTIES)
+    loaded = models.load_model(arch, "trained", "text")
+    trace = loaded.charmodel.trace(text).trace
+    states = trace.c if state == "c" else trace.h  # (T, H)
+    quotes = table.set_index("property").loc["inside quotes"]
+    unit = int(quotes["best unit"])
+    r = np.corrcoef(interpret.inside_quotes(text), states[:, unit])[0, 1]
+    assert quotes["correlation r"] == pytest.approx(r, abs=1e-5)
+    all_r = [abs(np.corrcoef(interpret.inside_quotes(text), states[:, j])[0, 1])
+             for j in range(states.shape[1]) if states[:, j].std() > 0]
+    assert abs(r) == pytest.approx(max(all_r), abs=1e-5)
+    rs = table["correlation r"].abs().tolist()
+    assert rs == sorted(rs, reverse=True)
+
+    at.selectbox(key="cells_property").set_value("inside quotes").run()
+    assert_clean(at)
+    specs = chart_specs(at)
+    assert len(specs) == 4  # three units and, in the expander, the property itself
+    np.testing.assert_allclose(shown_values(specs[0], text), states[:, unit], atol=1e-5)
+    np.testing.assert_array_equal(shown_values(specs[3], text), interpret.inside_quotes(text))
+
+
+def test_a_text_without_quotes_says_so_in_the_table():
+    at = open_page(seq="plain words only")
+    assert_clean(at)
+    row = at.dataframe[0].value.set_index("property").loc["inside quotes"]
+    assert row["runners-up (r)"] == "constant in this text"
+    assert "inside quotes" not in at.selectbox(key="cells_property").options[0]
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_text_never_breaks_the_page(name):
+    text = HOSTILE[name]
+    at = open_page(seq=text)
+    assert_clean(at)
+    specs = chart_specs(at)
+    if len(text) < 2:
+        assert at.info and not specs and not at.dataframe
+        return
+    assert at.dataframe
+    cut = text[: ui.MAX_CHARS]
+    assert any("only the first" in w.value for w in at.warning) == (len(text) > ui.MAX_CHARS)
+    for spec in specs:
+        shown = json.dumps([spec["data"][0]["text"], spec["data"][0]["customdata"]])
+        assert "<script" not in shown and "<img" not in shown
+        assert len(shown_values(spec, cut)) == len(cut)
+
+
+def test_the_default_page_names_the_model_and_shows_the_best_units():
+    at = open_page()
+    assert_clean(at)
+    assert any(c.value.startswith("Model: LSTM") for c in at.caption)
+    assert at.text_area(key="seq").value == DEFAULT_TEXT
+    assert len(chart_specs(at)) == 4
