@@ -84,8 +84,12 @@ def plot_text(text: str) -> str:
 
 
 def token_ticks(labels: Sequence[str], max_ticks: int = MAX_TICKS) -> tuple[list[int], list[str]]:
-    """Tick positions and texts for a token axis: every token, or every k-th one if there are many."""
-    every = max(1, math.ceil(len(labels) / max_ticks))
+    """Tick positions and texts for a token axis: every token, or every k-th one if there are many.
+
+    ``max_ticks`` one-character labels fit; longer labels (numbers mode's values) thin out more.
+    """
+    width = sum(len(label) for label in labels) / max(1, len(labels))  # mean characters
+    every = max(1, math.ceil(len(labels) * max(1.0, (width + 1) / 2) / max_ticks))
     positions = list(range(0, len(labels), every))
     return positions, [plot_text(labels[t]) for t in positions]
 
@@ -338,7 +342,7 @@ def scrubber(
             ],
         }],
         sliders=[{
-            "active": active - window.start, "x": 0.16, "len": 0.84, "y": -0.17,
+            "active": active - window.start, "x": 0.2, "len": 0.8, "y": -0.17,
             "yanchor": "top", "pad": {"t": 0},
             "font": {"size": 11} if len(window) <= 40 else {"color": "rgba(0,0,0,0)"},
             "currentvalue": {"prefix": "step ", "font": {"size": 13}, "visible": True},

@@ -196,12 +196,12 @@ def sync_url(page: str = "") -> ViewState:
 # --------------------------------------------------------------------------- widgets
 
 
-def _swap_default_text() -> None:
-    """When the mode changes and the box holds the other mode's default, show this mode's."""
-    session = st.session_state
+def _swap_default_text(mode: str) -> None:
+    """If the box holds the other mode's default (say, the sentence in numbers mode), show this
+    mode's default instead. Runs before the box is drawn, so it may set its value."""
     defaults = {"text": DEFAULT_TEXT, "numbers": DEFAULT_SERIES}
-    if session.get("seq") in defaults.values():
-        session["seq"] = defaults[session.get("mode", "text")]
+    if st.session_state.get("seq") in defaults.values():
+        st.session_state["seq"] = defaults[mode]
 
 
 def sequence_input(*, numbers: bool = True, label: str = "Sequence") -> Prepared:
@@ -215,10 +215,11 @@ def sequence_input(*, numbers: bool = True, label: str = "Sequence") -> Prepared
     mode = "text"
     if numbers:
         mode = choice(
-            "mode", "Read the box as", MODES, horizontal=True, on_change=_swap_default_text,
+            "mode", "Read the box as", MODES, horizontal=True,
             format_func={"text": "text (characters)", "numbers": "numbers (a series)"}.get,
             help="Numbers: a comma-separated time series, fed to the cell one value at a time.",
         )
+        _swap_default_text(mode)
     st.text_area(
         label,
         key="seq",

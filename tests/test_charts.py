@@ -85,6 +85,12 @@ def test_300_tokens_are_thinned_to_evenly_spaced_readable_ticks():
     assert texts == [labels_of(300)[p] for p in positions]
 
 
+def test_long_labels_thin_out_sooner():
+    numbers = [f"{v:.3g}" for v in np.linspace(-1, 1, 40)]  # labels like "-0.897"
+    positions, _ = charts.token_ticks(numbers)
+    assert len(positions) < 40 and len(positions) * 6 <= charts.MAX_TICKS * 2
+
+
 def test_plot_text_leaves_no_tags_for_plotly_to_read():
     assert charts.plot_text('<img src=x onerror="a()">&') == (
         '&lt;img src=x onerror="a()"&gt;&amp;'
