@@ -30,7 +30,7 @@ def _token_axis(fig: go.Figure, labels: Sequence[str], title: str, **where) -> N
     positions, texts = token_ticks(labels)
     fig.update_xaxes(
         title_text=title, tickmode="array", tickvals=positions, ticktext=texts, tickangle=0,
-        range=[-0.5, max(len(labels), 1) - 0.5], zeroline=False, **where,
+        range=[-0.5, max(len(labels), 1) - 0.5], zeroline=False, showgrid=False, **where,
     )
 
 

@@ -168,6 +168,7 @@ class GradientProfile:
     span_reaches_start: bool  # the span is cut by the sequence's start
     step_norms: np.ndarray | None  # RNN: (T,) ||diag(1 - h_t^2) W_hh||_2
     weight_radius: float | None  # RNN: spectral radius of W_hh
+    mean_tanh_slope: float | None  # RNN: mean of 1 - h_t^2 over steps and units (1: linear, 0: saturated)
     gate_log_product: np.ndarray | None  # LSTM (f) / GRU (z): (T, H) log10 prod_{k>t} gate_k
 
     @property
@@ -217,5 +218,6 @@ def gradient_profile(cell: Cell, x: np.ndarray) -> GradientProfile:
         span_reaches_start=span_reaches_start(log_norms),
         step_norms=rnn_step_jacobian_norms(cell, trace) if cell.arch == "rnn" else None,
         weight_radius=spectral_radius(cell.params["weight_hh_l0"]) if cell.arch == "rnn" else None,
+        mean_tanh_slope=float(np.mean(1.0 - trace.h * trace.h)) if cell.arch == "rnn" else None,
         gate_log_product=None if gate is None else running_gate_product(trace.gates[gate]),
     )

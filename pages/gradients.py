@@ -123,6 +123,13 @@ def show_why(profs: dict[str, grad.GradientProfile], labels: tuple[str, ...]) ->
     rnn, lstm, gru = profs["RNN"], profs["LSTM"], profs["GRU"]
     lstm_best = lstm.gate_log_product[0, lstm.best_unit]
     gru_best = gru.gate_log_product[0, gru.best_unit]
+    if rnn.weight_radius < 1:
+        culprit = (f"$W_{{hh}}$'s spectral radius is {rnn.weight_radius:.2f}, below 1, and tanh's slope "
+                   f"$1 - h_t^2$ (mean {rnn.mean_tanh_slope:.2f}) only lowers it further")
+    else:
+        culprit = (f"$W_{{hh}}$'s spectral radius is {rnn.weight_radius:.2f}, so here it is tanh's slope "
+                   f"$1 - h_t^2$ (mean {rnn.mean_tanh_slope:.2f}) that shrinks it: saturated units "
+                   f"pass almost nothing back")
     st.markdown(  # developer text with the engine's numbers; nothing the user typed
         f"- **RNN**: one step back multiplies the gradient by "
         f"$J_t = \\mathrm{{diag}}(1 - h_t^2)\\,W_{{hh}}$. "
@@ -130,8 +137,7 @@ def show_why(profs: dict[str, grad.GradientProfile], labels: tuple[str, ...]) ->
         f"{rnn.typical_step_norm:.2f} on average (geometric mean) and below 1 at "
         f"{rnn.fraction_shrinking:.0%} of the steps. What the steps did, measured along the chain: "
         f"×{rnn.mean_step_factor:.2f} per step on average. Over many steps a product of $J$'s shrinks "
-        f"like their spectral radius, not their norm: $W_{{hh}}$'s is {rnn.weight_radius:.2f}, and "
-        f"tanh's slope $1 - h_t^2 \\le 1$ only lowers it.\n"
+        f"like their spectral radius, not their norm: {culprit}.\n"
         f"- **LSTM**: along the cell state, $c_t = f_t \\odot c_{{t-1}} + i_t \\odot g_t$, one step back "
         f"is just $\\times f_t$. Over the whole input the forget gates keep "
         f"$10^{{{lstm.highway_mean[0]:.1f}}}$ of an average unit; the best unit, "

@@ -125,6 +125,7 @@ def test_scaled_identity_rnn_decays_at_exactly_log10_a(a):
     assert profile.mean_step_factor == pytest.approx(a, abs=1e-9)
     assert profile.fraction_shrinking == 1.0
     assert profile.weight_radius == pytest.approx(a)
+    assert profile.mean_tanh_slope == 1.0  # h stays at 0, where tanh is linear
     assert profile.gate_log_product is None and profile.best_unit is None
 
 
@@ -186,6 +187,21 @@ def test_measured_step_factors_never_exceed_the_step_norms():
     assert np.all(factors[1:] <= profile.step_norms[1:] * (1 + 1e-9))
     geometric_mean = np.exp(np.mean(np.log(factors[1:])))
     assert profile.mean_step_factor == pytest.approx(geometric_mean, rel=1e-9)
+
+
+def test_saturated_units_pass_almost_no_gradient_back():
+    """A big input bias drives every unit to tanh's flat tails: 1 - h^2 ~ 0 and the gradient dies
+    within a step or two, even with W_hh = 3 I (spectral radius 3)."""
+    params = {k: np.zeros_like(v) for k, v in cells.init_params("rnn", I, H, seed=0).items()}
+    params["weight_hh_l0"] = 3.0 * np.eye(H)
+    params["bias_ih_l0"] = np.full(H, 10.0)
+    profile = gradient_profile(cells.make_cell("rnn", params), np.zeros((20, I)))
+    assert profile.weight_radius == pytest.approx(3.0)
+    h0 = np.tanh(10.0)  # the first step, from h = 0
+    h1 = np.tanh(3 * h0 + 10.0)  # every later step: the fixed point, to double precision
+    assert profile.mean_tanh_slope == pytest.approx((1 - h0**2 + 19 * (1 - h1**2)) / 20, rel=1e-3)
+    assert profile.mean_tanh_slope < 1e-9
+    assert profile.memory_span == 0
 
 
 def test_spectral_radius_of_a_scaled_rotation():
