@@ -100,14 +100,14 @@ def token_categories(labels: Sequence[str]) -> list[str]:
 
 
 def cell_state_range(c: np.ndarray | None) -> float:
-    """Half-width of the symmetric scale for the cell state c: 1, or wider to hold 98% of |c|.
+    """Half-width of the symmetric scale for the cell state c: 1, or wider to hold 90% of |c|.
 
     A few LSTM units count far past the rest (|c| of 30 where most stay below 2); scaling to the
-    maximum would wash every other unit out, so the top 2% saturate at the scale's ends instead.
+    maximum would wash every other unit out, so the top 10% saturate at the scale's ends instead.
     """
     if c is None or c.size == 0:
         return 1.0
-    return max(1.0, float(np.percentile(np.abs(c), 98)))
+    return max(1.0, float(np.percentile(np.abs(c), 90)))
 
 
 def _scale_of(name: str, c_max: float) -> tuple[str, float, float]:
@@ -170,7 +170,7 @@ def state_heatmaps(
         first_row.setdefault(_scale_of(name, c_max)[0], row)
     bars = {"coloraxis": (GATE_SCALE, 0.0, 1.0, "gate (0 to 1)"),
             "coloraxis2": (STATE_SCALE, -1.0, 1.0, "tanh (−1 to 1)"),
-            "coloraxis3": (STATE_SCALE, -c_max, c_max, "c (ends: 98th pct)")}
+            "coloraxis3": (STATE_SCALE, -c_max, c_max, "c (ends: 90th pct)")}
     for axis, (scale, lo, hi, label) in bars.items():
         if axis in first_row:
             domain = layout[_axis_id("yaxis", first_row[axis])]["domain"]
