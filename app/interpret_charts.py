@@ -54,7 +54,8 @@ def activation_text(
     one unit after reading that character (red negative, blue positive, white 0).
 
     ``labels`` (T,) are the visible labels of the characters (``app.ui.token_label``); a space is
-    drawn as an empty cell. The colour scale is symmetric, ±max |value| (at least 1e-6).
+    drawn as an empty cell. The colour scale is symmetric, ±max |value| (at least 1e-6), and the
+    title says where it ends (a colour bar would be squeezed to nothing beside one row of text).
     """
     T = len(text)
     values = np.asarray(values, dtype=np.float64)  # (T,)
@@ -75,15 +76,16 @@ def activation_text(
     fig = go.Figure(go.Heatmap(
         z=z, text=shown, customdata=hover, texttemplate="%{text}",
         textfont={"size": 13, "family": "monospace"},
-        colorscale=STATE_SCALE, zmin=-limit, zmax=limit, zmid=0.0, xgap=1, ygap=1,
-        colorbar={"title": {"text": value_name, "side": "right"}, "thickness": 12},
+        colorscale=STATE_SCALE, zmin=-limit, zmax=limit, zmid=0.0, xgap=1, ygap=1, showscale=False,
         hovertemplate=f"%{{customdata}}<br>{value_name} = %{{z:.3f}}<extra></extra>",
         hoverongaps=False,
     ))
     fig.update_xaxes(visible=False, range=[-0.5, width - 0.5], fixedrange=True)
     fig.update_yaxes(visible=False, autorange="reversed", fixedrange=True)
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}},
+        title={"text": f"{title}   <span style='font-size:12px'>(blue +, red −, white 0; "
+                       f"darkest at {value_name} = ±{limit:.3g})</span>",
+               "x": 0, "xanchor": "left", "font": {"size": 14}},
         height=n_rows * ROW_PX + 70,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )

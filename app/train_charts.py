@@ -64,11 +64,14 @@ def loss_figure(
             hovertemplate=f"{name}, step %{{x}}: %{{y:.4g}}<extra>mean of {window} steps</extra>",
         ))
     for label, value in (references or {}).items():
-        fig.add_hline(y=value, line={"color": GUIDE_COLOUR, "dash": "dot", "width": 1},
-                      annotation_text=label, annotation_position="top right",
-                      annotation_font_color=GUIDE_COLOUR)
+        fig.add_hline(y=value, line={"color": GUIDE_COLOUR, "dash": "dot", "width": 1})
+        fig.add_annotation(  # on a log axis an annotation's y is log10 of the value
+            x=1, xref="paper", xanchor="right", y=np.log10(value), yanchor="bottom",
+            showarrow=False, text=label, font={"color": GUIDE_COLOUR},
+        )
     fig.update_xaxes(title_text="training step", range=[0, max_steps])
-    fig.update_yaxes(title_text=f"{loss_name} (log scale)", type="log", exponentformat="power")
+    fig.update_yaxes(title_text=f"{loss_name} (log scale)", type="log", exponentformat="power",
+                     dtick=1)  # a tick per decade
     fig.update_layout(
         title={"text": f"Training loss, each batch (faint) and its mean over {window} steps",
                "x": 0, "xanchor": "left"},

@@ -149,6 +149,21 @@ def correlations(states: np.ndarray, signals: np.ndarray) -> np.ndarray:
     return np.clip(r, -1.0, 1.0)
 
 
+def why_unranked(signal: np.ndarray) -> str | None:
+    """Why a property cannot rank units over this text, or None when it can.
+
+    A constant signal correlates with nothing. A signal that climbs by exactly one per character
+    (the position in the line of a one-line text) is the step number itself: any unit that
+    drifts as the text goes on correlates with it, whatever the unit tracks.
+    """
+    signal = np.asarray(signal, dtype=np.float64)  # (T,)
+    if signal.size < 2 or np.ptp(signal) == 0:
+        return "constant in this text"
+    if np.all(np.diff(signal) == 1):
+        return "the step number itself in this text"
+    return None
+
+
 @dataclass(frozen=True)
 class UnitScore:
     """One unit's correlation with one property over a text (``r`` signed, ranked by |r|)."""
@@ -162,14 +177,14 @@ def best_units(states: np.ndarray, properties: dict[str, np.ndarray], k: int = 3
                ) -> dict[str, list[UnitScore]]:
     """The ``k`` units with the largest |r| for each property, best first.
 
-    states (T, H); properties: name -> (T,) signal. A property that is constant over the text (no
-    quote in it, say) gets an empty list: no unit can be said to track it.
+    states (T, H); properties: name -> (T,) signal. A property that cannot rank units over this
+    text (:func:`why_unranked`: no quote in it, say) gets an empty list.
     """
-    names = list(properties)
+    names = [n for n in properties if why_unranked(properties[n]) is None]
+    out: dict[str, list[UnitScore]] = {n: [] for n in properties}
     if not names:
-        return {}
+        return out
     r = correlations(states, np.stack([properties[n] for n in names]))  # (P, H)
-    out: dict[str, list[UnitScore]] = {}
     for name, row in zip(names, r, strict=True):
         valid = np.flatnonzero(np.isfinite(row))
         order = valid[np.argsort(-np.abs(row[valid]), kind="stable")][:k]

@@ -51,10 +51,11 @@ def read_units(arch: str, state: str, text: str) -> UnitReading:
     return UnitReading(*_read_units(arch, state, text))
 
 
-def ranking_table(best: dict[str, list[interpret.UnitScore]]) -> pd.DataFrame:
-    """One row per property: its meaning, its best unit with r, and the runners-up."""
+def ranking_table(reading: UnitReading) -> pd.DataFrame:
+    """One row per property: its meaning, its best unit with r, and the runners-up (or why no
+    unit is ranked), the strongest first."""
     rows = []
-    for name, scores in best.items():
+    for name, scores in reading.best.items():
         top = scores[0] if scores else None
         rows.append({
             "property": name,
@@ -63,7 +64,7 @@ def ranking_table(best: dict[str, list[interpret.UnitScore]]) -> pd.DataFrame:
             "correlation r": top.r if top else None,
             "|r|": abs(top.r) if top else 0.0,
             "runners-up (r)": ", ".join(f"{s.unit} ({s.r:+.2f})" for s in scores[1:])
-            if top else "constant in this text",
+            if top else f"none: {interpret.why_unranked(reading.properties[name])}",
         })
     return pd.DataFrame(rows).sort_values("|r|", ascending=False, kind="stable")
 
@@ -97,7 +98,7 @@ def main() -> None:
                    "match is chance.", icon=":material/warning:")
     ui.show_unknown(reading.unknown_chars)
 
-    table = ranking_table(reading.best)
+    table = ranking_table(reading)
     st.subheader("The best unit for each property")
     st.dataframe(
         table.drop(columns="|r|"), hide_index=True, width="stretch",

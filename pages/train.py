@@ -28,8 +28,15 @@ TASK_TEXT = {
 }
 
 
+DEFAULTS = {"train_length": 50, "train_hidden": 32, "train_steps": 1000}
+"""The settings a visitor starts from: the adding problem at the issue's benchmark size, where the
+LSTM and the GRU solve it within the caps and the RNN does not."""
+
+
 def settings_widgets() -> training.Settings:
     cap = training.step_cap()
+    for key, value in DEFAULTS.items():
+        st.session_state.setdefault(key, min(value, cap) if key == "train_steps" else value)
     cols = st.columns([1.4, 1, 1, 1])
     with cols[0]:
         task = ui.choice("train_task", "Task", training.TASKS, format_func=TASK_LABELS.get)
@@ -126,9 +133,11 @@ def main() -> None:
     settings = settings_widgets()
     runs = training.cached(settings)
     if runs is None:
-        if not st.button("Train the three cells", type="primary", icon=":material/play_arrow:"):
+        slot = st.empty()
+        if not slot.button("Train the three cells", type="primary", icon=":material/play_arrow:"):
             st.info("Nothing trained with these settings yet: press Train.", icon=":material/school:")
             return
+        slot.empty()
         try:
             runs = train_live(settings)
         except training.ServerBusyError as exc:

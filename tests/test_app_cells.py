@@ -115,7 +115,9 @@ def test_a_text_without_quotes_says_so_in_the_table():
     at = open_page(seq="plain words only")
     assert_clean(at)
     row = at.dataframe[0].value.set_index("property").loc["inside quotes"]
-    assert row["runners-up (r)"] == "constant in this text"
+    assert row["runners-up (r)"] == "none: constant in this text"
+    line = at.dataframe[0].value.set_index("property").loc["position in line"]
+    assert line["runners-up (r)"] == "none: the step number itself in this text"
     assert "inside quotes" not in at.selectbox(key="cells_property").options[0]
 
 

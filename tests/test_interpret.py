@@ -99,3 +99,16 @@ def test_one_character_ranks_nothing_and_mismatched_lengths_raise():
                                                      interpret.text_properties("a")).values())
     with pytest.raises(ValueError, match="steps"):
         interpret.correlations(np.zeros((4, 2)), np.zeros((1, 5)))
+
+
+def test_a_property_that_is_the_step_number_ranks_no_unit():
+    text = "one line, no newline"
+    props = interpret.text_properties(text)
+    assert interpret.why_unranked(props["position in line"]) == "the step number itself in this text"
+    assert interpret.why_unranked(props["inside quotes"]) == "constant in this text"
+    assert interpret.why_unranked(props["position in word"]) is None
+    drifting = np.arange(len(text), dtype=float)[:, None] * np.ones((1, 3))  # (T, 3) pure drift
+    best = interpret.best_units(drifting, props)
+    assert best["position in line"] == [] and best["inside quotes"] == []
+    two_lines = interpret.text_properties("ab\ncd")  # columns 0 1 2 0 1: not the step number
+    assert interpret.best_units(drifting[:5], two_lines)["position in line"]

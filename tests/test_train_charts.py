@@ -41,6 +41,7 @@ def test_loss_figure_has_a_faint_and_a_bold_curve_per_cell_on_a_log_axis():
     lines = [s for s in fig.layout.shapes if s.y0 == s.y1]
     assert [s.y0 for s in lines] == [pytest.approx(0.01)]
     assert fig.layout.annotations[0].text == "pass mark 0.01"
+    assert fig.layout.annotations[0].y == pytest.approx(-2.0)  # log10 on a log axis
 
 
 def test_loss_figure_with_nothing_yet_is_an_empty_chart():
