@@ -89,10 +89,13 @@ def gradient_figure(
             )
     ends = sorted({round(float(v[-1]), 12) for v in log_norms.values()}) if T else []
     for k, end in enumerate(ends):  # one threshold per hidden size (log10 sqrt(H) at the last token)
-        fig.add_hline(
-            y=end - decades, line={"color": GUIDE_COLOUR, "dash": "dot", "width": 1},
-            annotation_text=f"10^-{decades:g} of the value at the last token" if k == 0 else None,
-            annotation_position="bottom left", annotation_font_color=GUIDE_COLOUR,
+        fig.add_trace(  # a trace, not a shape, so that the legend explains it
+            go.Scatter(
+                x=[-0.5, T - 0.5], y=[end - decades] * 2, mode="lines",
+                name=f"span threshold: 10^-{decades:g} of the value at the last token",
+                line={"color": GUIDE_COLOUR, "dash": "dot", "width": 1.5}, showlegend=k == 0,
+                hoverinfo="skip",
+            )
         )
     _token_axis(fig, labels, "token t")
     fig.update_yaxes(title_text="log10 ‖∂h_T / ∂h_t‖ (Frobenius)")

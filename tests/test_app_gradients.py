@@ -32,15 +32,15 @@ def test_gradient_figure_has_one_named_curve_per_cell_with_its_values_and_span_m
     log_norms = {n: np.linspace(-k - 1.0, 0.5, T) for k, n in enumerate(NAMES)}
     log_norms["RNN"][0] = -np.inf  # an exactly zero Jacobian: drawn as a gap
     fig = gradient_figure(log_norms, list("abcdef"), {"RNN": 1, "LSTM": 4, "GRU": 5})
-    curves = [t for t in fig.data if t.mode == "lines"]
+    curves = [t for t in fig.data if t.name in NAMES]
     assert [t.name for t in curves] == NAMES
     assert curves[0].y[0] is None
     np.testing.assert_allclose(np.asarray(curves[1].y, dtype=float), log_norms["LSTM"])
     markers = {t.name: t for t in fig.data if t.mode == "markers"}
     assert list(markers["RNN span end"].x) == [4]  # 1 token back from t = 5
     assert list(markers["GRU span end"].x) == [0]
-    threshold = [s for s in fig.layout.shapes if s.y0 == s.y1]
-    assert threshold[0].y0 == pytest.approx(0.5 - 3)
+    threshold = [t for t in fig.data if t.name.startswith("span threshold")]
+    assert len(threshold) == 1 and list(threshold[0].y) == [pytest.approx(0.5 - 3)] * 2
 
 
 def test_cells_of_different_sizes_get_a_threshold_each():
@@ -49,7 +49,7 @@ def test_cells_of_different_sizes_get_a_threshold_each():
                  "LSTM": np.r_[np.zeros(T - 1), 0.5 * np.log10(128)],
                  "GRU": np.r_[np.zeros(T - 1), 0.5 * np.log10(128)]}
     fig = gradient_figure(log_norms, list("abcd"), {})
-    levels = sorted(s.y0 for s in fig.layout.shapes if s.y0 == s.y1)
+    levels = sorted(t.y[0] for t in fig.data if t.name.startswith("span threshold"))
     np.testing.assert_allclose(levels, [0.5 * np.log10(64) - 3, 0.5 * np.log10(128) - 3])
 
 
@@ -117,7 +117,7 @@ def decode(values) -> np.ndarray:
 
 
 def curves(spec: dict) -> dict[str, np.ndarray]:
-    return {t["name"]: decode(t["y"]) for t in spec["data"] if t["mode"] == "lines"}
+    return {t["name"]: decode(t["y"]) for t in spec["data"] if t["name"] in NAMES}
 
 
 def test_default_page_shows_three_named_curves_spans_and_all_charts():
