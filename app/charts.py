@@ -264,12 +264,10 @@ def scrubber(
     arch: str,
     gates: Mapping[str, np.ndarray],
     h: np.ndarray,
-    h_prev: np.ndarray,
     labels: Sequence[str],
     units: Sequence[int],
     *,
     c: np.ndarray | None = None,
-    c_prev: np.ndarray | None = None,
     guesses: Sequence[Sequence[tuple[str, float]]] = (),
     follow: int = 0,
     active: int = 0,
@@ -281,7 +279,8 @@ def scrubber(
     next-character ``guesses`` (if any), and the cell's equations for unit ``units[follow]`` with
     that step's numbers. Moving the slider happens in the browser: no server round trip.
 
-    gates[name], h, h_prev, c, c_prev: (T, U); labels (T,); guesses (T, k) of (char, probability).
+    gates[name], h, c: (T, U); labels (T,); guesses (T, k) of (char, probability). The sequence
+    starts from the zero state, so h_{t-1} and c_{t-1} are the previous rows (zero at t = 0).
     """
     T, U = h.shape
     window = scrub_window(T, active)
@@ -309,9 +308,9 @@ def scrubber(
 
     def title(t: int) -> dict[str, Any]:
         numbers = {n: float(gates[n][t, follow]) for n in gates}
-        numbers.update(h=float(h[t, follow]), h_prev=float(h_prev[t, follow]))
-        if c is not None and c_prev is not None:
-            numbers.update(c=float(c[t, follow]), c_prev=float(c_prev[t, follow]))
+        numbers.update(h=float(h[t, follow]), h_prev=float(h[t - 1, follow]) if t else 0.0)
+        if c is not None:
+            numbers.update(c=float(c[t, follow]), c_prev=float(c[t - 1, follow]) if t else 0.0)
         return {"text": f"<b>step {t} of {T - 1} · token «{plot_text(labels[t])}»</b>   "
                 + _equations(arch, int(units[follow]), numbers),
                 "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top", "font": {"size": 14}}
@@ -325,13 +324,14 @@ def scrubber(
                      hovertemplate=f"%{{x}}: {n} = %{{y:.3f}}<extra></extra>")
     if with_guesses:
         data[-1].update(y=list(range(len(data[-1]["x"]), 0, -1)), orientation="h",
-                        marker={"color": "#999999"}, showlegend=False, textposition="auto",
+                        marker={"color": "#999999"}, showlegend=False, textposition="outside",
+                        textangle=0, cliponaxis=False,
                         xaxis="x3", yaxis="y3", hovertemplate="%{text}<extra></extra>")
     frames = [{"name": str(t), "data": bars(t), "layout": {"title": title(t)}} for t in window]
     layout.update(
         title=title(active),
         barmode="group", bargap=0.15, height=680,
-        margin={"l": 60, "r": 10, "t": 150, "b": 150},
+        margin={"l": 60, "r": 50, "t": 150, "b": 150},
         legend={"orientation": "h", "y": 1.06, "x": 0, "yanchor": "bottom"},
         updatemenus=[{
             "type": "buttons", "direction": "left", "x": 0, "y": -0.2, "xanchor": "left",

@@ -108,8 +108,6 @@ class Reading:
     gates: dict[str, np.ndarray]  # name -> (T, U), in GATE_ORDER
     c: np.ndarray | None  # (T, U), LSTM only
     h: np.ndarray  # (T, U)
-    c_prev: np.ndarray | None  # (T, U) c_{t-1} (zeros at t=0), for the equations
-    h_prev: np.ndarray  # (T, U) h_{t-1}
     unknown: np.ndarray  # (T,) bool, text mode: not in the vocabulary
     unknown_chars: tuple[str, ...]
     guesses: tuple[tuple[tuple[str, float], ...], ...]  # (T, k) (visible label, p); () numbers
@@ -123,11 +121,6 @@ class Reading:
 def most_active_units(h: np.ndarray, k: int = SHOW_UNITS) -> np.ndarray:
     """Indices of the ``k`` units whose h (T, H) has the largest standard deviation over time."""
     return np.argsort(-h.std(axis=0), kind="stable")[:k]
-
-
-def _shift(a: np.ndarray) -> np.ndarray:
-    """a_{t-1} for every t: (T, U) with a zero row first (the zero initial state)."""
-    return np.vstack([np.zeros((1, a.shape[1]), a.dtype), a[:-1]])
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -150,17 +143,18 @@ def read_sequence(
         trace = cell.forward(np.asarray(values, dtype=cell.dtype).reshape(-1, 1))  # x (T, 1)
         unknown, guesses, unknown_chars = np.zeros(trace.length, bool), (), ()
     units = most_active_units(trace.h)
-    c = None if trace.c is None else trace.c[:, units]
+
+    def shown(a: np.ndarray) -> np.ndarray:  # (T, H) -> (T, U) float32, to keep entries small
+        return a[:, units].astype(np.float32)
+
     return Reading(
         arch=cell.arch,
         description=loaded.description,
         hidden_size=cell.hidden_size,
         units=units,
-        gates={name: trace.gates[name][:, units] for name in GATE_ORDER[cell.arch]},
-        c=c,
-        h=trace.h[:, units],
-        c_prev=None if c is None else _shift(c),
-        h_prev=_shift(trace.h[:, units]),
+        gates={name: shown(trace.gates[name]) for name in GATE_ORDER[cell.arch]},
+        c=None if trace.c is None else shown(trace.c),
+        h=shown(trace.h),
         unknown=np.asarray(unknown, bool),
         unknown_chars=unknown_chars,
         guesses=guesses,

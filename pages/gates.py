@@ -54,8 +54,8 @@ def main() -> None:
         step = ui.slider("step", "Scrubber opens at step", 0, max(1, seq.length - 1))
     follow = 0 if unit == -1 else units.index(unit) - 1
     ui.show_chart(
-        charts.scrubber(arch, reading.gates, reading.h, reading.h_prev, labels, reading.units,
-                        c=reading.c, c_prev=reading.c_prev, guesses=reading.guesses,
+        charts.scrubber(arch, reading.gates, reading.h, labels, reading.units, c=reading.c,
+                        guesses=reading.guesses,
                         follow=follow, active=min(step, seq.length - 1)),
         f"scrubber-{arch}", key="gates_scrubber",
     )

@@ -17,9 +17,7 @@ def lstm_arrays(T: int, U: int = 6):
     cell = cells.make_cell("lstm", cells.init_params("lstm", 3, U, seed=1))
     tr = cell.forward(RNG.normal(size=(T, 3)))
     gates = {n: tr.gates[n] for n in ("f", "i", "o", "g")}
-    h_prev = np.vstack([np.zeros((1, U)), tr.h[:-1]])
-    c_prev = np.vstack([np.zeros((1, U)), tr.c[:-1]])
-    return gates, tr.c, tr.h, c_prev, h_prev
+    return gates, tr.c, tr.h
 
 
 def frames_of(fig) -> list[dict]:
@@ -32,7 +30,7 @@ def labels_of(T: int) -> list[str]:
 
 
 def test_heatmaps_one_row_per_gate_then_c_and_h_with_shapes_units_by_tokens():
-    gates, c, h, _, _ = lstm_arrays(T=9, U=5)
+    gates, c, h = lstm_arrays(T=9, U=5)
     fig = charts.state_heatmaps(gates, h, labels_of(9), [4, 0, 2, 1, 3], c)
     assert [t.name for t in fig.data] == [charts.GATE_TITLES[n] for n in "fiog"] + ["c", "h"]
     for trace in fig.data:
@@ -52,7 +50,7 @@ def test_gate_colour_scale_is_fixed_0_to_1_whatever_the_values():
 
 
 def test_cell_state_scale_is_symmetric_around_zero_and_h_is_fixed_minus_1_to_1():
-    gates, c, h, _, _ = lstm_arrays(T=200)
+    gates, c, h = lstm_arrays(T=200)
     c = c * 3.0
     c[5, 0] = 40.0  # one runaway unit must not wash out the others
     fig = charts.state_heatmaps(gates, h, labels_of(200), range(6), c)
@@ -64,7 +62,7 @@ def test_cell_state_scale_is_symmetric_around_zero_and_h_is_fixed_minus_1_to_1()
 
 
 def test_hover_names_token_unit_and_value():
-    gates, c, h, _, _ = lstm_arrays(T=4)
+    gates, c, h = lstm_arrays(T=4)
     fig = charts.state_heatmaps(gates, h, ["a", "<", "&", "b"], range(6), c)
     template = fig.data[0].hovertemplate
     assert "%{x}" in template and "%{y}" in template and "%{z" in template
@@ -99,8 +97,8 @@ def test_plot_text_leaves_no_tags_for_plotly_to_read():
 
 def test_scrubber_has_one_frame_per_token_and_a_matching_slider():
     T = 12
-    gates, c, h, c_prev, h_prev = lstm_arrays(T)
-    fig = charts.scrubber("lstm", gates, h, h_prev, labels_of(T), range(6), c=c, c_prev=c_prev)
+    gates, c, h = lstm_arrays(T)
+    fig = charts.scrubber("lstm", gates, h, labels_of(T), range(6), c=c)
     frames = frames_of(fig)
     assert len(frames) == T
     assert [f["name"] for f in frames] == [str(t) for t in range(T)]
@@ -114,9 +112,10 @@ def test_scrubber_has_one_frame_per_token_and_a_matching_slider():
 
 def test_scrubber_equations_carry_the_steps_own_numbers():
     T, follow, t = 10, 2, 6
-    gates, c, h, c_prev, h_prev = lstm_arrays(T)
-    fig = charts.scrubber("lstm", gates, h, h_prev, labels_of(T), [10, 11, 12, 13, 14, 15],
-                          c=c, c_prev=c_prev, follow=follow)
+    gates, c, h = lstm_arrays(T)
+    c_prev = np.vstack([np.zeros((1, 6)), c[:-1]])  # c_{t-1}, zero state first
+    fig = charts.scrubber("lstm", gates, h, labels_of(T), [10, 11, 12, 13, 14, 15], c=c,
+                          follow=follow)
     title = frames_of(fig)[t]["layout"]["title"]["text"]
     f, i, g = (gates[n][t, follow] for n in "fig")
     assert "unit 12" in title and f"step {t} of {T - 1}" in title
@@ -129,8 +128,7 @@ def test_gru_scrubber_equations_use_h_prev():
     cell = cells.make_cell("gru", cells.init_params("gru", 2, U, seed=3))
     tr = cell.forward(RNG.normal(size=(T, 2)))
     h_prev = np.vstack([np.zeros((1, U)), tr.h[:-1]])
-    fig = charts.scrubber("gru", {n: tr.gates[n] for n in "rzn"}, tr.h, h_prev, labels_of(T),
-                          range(U))
+    fig = charts.scrubber("gru", {n: tr.gates[n] for n in "rzn"}, tr.h, labels_of(T), range(U))
     z, n = tr.gates["z"][3, 0], tr.gates["n"][3, 0]
     title = frames_of(fig)[3]["layout"]["title"]["text"]
     assert f"(1 − {z:.2f})·({n:.2f}) + {z:.2f}·({h_prev[3, 0]:.2f}) = {tr.h[3, 0]:.2f}" in title
@@ -138,19 +136,17 @@ def test_gru_scrubber_equations_use_h_prev():
 
 def test_scrubber_shows_the_guesses_escaped():
     T = 3
-    gates, c, h, c_prev, h_prev = lstm_arrays(T)
+    gates, c, h = lstm_arrays(T)
     guesses = [[("<", 0.5), ("a", 0.25)]] * T
-    fig = charts.scrubber("lstm", gates, h, h_prev, labels_of(T), range(6), c=c, c_prev=c_prev,
-                          guesses=guesses)
+    fig = charts.scrubber("lstm", gates, h, labels_of(T), range(6), c=c, guesses=guesses)
     guess = frames_of(fig)[1]["data"][-1]
     assert list(guess["x"]) == [0.5, 0.25] and guess["text"][0] == "«&lt;» 50%"
 
 
 def test_long_sequences_get_a_window_of_frames_around_the_active_step():
     T = charts.MAX_FRAMES + 250
-    gates, c, h, c_prev, h_prev = lstm_arrays(T, U=2)
-    fig = charts.scrubber("lstm", gates, h, h_prev, labels_of(T), range(2), c=c, c_prev=c_prev,
-                          active=400)
+    gates, c, h = lstm_arrays(T, U=2)
+    fig = charts.scrubber("lstm", gates, h, labels_of(T), range(2), c=c, active=400)
     names = [int(f["name"]) for f in frames_of(fig)]
     assert len(names) == charts.MAX_FRAMES and names == list(range(names[0], names[0] + len(names)))
     assert names[fig.layout.sliders[0].active] == 400
