@@ -8,7 +8,9 @@ so when the J_k shrink vectors the gradient falls off geometrically with the dis
 (Hochreiter 1991; Bengio, Simard & Frasconi 1994; Pascanu, Mikolov & Bengio 2013). This module
 reads that fall-off from ``cells.jacobian_norms`` and explains it with each cell's own numbers:
 
-* tanh RNN: J_k = diag(1 - h_k^2) W_hh; its spectral norm below 1 means every step shrinks.
+* tanh RNN: J_k = diag(1 - h_k^2) W_hh. A spectral norm below 1 means step k shrinks every
+  vector; over many steps the product shrinks like the J's spectral radius, which can be below 1
+  while every norm is above (non-normal W_hh), and saturated units (1 - h^2 ~ 0) pass nothing.
 * LSTM: the cell state's direct path is d c_k / d c_{k-1} = diag(f_k), so the gradient along the
   "constant error carousel" is the running product of forget gates, prod_{k>t} f_k.
 * GRU (PyTorch's form h_k = (1 - z_k) n_k + z_k h_{k-1}): the direct path is diag(z_k), the

@@ -197,7 +197,8 @@ with ui.page_guard():
         "The same text read by a plain tanh RNN, an LSTM and a GRU. The first chart shows how much "
         "of the gradient at the last token reaches each earlier token, ‖∂h_T/∂h_t‖, on a log10 "
         "scale: a straight falling line is a gradient that vanishes geometrically. The memory span "
-        "counts how many tokens back it stays within 10³ of its value at the last token."
+        "counts how many tokens back it stays within 10³ of its value at the last token. Colours: "
+        "the colour-blind-safe Okabe-Ito palette; the RNN is also dashed."
     )
     prepared = ui.sequence_input(numbers=False)
     left, right = st.columns(2)
