@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch  # the dev-only reference (requirements-dev.txt)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -168,6 +169,23 @@ def test_rnn_step_jacobian_norms_match_finite_differences():
     h_prev = np.vstack([np.zeros((1, H)), trace.h[:-1]])  # the state entering each step
     want = [np.linalg.norm(finite_difference_step_jacobian(cell, x[t], h_prev[t]), 2) for t in range(12)]
     np.testing.assert_allclose(got, want, rtol=1e-7)
+
+
+def test_rnn_step_jacobian_norms_match_torch_autograd():
+    """An independent implementation: torch.nn.RNNCell with our weights, its Jacobian by autograd."""
+    cell = random_cell("rnn", seed=5, recurrent_radius=1.1)
+    x = random_inputs(8, seed=6)
+    reference = torch.nn.RNNCell(I, H).double()
+    with torch.no_grad():
+        for name, value in cell.params.items():
+            getattr(reference, name.removesuffix("_l0")).copy_(torch.tensor(value))
+    h = torch.zeros(H, dtype=torch.float64)
+    want = []
+    for x_t in torch.from_numpy(x):
+        J = torch.autograd.functional.jacobian(lambda h_prev, x_t=x_t: reference(x_t, h_prev), h)
+        want.append(torch.linalg.matrix_norm(J, ord=2).item())
+        h = reference(x_t, h).detach()
+    np.testing.assert_allclose(rnn_step_jacobian_norms(cell, cell.forward(x)), want, rtol=1e-10)
 
 
 def test_step_norms_bound_the_gradient_over_many_steps():
