@@ -386,6 +386,6 @@ def saturation_scatter(saturations: Mapping[str, Mapping[str, tuple[np.ndarray, 
                      tickformat=".0%")
     fig.update_yaxes(range=[-0.02, 1.02], tickformat=".0%")
     fig.update_yaxes(title_text="fraction of steps > 0.9 (right-saturated)", row=1, col=1)
-    fig.update_layout(height=430, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    fig.update_layout(height=450, margin={"l": 70, "r": 10, "t": 40, "b": 10},
                       legend={"orientation": "h", "y": -0.25})
     return fig
