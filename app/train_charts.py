@@ -66,7 +66,7 @@ def loss_figure(
     for label, value in (references or {}).items():
         fig.add_hline(y=value, line={"color": GUIDE_COLOUR, "dash": "dot", "width": 1})
         fig.add_annotation(  # on a log axis an annotation's y is log10 of the value
-            x=1, xref="paper", xanchor="right", y=np.log10(value), yanchor="bottom",
+            x=1, xref="paper", xanchor="right", y=np.log10(value), yanchor="top",
             showarrow=False, text=label, font={"color": GUIDE_COLOUR},
         )
     fig.update_xaxes(title_text="training step", range=[0, max_steps])

@@ -20,6 +20,21 @@ STATE_LABELS = {"c": "cell state c", "h": "hidden state h"}
 TOP_UNITS = 3
 """Units shown for the chosen property, best first."""
 
+SAMPLE_TEXT = (
+    'The keeper looked up from his logbook. "Storm tonight," he said (to nobody in particular), '
+    '"and the lamp still smokes."\n'
+    "His daughter laughed. \"It always smokes. You said so yourself [in March, and again in "
+    'June].\"\n'
+    "Outside, the wind rose; the gulls went quiet; the first waves broke over the jetty.\n"
+    '"Light it anyway," she said, "and write that down: 9 October, lamp lit, smoke as usual."'
+)
+"""A longer text with quotes, brackets and several lines, for a fairer ranking (written for
+gatescope; not from the training corpus)."""
+
+
+def _load_sample() -> None:
+    st.session_state["seq"] = SAMPLE_TEXT
+
 
 @dataclass(frozen=True, eq=False)
 class UnitReading:
@@ -52,21 +67,23 @@ def read_units(arch: str, state: str, text: str) -> UnitReading:
 
 
 def ranking_table(reading: UnitReading) -> pd.DataFrame:
-    """One row per property: its meaning, its best unit with r, and the runners-up (or why no
-    unit is ranked), the strongest first."""
+    """One row per ranked property: its meaning, its best unit with r, the runners-up; the
+    strongest first."""
     rows = []
     for name, scores in reading.best.items():
-        top = scores[0] if scores else None
+        if not scores:
+            continue
+        top = scores[0]
         rows.append({
             "property": name,
             "means": interpret.PROPERTIES[name][0],
-            "best unit": top.unit if top else None,
-            "correlation r": top.r if top else None,
-            "|r|": abs(top.r) if top else 0.0,
-            "runners-up (r)": ", ".join(f"{s.unit} ({s.r:+.2f})" for s in scores[1:])
-            if top else f"none: {interpret.why_unranked(reading.properties[name])}",
+            "best unit": top.unit,
+            "correlation r": top.r,
+            "runners-up (r)": ", ".join(f"{s.unit} ({s.r:+.2f})" for s in scores[1:]),
         })
-    return pd.DataFrame(rows).sort_values("|r|", ascending=False, kind="stable")
+    table = pd.DataFrame(rows, columns=["property", "means", "best unit", "correlation r",
+                                        "runners-up (r)"])
+    return table.sort_values("correlation r", key=abs, ascending=False, kind="stable")
 
 
 def main() -> None:
@@ -87,6 +104,9 @@ def main() -> None:
                               help="Karpathy et al. coloured the cell state c.")
     with left:
         seq = ui.sequence_input(numbers=False)
+    with right:
+        st.button("Try a longer text", on_click=_load_sample, icon=":material/article:",
+                  help="Four lines with quotes and brackets: more for a unit to be right about.")
     if seq.length < 2:
         st.info("Type at least two characters: a correlation needs a text to vary over.",
                 icon=":material/keyboard:")
@@ -100,21 +120,21 @@ def main() -> None:
 
     table = ranking_table(reading)
     st.subheader("The best unit for each property")
-    st.dataframe(
-        table.drop(columns="|r|"), hide_index=True, width="stretch",
-        column_config={"correlation r": st.column_config.NumberColumn(format="%+.2f")},
-    )
+    if table.empty:
+        st.info("No property varies over this text in a way a unit could track: type more.",
+                icon=":material/info:")
+        return
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"correlation r": st.column_config.NumberColumn(format="%+.2f")})
+    unranked = [f"{name} ({interpret.why_unranked(reading.properties[name])})"
+                for name, scores in reading.best.items() if not scores]
     st.caption(
         f"Over {seq.length:,} characters and {reading.states.shape[1]} units. With many units and "
-        "a short text some correlation appears by chance: a longer, varied text (quotes, brackets, "
-        "several lines) gives a fairer ranking."
+        "a short text some correlation appears by chance (units that drift as the text goes on "
+        "match whatever happens late in it): a longer, varied text gives a fairer ranking."
+        + (f" Not ranked: {'; '.join(unranked)}." if unranked else "")
     )
-
-    ranked = [name for name in table["property"] if reading.best[name]]
-    if not ranked:
-        st.info("Every property is constant over this text.", icon=":material/info:")
-        return
-    name = ui.choice("cells_property", "Show the units for", ranked, selectbox=True,
+    name = ui.choice("cells_property", "Show the units for", list(table["property"]), selectbox=True,
                      format_func=lambda n: f"{n} (best |r| = {abs(reading.best[n][0].r):.2f})")
     what = STATE_LABELS[state]
     for score in reading.best[name]:

@@ -111,14 +111,32 @@ def test_table_and_charts_agree_with_the_model_read_independently(arch, state):
     np.testing.assert_array_equal(shown_values(specs[3], text), interpret.inside_quotes(text))
 
 
-def test_a_text_without_quotes_says_so_in_the_table():
+def test_properties_that_cannot_rank_units_are_left_out_and_named():
     at = open_page(seq="plain words only")
     assert_clean(at)
-    row = at.dataframe[0].value.set_index("property").loc["inside quotes"]
-    assert row["runners-up (r)"] == "none: constant in this text"
-    line = at.dataframe[0].value.set_index("property").loc["position in line"]
-    assert line["runners-up (r)"] == "none: the step number itself in this text"
-    assert "inside quotes" not in at.selectbox(key="cells_property").options[0]
+    ranked = set(at.dataframe[0].value["property"])
+    assert "inside quotes" not in ranked and "position in line" not in ranked
+    assert "position in word" in ranked
+    note = next(c.value for c in at.caption if "Not ranked:" in c.value)
+    assert "inside quotes (constant in this text)" in note
+    assert "position in line (the step number itself in this text)" in note
+    assert all("inside quotes" not in o for o in at.selectbox(key="cells_property").options)
+
+
+def test_a_text_nothing_can_be_ranked_on_says_so():
+    at = open_page(seq="aa")
+    assert_clean(at)
+    assert not at.dataframe and not at.get("plotly_chart")
+    assert any("No property varies" in i.value for i in at.info)
+
+
+def test_the_longer_text_button_fills_the_box_with_quotes_brackets_and_lines():
+    at = open_page()
+    at.button[0].click().run()
+    assert_clean(at)
+    text = at.text_area(key="seq").value
+    assert text != DEFAULT_TEXT and text.count("\n") >= 3 and '"' in text and "(" in text
+    assert set(at.dataframe[0].value["property"]) == set(interpret.PROPERTIES)
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
