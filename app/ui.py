@@ -263,8 +263,13 @@ def slider(
     """``st.slider`` bound to ``key``; the session value is clamped into [lo, hi] and cast to lo's type.
 
     This is what keeps a hand-edited URL (``?hidden=100000``) from becoming a Streamlit error.
+    With nothing to choose (``hi <= lo``, say a one-token sequence) no slider is drawn and ``lo``
+    is the value.
     """
     kind = type(lo)
+    if hi <= lo:
+        st.session_state[key] = lo
+        return lo
     value = st.session_state.get(key, lo if default is None else default)
     try:
         value = kind(min(max(float(value), lo), hi))

@@ -51,12 +51,12 @@ def main() -> None:
                          format_func=lambda u: "the most active" if u == -1 else f"unit {u}",
                          selectbox=True)
     with c2:
-        step = ui.slider("step", "Scrubber opens at step", 0, max(1, seq.length - 1))
+        step = ui.slider("step", "Scrubber opens at step", 0, seq.length - 1)
     follow = 0 if unit == -1 else units.index(unit) - 1
     ui.show_chart(
         charts.scrubber(arch, reading.gates, reading.h, labels, reading.units, c=reading.c,
                         guesses=reading.guesses,
-                        follow=follow, active=min(step, seq.length - 1)),
+                        follow=follow, active=step),
         f"scrubber-{arch}", key="gates_scrubber",
     )
 

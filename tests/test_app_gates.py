@@ -16,6 +16,7 @@ from app.state import DEFAULT_TEXT, ViewState, sync
 
 HOSTILE = {
     "empty": "",
+    "one character": "x",
     "whitespace": "   \n\t  ",
     "control": "a\x00b\x07c\x1b[31md\x7f\u202eevil\u200b",
     "emoji and combining": "😀👍🏽👨‍👩‍👧 e\u0301 a\u0308\u0308\u0308 Z\u0336a\u0337",
