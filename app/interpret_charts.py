@@ -24,13 +24,21 @@ ROW_PX = 24
 def text_grid(text: str, width: int = LINE_WIDTH) -> tuple[np.ndarray, np.ndarray]:
     """(row (T,), column (T,)) of every character when ``text`` is written ``width`` to a row.
 
-    A newline sits at the end of its row and the next character starts a new one; a row that
-    reaches ``width`` characters wraps.
+    A newline sits at the end of its row and the next character starts a new one. Rows wrap
+    between words: a word that would cross the end of a row starts the next one, unless it is
+    longer than a whole row (then it is cut where the row ends).
     """
     rows = np.zeros(len(text), dtype=np.int64)
     cols = np.zeros(len(text), dtype=np.int64)
     row = col = 0
     for t, ch in enumerate(text):
+        starts_word = not ch.isspace() and (t == 0 or text[t - 1].isspace())
+        if starts_word and col > 0:
+            end = t
+            while end < len(text) and not text[end].isspace():
+                end += 1
+            if col + (end - t) > width:
+                row, col = row + 1, 0
         if col == width:
             row, col = row + 1, 0
         rows[t], cols[t] = row, col

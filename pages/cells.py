@@ -135,7 +135,7 @@ def main() -> None:
         + (f" Not ranked: {'; '.join(unranked)}." if unranked else "")
     )
     name = ui.choice("cells_property", "Show the units for", list(table["property"]), selectbox=True,
-                     format_func=lambda n: f"{n} (best |r| = {abs(reading.best[n][0].r):.2f})")
+                     help="The properties in the table's order: the strongest match first.")
     what = STATE_LABELS[state]
     for score in reading.best[name]:
         ui.show_chart(

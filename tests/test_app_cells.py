@@ -29,6 +29,15 @@ def test_text_grid_wraps_at_the_width_and_after_each_newline():
     assert text_grid("", 5)[0].shape == (0,)
 
 
+def test_text_grid_moves_a_word_that_would_cross_the_row_end_to_the_next_row():
+    rows, cols = text_grid("ab cde f", width=5)  # "ab cd|e" would split "cde": it moves down
+    assert rows.tolist() == [0, 0, 0, 1, 1, 1, 1, 1]
+    assert cols.tolist() == [0, 1, 2, 0, 1, 2, 3, 4]
+    rows, cols = text_grid("a abcdefg", width=4)  # longer than a row: cut where rows end
+    assert rows.tolist() == [0, 0, 1, 1, 1, 1, 2, 2, 2]
+    assert cols.tolist() == [0, 1, 0, 1, 2, 3, 0, 1, 2]
+
+
 def test_activation_text_puts_each_value_and_escaped_character_in_its_cell():
     text = "<b> &\nok"
     labels = [ui.token_label(ch) for ch in text]
