@@ -36,4 +36,4 @@ page = st.navigation(
     ]
 )
 page.run()
-ui.sync_url("" if page.url_path == "" else page.url_path)
+ui.sync_url(page.url_path)

@@ -34,6 +34,7 @@ RANDOM_SCHEME = (
 )
 
 MODEL_NAMES = ("trained", "random")
+MODEL_LABELS = {"trained": "trained", "random": "random weights"}
 
 SHOW_UNITS = 32
 """Charts show at most this many hidden units: the ones whose h varies most over the sequence."""

@@ -36,7 +36,7 @@ def main() -> None:
     left, right = st.columns([3, 1])
     with right:
         model = ui.choice("model", "Weights", models.MODEL_NAMES, horizontal=False,
-                          format_func={"trained": "trained", "random": "random weights"}.get)
+                          format_func=models.MODEL_LABELS.get)
     with left:
         seq = ui.sequence_input()
     state = ui.view_state()

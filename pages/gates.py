@@ -4,8 +4,6 @@ import streamlit as st
 
 from app import charts, models, ui
 
-MODEL_LABELS = {"trained": "trained", "random": "random weights"}
-
 
 def main() -> None:
     st.title("Gates: watch a cell read your sequence")
@@ -19,7 +17,7 @@ def main() -> None:
     left, right = st.columns([3, 1])
     with right:
         arch = ui.arch_choice()
-        model = ui.choice("model", "Weights", models.MODEL_NAMES, format_func=MODEL_LABELS.get)
+        model = ui.choice("model", "Weights", models.MODEL_NAMES, format_func=models.MODEL_LABELS.get)
     with left:
         seq = ui.sequence_input()
     state = ui.view_state()
@@ -55,8 +53,7 @@ def main() -> None:
     follow = 0 if unit == -1 else units.index(unit) - 1
     ui.show_chart(
         charts.scrubber(arch, reading.gates, reading.h, labels, reading.units, c=reading.c,
-                        guesses=reading.guesses,
-                        follow=follow, active=step),
+                        guesses=reading.guesses, follow=follow, active=step),
         f"scrubber-{arch}", key="gates_scrubber",
     )
 
