@@ -16,6 +16,15 @@ from cells.gradients import SPAN_DECADES
 from cells.train import TEST_SEQUENCES
 
 TASK_LABELS = {"adding": "adding problem", "recall": "recall the first symbol"}
+LOOK_FOR = {
+    "adding": "What to look for once they have learnt it: the LSTM's input gate i opening at the ★ "
+    "steps and its cell state c stepping there and holding in between; the GRU's update gate z "
+    "near 1 (h copied) between the ★ steps; the RNN's h, with no gate, rewritten at every step. "
+    "Below, the RNN's gradient falls by orders of magnitude over the sequence.",
+    "recall": "What to look for once they have learnt it: units set by the first token that keep "
+    "their value through the distractors (the LSTM's c, the GRU's h with z near 1), and the "
+    "gradient reaching back to that first token.",
+}
 TASK_TEXT = {
     "adding": "**The adding problem** (Hochreiter & Schmidhuber 1997): each step carries a random "
     "value in [0, 1] and a marker; two values are marked, one in each half of the sequence. "
@@ -108,6 +117,7 @@ def show_inside(runs: training.Runs) -> None:
         "the first token is the symbol to recall, · a distractor, ? the query"
     st.caption(f"One fresh sequence of the task ({marks}); the right answer is {runs.target}. "
                f"The heatmaps show the {training.SHOW_UNITS} (or fewer) units whose h varies most.")
+    st.caption(LOOK_FOR[runs.settings.task])
     tabs = st.tabs([run.name for run in runs.runs.values()])
     for tab, run in zip(tabs, runs.runs.values(), strict=True):
         with tab:
