@@ -145,7 +145,7 @@ def test_the_page_trains_three_cells_and_shows_loss_results_gates_and_gradients(
     gates = specs[1:4]
     assert [len(s["data"]) for s in gates] == [1, 6, 4]  # RNN: h; LSTM: f i o g c h; GRU: r z n h
     curves = [t["name"] for t in specs[4]["data"] if t.get("mode") == "lines"]
-    assert curves == ["RNN", "LSTM", "GRU"]
+    assert curves[:3] == ["RNN", "LSTM", "GRU"]  # then the span threshold
 
 
 def test_a_second_visitor_with_the_same_settings_gets_the_cached_results(tiny_cap):
