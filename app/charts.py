@@ -159,7 +159,7 @@ def state_heatmaps(
     for row in range(1, len(rows) + 1):
         layout[_axis_id("xaxis", row)].update(
             type="category", tickmode="array", tickvals=[tokens[t] for t in positions],
-            ticktext=ticktext, tickangle=0, showgrid=False, showticklabels=True,
+            ticktext=ticktext, tickangle=0, showgrid=False, showticklabels=row in (1, len(rows)),
             tickfont={"size": 11})
         layout[_axis_id("yaxis", row)].update(
             autorange="reversed", showgrid=False, showticklabels=U <= 16,
@@ -207,6 +207,12 @@ def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     figure costs more than the rest of a page's work.
     """
     return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _short(values: np.ndarray) -> list[float]:
+    """Values for a frame, rounded to 4 decimals: frames skip Plotly's binary array encoding, and
+    full float reprs would triple their size in the page."""
+    return np.round(np.asarray(values, np.float64), 4).tolist()
 
 
 class AnimatedFigure(go.Figure):
@@ -299,7 +305,7 @@ def scrubber(
 
     def bars(t: int) -> list[dict[str, Any]]:
         """What changes from step to step: the bars' heights (and the guesses' texts)."""
-        out: list[dict[str, Any]] = [{"type": "bar", "y": np.asarray(v[t], np.float32)}
+        out: list[dict[str, Any]] = [{"type": "bar", "y": _short(v[t])}
                                      for v in [*(gates[n] for n in sig), *tanh_rows.values()]]
         if with_guesses:
             out.append({"type": "bar", "x": [p for _, p in guesses[t]],

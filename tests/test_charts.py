@@ -105,8 +105,8 @@ def test_scrubber_has_one_frame_per_token_and_a_matching_slider():
     assert len(fig.layout.sliders[0].steps) == T
     assert {b.label for b in fig.layout.updatemenus[0].buttons} == {"▶ play", "❚❚ pause"}
     for t, frame in enumerate(frames):  # bars: f, i, o on the 0-1 axis, then g, c, h
-        np.testing.assert_allclose(frame["data"][0]["y"], gates["f"][t], rtol=1e-6)  # float32
-        np.testing.assert_allclose(frame["data"][5]["y"], h[t], rtol=1e-6)
+        np.testing.assert_allclose(frame["data"][0]["y"], gates["f"][t], atol=5e-5)  # 4 decimals
+        np.testing.assert_allclose(frame["data"][5]["y"], h[t], atol=5e-5)
     assert tuple(fig.layout.yaxis.range) == (0, 1)
 
 
