@@ -41,6 +41,9 @@ TASKS = ("adding", "recall")
 LENGTHS = (10, 20, 50, 100)
 HIDDEN_SIZES = (8, 16, 32, 64)
 STEP_CHOICES = (250, 500, 1000, 2000)
+DEFAULTS = {"task": "adding", "length": 50, "hidden": 32, "steps": 1000}
+"""Where a visitor starts: the adding problem at the size of the issue's benchmark, where the LSTM
+and the GRU solve it within the caps and the RNN does not."""
 
 MAX_STEPS = 2000
 """Most training steps per cell. ``GATESCOPE_TRAIN_MAX_STEPS`` in the environment lowers it."""
@@ -87,9 +90,9 @@ class Settings:
     def capped(cls, task: str, length: int, hidden: int, steps: int) -> Settings:
         """Settings from the page's widgets: unknown values fall back, steps capped."""
         return cls(
-            task=task if task in TASKS else TASKS[0],
-            length=length if length in LENGTHS else LENGTHS[1],
-            hidden=hidden if hidden in HIDDEN_SIZES else HIDDEN_SIZES[2],
+            task=task if task in TASKS else DEFAULTS["task"],
+            length=length if length in LENGTHS else DEFAULTS["length"],
+            hidden=hidden if hidden in HIDDEN_SIZES else DEFAULTS["hidden"],
             steps=max(1, min(int(steps), step_cap())),
         )
 

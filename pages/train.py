@@ -37,15 +37,10 @@ TASK_TEXT = {
 }
 
 
-DEFAULTS = {"train_length": 50, "train_hidden": 32, "train_steps": 1000}
-"""The settings a visitor starts from: the adding problem at the issue's benchmark size, where the
-LSTM and the GRU solve it within the caps and the RNN does not."""
-
-
 def settings_widgets() -> training.Settings:
     cap = training.step_cap()
-    for key, value in DEFAULTS.items():
-        st.session_state.setdefault(key, min(value, cap) if key == "train_steps" else value)
+    for name, value in training.DEFAULTS.items():
+        st.session_state.setdefault(f"train_{name}", min(value, cap) if name == "steps" else value)
     cols = st.columns([1.4, 1, 1, 1])
     with cols[0]:
         task = ui.choice("train_task", "Task", training.TASKS, format_func=TASK_LABELS.get)

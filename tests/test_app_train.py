@@ -44,7 +44,7 @@ def test_step_cap_can_only_be_lowered_by_the_environment(monkeypatch):
 
 def test_settings_from_hand_edited_values_fall_back_to_the_offered_ones():
     s = training.Settings.capped("rm -rf", 10**6, -3, 10**9)
-    assert (s.task, s.length, s.hidden) == ("adding", 20, 32)
+    assert (s.task, s.length, s.hidden) == ("adding", 50, 32)
     assert s.steps <= training.MAX_STEPS and s.max_seconds == training.MAX_SECONDS
 
 
