@@ -1,0 +1,449 @@
+"""Guided experiments: every claim of the LSTM-vs-GRU story as a view that opens with one click.
+
+The standard story: a plain tanh RNN loses early inputs to vanishing gradients; the LSTM keeps a
+protected cell state behind its forget, input and output gates; the GRU merges forget and input
+into one update gate and cell and hidden state into one, so it is smaller and faster; both keep
+long-range dependencies. Each :class:`Experiment` turns one claim (or one of its limits) into
+
+* a preset :class:`~app.state.ViewState` of an existing page, so the experiment IS a shareable URL
+  (:meth:`Experiment.url`) whose sequence the student can then edit;
+* two or three sentences that say what to look at;
+* a live read-out (:class:`Readout`): the numbers the sentences refer to, computed here from
+  ``cells`` on the preset (memory spans with ``cells.gradients``, the unit that carries an open
+  quote, parameter counts, the Train page's cached results).
+
+:func:`experiments_for` lists the experiments that use a page and :func:`experiment_links` draws
+them there in one line. The read-outs are pure (no ``st.*`` calls) and memoised per process with a
+bounded ``lru_cache``, so every visitor shares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+import cells
+from app import training
+from app.charts import plot_text
+from app.gradient_charts import CELL_COLOURS
+from app.state import ViewState
+from cells import gradients as grad
+from cells import tasks
+from cells.charmodel import DEFAULT_VOCAB, CharModel
+from cells.pretrained import pretrained
+
+NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
+
+LONG_TEXT = (
+    "When the old lighthouse keeper finally climbed the hundred and twelve steps to the lamp room, "
+    "he found that the storm had already passed and the sea was as calm as glass."
+)
+"""A long sentence (170 characters) for the memory spans."""
+
+QUOTE_TEXT = (
+    'She looked up from the letter and said, "If you ever come back to this town, bring the dog, '
+    'the old map and that terrible hat of yours." Then she left.'
+)
+"""A text with a quotation 95 characters long: the model has to carry "a quote is open" across it."""
+
+QUOTE_OPEN = QUOTE_TEXT.index('"')
+QUOTE_CLOSE = QUOTE_TEXT.index('"', QUOTE_OPEN + 1)
+
+SHORT_TEXT = "the cat sat."
+"""A sequence shorter than even the RNN's memory span."""
+
+CARRIERS = {"lstm": 77, "gru": 109}
+"""The unit of each trained char model that carries the open quote of :data:`QUOTE_TEXT`, as
+:func:`carrier` finds it (tests/test_experiments.py checks that it still does)."""
+
+
+# --------------------------------------------------------------------------- read-outs
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One number of a read-out: ``value`` for tests and comparisons, ``text`` as shown."""
+
+    label: str
+    value: float
+    text: str
+    help: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Readout:
+    """What an experiment measured: metrics in a row, a sentence, and optionally a chart."""
+
+    metrics: tuple[Metric, ...] = ()
+    note: str = ""
+    figure: go.Figure | None = None
+
+    def value(self, label: str) -> float:
+        """The value of the metric called ``label``."""
+        return next(m.value for m in self.metrics if m.label == label)
+
+
+def span_metric(name: str, p: grad.GradientProfile) -> Metric:
+    """A memory span as the Gradients page words it (``≥`` when the text, not the model, ends it)."""
+    shown = f"≥ {p.memory_span}" if p.span_reaches_start else str(p.memory_span)
+    return Metric(f"{name} memory span", p.memory_span, f"{shown} tokens",
+                  f"Tokens back the gradient stays within 10^{grad.SPAN_DECADES:g} of its value at "
+                  f"the last token; decay {p.decay_rate:+.3f} decades per token.")
+
+
+def gradient_inputs(view: ViewState) -> dict[str, tuple[cells.Cell, np.ndarray]]:
+    """The RNN, LSTM and GRU the Gradients page builds for ``view``, with their one-hot inputs
+    (T, V) for the first ``view.length`` characters: the trained char models, or fresh cells
+    from the view's hidden size, spectral radius, forget bias and seed."""
+    text = view.seq[: view.length]
+    out = {}
+    for arch, name in NAMES.items():
+        if view.model == "trained":
+            m = pretrained(arch)
+            out[name] = (m.cell, m.inputs(m.encode(text)))
+            continue
+        params = cells.init_params(arch, len(DEFAULT_VOCAB) + 1, view.hidden, seed=view.seed,
+                                   forget_bias=view.forget_bias, recurrent_radius=view.radius)
+        cell = cells.make_cell(arch, params)
+        x = tasks.one_hot(tasks.encode(text, DEFAULT_VOCAB), len(DEFAULT_VOCAB) + 1, cell.dtype)
+        out[name] = (cell, x)  # x (T, V)
+    return out
+
+
+@lru_cache(maxsize=16)
+def gradient_profiles(view: ViewState) -> dict[str, grad.GradientProfile]:
+    """RNN, LSTM and GRU gradient profiles on the Gradients page's view (cached per view)."""
+    return {name: grad.gradient_profile(cell, x) for name, (cell, x) in gradient_inputs(view).items()}
+
+
+def spans_readout(view: ViewState) -> Readout:
+    """The three memory spans of a Gradients-page view."""
+    profiles = gradient_profiles(view)
+    return Readout(tuple(span_metric(name, p) for name, p in profiles.items()))
+
+
+@dataclass(frozen=True, eq=False)
+class Carrier:
+    """The unit of a trained char model that carries an open quote, and what its gates did.
+
+    Found causally: the text is read twice, once with the opening character replaced by a space;
+    the carrier is the unit whose memory (the LSTM's c, the GRU's h) differs most between the two
+    readings at the last character before the closing one.
+    """
+
+    arch: str
+    unit: int
+    start: int  # position of the opening character
+    end: int  # position of the closing character
+    gates: dict[str, np.ndarray]  # gate name -> (T,) the carrier's gate values
+    memory: np.ndarray  # (T,) c (LSTM) or h (GRU) of the carrier
+    memory_without: np.ndarray  # (T,) the same, reading the text without the opening character
+    log_keep: float  # log10 prod of the highway gate (f or z) over the quoted characters
+    log_keep_median: float  # the same for the median unit
+
+    @property
+    def highway(self) -> str:
+        return grad.HIGHWAY_GATE[self.arch]
+
+    def mean_inside(self, gate: str) -> float:
+        """Mean of the carrier's ``gate`` over the quoted characters (between the two quotes)."""
+        return float(self.gates[gate][self.start + 1: self.end].mean())
+
+
+def memory(trace: cells.Trace) -> np.ndarray:
+    """(T, H) what a cell carries from step to step: c for the LSTM, h otherwise."""
+    return trace.h if trace.c is None else trace.c
+
+
+def carrier(model: CharModel, text: str, start: int, end: int) -> Carrier:
+    """The unit of ``model`` that carries the character at ``start`` until ``end`` (see :class:`Carrier`)."""
+    if not 0 <= start < end - 1 < len(text):
+        raise ValueError(f"need 0 <= start < end - 1 < len(text), got {start}, {end}, {len(text)}")
+    arch = model.cell.arch
+    trace = model.trace(text).trace
+    without = model.trace(text[:start] + " " + text[start + 1:]).trace
+    kept, kept_without = memory(trace), memory(without)  # (T, H)
+    unit = int(np.argmax(np.abs(kept[end - 1] - kept_without[end - 1])))
+    log_products = grad.running_gate_product(trace.gates[grad.HIGHWAY_GATE[arch]][start:end])  # (L, H)
+    return Carrier(
+        arch=arch, unit=unit, start=start, end=end,
+        gates={name: g[:, unit] for name, g in trace.gates.items()},
+        memory=kept[:, unit], memory_without=kept_without[:, unit],
+        log_keep=float(log_products[0, unit]), log_keep_median=float(np.median(log_products[0])),
+    )
+
+
+@lru_cache(maxsize=4)
+def quote_carriers(text: str) -> dict[str, Carrier]:
+    """The trained LSTM's and GRU's carriers of the first quotation in ``text``."""
+    start = text.index('"')
+    end = text.index('"', start + 1)
+    return {arch: carrier(pretrained(arch), text, start, end) for arch in ("lstm", "gru")}
+
+
+def carrier_figure(carriers: dict[str, Carrier], text: str) -> go.Figure:
+    """One panel per cell: the carrier's gates and its memory with and without the opening quote."""
+    from plotly.subplots import make_subplots
+
+    rows = list(carriers.values())
+    fig = make_subplots(
+        rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.12,
+        subplot_titles=[f"{NAMES[c.arch]} unit #{c.unit}" for c in rows],
+        specs=[[{"secondary_y": True}] for _ in rows],
+    )
+    t = np.arange(len(text))
+    styles = {"f": ("forget gate f", "solid"), "i": ("input gate i", "dot"),
+              "z": ("update gate z", "solid")}
+    for row, c in enumerate(rows, start=1):
+        colour = CELL_COLOURS[NAMES[c.arch]]
+        for gate, (label, dash) in styles.items():
+            if gate in c.gates:
+                fig.add_scatter(x=t, y=c.gates[gate], name=f"{NAMES[c.arch]} {label}", row=row, col=1,
+                                line={"color": colour, "dash": dash})
+        state = "cell state c" if c.arch == "lstm" else "hidden state h"
+        fig.add_scatter(x=t, y=c.memory, name=f"{NAMES[c.arch]} {state}", row=row, col=1,
+                        secondary_y=True, line={"color": "#E69F00"})
+        fig.add_scatter(x=t, y=c.memory_without, name=f"{NAMES[c.arch]} {state}, no opening quote",
+                        row=row, col=1, secondary_y=True, line={"color": "#E69F00", "dash": "dash"})
+        fig.add_vrect(x0=c.start - 0.5, x1=c.end + 0.5, fillcolor="#888888", opacity=0.12,
+                      line_width=0, row=row, col=1)
+        fig.update_yaxes(title_text="gate", range=[0, 1.02], row=row, col=1, secondary_y=False)
+        fig.update_yaxes(title_text=state, row=row, col=1, secondary_y=True, showgrid=False)
+    ticks = list(range(0, len(text), max(1, len(text) // 75)))
+    fig.update_xaxes(tickvals=ticks, ticktext=[plot_text(text[k]) for k in ticks], tickangle=0)
+    fig.update_layout(height=520, margin={"l": 60, "r": 60, "t": 40, "b": 40},
+                      legend={"orientation": "h", "y": -0.12}, hovermode="x unified")
+    return fig
+
+
+def lstm_carrier_readout(view: ViewState) -> Readout:
+    """The LSTM's forget gate on the unit carrying the view's quote: its running product against
+    the median unit's."""
+    c = quote_carriers(view.seq)["lstm"]
+    inside = c.end - c.start - 1
+    return Readout((
+        Metric("unit", c.unit, f"#{c.unit}", "Its c changes most when the opening quote is removed."),
+        Metric("forget gate inside the quote", c.mean_inside("f"), f"{c.mean_inside('f'):.3f}",
+               "Mean of f_t over the quoted characters."),
+        Metric("kept across the quote", c.log_keep, f"10^{c.log_keep:.1f}",
+               f"Product of this unit's f over the {inside} quoted characters."),
+        Metric("median unit keeps", c.log_keep_median, f"10^{c.log_keep_median:.1f}",
+               "The same product for the median unit of the LSTM."),
+    ), figure=carrier_figure({"lstm": c}, view.seq))
+
+
+def gru_update_readout(view: ViewState) -> Readout:
+    """The GRU's update gate z (keep z, write 1 - z) next to the LSTM's separate f and i."""
+    carriers = quote_carriers(view.seq)
+    lstm, gru = carriers["lstm"], carriers["gru"]
+    f, i, z = lstm.mean_inside("f"), lstm.mean_inside("i"), gru.mean_inside("z")
+    return Readout((
+        Metric("GRU keeps: z", z, f"{z:.3f}", f"Mean z of GRU unit #{gru.unit} inside the quote."),
+        Metric("GRU writes: 1 − z", 1 - z, f"{1 - z:.3f}", "The same gate, read as the input gate."),
+        Metric("LSTM keeps: f", f, f"{f:.3f}", f"Mean f of LSTM unit #{lstm.unit} inside the quote."),
+        Metric("LSTM writes: i", i, f"{i:.3f}", "A separate gate: f + i need not be 1."),
+    ), note=f"LSTM f + i = {f + i:.2f} inside the quote; the GRU's keep + write is 1 by construction.",
+        figure=carrier_figure(carriers, view.seq))
+
+
+def parameter_counts() -> dict[str, int]:
+    """Parameters of the trained LSTM and GRU char models (the Compare page's default view)."""
+    return {arch: pretrained(arch).cell.num_params for arch in ("lstm", "gru")}
+
+
+def cost_readout(view: ViewState) -> Readout:
+    """Parameter counts and the measured time per step of the trained LSTM and GRU."""
+    from app.models import step_seconds  # cached (st.cache_data, re-measured every 5 minutes)
+
+    counts = parameter_counts()
+    seconds = {arch: step_seconds(arch, "trained", view.mode)["step"] for arch in counts}
+    return Readout((
+        *(Metric(f"{NAMES[a]} parameters", n, f"{n:,}") for a, n in counts.items()),
+        *(Metric(f"{NAMES[a]} µs per step", s * 1e6, f"{s * 1e6:.0f} µs",
+                 "Measured on this server: median of 5 runs of step() over 200 tokens.")
+          for a, s in seconds.items()),
+    ), note=f"GRU/LSTM: {counts['gru'] / counts['lstm']:.2f} of the parameters, "
+            f"{seconds['gru'] / seconds['lstm']:.2f} of the time per step.")
+
+
+def adding_settings() -> training.Settings:
+    """The adding problem at length 50 with 32 units and 1,000 steps (within the Train page's caps)."""
+    return training.Settings.capped("adding", 50, 32, 1000)
+
+
+def adding_readout(view: ViewState) -> Readout:
+    """The Train page's results for :func:`adding_settings`, if anyone trained them on this server."""
+    runs = training.cached(adding_settings())
+    if runs is None:
+        return Readout(note="Not trained on this server yet: open the experiment and press Train "
+                            "(about half a minute for the three cells).")
+    return Readout(tuple(
+        Metric(f"{run.name} test MSE", run.test_loss, f"{run.test_loss:.4f}",
+               "solved" if run.solved else "not solved")
+        for run in runs.runs.values()
+    ), note=f"Pass mark: {training.pass_mark('adding')}.")
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One claim, the view that shows it, and what to look at there.
+
+    ``view.page`` is the target page's url_path; ``extra`` holds session values of widgets that
+    are not part of :class:`ViewState` (the Train page's settings), as (key, value) pairs.
+    """
+
+    id: str
+    title: str
+    claim: str
+    look: str
+    view: ViewState
+    readout: Callable[[ViewState], Readout] = field(compare=False)  # the live numbers of ``view``
+    extra: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def page(self) -> str:
+        return self.view.page
+
+    @property
+    def script(self) -> Path:
+        """The target page's file: ``pages/<url_path>.py`` (``gates.py`` for the home page)."""
+        return PAGES_DIR / f"{self.page or 'gates'}.py"
+
+    def url(self) -> str:
+        """The shareable relative URL of the preset view (``page?query``)."""
+        return self.view.url()
+
+    def read(self) -> Readout:
+        """The live read-out of the preset view."""
+        return self.readout(self.view)
+
+    def session_values(self) -> dict[str, Any]:
+        """Session-state values that put the target page's widgets into the preset view."""
+        values = {key: value for key, value in asdict(self.view).items() if key != "page"}
+        return {**values, **dict(self.extra)}
+
+
+EXPERIMENTS: tuple[Experiment, ...] = (
+    Experiment(
+        "rnn-forgets", "RNNs forget",
+        "A plain tanh RNN loses early inputs: its gradient vanishes within a few tokens.",
+        "The chart shows how much of the gradient at the last character reaches each earlier one. "
+        "The RNN's dashed curve falls fastest: its memory span is the shortest. The LSTM holds on "
+        "longer, and the GRU keeps the whole sentence.",
+        ViewState(seq=LONG_TEXT, length=len(LONG_TEXT), page="gradients"),
+        spans_readout,
+    ),
+    Experiment(
+        "forget-gate", "The forget gate protects the cell state",
+        "The LSTM carries information on its cell state c; the forget gate f decides how much of "
+        "it survives each step.",
+        f"The trained LSTM has to remember that a quote is open for "
+        f"{QUOTE_CLOSE - QUOTE_OPEN - 1} characters. Unit #{CARRIERS['lstm']} carries it: its "
+        "forget gate stays near 1 inside the quote, so the running product of f, the cell state's "
+        "highway, keeps much more than an ordinary unit. The scrubber follows that unit.",
+        ViewState(seq=QUOTE_TEXT, arch="lstm", unit=CARRIERS["lstm"], step=QUOTE_CLOSE - 1),
+        lstm_carrier_readout,
+    ),
+    Experiment(
+        "update-gate", "The GRU's update gate does both jobs",
+        "The GRU has one update gate z where the LSTM has a forget and an input gate: it keeps z "
+        "of the old state and writes 1 − z of the new one.",
+        f"Same text, read by the GRU. Its unit #{CARRIERS['gru']} carries the open quote with z "
+        "near 1, which also means it writes almost nothing new. The LSTM's f and i are separate "
+        "dials: it can keep and write at once.",
+        ViewState(seq=QUOTE_TEXT, arch="gru", unit=CARRIERS["gru"], step=QUOTE_CLOSE - 1),
+        gru_update_readout,
+    ),
+    Experiment(
+        "gru-cheaper", "GRU is cheaper",
+        "Three weight blocks instead of four: the GRU has 3/4 of the LSTM's parameters and "
+        "3/4 of its multiply-adds per step.",
+        "The table counts the parameters from the cells' own arrays and times one step on this "
+        "server. The count is exactly 3/4. The time is another matter: at this size a step is a "
+        "handful of NumPy calls whose fixed overhead does not depend on the number of gates, so "
+        "the measured saving is small or none.",
+        ViewState(seq=LONG_TEXT, page="compare"),
+        cost_readout,
+    ),
+    Experiment(
+        "long-range", "Both learn long-range dependencies, the RNN does not",
+        "Trained on a task that needs memory across 50 steps, the LSTM and the GRU learn it; the "
+        "RNN stays at the level of guessing.",
+        "The adding problem: remember one marked number for up to 50 steps and add it to a second. "
+        "Press Train and watch the three loss curves: the LSTM and the GRU drop below the pass "
+        "mark, the RNN stays near 1/6, the error of always answering 1.",
+        ViewState(page="train"),
+        adding_readout,
+        extra=(("train_task", "adding"), ("train_length", 50), ("train_hidden", 32),
+               ("train_steps", 1000)),
+    ),
+    Experiment(
+        "forget-bias-0", "Where the story is too simple: an LSTM that forgets",
+        "The LSTM's memory is not automatic: with a forget-gate bias of 0 and untrained weights, "
+        "f sits near 0.5 and the LSTM forgets faster than the RNN.",
+        "Fresh random weights, forget bias 0, recurrent weights scaled to spectral radius 1.1. The "
+        "LSTM's curve now falls faster than the RNN's. Switch the forget bias to 1 or 2 and "
+        "watch its span grow: that is why LSTMs are initialised with a positive forget bias.",
+        ViewState(seq=LONG_TEXT, model="random", hidden=64, radius=1.1, forget_bias=0.0, length=100,
+                  page="gradients"),
+        spans_readout,
+    ),
+    Experiment(
+        "short-sequence", "Where the story is too simple: short sequences",
+        "On a sequence shorter than its memory span, the plain RNN does just as well.",
+        "Twelve characters: every cell's gradient stays within 10³ of its value at the last "
+        "character all the way to the first, so all three spans reach the start. Make the text "
+        "longer and see where the RNN drops out first.",
+        ViewState(seq=SHORT_TEXT, length=len(SHORT_TEXT), page="gradients"),
+        spans_readout,
+    ),
+)
+
+
+def experiments_for(page: str) -> list[Experiment]:
+    """The experiments whose preset view is on the page with url_path ``page`` ("" is Gates)."""
+    return [e for e in EXPERIMENTS if e.page == page]
+
+
+def by_id(experiment_id: str) -> Experiment:
+    """The experiment called ``experiment_id`` (KeyError if there is none)."""
+    for e in EXPERIMENTS:
+        if e.id == experiment_id:
+            return e
+    raise KeyError(experiment_id)
+
+
+# --------------------------------------------------------------------------- Streamlit
+
+
+def apply(experiment: Experiment) -> None:
+    """Put the preset view into the session's widget values (call before the widgets are drawn,
+    or from a widget callback)."""
+    import streamlit as st
+
+    for key, value in experiment.session_values().items():
+        st.session_state[key] = value
+
+
+def experiment_links(page: str) -> None:
+    """At the bottom of a page: a button per experiment that uses it, loading its preset view."""
+    import streamlit as st
+
+    found = experiments_for(page)
+    if not found:
+        return
+    st.divider()
+    st.markdown("**Experiments on this page**")
+    for e in found:
+        st.button(f"{e.title}: {e.claim}", key=f"experiment_link_{e.id}", on_click=apply, args=(e,),
+                  icon=":material/science:", type="tertiary")
