@@ -212,3 +212,16 @@ def test_a_hand_edited_url_with_garbage_still_gives_a_page():
               "mode": "numbers!"})
     assert_clean(at)
     assert at.radio(key="arch").value == "lstm" and len(chart_specs(at)) == 2
+
+
+def test_the_page_guard_turns_a_failure_into_a_message_not_a_traceback(monkeypatch):
+    from app import models
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine exploded <b>here</b>")
+
+    monkeypatch.setattr(models, "read_sequence", broken)
+    at = run()
+    assert not at.exception
+    assert len(at.error) == 1 and "could not be shown" in at.error[0].value
+    assert any(t.value == "RuntimeError: engine exploded <b>here</b>" for t in at.text)
