@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 import cells
@@ -161,6 +163,26 @@ def read_sequence(
         guesses=guesses,
         saturation=cells.gate_saturation(trace),
     )
+
+
+def reading_table(reading: Reading, labels: Sequence[str]) -> pd.DataFrame:
+    """The reading as a long table, one row per step, shown unit and quantity (CSV export).
+
+    Columns: step, token (the visible label drawn on the charts), unit, gate (a gate's name, or
+    "c"/"h" for the states), value. T * U * (gates + states) rows.
+    """
+    T, U = reading.h.shape
+    series = {**reading.gates, **({"c": reading.c} if reading.c is not None else {}), "h": reading.h}
+    return pd.concat([
+        pd.DataFrame({
+            "step": np.repeat(np.arange(T), U),
+            "token": np.repeat(np.asarray(labels, dtype=object), U),
+            "unit": np.tile(reading.units, T),
+            "gate": name,
+            "value": np.asarray(values, np.float64).reshape(-1),  # (T, U) row-major: step, unit
+        })
+        for name, values in series.items()
+    ], ignore_index=True)
 
 
 def inputs_for(loaded: Loaded, text: str, values: np.ndarray) -> np.ndarray:

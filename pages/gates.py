@@ -34,6 +34,13 @@ def main() -> None:
                               title=f"{arch.upper()} gates and states, {shown}"),
         f"gates-{arch}", key="gates_heatmaps",
     )
+    st.download_button(
+        "Download these values as CSV", icon=":material/download:", on_click="ignore",
+        data=lambda: models.reading_table(reading, labels).to_csv(index=False),
+        file_name=f"gatescope-gates-{arch}.csv", mime="text/csv",
+        help="One row per token, shown unit and gate or state: step, token, unit, gate, value. "
+        "Every chart also saves as PNG from its toolbar (camera icon).",
+    )
 
     st.subheader("Step through it")
     st.caption(

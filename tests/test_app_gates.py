@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import MAIN
 from hypothesis import given, settings
@@ -225,3 +227,19 @@ def test_the_page_guard_turns_a_failure_into_a_message_not_a_traceback(monkeypat
     assert not at.exception
     assert len(at.error) == 1 and "could not be shown" in at.error[0].value
     assert any(t.value == "RuntimeError: engine exploded <b>here</b>" for t in at.text)
+
+
+def test_csv_export_has_one_row_per_step_unit_and_quantity():
+    from app import models
+
+    text = "ab, c"
+    reading = models.read_sequence("lstm", "random", "text", text, np.zeros(0))
+    labels = ui.prepare(text, "text").labels
+    table = models.reading_table(reading, labels)
+    T, U = len(text), len(reading.units)
+    assert list(table.columns) == ["step", "token", "unit", "gate", "value"]
+    assert len(table) == T * U * 6  # f i o g, c, h
+    row = table[(table.gate == "c") & (table.step == 3) & (table.unit == reading.units[1])]
+    assert row.token.item() == "␣" and row.value.item() == pytest.approx(reading.c[3, 1])
+    back = pd.read_csv(io.StringIO(table.to_csv(index=False)), keep_default_na=False)
+    assert back.shape == table.shape and list(back.token[:U]) == ["a"] * U

@@ -6,6 +6,8 @@ Fixtures in conftest.py start the server on a free port (waiting for /_stcore/he
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> **x** $y$'
@@ -104,3 +106,13 @@ def test_compare_page_draws_both_cells(page, app_url):
     type_sequence(page, "a short one")
     wait_for_charts(page, 3, len("a short one"))
     assert no_exception(page)
+
+
+def test_csv_download_of_the_view(page, app_url):
+    page.goto(f"{app_url}/?seq=abc")
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Download these values as CSV").click()
+    assert download.value.suggested_filename == "gatescope-gates-lstm.csv"
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "step,token,unit,gate,value" and lines[1].startswith("0,a,")
