@@ -1,0 +1,50 @@
+"""The experiments tour end to end in headless Chromium: open the tour, click one experiment, land
+on its preset view (the preset text in the box, its chart drawn, the URL shareable, no exception).
+
+Uses the server and Chromium fixtures of conftest.py (``app_url``, ``browser``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from app.experiments import EXPERIMENTS, by_id
+
+BOX = 'textarea[aria-label="Sequence"]'
+CURVES = """() => [...document.querySelectorAll('.js-plotly-plot')].some(gd =>
+    ['RNN', 'LSTM', 'GRU'].every(n => gd.data.some(t => t.name === n)))"""
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def no_exception(page) -> bool:
+    return page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_the_tour_opens_an_experiment_on_its_preset_view(page, app_url):
+    page.goto(f"{app_url}/experiments")
+    page.wait_for_selector(f".st-key-open_{EXPERIMENTS[-1].id} button", timeout=90_000)
+    titles = page.locator("h3").all_inner_texts()
+    assert [t.split(". ", 1)[1] for t in titles if ". " in t] == [e.title for e in EXPERIMENTS]
+    assert no_exception(page)
+
+    e = by_id("forget-bias-0")
+    page.locator(f".st-key-open_{e.id} button").click()
+    page.wait_for_url(f"{app_url}/gradients?*", timeout=60_000)
+    page.wait_for_function(f"() => document.querySelector('{BOX}')?.value === {e.view.seq!r}",
+                           timeout=90_000)
+    page.wait_for_function(CURVES, timeout=90_000)
+    assert no_exception(page)
+    assert page.get_by_text("Fresh weights:").count() == 1  # the preset's random weights
+    metric = page.locator('[data-testid="stMetric"]').first.inner_text()
+    assert "RNN memory span" in metric
+    query = dict(parse_qsl(urlsplit(page.url).query))
+    assert query == e.view.to_query()  # the address bar holds the shareable preset
