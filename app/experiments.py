@@ -19,6 +19,7 @@ bounded ``lru_cache``, so every visitor shares them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -33,6 +34,7 @@ from app import training
 from app.charts import plot_text
 from app.gradient_charts import CELL_COLOURS
 from app.state import ViewState
+from app.ui import token_label
 from cells import gradients as grad
 from cells import tasks
 from cells.charmodel import DEFAULT_VOCAB, CharModel
@@ -135,22 +137,29 @@ class Carrier:
 
     Found causally: the text is read twice, once with the opening character replaced by a space;
     the carrier is the unit whose memory (the LSTM's c, the GRU's h) differs most between the two
-    readings at the last character before the closing one.
+    readings at the last character before the closing one. ``written`` is the step inside the
+    quote where that difference is largest: from there on, the highway gate decides what is kept.
     """
 
     arch: str
     unit: int
     start: int  # position of the opening character
     end: int  # position of the closing character
+    written: int  # start <= written < end: where the opening character's mark on memory peaks
     gates: dict[str, np.ndarray]  # gate name -> (T,) the carrier's gate values
     memory: np.ndarray  # (T,) c (LSTM) or h (GRU) of the carrier
     memory_without: np.ndarray  # (T,) the same, reading the text without the opening character
-    log_keep: float  # log10 prod of the highway gate (f or z) over the quoted characters
+    log_keep: float  # log10 prod of the highway gate (f or z) over written < k < end
     log_keep_median: float  # the same for the median unit
 
     @property
     def highway(self) -> str:
         return grad.HIGHWAY_GATE[self.arch]
+
+    @property
+    def change(self) -> np.ndarray:
+        """(T,) what the opening character changed in the carrier's memory."""
+        return self.memory - self.memory_without
 
     def mean_inside(self, gate: str) -> float:
         """Mean of the carrier's ``gate`` over the quoted characters (between the two quotes)."""
@@ -171,12 +180,14 @@ def carrier(model: CharModel, text: str, start: int, end: int) -> Carrier:
     without = model.trace(text[:start] + " " + text[start + 1:]).trace
     kept, kept_without = memory(trace), memory(without)  # (T, H)
     unit = int(np.argmax(np.abs(kept[end - 1] - kept_without[end - 1])))
-    log_products = grad.running_gate_product(trace.gates[grad.HIGHWAY_GATE[arch]][start:end])  # (L, H)
+    written = start + int(np.argmax(np.abs(kept[start:end, unit] - kept_without[start:end, unit])))
+    highway = trace.gates[grad.HIGHWAY_GATE[arch]][written:end]  # (L, H)
+    log_products = grad.running_gate_product(highway)[0]  # (H,) log10 prod over written < k < end
     return Carrier(
-        arch=arch, unit=unit, start=start, end=end,
+        arch=arch, unit=unit, start=start, end=end, written=written,
         gates={name: g[:, unit] for name, g in trace.gates.items()},
         memory=kept[:, unit], memory_without=kept_without[:, unit],
-        log_keep=float(log_products[0, unit]), log_keep_median=float(np.median(log_products[0])),
+        log_keep=float(log_products[unit]), log_keep_median=float(np.median(log_products)),
     )
 
 
@@ -188,38 +199,64 @@ def quote_carriers(text: str) -> dict[str, Carrier]:
     return {arch: carrier(pretrained(arch), text, start, end) for arch in ("lstm", "gru")}
 
 
+GATE_STYLES = {"f": ("f (keep)", "solid"), "i": ("i (write)", "dot"),
+               "z": ("z (keep; writes 1 − z)", "solid")}
+"""The gates a carrier panel draws: the ones the story is about (keep and write)."""
+
+MAX_WORD_TICKS = 60
+
+
+def word_ticks(text: str, max_ticks: int = MAX_WORD_TICKS) -> tuple[list[int], list[str]]:
+    """Tick positions at the first character of each word, labelled with the word (at most
+    ``max_ticks`` of them, evenly thinned), so the axis reads as the text."""
+    words = [(m.start(), m.group()) for m in re.finditer(r"\S+", text)]
+    words = words[:: max(1, -(-len(words) // max_ticks))]
+    return [k for k, _ in words], [plot_text(w[:14]) for _, w in words]
+
+
 def carrier_figure(carriers: dict[str, Carrier], text: str) -> go.Figure:
-    """One panel per cell: the carrier's gates and its memory with and without the opening quote."""
+    """One panel per cell over the text's characters: the carrier's keep/write gates and the running
+    product of its highway gate since the quote was written (left axis, 0 to 1), and what the
+    opening character changed in its memory, c − c′ or h − h′ (right axis)."""
     from plotly.subplots import make_subplots
 
     rows = list(carriers.values())
     fig = make_subplots(
-        rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.12,
+        rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.2,
         subplot_titles=[f"{NAMES[c.arch]} unit #{c.unit}" for c in rows],
         specs=[[{"secondary_y": True}] for _ in rows],
     )
     t = np.arange(len(text))
-    styles = {"f": ("forget gate f", "solid"), "i": ("input gate i", "dot"),
-              "z": ("update gate z", "solid")}
+    chars = [plot_text(label) for label in map(token_label, text)]
+    hover = "%{y:.3f}"
     for row, c in enumerate(rows, start=1):
-        colour = CELL_COLOURS[NAMES[c.arch]]
-        for gate, (label, dash) in styles.items():
+        name, colour = NAMES[c.arch], CELL_COLOURS[NAMES[c.arch]]
+        common = {"row": row, "col": 1, "legendgroup": name, "legendgrouptitle_text": name}
+        for gate, (label, dash) in GATE_STYLES.items():
             if gate in c.gates:
-                fig.add_scatter(x=t, y=c.gates[gate], name=f"{NAMES[c.arch]} {label}", row=row, col=1,
-                                line={"color": colour, "dash": dash})
-        state = "cell state c" if c.arch == "lstm" else "hidden state h"
-        fig.add_scatter(x=t, y=c.memory, name=f"{NAMES[c.arch]} {state}", row=row, col=1,
-                        secondary_y=True, line={"color": "#E69F00"})
-        fig.add_scatter(x=t, y=c.memory_without, name=f"{NAMES[c.arch]} {state}, no opening quote",
-                        row=row, col=1, secondary_y=True, line={"color": "#E69F00", "dash": "dash"})
-        fig.add_vrect(x0=c.start - 0.5, x1=c.end + 0.5, fillcolor="#888888", opacity=0.12,
+                fig.add_scatter(x=t, y=c.gates[gate], name=label,
+                                hovertemplate=hover, line={"color": colour, "dash": dash, "width": 1.5},
+                                **common)
+        product = 10.0 ** np.cumsum(np.log10(c.gates[c.highway][c.written + 1: c.end]))
+        fig.add_scatter(x=t[c.written: c.end], y=np.r_[1.0, product],
+                        name=f"running product of {c.highway} (the highway)", hovertemplate=hover,
+                        line={"color": "#009E73", "width": 3}, **common)
+        memory = "c" if c.arch == "lstm" else "h"
+        fig.add_scatter(x=t, y=c.change, customdata=chars,
+                        hovertemplate="«%{customdata}» " + hover,
+                        name=f"{memory} − {memory}′: what the quote changed in {memory} (right axis)",
+                        line={"color": "#E69F00", "width": 3}, secondary_y=True, **common)
+        fig.add_vrect(x0=c.start - 0.5, x1=c.end + 0.5, fillcolor="#888888", opacity=0.15,
                       line_width=0, row=row, col=1)
-        fig.update_yaxes(title_text="gate", range=[0, 1.02], row=row, col=1, secondary_y=False)
-        fig.update_yaxes(title_text=state, row=row, col=1, secondary_y=True, showgrid=False)
-    ticks = list(range(0, len(text), max(1, len(text) // 75)))
-    fig.update_xaxes(tickvals=ticks, ticktext=[plot_text(text[k]) for k in ticks], tickangle=0)
-    fig.update_layout(height=520, margin={"l": 60, "r": 60, "t": 40, "b": 40},
-                      legend={"orientation": "h", "y": -0.12}, hovermode="x unified")
+        fig.update_yaxes(title_text="gate", range=[0, 1.05], secondary_y=False, row=row, col=1)
+        fig.update_yaxes(title_text=f"{memory} − {memory}′", secondary_y=True, showgrid=False,
+                         row=row, col=1)
+    positions, labels = word_ticks(text)
+    fig.update_xaxes(tickvals=positions, ticktext=labels, tickangle=-45, showgrid=False,
+                     showticklabels=True, range=[-0.5, len(text) - 0.5])
+    fig.update_layout(height=380 * len(rows) + 60, margin={"l": 60, "r": 60, "t": 40, "b": 40},
+                      hovermode="x unified",
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.25 / len(rows)})
     return fig
 
 
@@ -227,15 +264,16 @@ def lstm_carrier_readout(view: ViewState) -> Readout:
     """The LSTM's forget gate on the unit carrying the view's quote: its running product against
     the median unit's."""
     c = quote_carriers(view.seq)["lstm"]
-    inside = c.end - c.start - 1
+    span = f"the {c.end - c.written - 1} characters from where the quote's mark on c peaks to the " \
+        "closing quote"
     return Readout((
         Metric("unit", c.unit, f"#{c.unit}", "Its c changes most when the opening quote is removed."),
         Metric("forget gate inside the quote", c.mean_inside("f"), f"{c.mean_inside('f'):.3f}",
                "Mean of f_t over the quoted characters."),
         Metric("kept across the quote", c.log_keep, f"10^{c.log_keep:.1f}",
-               f"Product of this unit's f over the {inside} quoted characters."),
+               f"Product of this unit's f over {span}: the cell-state highway."),
         Metric("median unit keeps", c.log_keep_median, f"10^{c.log_keep_median:.1f}",
-               "The same product for the median unit of the LSTM."),
+               f"The same product for the median unit of the LSTM, over {span}."),
     ), figure=carrier_figure({"lstm": c}, view.seq))
 
 

@@ -37,7 +37,7 @@ def show(number: int, e: Experiment) -> None:
 
 
 with ui.page_guard():
-    st.title("Experiments: the LSTM-vs-GRU story, claim by claim")
+    st.title("Experiments: the story, claim by claim")
     ui.explain(
         "Each stop is one claim of the standard story (RNNs forget; the LSTM's gates protect its "
         "cell state; the GRU merges them and is cheaper; both learn long-range dependencies) or "

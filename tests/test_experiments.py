@@ -89,11 +89,12 @@ def test_the_catalogue_names_the_units_the_trained_models_carry_the_quote_on():
 def test_the_lstm_carrier_keeps_its_forget_gate_open_and_its_cell_state_apart():
     c = ex.quote_carriers(ex.QUOTE_TEXT)["lstm"]
     assert c.mean_inside("f") > 0.95
-    assert c.log_keep > -1.0  # more than a tenth of c survives the 94 quoted characters
+    assert c.start < c.written < c.end - 40  # the mark is made early in the quote
+    assert c.log_keep > -1.0  # the highway keeps more than a tenth across the quote
     assert c.log_keep > c.log_keep_median + 10  # the median unit keeps ten decades less
-    gap = np.abs(c.memory - c.memory_without)  # (T,) what the opening quote changed
+    gap = np.abs(c.change)  # (T,) what the opening quote changed
     assert gap[: c.start].max() == 0.0
-    assert gap[c.end - 1] > 0.5 * gap[c.start + 1] > 0  # still there at the end of the quote
+    assert gap[c.end - 1] > 0.5 * gap[c.written] > 0  # most of it is still there at the end
 
 
 def test_the_gru_carrier_keeps_with_z_and_so_writes_little_while_the_lstm_keeps_and_writes():
@@ -121,6 +122,7 @@ def test_carrier_finds_the_one_unit_a_hand_built_lstm_carries_the_quote_on():
     c = ex.carrier(model, text, 2, 7)
     assert c.unit == k
     assert c.memory[6] == pytest.approx(np.tanh(1.0), rel=1e-6) and c.memory_without[6] == 0.0
+    assert c.written == 2  # i ≈ 1 writes it at the quote itself
     assert c.log_keep == pytest.approx(0.0, abs=1e-6) and c.log_keep_median < -30
 
 
