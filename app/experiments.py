@@ -92,6 +92,16 @@ class Readout:
         return next(m.value for m in self.metrics if m.label == label)
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def fraction_text(log10: float) -> str:
+    """A kept fraction given as its log10, readably: ``43%`` down to 1%, then ``10⁻²¹``."""
+    if log10 >= -2:
+        return f"{10.0 ** log10:.0%}"
+    return "10" + f"{round(log10)}".translate(_SUPERSCRIPT)
+
+
 def span_metric(name: str, p: grad.GradientProfile) -> Metric:
     """A memory span as the Gradients page words it (``≥`` when the text, not the model, ends it)."""
     shown = f"≥ {p.memory_span}" if p.span_reaches_start else str(p.memory_span)
@@ -250,7 +260,7 @@ def carrier_figure(carriers: dict[str, Carrier], text: str) -> go.Figure:
                       line_width=0, row=row, col=1)
         fig.update_yaxes(title_text="gate", range=[0, 1.05], secondary_y=False, row=row, col=1)
         fig.update_yaxes(title_text=f"{memory} − {memory}′", secondary_y=True, showgrid=False,
-                         row=row, col=1)
+                         tickformat=".1f", row=row, col=1)
     positions, labels = word_ticks(text)
     fig.update_xaxes(tickvals=positions, ticktext=labels, tickangle=-45, showgrid=False,
                      showticklabels=True, range=[-0.5, len(text) - 0.5])
@@ -270,9 +280,9 @@ def lstm_carrier_readout(view: ViewState) -> Readout:
         Metric("unit", c.unit, f"#{c.unit}", "Its c changes most when the opening quote is removed."),
         Metric("forget gate inside the quote", c.mean_inside("f"), f"{c.mean_inside('f'):.3f}",
                "Mean of f_t over the quoted characters."),
-        Metric("kept across the quote", c.log_keep, f"10^{c.log_keep:.1f}",
+        Metric("kept across the quote", c.log_keep, fraction_text(c.log_keep),
                f"Product of this unit's f over {span}: the cell-state highway."),
-        Metric("median unit keeps", c.log_keep_median, f"10^{c.log_keep_median:.1f}",
+        Metric("median unit keeps", c.log_keep_median, fraction_text(c.log_keep_median),
                f"The same product for the median unit of the LSTM, over {span}."),
     ), figure=carrier_figure({"lstm": c}, view.seq))
 

@@ -218,3 +218,9 @@ def test_an_experiment_opens_from_its_shared_url_in_a_new_session():
     at.switch_page(f"../pages/{e.script.name}").run()
     assert_preset_view(at, e)
     assert at.radio(key="model").value == "random" and at.radio(key="forget_bias").value == 0.0
+
+
+def test_kept_fractions_read_as_percentages_then_powers_of_ten():
+    assert ex.fraction_text(np.log10(0.43)) == "43%"
+    assert ex.fraction_text(-2.0) == "1%"
+    assert ex.fraction_text(-20.93) == "10⁻²¹"
