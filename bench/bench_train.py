@@ -4,7 +4,8 @@
 
 Goal (issue 7): LSTM and GRU reach test MSE < 0.01 within 3000 steps and 90 s each; the tanh RNN
 is printed beside them (expected to stay near the variance of the target, 1/6 ~ 0.17).
-Prints a figure per arch; not a timed test.
+Training stops at 3000 steps or 90 s, whichever comes first, so "solved" below means solved
+within both caps. Prints a figure per arch; not a timed test.
 """
 
 from __future__ import annotations
@@ -32,12 +33,10 @@ def main() -> None:
           f"{'first step with batch MSE < 0.01':>32}")
     for arch in ("lstm", "gru", "rnn"):
         r = train_task(arch, "adding", length=LENGTH, hidden_size=HIDDEN, steps=args.steps,
-                       seed=args.seed)
+                       seed=args.seed, max_seconds=SECONDS)
         below = next((step for step, loss in r.history if loss < ADDING_SOLVED_MSE), None)
-        within = "yes" if r.solved and r.seconds <= SECONDS else "no"
         print(f"{arch:5} {r.test_loss:9.4f} {r.solved!s:>6} {r.steps:5d} {r.seconds:7.1f} "
-              f"{below if below is not None else '-':>32}   within {SECONDS:.0f} s: {within}",
-              flush=True)
+              f"{below if below is not None else '-':>32}", flush=True)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from cells.train import (
     Adam,
     Readout,
     Trainer,
+    chrono_init,
     clip_grad_norm,
     cross_entropy,
     mse_loss,
@@ -230,3 +231,29 @@ def test_float32_training_keeps_float32_weights():
                    dtype=np.float32, text="a stitch in time saves nine. " * 10)
     assert r.cell.dtype == np.float32 and r.readout.weight.dtype == np.float32
     assert r.history[-1][1] < r.history[0][1] and np.isfinite(r.test_loss)
+
+
+@pytest.mark.parametrize("arch", cells.ARCHS)
+def test_chrono_init_spreads_the_keep_gate_biases_over_log_lags(arch):
+    H, L = 64, 40
+    params = cells.init_params(arch, 3, H, seed=0)
+    before = {k: a.copy() for k, a in params.items()}
+    out = chrono_init(arch, params, L, seed=1)
+    assert all(np.array_equal(params[k], before[k]) for k in params)      # input untouched
+    if arch == "rnn":
+        assert all(np.array_equal(out[k], params[k]) for k in params)
+        return
+    keep = out["bias_ih_l0"][H:2 * H]                                      # f (LSTM) / z (GRU)
+    assert np.all((keep >= 0) & (keep <= np.log(L - 1))) and keep.std() > 0.3
+    assert np.all(out["bias_hh_l0"][H:2 * H] == 0)
+    # memory span 1 / (1 - sigmoid(b)) = 1 + e^b, so spans spread over 2 .. L
+    spans = 1 + np.exp(keep)
+    assert spans.min() < 10 and spans.max() > L / 2
+    if arch == "lstm":
+        assert np.allclose(out["bias_ih_l0"][:H], -keep)
+    assert np.array_equal(out["weight_hh_l0"], params["weight_hh_l0"])
+
+
+def test_chrono_initialised_gru_learns_recall_over_a_long_lag_quickly():
+    r = train_task("gru", "recall", length=60, hidden_size=16, steps=250, seed=0)
+    assert r.solved and r.test_accuracy >= 0.99
