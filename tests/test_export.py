@@ -26,11 +26,11 @@ def test_columns_and_one_row_per_token_unit_and_gate(arch, rows_per_unit):
     trace = traced(arch)
     T, H = trace.h.shape
     frame = frame_of(trace, [f"t{t}" for t in range(T)])
-    assert list(frame.columns) == ["token_index", "token", "unit", "gate", "value"]
+    assert list(frame.columns) == ["step", "token", "unit", "gate", "value"]
     assert len(frame) == T * H * rows_per_unit
     expected_gates = {"lstm": {"i", "f", "g", "o", "c", "h"}, "gru": {"r", "z", "n", "h"}}[arch]
     assert set(frame["gate"]) == expected_gates
-    per_cell = frame.groupby(["token_index", "unit", "gate"]).size()
+    per_cell = frame.groupby(["step", "unit", "gate"]).size()
     assert (per_cell == 1).all() and len(per_cell) == T * H * rows_per_unit
 
 
@@ -40,8 +40,8 @@ def test_every_value_is_the_traces_value_at_its_token_unit_and_gate():
     frame = frame_of(trace, labels)
     arrays = {**trace.gates, "c": trace.c, "h": trace.h}
     for row in frame.itertuples(index=False):
-        assert row.value == arrays[row.gate][row.token_index, row.unit]
-        assert row.token == labels[row.token_index]
+        assert row.value == arrays[row.gate][row.step, row.unit]
+        assert row.token == labels[row.step]
 
 
 def test_unit_numbers_are_the_shown_units_not_column_positions():
@@ -49,7 +49,7 @@ def test_unit_numbers_are_the_shown_units_not_column_positions():
     units = [17, 3, 40, 8]
     frame = export.trace_frame(list("abcdefg"), trace.h, trace.gates, units=units)
     assert sorted(set(frame["unit"])) == sorted(units)
-    z_of_unit_40 = frame[(frame.unit == 40) & (frame.gate == "z")].sort_values("token_index")
+    z_of_unit_40 = frame[(frame.unit == 40) & (frame.gate == "z")].sort_values("step")
     np.testing.assert_array_equal(z_of_unit_40["value"], trace.gates["z"][:, 2])
 
 
@@ -57,11 +57,11 @@ def test_csv_reads_back_exactly_with_awkward_tokens():
     trace = traced("lstm", T=6)
     labels = [",", '"', "\n", "=1+1", "é", "␣"]
     frame = frame_of(trace, labels)
-    back = pd.read_csv(io.BytesIO(export.csv_bytes(frame)), keep_default_na=False,
+    back = pd.read_csv(io.StringIO(frame.to_csv(index=False)), keep_default_na=False,
                        dtype={"token": str})
     assert list(back.columns) == list(export.COLUMNS)
     assert back["token"].tolist() == frame["token"].tolist()
-    np.testing.assert_array_equal(back["value"].to_numpy(), frame["value"].to_numpy())  # %.17g
+    np.testing.assert_array_equal(back["value"].to_numpy(), frame["value"].to_numpy())  # exact
     assert back["unit"].tolist() == frame["unit"].tolist()
 
 
@@ -72,6 +72,3 @@ def test_labels_or_units_that_do_not_match_the_trace_are_refused():
     with pytest.raises(ValueError, match="2 unit numbers for 3 columns"):
         export.trace_frame(list("abcd"), trace.h, trace.gates, trace.c, units=[0, 1])
 
-
-def test_file_names_say_page_arch_and_what():
-    assert export.file_name("gates", "gru", "trace", "csv") == "gatescope-gates-gru-trace.csv"
