@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app import charts, models, ui
+from app.experiments import experiment_links
 
 LSTM_LATEX = r"""
 \begin{aligned}
@@ -104,3 +105,4 @@ def main() -> None:
 
 with ui.page_guard():
     main()
+    experiment_links("compare")

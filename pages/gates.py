@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import charts, models, ui
+from app.experiments import experiment_links
 
 
 def main() -> None:
@@ -67,3 +68,4 @@ def main() -> None:
 
 with ui.page_guard():
     main()
+    experiment_links("")

@@ -12,6 +12,7 @@ import streamlit as st
 
 import cells
 from app import models, ui
+from app.experiments import experiment_links
 from app.gradient_charts import divergence_figure, gradient_figure, why_figure
 from cells import gradients as grad
 from cells import tasks
@@ -245,3 +246,4 @@ with ui.page_guard():
         )
         show_why(profs, labels)
         show_what_if(text, labels, weights)
+    experiment_links("gradients")

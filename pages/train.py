@@ -10,6 +10,7 @@ import streamlit as st
 
 from app import training, ui
 from app.charts import state_heatmaps
+from app.experiments import experiment_links
 from app.gradient_charts import gradient_figure
 from app.train_charts import loss_figure
 from cells.gradients import SPAN_DECADES
@@ -162,3 +163,4 @@ def main() -> None:
 
 with ui.page_guard():
     main()
+    experiment_links("train")

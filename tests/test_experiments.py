@@ -224,3 +224,15 @@ def test_kept_fractions_read_as_percentages_then_powers_of_ten():
     assert ex.fraction_text(np.log10(0.43)) == "43%"
     assert ex.fraction_text(-2.0) == "1%"
     assert ex.fraction_text(-20.93) == "10⁻²¹"
+
+
+@pytest.mark.parametrize("page", ["gradients", "", "compare", "train"])
+def test_each_page_links_to_its_experiments_and_a_link_loads_the_preset_there(page):
+    at = AppTest.from_file(MAIN, default_timeout=120).run()
+    at.switch_page(str(ex.experiments_for(page)[0].script)).run()
+    assert_clean(at)
+    links = [b for b in at.button if b.key and b.key.startswith("experiment_link_")]
+    assert [b.key for b in links] == [f"experiment_link_{e.id}" for e in ex.experiments_for(page)]
+    e = ex.experiments_for(page)[-1]
+    at.button(key=f"experiment_link_{e.id}").click().run()
+    assert_preset_view(at, e)
