@@ -236,3 +236,13 @@ def test_each_page_links_to_its_experiments_and_a_link_loads_the_preset_there(pa
     e = ex.experiments_for(page)[-1]
     at.button(key=f"experiment_link_{e.id}").click().run()
     assert_preset_view(at, e)
+
+
+def test_a_pinned_unit_is_shown_first_even_when_it_barely_varies():
+    from app.models import most_active_units
+
+    h = np.array([[0.0, 1.0, 0.5, 0.2], [0.0, -1.0, -0.5, 0.21]])  # (T, H): unit 0 constant
+    assert list(most_active_units(h, 2)) == [1, 2]
+    assert list(most_active_units(h, 2, pin=0)) == [0, 1]
+    assert list(most_active_units(h, 3, pin=2)) == [2, 1, 3]
+    assert list(most_active_units(h, 2, pin=9)) == [1, 2]  # not a unit of this cell: ignored
