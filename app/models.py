@@ -13,12 +13,9 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import cells
@@ -121,38 +118,46 @@ class Reading:
         return self.h.shape[0]
 
 
-def most_active_units(h: np.ndarray, k: int = SHOW_UNITS) -> np.ndarray:
-    """Indices of the ``k`` units whose h (T, H) has the largest standard deviation over time."""
-    return np.argsort(-h.std(axis=0), kind="stable")[:k]
+def most_active_units(h: np.ndarray, k: int = SHOW_UNITS, pin: int = -1) -> np.ndarray:
+    """Indices of the ``k`` units whose h (T, H) has the largest standard deviation over time.
+
+    ``pin``, a unit index (-1: none), is shown in any case, first: an experiment's carrier unit
+    can vary little and still be the one to watch (see app/experiments.py).
+    """
+    order = np.argsort(-h.std(axis=0), kind="stable")  # (H,)
+    if 0 <= pin < h.shape[1]:
+        order = np.r_[pin, order[order != pin]]
+    return order[:k]
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def read_sequence(
-    arch: str, model: str, mode: str, text: str, values: np.ndarray, seed: int = 0
+def guesses_of(charmodel: CharModel, probs: np.ndarray) -> tuple[tuple[tuple[str, float], ...], ...]:
+    """The :data:`TOP_GUESSES` likeliest next characters (visible labels) after every step of
+    ``probs`` (T, V)."""
+    return tuple(
+        tuple((token_label(ch), p) for ch, p in charmodel.top_next(row, TOP_GUESSES))
+        for row in probs
+    )
+
+
+def reading_from(
+    cell: Cell,
+    description: str,
+    trace: cells.Trace,
+    unknown: np.ndarray,
+    unknown_chars: tuple[str, ...],
+    guesses: tuple[tuple[tuple[str, float], ...], ...],
+    pin: int = -1,
 ) -> Reading:
-    """Run the cell over the sequence (``text`` in text mode, ``values`` (T,) in numbers mode)."""
-    loaded = load_model(arch, model, mode, seed)
-    cell, charmodel = loaded.cell, loaded.charmodel
-    if charmodel is not None:
-        read = charmodel.trace(text)
-        trace, unknown = read.trace, read.unknown
-        guesses = tuple(
-            tuple((token_label(ch), p) for ch, p in charmodel.top_next(row, TOP_GUESSES))
-            for row in read.probs
-        )
-        vocab = charmodel.vocab
-        unknown_chars = tuple(dict.fromkeys(ch for ch in text if ch not in vocab))
-    else:
-        trace = cell.forward(np.asarray(values, dtype=cell.dtype).reshape(-1, 1))  # x (T, 1)
-        unknown, guesses, unknown_chars = np.zeros(trace.length, bool), (), ()
-    units = most_active_units(trace.h)
+    """A :class:`Reading` of ``cell``'s ``trace`` (T, H), reduced to the most active units
+    (``pin`` first, if it is a unit: see :func:`most_active_units`)."""
+    units = most_active_units(trace.h, pin=pin)
 
     def shown(a: np.ndarray) -> np.ndarray:  # (T, H) -> (T, U) float32, to keep entries small
         return a[:, units].astype(np.float32)
 
     return Reading(
         arch=cell.arch,
-        description=loaded.description,
+        description=description,
         hidden_size=cell.hidden_size,
         units=units,
         gates={name: shown(trace.gates[name]) for name in GATE_ORDER[cell.arch]},
@@ -165,24 +170,24 @@ def read_sequence(
     )
 
 
-def reading_table(reading: Reading, labels: Sequence[str]) -> pd.DataFrame:
-    """The reading as a long table, one row per step, shown unit and quantity (CSV export).
-
-    Columns: step, token (the visible label drawn on the charts), unit, gate (a gate's name, or
-    "c"/"h" for the states), value. T * U * (gates + states) rows.
-    """
-    T, U = reading.h.shape
-    series = {**reading.gates, **({"c": reading.c} if reading.c is not None else {}), "h": reading.h}
-    return pd.concat([
-        pd.DataFrame({
-            "step": np.repeat(np.arange(T), U),
-            "token": np.repeat(np.asarray(labels, dtype=object), U),
-            "unit": np.tile(reading.units, T),
-            "gate": name,
-            "value": np.asarray(values, np.float64).reshape(-1),  # (T, U) row-major: step, unit
-        })
-        for name, values in series.items()
-    ], ignore_index=True)
+@st.cache_data(max_entries=32, show_spinner=False)
+def read_sequence(
+    arch: str, model: str, mode: str, text: str, values: np.ndarray, seed: int = 0, pin: int = -1
+) -> Reading:
+    """Run the cell over the sequence (``text`` in text mode, ``values`` (T,) in numbers mode);
+    ``pin``: a unit shown first in any case (-1: none)."""
+    loaded = load_model(arch, model, mode, seed)
+    cell, charmodel = loaded.cell, loaded.charmodel
+    if charmodel is not None:
+        read = charmodel.trace(text)
+        trace, unknown = read.trace, read.unknown
+        guesses = guesses_of(charmodel, read.probs)
+        vocab = charmodel.vocab
+        unknown_chars = tuple(dict.fromkeys(ch for ch in text if ch not in vocab))
+    else:
+        trace = cell.forward(np.asarray(values, dtype=cell.dtype).reshape(-1, 1))  # x (T, 1)
+        unknown, guesses, unknown_chars = np.zeros(trace.length, bool), (), ()
+    return reading_from(cell, loaded.description, trace, unknown, unknown_chars, guesses, pin)
 
 
 def inputs_for(loaded: Loaded, text: str, values: np.ndarray) -> np.ndarray:
@@ -194,22 +199,5 @@ def inputs_for(loaded: Loaded, text: str, values: np.ndarray) -> np.ndarray:
 
 @st.cache_data(max_entries=16, ttl=300, show_spinner=False)
 def step_seconds(arch: str, model: str, mode: str, seed: int = 0, tokens: int = 200) -> dict[str, float]:
-    """Measured seconds per token on this server: ``step`` one token at a time, and ``forward``
-    over ``tokens`` tokens divided by ``tokens`` (median of 5 runs each). Re-measured every 5 min."""
-    loaded = load_model(arch, model, mode, seed)
-    cell = loaded.cell
-    x = np.zeros((tokens, cell.input_size), cell.dtype)  # (T, I)
-    x[np.arange(tokens), np.arange(tokens) % cell.input_size] = 1.0
-    step_runs, forward_runs = [], []
-    for _ in range(5):
-        h, c = np.zeros(cell.hidden_size, cell.dtype), None
-        if cell.arch == "lstm":
-            c = np.zeros(cell.hidden_size, cell.dtype)
-        start = time.perf_counter()
-        for x_t in x:
-            h, c, _ = cell.step(x_t, h, c)
-        step_runs.append((time.perf_counter() - start) / tokens)
-        start = time.perf_counter()
-        cell.forward(x)
-        forward_runs.append((time.perf_counter() - start) / tokens)
-    return {"step": float(np.median(step_runs)), "forward": float(np.median(forward_runs))}
+    """:func:`cells.seconds_per_token` of the loaded cell on this server, re-measured every 5 min."""
+    return cells.seconds_per_token(load_model(arch, model, mode, seed).cell, tokens)

@@ -76,13 +76,7 @@ def main() -> None:
     print()
     for arch in cells.ARCHS:
         cell = cells.make_cell(arch, cells.init_params(arch, I, H, seed=0))
-        h, c = np.zeros(H), np.zeros(H)
-        n = 2000
-        t0 = time.perf_counter()
-        for t in range(n):
-            h, c_next, _ = cell.step(x[t % T], h, c)
-            c = c if c_next is None else c_next
-        step_us = (time.perf_counter() - t0) / n * 1e6
+        step_us = cells.seconds_per_token(cell, tokens=1000)["step"] * 1e6
         trace = cell.forward(x)
         jac = statistics.median(seconds(cells.jacobian_norms, cell, trace) for _ in range(3))
         print(f"{arch:4}: step {step_us:6.1f} us/token   jacobian_norms (H={H}, T={T}) {jac * 1e3:7.1f} ms")

@@ -12,7 +12,7 @@ Parameters use PyTorch's names and gate orders, so a torch state_dict loads as i
 from __future__ import annotations
 
 from cells.base import Cell, CellSizes, Grads, Trace
-from cells.diagnostics import gate_saturation, jacobian_norms
+from cells.diagnostics import gate_saturation, jacobian_norms, seconds_per_token
 from cells.factory import ARCHS, CELLS, init_params, make_cell
 from cells.gru import GRU
 from cells.lstm import LSTM
@@ -50,4 +50,5 @@ __all__ = [
     "make_cell",
     "save",
     "save_arrays",
+    "seconds_per_token",
 ]

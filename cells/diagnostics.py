@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from cells.base import Cell, Trace
@@ -58,3 +60,26 @@ def gate_saturation(
         a = a.reshape(-1, H)  # (T*B, H)
         out[name] = (np.mean(a < low, axis=0), np.mean(a > high, axis=0))
     return out
+
+
+def seconds_per_token(cell: Cell, tokens: int = 200, repeats: int = 5) -> dict[str, float]:
+    """Measured seconds per token on this machine, median of ``repeats`` runs each:
+
+    ``"step"``: ``cell.step`` one token at a time (what an interactive reader pays per token);
+    ``"forward"``: one ``cell.forward`` over ``tokens`` tokens, divided by ``tokens``.
+    The inputs are one-hot rows cycling through the input units.
+    """
+    x = np.zeros((tokens, cell.input_size), cell.dtype)  # (T, I)
+    x[np.arange(tokens), np.arange(tokens) % cell.input_size] = 1.0
+    step_runs, forward_runs = [], []
+    for _ in range(repeats):
+        h = np.zeros(cell.hidden_size, cell.dtype)
+        c = np.zeros(cell.hidden_size, cell.dtype) if cell.has_cell_state else None
+        start = time.perf_counter()
+        for x_t in x:
+            h, c, _ = cell.step(x_t, h, c)
+        step_runs.append((time.perf_counter() - start) / tokens)
+        start = time.perf_counter()
+        cell.forward(x)
+        forward_runs.append((time.perf_counter() - start) / tokens)
+    return {"step": float(np.median(step_runs)), "forward": float(np.median(forward_runs))}

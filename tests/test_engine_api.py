@@ -86,3 +86,11 @@ def test_gate_saturation_counts_fractions_of_steps() -> None:
     left, right = sat["i"]
     np.testing.assert_array_equal(left, [1, 0, 0])
     np.testing.assert_array_equal(right, [0, 0, 1])
+
+
+@pytest.mark.parametrize("arch", cells.ARCHS)
+def test_seconds_per_token_measures_both_paths(arch: str) -> None:
+    cell = cells.make_cell(arch, cells.init_params(arch, 3, 8, seed=0))
+    timing = cells.seconds_per_token(cell, tokens=20, repeats=2)
+    assert set(timing) == {"step", "forward"}
+    assert all(0 < s < 1 for s in timing.values())
