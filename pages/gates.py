@@ -25,11 +25,14 @@ def main() -> None:
     if seq.length == 0:
         st.info("Type a sequence above to see the gates.", icon=":material/keyboard:")
         return
-    reading = models.read_sequence(arch, model, seq.mode, seq.text, seq.values, state.seed)
+    reading = models.read_sequence(arch, model, seq.mode, seq.text, seq.values, state.seed,
+                                   pin=state.unit)
     st.caption(f"Model: {reading.description}.")
     ui.show_unknown(reading.unknown_chars)
     labels = ui.mark_unknown(seq.labels, reading.unknown)
     shown = f"the {len(reading.units)} of {reading.hidden_size} units whose h varies most"
+    if state.unit >= 0 and reading.units[0] == state.unit:  # pinned (an experiment's unit)
+        shown = f"unit {state.unit} (top row) and the {len(reading.units) - 1} others whose h varies most"
     ui.show_chart(
         charts.state_heatmaps(reading.gates, reading.h, labels, reading.units, reading.c,
                               title=f"{arch.upper()} gates and states, {shown}"),
