@@ -13,7 +13,7 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/, not the 
 
 import streamlit as st  # noqa: E402
 
-from app import ui  # noqa: E402
+from app import ui, upload  # noqa: E402
 
 # (file in pages/, title, icon, url_path). The first is the home page. Pages land one by one while
 # the project grows, so a page whose file is not there yet is left out of the menu.
@@ -35,5 +35,7 @@ page = st.navigation(
         if (ROOT / "pages" / file).exists()
     ]
 )
+with ui.page_guard():  # before the page, so a new upload shows on this very run
+    upload.sidebar()
 page.run()
 ui.sync_url(page.url_path)

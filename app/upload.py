@@ -198,10 +198,8 @@ def _receive(file: Any) -> None:
         session[UPLOAD_KEY], session[_ERROR_KEY] = None, str(exc)
         return
     session[UPLOAD_KEY], session[_ERROR_KEY] = up, None
-    session["model"] = up.key  # show it at once, in the mode it reads
-    if session.get("mode") != up.mode:
-        session["mode"] = up.mode
-        ui._swap_default_text()
+    session["model"] = up.key  # show it at once, in the mode it reads (the sequence box then
+    session["mode"] = up.mode  # swaps a default text for a default series, or back)
 
 
 def sidebar() -> None:
@@ -250,21 +248,22 @@ def model_choice(labels: Mapping[str, str], mode: str) -> str:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _read_upload(_up: Uploaded, key: str, text: str, values: np.ndarray) -> models.Reading:
+def _read_upload(_up: Uploaded, key: str, text: str, values: np.ndarray, pin: int) -> models.Reading:
     """The upload's :class:`~app.models.Reading` of a sequence, cached by the file's digest
     (``key``) and the sequence; ``_up`` is not hashed (it is what ``key`` names)."""
     trace, unknown, probs = _up.read(text, values)
     guesses = () if probs is None else models.guesses_of(_up.charmodel, probs)
     unknown_chars = () if _up.mode == "numbers" else tuple(
         dict.fromkeys(ch for ch, u in zip(text, unknown, strict=True) if u))
-    return models.reading_from(_up.cell, _up.description, trace, unknown, unknown_chars, guesses)
+    return models.reading_from(_up.cell, _up.description, trace, unknown, unknown_chars, guesses,
+                               pin)
 
 
 def read_sequence(arch: str, model: str, mode: str, text: str, values: np.ndarray,
-                  seed: int = 0) -> models.Reading:
+                  seed: int = 0, pin: int = -1) -> models.Reading:
     """:func:`app.models.read_sequence`, or the upload's reading when ``model`` names it."""
     up = current()
     if up is not None and model == up.key and mode == up.mode:
-        return _read_upload(up, up.key, text, values)
-    return models.read_sequence(arch, model, mode, text, values, seed)
+        return _read_upload(up, up.key, text, values, pin)
+    return models.read_sequence(arch, model, mode, text, values, seed, pin)
 

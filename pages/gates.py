@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import charts, models, ui
+from app import charts, export, models, ui, upload
 from app.experiments import experiment_links
 
 
@@ -18,15 +18,16 @@ def main() -> None:
     left, right = st.columns([3, 1])
     with right:
         arch = ui.arch_choice()
-        model = ui.choice("model", "Weights", models.MODEL_NAMES, format_func=models.MODEL_LABELS.get)
+        model = upload.model_choice(models.MODEL_LABELS, st.session_state.get("mode", "text"))
     with left:
         seq = ui.sequence_input()
     state = ui.view_state()
     if seq.length == 0:
         st.info("Type a sequence above to see the gates.", icon=":material/keyboard:")
         return
-    reading = models.read_sequence(arch, model, seq.mode, seq.text, seq.values, state.seed,
+    reading = upload.read_sequence(arch, model, seq.mode, seq.text, seq.values, state.seed,
                                    pin=state.unit)
+    arch = reading.arch  # an uploaded model has its own
     st.caption(f"Model: {reading.description}.")
     ui.show_unknown(reading.unknown_chars)
     labels = ui.mark_unknown(seq.labels, reading.unknown)
@@ -40,7 +41,8 @@ def main() -> None:
     )
     st.download_button(
         "Download these values as CSV", icon=":material/download:", on_click="ignore",
-        data=lambda: models.reading_table(reading, labels).to_csv(index=False),
+        data=lambda: export.trace_frame(labels, reading.h, reading.gates, reading.c,
+                                        reading.units).to_csv(index=False),
         file_name=f"gatescope-gates-{arch}.csv", mime="text/csv",
         help="One row per token, shown unit and gate or state: step, token, unit, gate, value. "
         "Every chart also saves as PNG from its toolbar (camera icon).",

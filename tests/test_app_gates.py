@@ -230,12 +230,12 @@ def test_the_page_guard_turns_a_failure_into_a_message_not_a_traceback(monkeypat
 
 
 def test_csv_export_has_one_row_per_step_unit_and_quantity():
-    from app import models
+    from app import export, models
 
     text = "ab, c"
     reading = models.read_sequence("lstm", "random", "text", text, np.zeros(0))
     labels = ui.prepare(text, "text").labels
-    table = models.reading_table(reading, labels)
+    table = export.trace_frame(labels, reading.h, reading.gates, reading.c, reading.units)
     T, U = len(text), len(reading.units)
     assert list(table.columns) == ["step", "token", "unit", "gate", "value"]
     assert len(table) == T * U * 6  # f i o g, c, h
