@@ -16,7 +16,7 @@ from test_app_gates import assert_clean
 import cells
 from app import experiments as ex
 from app.state import ViewState
-from cells.charmodel import CharModel
+from cells.charmodel import DEFAULT_VOCAB, CharModel
 from cells.train import Readout, train_task
 
 TOUR = "../pages/experiments.py"  # relative to app/main.py
@@ -131,12 +131,17 @@ def test_carrier_refuses_a_quote_that_is_not_inside_the_text():
         ex.carrier(CharModel.untrained("lstm", 4, 0), "ab", 1, 5)
 
 
-def test_gru_has_three_quarters_of_the_lstm_parameters():
-    counts = ex.parameter_counts()
-    assert counts["gru"] * 4 == counts["lstm"] * 3
+def test_gru_has_three_quarters_of_the_lstm_parameters_at_every_size():
+    table = ex.costs()
+    assert tuple(table) == ex.COST_SIZES
+    for H, c in table.items():
+        V = len(DEFAULT_VOCAB) + 1
+        assert c["lstm"].num_params == 4 * H * (V + H + 2)  # G·H·(I + H + 2), G = 4
+        assert c["gru"].num_params * 4 == c["lstm"].num_params * 3
+        assert c["lstm"].seconds > 0 and c["gru"].seconds > 0
     readout = ex.by_id("gru-cheaper").read()
-    assert readout.value("GRU parameters") < readout.value("LSTM parameters")
-    assert readout.value("LSTM µs per step") > 0 and readout.value("GRU µs per step") > 0
+    assert readout.value("parameters, GRU / LSTM") == 0.75
+    assert len(readout.metrics) == 1 + len(ex.COST_SIZES)
 
 
 def test_adding_preset_is_what_the_train_page_offers_and_untrained_says_so():
