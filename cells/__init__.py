@@ -11,12 +11,16 @@ Parameters use PyTorch's names and gate orders, so a torch state_dict loads as i
 
 from __future__ import annotations
 
+from cells import weights
 from cells.base import Cell, CellSizes, Grads, Trace
+from cells.charmodel import CharModel, CharTrace
 from cells.diagnostics import gate_saturation, jacobian_norms, seconds_per_token
 from cells.factory import ARCHS, CELLS, init_params, make_cell
 from cells.gru import GRU
 from cells.lstm import LSTM
+from cells.pretrained import available_pretrained, pretrained, pretrained_meta
 from cells.rnn import RNN
+from cells.train import TrainResult, train_task
 from cells.weights import (
     WeightsFileError,
     cell_arrays,
@@ -36,9 +40,13 @@ __all__ = [
     "RNN",
     "Cell",
     "CellSizes",
+    "CharModel",
+    "CharTrace",
     "Grads",
     "Trace",
+    "TrainResult",
     "WeightsFileError",
+    "available_pretrained",
     "cell_arrays",
     "cell_from_arrays",
     "from_keras",
@@ -48,7 +56,11 @@ __all__ = [
     "load",
     "load_arrays",
     "make_cell",
+    "pretrained",
+    "pretrained_meta",
     "save",
     "save_arrays",
     "seconds_per_token",
+    "train_task",
+    "weights",
 ]
