@@ -351,15 +351,15 @@ def cost_readout(view: ViewState) -> Readout:
     ratios = {H: c["gru"].num_params / c["lstm"].num_params for H, c in table.items()}
     first = next(iter(ratios.values()))
     return Readout((
-        Metric("parameters, GRU / LSTM", first, f"{first:.2f}",
+        Metric("GRU / LSTM parameters", first, f"{first:.2f}",
                f"The same at every size: {', '.join(f'{r:.3f}' for r in ratios.values())} "
                f"for H = {', '.join(map(str, table))}."),
-        *(Metric(f"time per step, GRU / LSTM, H = {H}", c["gru"].seconds / c["lstm"].seconds,
+        *(Metric(f"GRU / LSTM time, H = {H}", c["gru"].seconds / c["lstm"].seconds,
                  f"{c['gru'].seconds / c['lstm'].seconds:.2f}",
                  f"GRU {c['gru'].seconds * 1e6:.0f} µs, LSTM {c['lstm'].seconds * 1e6:.0f} µs per "
                  f"step() on this server (median of {COST_RUNS} runs over 100 tokens).")
           for H, c in table.items()),
-    ), note="Below 1: the GRU is cheaper. Measured live on this server (again every "
+    ), note="Time per step(): below 1, the GRU is cheaper. Measured live on this server (again every "
             f"{COST_SECONDS // 60} minutes).")
 
 

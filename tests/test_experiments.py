@@ -140,7 +140,7 @@ def test_gru_has_three_quarters_of_the_lstm_parameters_at_every_size():
         assert c["gru"].num_params * 4 == c["lstm"].num_params * 3
         assert c["lstm"].seconds > 0 and c["gru"].seconds > 0
     readout = ex.by_id("gru-cheaper").read()
-    assert readout.value("parameters, GRU / LSTM") == 0.75
+    assert readout.value("GRU / LSTM parameters") == 0.75
     assert len(readout.metrics) == 1 + len(ex.COST_SIZES)
 
 
