@@ -10,11 +10,11 @@ long-range dependencies. Each :class:`Experiment` turns one claim (or one of its
 * two or three sentences that say what to look at;
 * a live read-out (:class:`Readout`): the numbers the sentences refer to, computed here from
   ``cells`` on the preset (memory spans with ``cells.gradients``, the unit that carries an open
-  quote, parameter counts, the Train page's cached results).
+  quote, parameter counts and step times, the Train page's stored results).
 
 :func:`experiments_for` lists the experiments that use a page and :func:`experiment_links` draws
-them there in one line. The read-outs are pure (no ``st.*`` calls) and memoised per process with a
-bounded ``lru_cache``, so every visitor shares them.
+them there in one line. The read-outs draw nothing (no ``st.*`` calls, so they are testable alone);
+the expensive ones are memoised per process with a bounded ``lru_cache``, shared by every visitor.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ QUOTE_TEXT = (
     'She looked up from the letter and said, "If you ever come back to this town, bring the dog, '
     'the old map and that terrible hat of yours." Then she left.'
 )
-"""A text with a quotation 95 characters long: the model has to carry "a quote is open" across it."""
+"""A text with 94 characters inside quotes: the model has to carry "a quote is open" across them."""
 
 QUOTE_OPEN = QUOTE_TEXT.index('"')
 QUOTE_CLOSE = QUOTE_TEXT.index('"', QUOTE_OPEN + 1)

@@ -251,3 +251,23 @@ def test_a_pinned_unit_is_shown_first_even_when_it_barely_varies():
     assert list(most_active_units(h, 2, pin=0)) == [0, 1]
     assert list(most_active_units(h, 3, pin=2)) == [2, 1, 3]
     assert list(most_active_units(h, 2, pin=9)) == [1, 2]  # not a unit of this cell: ignored
+
+
+def test_carrier_figure_draws_gates_highway_product_and_the_change_for_each_cell():
+    carriers = ex.quote_carriers(ex.QUOTE_TEXT)
+    fig = ex.carrier_figure(carriers, ex.QUOTE_TEXT)
+    names = [t.name for t in fig.data]
+    assert names[:3] == ["f (keep)", "i (write)", "running product of f (the highway)"]
+    assert names[4:6] == ["z (keep; writes 1 − z)", "running product of z (the highway)"]
+    assert names[3].startswith("c − c′") and names[6].startswith("h − h′")
+    for product, c in ((fig.data[2], carriers["lstm"]), (fig.data[5], carriers["gru"])):
+        assert product.x[0] == c.written and product.x[-1] == c.end - 1
+        assert product.y[-1] == pytest.approx(10.0 ** c.log_keep)
+    np.testing.assert_allclose(fig.data[3].y, carriers["lstm"].change)
+    assert list(fig.layout.xaxis.ticktext[:3]) == ["She", "looked", "up"]
+
+
+def test_word_ticks_mark_word_starts_escaped_and_thinned():
+    assert ex.word_ticks("a <b> c") == ([0, 2, 6], ["a", "&lt;b&gt;", "c"])
+    positions, labels = ex.word_ticks(" ".join(["w"] * 130), max_ticks=60)
+    assert len(positions) == len(labels) <= 60 and positions[:2] == [0, 6]
