@@ -6,7 +6,7 @@ Uses the server and Chromium fixtures of conftest.py (``app_url``, ``browser``).
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
 
@@ -48,3 +48,23 @@ def test_the_tour_opens_an_experiment_on_its_preset_view(page, app_url):
     assert "RNN memory span" in metric
     query = dict(parse_qsl(urlsplit(page.url).query))
     assert query == e.view.to_query()  # the address bar holds the shareable preset
+
+
+def test_a_shared_experiment_link_opens_the_preset_with_its_unit_on_top(browser, page, app_url):
+    page.goto(f"{app_url}/experiments")
+    e = by_id("forget-gate")
+    link = page.get_by_role("link", name=e.title, exact=True)
+    link.wait_for(timeout=90_000)
+    href = link.get_attribute("href")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # another visitor
+    try:
+        other = context.new_page()
+        other.goto(urljoin(f"{app_url}/experiments", href))
+        other.wait_for_function(f"() => document.querySelector('{BOX}')?.value === {e.view.seq!r}",
+                                timeout=90_000)
+        other.wait_for_selector(".js-plotly-plot .gtitle", timeout=90_000)
+        title = other.locator(".js-plotly-plot .gtitle").first.text_content()
+        assert f"unit {e.view.unit} (top row)" in title
+        assert no_exception(other)
+    finally:
+        context.close()
