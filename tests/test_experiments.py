@@ -176,9 +176,9 @@ def tour() -> AppTest:
 def test_the_tour_lists_every_experiment_with_its_read_out_and_a_button():
     at = tour()
     assert_clean(at)
-    assert [s.value for s in at.subheader] == [
+    assert [s.value for s in at.main.subheader] == [
         f"{n}. {e.title}" for n, e in enumerate(ex.EXPERIMENTS, start=1)]
-    shown = [(m.label, m.value) for m in at.metric]
+    shown = [(m.label, m.value) for m in at.main.metric]
     assert shown == [(m.label, m.text) for e in ex.EXPERIMENTS for m in e.read().metrics]
     profiles = ex.gradient_profiles(ex.by_id("rnn-forgets").view)
     assert shown[0] == ("RNN memory span", f"{profiles['RNN'].memory_span} tokens")
