@@ -30,6 +30,7 @@ naming an upload shows the shipped model to anyone who has not uploaded that sam
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -160,14 +161,14 @@ def parse(data: bytes, filename: str = "") -> Uploaded:
     return Uploaded(filename=str(filename), digest=digest, cell=cell, charmodel=charmodel)
 
 
-def plain_markdown(text: str, limit: int = 500) -> str:
-    """``text`` made inert for Streamlit's Markdown: every ASCII punctuation character
-    backslash-escaped (CommonMark allows it for all of them), so links, images, emphasis, HTML,
-    ``:colour[...]`` directives and ``$`` maths all show as the characters they are; newlines
-    become spaces and the text is cut to ``limit`` characters."""
+def literal_markdown(text: str, limit: int = 500) -> str:
+    """``text`` as a Markdown code span, which shows every character as itself: no links (not
+    even bare URLs, which GFM links outside code), images, emphasis, HTML, ``:colour[...]``
+    directives or ``$`` maths. The fence is one backtick longer than the longest run of backticks
+    in ``text``; newlines become spaces and the text is cut to ``limit`` characters."""
     text = " ".join(text[:limit].split())
-    return "".join("\\" + ch if ch.isascii() and not ch.isalnum() and not ch.isspace() else ch
-                   for ch in text)
+    fence = "`" * (1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+    return f"{fence} {text} {fence}"
 
 
 # --------------------------------------------------------------------------- Streamlit
@@ -203,32 +204,34 @@ def _receive(file: Any) -> None:
 
 
 def sidebar() -> None:
-    """The sidebar's "Your own model" box: the uploader, what was read (or why the file was
-    refused), and the recipes that write a weights file from PyTorch or Keras."""
+    """The sidebar's "Your own model" part: the uploader, what was read (or why the file was
+    refused), and, folded, what a file may be and the recipes that write one from PyTorch or Keras."""
     session = st.session_state
     wanted = session.get("model")
-    with st.sidebar.expander("Your own model", expanded=bool(session.get(_ERROR_KEY))):
-        st.caption(
-            "Upload an LSTM's or a GRU's weights and the Gates page reads your sequence with it. "
-            "Nothing in the file is run, and it stays in your browser session only."
-        )
-        _receive(st.file_uploader(
-            "Weights file (.npz)", type=["npz"], key=_WIDGET_KEY, max_upload_size=MAX_UPLOAD_MB,
-            help=f"At most {MAX_UPLOAD_MB} MB. {FORMATS}",
-        ))
-        up, error = current(), session.get(_ERROR_KEY)
-        if error:
-            st.error("This file was refused: " + plain_markdown(error), icon=":material/block:")
-        elif up is not None:
-            st.success("Read. " + up.description + ".", icon=":material/check:")
-            st.text(f"file: {up.filename[:120]}")
-            if session.get("mode", "text") != up.mode:
-                st.info(f"Your model reads {up.mode} mode: switch 'Read the box as' to {up.mode} "
-                        "to see it.", icon=":material/swap_horiz:")
-        elif isinstance(wanted, str) and wanted.startswith(KEY_PREFIX):
-            st.info("This link showed a model uploaded in another browser session, which only its "
-                    "uploader has; the page shows the shipped model. Upload the same file to see "
-                    "it.", icon=":material/info:")
+    sidebar = st.sidebar
+    sidebar.subheader("Your own model")
+    sidebar.caption(
+        "Upload an LSTM's or a GRU's weights and the Gates page reads your sequence with it. "
+        "Nothing in the file is run, and it stays in your browser session only."
+    )
+    _receive(sidebar.file_uploader(
+        "Weights file (.npz)", type=["npz"], key=_WIDGET_KEY, max_upload_size=MAX_UPLOAD_MB,
+        help=f"At most {MAX_UPLOAD_MB} MB. {FORMATS}",
+    ))
+    up, error = current(), session.get(_ERROR_KEY)
+    if error:
+        sidebar.error("This file was refused: " + literal_markdown(error), icon=":material/block:")
+    elif up is not None:
+        sidebar.success("Read. " + up.description + ".", icon=":material/check:")
+        sidebar.text(f"file: {up.filename[:120]}")
+        if session.get("mode", "text") != up.mode:
+            sidebar.info(f"Your model reads {up.mode} mode: switch 'Read the box as' to {up.mode} "
+                         "to see it.", icon=":material/swap_horiz:")
+    elif isinstance(wanted, str) and wanted.startswith(KEY_PREFIX):
+        sidebar.info("This link showed a model uploaded in another browser session, which only its "
+                     "uploader has; the page shows the shipped model. Upload the same file to see "
+                     "it.", icon=":material/info:")
+    with sidebar.expander("Which files? From PyTorch or Keras in two lines"):
         st.caption(FORMATS)
         st.caption("From a PyTorch nn.LSTM / nn.GRU (one layer):")
         st.code(TORCH_SNIPPET, language="python")
