@@ -6,6 +6,9 @@ anything is allocated, nothing in the file is ever executed):
 * **A character model** as the training code writes it (``CharModel.save``,
   ``scripts/train_char.py``): a cell, its readout and its vocabulary. It reads **text** exactly as
   the shipped models do, next-character guesses included.
+* **A series model** as the training code writes it (``scripts/train_series.py``, meta
+  ``kind="series"``): a 1-input cell and its readout. It reads **numbers** mode (the readout's
+  next-value guesses are not drawn).
 * **A bare cell** (``cells.save``, or the two-line PyTorch/Keras recipes shown in the sidebar,
   :data:`cells.weights.TORCH_SNIPPET` and :data:`cells.weights.KERAS_SNIPPET`) with input size I:
 
@@ -42,6 +45,8 @@ import cells
 from app import models, ui
 from cells.base import Cell, Trace
 from cells.charmodel import KIND, CharModel
+from cells.pretrained import SERIES_KIND
+from cells.train import READOUT_BIAS, READOUT_WEIGHT
 from cells.weights import KERAS_SNIPPET, TORCH_SNIPPET
 
 MAX_UPLOAD_MB = 5
@@ -63,7 +68,8 @@ _WIDGET_KEY = "upload_file"
 
 FORMATS = (
     "An .npz of NumPy arrays, never pickle. A character model saved by gatescope's training code "
-    "(CharModel.save) reads text, with its vocabulary and next-character guesses. A bare LSTM or "
+    "(CharModel.save) reads text, with its vocabulary and next-character guesses; a series model "
+    "(scripts/train_series.py) reads numbers mode. A bare LSTM or "
     "GRU (cells.save, or the recipes below) with input size 1 reads numbers mode, one value per "
     "step; with input size I > 1 it reads text one-hot by Unicode code point (character ch is "
     "input ord(ch) when ord(ch) < I, so I = 128 reads ASCII; any other character is the all-zero "
@@ -149,6 +155,8 @@ def parse(data: bytes, filename: str = "") -> Uploaded:
         cell = charmodel.cell
     else:
         charmodel = None
+        if meta.get("kind") == SERIES_KIND:  # its readout guesses the next value: not drawn
+            arrays = {k: a for k, a in arrays.items() if k not in (READOUT_WEIGHT, READOUT_BIAS)}
         cell = cells.cell_from_arrays(arrays, meta)
         cell = cells.make_cell(cell.arch, {k: v.astype(np.float64) for k, v in cell.params.items()})
     if cell.arch not in ARCHS:

@@ -89,6 +89,23 @@ def test_a_character_model_file_reads_text_with_its_vocabulary_and_guesses():
     assert unknown.tolist() == [False, False, False, False, True]
 
 
+@pytest.mark.parametrize("name", ["lstm", "gru-series"])
+def test_the_shipped_weights_files_upload_as_they_are(name):
+    from cells.pretrained import WEIGHTS_DIR, pretrained
+
+    up = upload.parse((WEIGHTS_DIR / f"{name}.npz").read_bytes(), f"{name}.npz")
+    shipped = pretrained(name)
+    if name.endswith("-series"):
+        series = np.sin(np.arange(30) / 4)
+        assert up.mode == "numbers"
+        np.testing.assert_array_equal(up.read("", series)[0].h,
+                                      shipped.forward(series.reshape(-1, 1)).h)
+    else:
+        assert up.mode == "text" and up.charmodel.vocab == shipped.vocab
+        np.testing.assert_array_equal(up.read("The cat.", np.zeros(0))[2],
+                                      shipped.trace("The cat.").probs)
+
+
 def test_the_pytorch_recipe_as_documented_gives_torchs_hidden_states(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
