@@ -92,18 +92,31 @@ async def session(page: Page, who: int, burst: int, rounds: int, barrier: asynci
     box = page.locator(BOX)
     for rnd in range(rounds):
         text = text_for(who, burst, rnd)
-        await box.fill(text)
+        where = f"session {who}, burst {burst}, round {rnd}"
+        try:
+            await box.fill(text, timeout=TIMEOUT_MS)
+        except Exception as exc:  # the box never came back: this session lost its page
+            await fail(page, where, f"no text box: {exc!s:.200}", results)
+            await barrier.wait()  # the others still go ahead together
+            continue
         await barrier.wait()
         start = time.perf_counter()
         await box.press("Control+Enter")
         try:
             await shows(page, text)
         except Exception as exc:  # a timeout: this session did not get its charts
-            results.failures.append(f"session {who}, burst {burst}, round {rnd}: {exc!s:.200}")
+            await fail(page, where, f"no charts: {exc!s:.200}", results)
             continue
         results.latencies.append(time.perf_counter() - start)
         if await page.locator(BAD).count():
-            results.failures.append(f"session {who}, burst {burst}, round {rnd}: an error box")
+            await fail(page, where, "an error box", results)
+
+
+async def fail(page: Page, where: str, what: str, results: Results) -> None:
+    """Record a failure, with a screenshot of what the visitor saw."""
+    shot = Path(f"/tmp/bench_load_{len(results.failures)}.png")
+    await page.screenshot(path=shot)
+    results.failures.append(f"{where}: {what} (screenshot {shot})")
 
 
 async def sample_rss(pid: int, results: Results, stop: asyncio.Event) -> None:
