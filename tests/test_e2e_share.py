@@ -1,6 +1,7 @@
 """Shared views end to end: a URL opened in headless Chromium shows the same sequence, in the text
 box and on the charts, the same model and the same scrubbed step; and the URL the app writes while
-someone works, opened in another browser, shows what they saw.
+someone works, opened in another browser, shows what they saw. Also: a chart saved from Plotly's
+own toolbar is a PNG named after the page, the cell and the chart.
 
 Uses the server and Chromium fixtures of conftest.py (``app_url``, ``browser``).
 """
@@ -98,3 +99,17 @@ def test_a_shared_numbers_mode_url_reads_the_same_series(new_page, app_url):
     view = view_of(page, 4)
     assert page.locator(BOX).input_value() == "0.5, -1, 2, 1e3"
     assert view["ticks"] == ["0.5", "-1", "2", "1e+03"]
+
+
+def test_the_toolbar_saves_a_chart_as_a_named_png(new_page, app_url):
+    page = new_page()
+    page.goto(f"{app_url}/?seq=png&arch=gru")
+    page.wait_for_selector(BOX, timeout=90_000)
+    view_of(page, 3)
+    heatmaps = page.locator(".js-plotly-plot").first
+    heatmaps.hover()
+    with page.expect_download(timeout=60_000) as download:
+        heatmaps.locator('.modebar-btn[data-title^="Download plot"]').click()
+    assert download.value.suggested_filename == "gatescope-gates-gru.png"
+    with open(download.value.path(), "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
