@@ -65,6 +65,9 @@ CACHE_ENTRIES = 24
 
 SYMBOLS = "ABCD"  # the recall task's symbols, as the page labels them
 
+TRAIN_BUTTON = "train_start"
+"""Widget key of the Train page's start button."""
+
 
 def step_cap() -> int:
     """:data:`MAX_STEPS`, or ``GATESCOPE_TRAIN_MAX_STEPS`` if that is a smaller positive number."""

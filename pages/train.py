@@ -140,7 +140,8 @@ def main() -> None:
     runs = training.cached(settings)
     if runs is None:
         slot = st.empty()
-        if not slot.button("Train the three cells", type="primary", icon=":material/play_arrow:"):
+        if not slot.button("Train the three cells", type="primary", icon=":material/play_arrow:",
+                           key=training.TRAIN_BUTTON):
             st.info("Nothing trained with these settings yet: press Train.", icon=":material/school:")
             return
         slot.empty()

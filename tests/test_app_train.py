@@ -130,7 +130,7 @@ def test_the_page_trains_three_cells_and_shows_loss_results_gates_and_gradients(
     assert_clean(at)
     assert at.info and not at.metric and not at.get("plotly_chart")  # nothing until Train
     assert any(f"at most {TINY} steps" in c.value for c in at.caption)
-    at.button[0].click().run()
+    at.button(key=training.TRAIN_BUTTON).click().run()
     assert_clean(at)
     assert [m.label for m in at.metric] == ["RNN", "LSTM", "GRU"]
     for m in at.metric:
@@ -150,11 +150,11 @@ def test_the_page_trains_three_cells_and_shows_loss_results_gates_and_gradients(
 
 def test_a_second_visitor_with_the_same_settings_gets_the_cached_results(tiny_cap):
     first = open_page(train_length=20, train_hidden=16)
-    first.button[0].click().run()
+    first.button(key=training.TRAIN_BUTTON).click().run()
     assert_clean(first)
     trained = [m.value for m in first.metric]
     second = open_page(train_length=20, train_hidden=16)
     assert_clean(second)
-    assert not second.button  # nothing to press: the results are there
+    assert training.TRAIN_BUTTON not in [b.key for b in second.button]  # the results are there
     assert [m.value for m in second.metric] == trained
     assert any("cached" in c.value for c in second.caption)
