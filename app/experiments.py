@@ -31,17 +31,17 @@ import numpy as np
 import plotly.graph_objects as go
 
 import cells
+from app import gradients as gradient_page
 from app import training
 from app.charts import plot_text
 from app.gradient_charts import CELL_COLOURS
+from app.gradients import ARCH_NAMES
 from app.state import ViewState
 from app.ui import token_label
 from cells import gradients as grad
-from cells import tasks
 from cells.charmodel import DEFAULT_VOCAB, CharModel
 from cells.pretrained import pretrained
 
-NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 
 LONG_TEXT = (
@@ -111,29 +111,10 @@ def span_metric(name: str, p: grad.GradientProfile) -> Metric:
                   f"the last token; decay {p.decay_rate:+.3f} decades per token.")
 
 
-def gradient_inputs(view: ViewState) -> dict[str, tuple[cells.Cell, np.ndarray]]:
-    """The RNN, LSTM and GRU the Gradients page builds for ``view``, with their one-hot inputs
-    (T, V) for the first ``view.length`` characters: the trained char models, or fresh cells
-    from the view's hidden size, spectral radius, forget bias and seed."""
-    text = view.seq[: view.length]
-    out = {}
-    for arch, name in NAMES.items():
-        if view.model == "trained":
-            m = pretrained(arch)
-            out[name] = (m.cell, m.inputs(m.encode(text)))
-            continue
-        params = cells.init_params(arch, len(DEFAULT_VOCAB) + 1, view.hidden, seed=view.seed,
-                                   forget_bias=view.forget_bias, recurrent_radius=view.radius)
-        cell = cells.make_cell(arch, params)
-        x = tasks.one_hot(tasks.encode(text, DEFAULT_VOCAB), len(DEFAULT_VOCAB) + 1, cell.dtype)
-        out[name] = (cell, x)  # x (T, V)
-    return out
-
-
-@lru_cache(maxsize=16)
 def gradient_profiles(view: ViewState) -> dict[str, grad.GradientProfile]:
-    """RNN, LSTM and GRU gradient profiles on the Gradients page's view (cached per view)."""
-    return {name: grad.gradient_profile(cell, x) for name, (cell, x) in gradient_inputs(view).items()}
+    """RNN, LSTM and GRU gradient profiles on a Gradients-page view: the page's own (cached) numbers."""
+    return gradient_page.profiles(view.seq[: view.length], view.model, view.hidden, view.radius,
+                                  view.forget_bias, view.seed)
 
 
 def spans_readout(view: ViewState) -> Readout:
@@ -234,14 +215,14 @@ def carrier_figure(carriers: dict[str, Carrier], text: str) -> go.Figure:
     rows = list(carriers.values())
     fig = make_subplots(
         rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.2,
-        subplot_titles=[f"{NAMES[c.arch]} unit #{c.unit}" for c in rows],
+        subplot_titles=[f"{ARCH_NAMES[c.arch]} unit #{c.unit}" for c in rows],
         specs=[[{"secondary_y": True}] for _ in rows],
     )
     t = np.arange(len(text))
     chars = [plot_text(label) for label in map(token_label, text)]
     hover = "%{y:.3f}"
     for row, c in enumerate(rows, start=1):
-        name, colour = NAMES[c.arch], CELL_COLOURS[NAMES[c.arch]]
+        name, colour = ARCH_NAMES[c.arch], CELL_COLOURS[ARCH_NAMES[c.arch]]
         common = {"row": row, "col": 1, "legendgroup": name, "legendgrouptitle_text": name}
         for gate, (label, dash) in GATE_STYLES.items():
             if gate in c.gates:
