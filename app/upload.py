@@ -1,4 +1,9 @@
-"""Your own model: upload a weights file and the Gates page reads your sequence with it.
+"""Your own model: upload a weights file and the pages read your sequence with it.
+
+Gates shows it alone; LSTM vs GRU and Gradients show it in place of the trained cell of its kind
+(:func:`model_for`, :func:`load_model`, :func:`read_sequence`, and ``app.gradients.readers``
+through :meth:`Uploaded.inputs`); a page that cannot show it (say, a numbers-mode upload on a page
+that reads text) says so and keeps the choice (:func:`model_choice`, :func:`note`).
 
 What a file may hold (read by ``cells.load_arrays``: ``.npz`` only, no pickle, sizes checked before
 anything is allocated, nothing in the file is ever executed):
@@ -124,8 +129,16 @@ class Uploaded:
         if self.mode == "numbers":
             x = np.asarray(values, dtype=self.cell.dtype).reshape(-1, 1)  # (T, 1)
             return self.cell.forward(x), np.zeros(len(x), bool), None
-        x, unknown = code_point_inputs(text, self.cell.input_size)
+        x, unknown = self.inputs(text)
         return self.cell.forward(x), unknown, None
+
+    def inputs(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Text mode: the cell's inputs (T, I) for ``text``, and the (T,) mask of the characters
+        it does not know (a character model's unknown token; no input slot by code point)."""
+        if self.charmodel is not None:
+            ids = self.charmodel.encode(text)  # (T,)
+            return self.charmodel.inputs(ids), ids == self.charmodel.unknown_id
+        return code_point_inputs(text, self.cell.input_size)
 
 
 def code_point_inputs(text: str, input_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -219,7 +232,8 @@ def sidebar() -> None:
     sidebar = st.sidebar
     sidebar.subheader("Your own model")
     sidebar.caption(
-        "Upload an LSTM's or a GRU's weights and the Gates page reads your sequence with it. "
+        "Upload an LSTM's or a GRU's weights and the Gates page reads your sequence with it; "
+        "LSTM vs GRU and Gradients put it in place of the trained cell of its kind. "
         "Nothing in the file is run, and it stays in your browser session only."
     )
     _receive(sidebar.file_uploader(
@@ -247,15 +261,79 @@ def sidebar() -> None:
         st.code(KERAS_SNIPPET, language="python")
 
 
-def model_choice(labels: Mapping[str, str], mode: str) -> str:
-    """The "Weights" radio (``key="model"``): the shipped choices, plus this visitor's upload when
-    it reads ``mode``."""
+def model_choice(labels: Mapping[str, str], mode: str, *, horizontal: bool = True,
+                 help: str | None = None) -> str:
+    """The "Weights" radio (``key="model"``): the shipped choices, plus this visitor's upload.
+
+    The upload is listed on every page, even one that cannot show it in ``mode`` (its label then
+    says what it reads), so that visiting such a page never resets the choice nor the URL.
+    """
     up = current()
     options = tuple(models.MODEL_NAMES)
-    if up is not None and up.mode == mode:
+    names = dict(labels)
+    if up is not None:
         options += (up.key,)
-    names = {**labels, **({up.key: "your upload"} if up is not None else {})}
-    return ui.choice("model", "Weights", options, format_func=lambda m: names.get(m, m))
+        names[up.key] = "your upload" + ("" if up.mode == mode else f" (reads {up.mode})")
+    return ui.choice("model", "Weights", options, horizontal=horizontal, help=help,
+                     format_func=lambda m: names.get(m, m))
+
+
+def shown(model: str, mode: str, arch: str | None = None) -> Uploaded | None:
+    """This visitor's upload when ``model`` names it, it reads ``mode`` and (given ``arch``) it is
+    an ``arch``; else None."""
+    up = current()
+    if up is None or model != up.key or up.mode != mode:
+        return None
+    return up if arch in (None, up.cell.arch) else None
+
+
+def model_for(arch: str | None, model: str, mode: str) -> str:
+    """The weights a page reads for the chosen ``model``: the upload's key when it can be shown
+    (see :func:`shown`), else ``model`` if it is a shipped name, else the first, "trained"."""
+    up = shown(model, mode, arch)
+    if up is not None:
+        return up.key
+    return model if model in models.MODEL_NAMES else models.MODEL_NAMES[0]
+
+
+def load_model(arch: str, model: str, mode: str, seed: int = 0) -> models.Loaded:
+    """:func:`app.models.load_model`, or the upload itself when ``model_for(arch, model, mode)``
+    names it."""
+    name = model_for(arch, model, mode)
+    up = shown(name, mode)
+    if up is None:
+        return models.load_model(arch, name, mode, seed)
+    return models.Loaded(up.cell, up.charmodel, True, up.description)
+
+
+@st.cache_data(max_entries=4, ttl=300, show_spinner=False)
+def _upload_step_seconds(_up: Uploaded, key: str, tokens: int = 200) -> dict[str, float]:
+    """:func:`cells.seconds_per_token` of the upload (``key`` names it), re-measured every 5 min."""
+    return cells.seconds_per_token(_up.cell, tokens)
+
+
+def step_seconds(arch: str, model: str, mode: str, seed: int = 0) -> dict[str, float]:
+    """:func:`app.models.step_seconds` of what :func:`load_model` gives."""
+    name = model_for(arch, model, mode)
+    up = shown(name, mode)
+    if up is None:
+        return models.step_seconds(arch, name, mode, seed)
+    return _upload_step_seconds(up, up.key)
+
+
+def note(model: str, mode: str, reads: str) -> None:
+    """Say on the page what becomes of the chosen upload here: ``reads`` ends the sentence "your
+    upload ..." when it is shown (say, "replaces the trained GRU"), or the page says plainly why
+    it cannot show it. Nothing when ``model`` is not the upload."""
+    up = current()
+    if up is None or model != up.key:
+        return
+    if up.mode == mode:
+        st.info(f"Your upload, a {up.cell.arch.upper()}, {reads}.", icon=":material/upload_file:")
+    else:
+        st.info(f"Your upload reads {up.mode} mode and this page is reading {mode}, so it cannot "
+                "be shown here: the page shows gatescope's trained models instead. Your choice "
+                "is kept for the pages that can show it.", icon=":material/info:")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -272,9 +350,11 @@ def _read_upload(_up: Uploaded, key: str, text: str, values: np.ndarray, pin: in
 
 def read_sequence(arch: str, model: str, mode: str, text: str, values: np.ndarray,
                   seed: int = 0, pin: int = -1) -> models.Reading:
-    """:func:`app.models.read_sequence`, or the upload's reading when ``model`` names it."""
-    up = current()
-    if up is not None and model == up.key and mode == up.mode:
+    """:func:`app.models.read_sequence`, or the upload's reading when ``model`` names it and it
+    reads ``mode`` (of any arch: ``arch`` is the shipped cell's); an upload that cannot be shown
+    reads as the trained model (see :func:`model_for`)."""
+    up = shown(model, mode)
+    if up is not None:
         return _read_upload(up, up.key, text, values, pin)
-    return models.read_sequence(arch, model, mode, text, values, seed, pin)
+    return models.read_sequence(arch, model_for(None, model, mode), mode, text, values, seed, pin)
 

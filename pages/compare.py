@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from app import charts, models, ui
+from app import charts, models, ui, upload
 from app.experiments import experiment_links
 
 LSTM_LATEX = r"""
@@ -36,8 +36,8 @@ def main() -> None:
     )
     left, right = st.columns([3, 1])
     with right:
-        model = ui.choice("model", "Weights", models.MODEL_NAMES, horizontal=False,
-                          format_func=models.MODEL_LABELS.get)
+        model = upload.model_choice(models.MODEL_LABELS, st.session_state.get("mode", "text"),
+                                    horizontal=False)
     with left:
         seq = ui.sequence_input()
     state = ui.view_state()
@@ -50,8 +50,12 @@ def main() -> None:
     eq_gru.latex(GRU_LATEX)
     eq_gru.caption("r reset, z update gate; n candidate; h hidden state (no separate cell state).")
 
-    loaded = {arch: models.load_model(arch, model, seq.mode, state.seed) for arch in ("lstm", "gru")}
-    timing = {arch: models.step_seconds(arch, model, seq.mode, state.seed) for arch in loaded}
+    names = {arch: upload.model_for(arch, model, seq.mode) for arch in ("lstm", "gru")}
+    upload.note(model, seq.mode, "replaces the trained cell of its kind in the table and the charts; "
+                "the other cell is gatescope's trained one")
+    loaded = {arch: upload.load_model(arch, name, seq.mode, state.seed) for arch, name in names.items()}
+    timing = {arch: upload.step_seconds(arch, name, seq.mode, state.seed)
+              for arch, name in names.items()}
     st.dataframe(
         pd.DataFrame({
             arch.upper(): {
@@ -78,15 +82,16 @@ def main() -> None:
         st.info("Type a sequence above to compare the gates.", icon=":material/keyboard:")
         return
     readings = {
-        arch: models.read_sequence(arch, model, seq.mode, seq.text, seq.values, state.seed)
-        for arch in loaded
+        arch: upload.read_sequence(arch, name, seq.mode, seq.text, seq.values, state.seed)
+        for arch, name in names.items()
     }
-    ui.show_unknown(readings["lstm"].unknown_chars)
+    ui.show_unknown(list(dict.fromkeys(ch for r in readings.values() for ch in r.unknown_chars)))
     for arch, reading in readings.items():
         labels = ui.mark_unknown(seq.labels, reading.unknown)
+        whose = " (your upload)" if upload.shown(names[arch], seq.mode) else ""
         ui.show_chart(
             charts.state_heatmaps(reading.gates, reading.h, labels, reading.units,
-                                  title=f"{arch.upper()} gates and h, the {len(reading.units)} "
+                                  title=f"{arch.upper()}{whose} gates and h, the {len(reading.units)} "
                                   f"of {reading.hidden_size} units whose h varies most"),
             f"compare-gates-{arch}",
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import models, ui
+from app import ui, upload
 from app.experiments import experiment_links
 from app.gradient_charts import divergence_figure, gradient_figure, why_figure
 from app.gradients import JACOBIAN_MAX_TOKENS, edit_distances, profiles, readers
@@ -99,7 +99,8 @@ def show_why(profs: dict[str, grad.GradientProfile], labels: tuple[str, ...]) ->
     ui.show_chart(fig, "gradients-why", key="gr_why_chart")
 
 
-def show_what_if(text: str, labels: tuple[str, ...], weights: tuple) -> None:
+def show_what_if(text: str, labels: tuple[str, ...], weights: tuple,
+                 up: upload.Uploaded | None) -> None:
     st.subheader("What if one early token were different?")
     st.caption(
         "The same measurement without gradients: replace one character, run both texts through "
@@ -118,7 +119,7 @@ def show_what_if(text: str, labels: tuple[str, ...], weights: tuple) -> None:
     with cols[2]:
         tol = st.select_slider("Tolerance on ‖h_t − h′_t‖", TOLERANCES, value=1e-3, key="gr_tol",
                                format_func=lambda v: f"{v:g}")
-    distances = edit_distances(text, *weights, position, replacement)
+    distances = edit_distances(text, *weights, position, replacement, _upload=up)
     if all(not d.any() for d in distances.values()):
         st.info("Both characters are the same token for these models (identical, or both unknown): "
                 "nothing changes. Pick another replacement.", icon=":material/info:")
@@ -151,12 +152,16 @@ with ui.page_guard():
             f"{JACOBIAN_MAX_TOKENS} (the page's cap, so it re-renders quickly).",
         )
     with left:
-        model = ui.choice(
-            "model", "Weights", models.MODEL_NAMES,
-            format_func={"trained": "trained character models", "random": "fresh random weights"}.get,
-            help="Trained: the character models gatescope ships. Fresh: random weights you can tune.",
+        model = upload.model_choice(
+            {"trained": "trained character models", "random": "fresh random weights"}, "text",
+            help="Trained: the character models gatescope ships. Fresh: random weights you can "
+            "tune. Your upload: it replaces the trained cell of its kind.",
         )
-    weights = ("trained", 0, 0.0, 0.0, 0) if model == "trained" else fresh_knobs()
+    up = upload.shown(model, "text")
+    upload.note(model, "text", "replaces the trained cell of its kind: its curve is measured on "
+                "your text read the way your model reads it")
+    shown = upload.model_for(None, model, "text")  # the upload's key, or "trained" in its place
+    weights = fresh_knobs() if shown == "random" else (shown, 0, 0.0, 0.0, 0)
     text = prepared.text[:length]
     if len(prepared.text) > length:
         st.caption(
@@ -167,17 +172,14 @@ with ui.page_guard():
         st.info("Type at least two characters to see a gradient flow back through time.",
                 icon=":material/keyboard:")
     else:
-        rs = readers(*weights)
+        rs = readers(*weights, _upload=up)
         sizes = sorted({r.cell.hidden_size for r in rs.values()})
         with st.expander(f"The models: RNN, LSTM and GRU, {' / '.join(map(str, sizes))} hidden units"):
             st.caption("  \n".join(r.description for r in rs.values()))
-        unknown_chars = list(dict.fromkeys(
-            ch for r in rs.values() for ch in ui.unknown_characters(text, r.vocab)
-        ))
-        ui.show_unknown(unknown_chars)
-        unknown = np.array([ch in unknown_chars for ch in text])
+        unknown = np.any([r.unknown(text) for r in rs.values()], axis=0)  # (T,) any cell's
+        ui.show_unknown(list(dict.fromkeys(ch for ch, u in zip(text, unknown, strict=True) if u)))
         labels = ui.mark_unknown(prepared.labels[:length], unknown)
-        profs = profiles(text, *weights)
+        profs = profiles(text, *weights, _upload=up)
         show_spans(profs)
         ui.show_chart(
             gradient_figure({n: p.log_norms for n, p in profs.items()}, labels,
@@ -185,5 +187,5 @@ with ui.page_guard():
             "gradients", key="gr_chart",
         )
         show_why(profs, labels)
-        show_what_if(text, labels, weights)
+        show_what_if(text, labels, weights, up)
     experiment_links("gradients")

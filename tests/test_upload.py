@@ -16,12 +16,13 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import MAIN
+from conftest import MAIN, ROOT
 from streamlit.testing.v1 import AppTest
 
 import cells
-from app import upload
+from app import models, upload
 from cells.charmodel import CharModel
+from cells.gradients import gradient_profile
 from cells.weights import KERAS_SNIPPET, TORCH_SNIPPET
 
 
@@ -290,6 +291,89 @@ def test_the_sidebar_shows_both_recipes_as_code():
     at = app()
     codes = [c.value.strip() for c in at.code]
     assert TORCH_SNIPPET.strip() in codes and KERAS_SNIPPET.strip() in codes
+
+
+# --------------------------------------------------------------------------- on the other pages
+
+GATES, COMPARE, GRADIENTS = (str(ROOT / "pages" / f"{name}.py")
+                             for name in ("gates", "compare", "gradients"))
+
+
+def assert_still_chosen(at: AppTest, key: str) -> None:
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.radio(key="model").value == key and at.query_params["model"] == key
+
+
+def gradient_curves(at: AppTest) -> dict[str, np.ndarray]:
+    spec = chart_specs(at)[0]
+    return {t["name"]: np.array([np.nan if v is None else v for v in t["y"]], dtype=float)
+            if isinstance(t["y"], list) else plotly_array(t["y"])
+            for t in spec["data"] if t["name"] in ("RNN", "LSTM", "GRU")}
+
+
+def test_an_uploaded_gru_replaces_the_trained_gru_on_lstm_vs_gru_and_stays_chosen():
+    cell = bare("gru", 128, H=5, seed=4)
+    at = upload_file(app({"seq": "hi there"}), saved(cell))
+    key = at.session_state["upload"].key
+    at.switch_page(COMPARE).run()
+    assert_still_chosen(at, key)
+    assert any("replaces the trained cell of its kind" in i.value for i in at.info)
+    rows = at.dataframe[0].value.to_dict()
+    assert (rows["GRU"]["hidden size H"], rows["GRU"]["input size I"]) == ("5", "128")
+    shipped = models.load_model("lstm", "trained", "text").cell
+    assert rows["LSTM"]["hidden size H"] == str(shipped.hidden_size)
+    lstm, gru, _ = chart_specs(at)
+    assert "(your upload)" in gru["layout"]["title"]["text"]
+    assert "(your upload)" not in lstm["layout"]["title"]["text"]
+    (h,) = [t for t in gru["data"] if t["name"] == "h"]
+    x, _ = upload.code_point_inputs("hi there", 128)
+    np.testing.assert_allclose(np.sort(np.abs(plotly_array(h["z"])[:, -1])),
+                               np.sort(np.abs(cell.forward(x).h[-1])), rtol=1e-6)
+    at.switch_page(GATES).run()  # back on Gates, the upload is still the one shown
+    assert_still_chosen(at, key)
+    assert any("uploaded by you" in c.value for c in at.caption)
+
+
+def test_an_uploaded_character_lstm_is_measured_on_gradients_with_its_own_vocabulary():
+    model = CharModel.untrained("lstm", 8, seed=3, vocab="abc ")
+    buf = io.BytesIO()
+    model.save(buf)
+    text = "ab cab zz"
+    at = upload_file(app({"seq": text}), buf.getvalue())
+    key = at.session_state["upload"].key
+    at.switch_page(GRADIENTS).run()
+    assert_still_chosen(at, key)
+    assert any("replaces the trained cell of its kind" in i.value for i in at.info)
+    shown = gradient_curves(at)
+    mine = gradient_profile(model.cell, model.inputs(model.encode(text)))
+    np.testing.assert_allclose(shown["LSTM"], mine.log_norms, rtol=1e-9)
+    gru = models.load_model("gru", "trained", "text")
+    np.testing.assert_allclose(shown["GRU"], gradient_profile(
+        gru.cell, models.inputs_for(gru, text, np.zeros(0))).log_norms, rtol=1e-9)
+    assert any("1 distinct character" in i.value for i in at.info)  # z: not in "abc "
+    assert "z" in [t.value for t in at.text]
+    at.switch_page(GATES).run()
+    assert_still_chosen(at, key)
+
+
+def test_a_numbers_upload_is_not_compared_on_gradients_and_is_still_chosen_back_on_gates():
+    at = upload_file(app(), saved(bare("lstm", 1, H=4)))
+    key = at.session_state["upload"].key
+    at.text_area(key="seq").set_value("some text").run()
+    at.switch_page(GRADIENTS).run()
+    assert_still_chosen(at, key)
+    assert any("reads numbers mode" in i.value and "cannot be shown here" in i.value
+               for i in at.info)
+    lstm = models.load_model("lstm", "trained", "text")
+    np.testing.assert_allclose(gradient_curves(at)["LSTM"], gradient_profile(
+        lstm.cell, models.inputs_for(lstm, "some text", np.zeros(0))).log_norms, rtol=1e-9)
+    at.switch_page(COMPARE).run()  # in numbers mode, LSTM vs GRU shows it in the trained LSTM's place
+    assert_still_chosen(at, key)
+    assert at.dataframe[0].value.to_dict()["LSTM"]["hidden size H"] == "4"
+    at.switch_page(GATES).run()
+    assert_still_chosen(at, key)
+    at.text_area(key="seq").set_value("0.5, -0.25, 1").run()  # "some text" is no series
+    assert any("uploaded by you" in c.value for c in at.caption)
 
 
 # --------------------------------------------------------------------------- in Chromium
