@@ -296,14 +296,38 @@ def model_for(arch: str | None, model: str, mode: str) -> str:
     return model if model in models.MODEL_NAMES else models.MODEL_NAMES[0]
 
 
+def _loaded(up: Uploaded) -> models.Loaded:
+    return models.Loaded(up.cell, up.charmodel, True, up.description)
+
+
 def load_model(arch: str, model: str, mode: str, seed: int = 0) -> models.Loaded:
     """:func:`app.models.load_model`, or the upload itself when ``model_for(arch, model, mode)``
     names it."""
     name = model_for(arch, model, mode)
     up = shown(name, mode)
-    if up is None:
-        return models.load_model(arch, name, mode, seed)
-    return models.Loaded(up.cell, up.charmodel, True, up.description)
+    return models.load_model(arch, name, mode, seed) if up is None else _loaded(up)
+
+
+def read_text(arch: str, model: str, text: str, seed: int = 0) -> tuple[models.Loaded, Trace,
+                                                                           np.ndarray]:
+    """``text`` read by the ``arch`` character model :func:`app.models.load_model` gives, or by
+    the upload (of any arch) when ``model`` names a text-mode one: (what read it, the trace,
+    unknown (T,) bool)."""
+    name = model_for(None, model, "text")
+    up = shown(name, "text")
+    if up is not None:
+        trace, unknown, _ = up.read(text, np.zeros(0))
+        return _loaded(up), trace, unknown
+    loaded = models.load_model(arch, name, "text", seed)
+    read = loaded.charmodel.trace(text)
+    return loaded, read.trace, read.unknown
+
+
+def shown_arch(arch: str, model: str, mode: str) -> str:
+    """The cell a single-cell page shows: the upload's when ``model`` names it and it reads
+    ``mode``, else ``arch``."""
+    up = shown(model, mode)
+    return arch if up is None else up.cell.arch
 
 
 @st.cache_data(max_entries=4, ttl=300, show_spinner=False)

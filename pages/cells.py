@@ -1,7 +1,8 @@
-"""Interpretable cells: which hidden units of the trained character model track the typed text.
+"""Interpretable cells: which hidden units of a character model track the typed text.
 
 View code only: the properties and correlations come from ``cells.interpret``, the coloured text
-from ``app.interpret_charts``, the model from ``app.models``.
+from ``app.interpret_charts``, the model from ``app.models`` (or the visitor's upload, through
+``app.upload``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import models, ui
+from app import models, ui, upload
 from app.interpret_charts import activation_text
 from cells import interpret
 
@@ -49,21 +50,21 @@ class UnitReading:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _read_units(arch: str, state: str, text: str) -> tuple:
+def _read_units(arch: str, model: str, state: str, text: str, seed: int) -> tuple:
     """:func:`read_units`'s fields as a tuple (a page's own classes do not pickle: it runs as
     ``__main__``)."""
-    loaded = models.load_model(arch, "trained", "text")
-    trace = loaded.charmodel.trace(text).trace
+    loaded, trace, unknown = upload.read_text(arch, model, text, seed)
     states = trace.c if state == "c" and trace.c is not None else trace.h  # (T, H)
     properties = interpret.text_properties(text)
     return (loaded.description, loaded.trained, states.astype(np.float32), properties,
             interpret.best_units(states, properties, k=TOP_UNITS),
-            tuple(ui.unknown_characters(text, loaded.charmodel.vocab)))
+            tuple(dict.fromkeys(ch for ch, u in zip(text, unknown, strict=True) if u)))
 
 
-def read_units(arch: str, state: str, text: str) -> UnitReading:
-    """Run the trained ``arch`` model over ``text`` and rank its units by every property (cached)."""
-    return UnitReading(*_read_units(arch, state, text))
+def read_units(arch: str, model: str, state: str, text: str, seed: int = 0) -> UnitReading:
+    """Run the ``arch`` model (``model``: trained, random or your upload) over ``text`` and rank
+    its units by every property (cached)."""
+    return UnitReading(*_read_units(arch, upload.model_for(None, model, "text"), state, text, seed))
 
 
 def ranking_table(reading: UnitReading) -> pd.DataFrame:
@@ -90,14 +91,17 @@ def main() -> None:
     st.title("Interpretable cells: units that track your text")
     ui.explain(
         "Karpathy, Johnson & Fei-Fei (2015) found units of character-level LSTMs that switch on "
-        "inside quotes or count along a line. Here every unit of gatescope's trained character "
-        "model is scored against simple properties of the text you type, by the Pearson "
-        "correlation r of its activation with the property over the characters; the best units "
-        "are shown as your text coloured by their activation (blue positive, red negative)."
+        "inside quotes or count along a line. Here every unit of a character model (gatescope's "
+        "trained one, or your upload) is scored against simple properties of the text you type, "
+        "by the Pearson correlation r of its activation with the property over the characters; "
+        "the best units are shown as your text coloured by their activation (blue positive, "
+        "red negative)."
     )
     left, right = st.columns([3, 1])
     with right:
         arch = ui.arch_choice("Model")
+        model = upload.model_choice(models.MODEL_LABELS, "text", horizontal=False)
+        arch = upload.shown_arch(arch, model, "text")  # an uploaded model has its own
         state = "h"
         if arch == "lstm":
             state = ui.choice("cells_state", "LSTM state", ("c", "h"), format_func=STATE_LABELS.get,
@@ -111,11 +115,11 @@ def main() -> None:
         st.info("Type at least two characters: a correlation needs a text to vary over.",
                 icon=":material/keyboard:")
         return
-    reading = read_units(arch, state, seq.text)
+    upload.note(model, "text", "is the model ranked here")
+    reading = read_units(arch, model, state, seq.text, ui.view_state().seed)
     st.caption(f"Model: {reading.description}.")
     if not reading.trained:
-        st.warning("No trained weights are shipped for this model yet: with random weights any "
-                   "match is chance.", icon=":material/warning:")
+        st.warning("These are random weights: any match is chance.", icon=":material/warning:")
     ui.show_unknown(reading.unknown_chars)
 
     table = ranking_table(reading)

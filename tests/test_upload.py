@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 import cells
 from app import models, upload
+from cells import interpret
 from cells.charmodel import CharModel
 from cells.gradients import gradient_profile
 from cells.weights import KERAS_SNIPPET, TORCH_SNIPPET
@@ -295,8 +296,8 @@ def test_the_sidebar_shows_both_recipes_as_code():
 
 # --------------------------------------------------------------------------- on the other pages
 
-GATES, COMPARE, GRADIENTS = (str(ROOT / "pages" / f"{name}.py")
-                             for name in ("gates", "compare", "gradients"))
+GATES, COMPARE, GRADIENTS, CELLS = (str(ROOT / "pages" / f"{name}.py")
+                                    for name in ("gates", "compare", "gradients", "cells"))
 
 
 def assert_still_chosen(at: AppTest, key: str) -> None:
@@ -367,6 +368,10 @@ def test_a_numbers_upload_is_not_compared_on_gradients_and_is_still_chosen_back_
     lstm = models.load_model("lstm", "trained", "text")
     np.testing.assert_allclose(gradient_curves(at)["LSTM"], gradient_profile(
         lstm.cell, models.inputs_for(lstm, "some text", np.zeros(0))).log_norms, rtol=1e-9)
+    at.switch_page(CELLS).run()  # Cells reads text too
+    assert_still_chosen(at, key)
+    assert any("cannot be shown here" in i.value for i in at.info)
+    assert any(c.value.startswith("Model: LSTM") for c in at.caption)
     at.switch_page(COMPARE).run()  # in numbers mode, LSTM vs GRU shows it in the trained LSTM's place
     assert_still_chosen(at, key)
     assert at.dataframe[0].value.to_dict()["LSTM"]["hidden size H"] == "4"
@@ -374,6 +379,24 @@ def test_a_numbers_upload_is_not_compared_on_gradients_and_is_still_chosen_back_
     assert_still_chosen(at, key)
     at.text_area(key="seq").set_value("0.5, -0.25, 1").run()  # "some text" is no series
     assert any("uploaded by you" in c.value for c in at.caption)
+
+
+def test_cells_ranks_the_units_of_an_uploaded_text_model():
+    cell = bare("gru", 128, H=6, seed=2)
+    text = 'He said "wait (a bit)" and\nthen "go".'
+    at = upload_file(app({"seq": text, "arch": "lstm"}), saved(cell))
+    key = at.session_state["upload"].key
+    at.switch_page(CELLS).run()
+    assert_still_chosen(at, key)
+    assert any("is the model ranked here" in i.value for i in at.info)
+    assert any(c.value.startswith("Model: GRU, 6 units, uploaded by you") for c in at.caption)
+    quotes = at.dataframe[0].value.set_index("property").loc["inside quotes"]
+    h = cell.forward(upload.code_point_inputs(text, 128)[0]).h  # (T, 6)
+    r = [np.corrcoef(interpret.inside_quotes(text), h[:, j])[0, 1] for j in range(6)]
+    assert int(quotes["best unit"]) == int(np.argmax(np.abs(r)))
+    assert quotes["correlation r"] == pytest.approx(r[int(np.argmax(np.abs(r)))], abs=1e-5)
+    at.radio(key="model").set_value("trained").run()  # the shipped model, by the Weights choice
+    assert any(c.value.startswith("Model: LSTM") for c in at.caption)
 
 
 # --------------------------------------------------------------------------- in Chromium
