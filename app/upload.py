@@ -1,9 +1,10 @@
 """Your own model: upload a weights file and the pages read your sequence with it.
 
-Gates shows it alone; LSTM vs GRU and Gradients show it in place of the trained cell of its kind
-(:func:`model_for`, :func:`load_model`, :func:`read_sequence`, and ``app.gradients.readers``
-through :meth:`Uploaded.inputs`); a page that cannot show it (say, a numbers-mode upload on a page
-that reads text) says so and keeps the choice (:func:`model_choice`, :func:`note`).
+Gates and Cells show it alone; LSTM vs GRU and Gradients show it in place of the trained cell of
+its kind (:func:`model_for`, :func:`load_model`, :func:`read_sequence`, :func:`read_text`, and
+``app.gradients.readers`` through :meth:`Uploaded.inputs`); a page that cannot show it (say, a
+numbers-mode upload on a page that reads text) says so and keeps the choice (:func:`model_choice`,
+:func:`note`).
 
 What a file may hold (read by ``cells.load_arrays``: ``.npz`` only, no pickle, sizes checked before
 anything is allocated, nothing in the file is ever executed):
@@ -233,7 +234,8 @@ def sidebar() -> None:
     sidebar.subheader("Your own model")
     sidebar.caption(
         "Upload an LSTM's or a GRU's weights and the Gates page reads your sequence with it; "
-        "LSTM vs GRU and Gradients put it in place of the trained cell of its kind. "
+        "LSTM vs GRU and Gradients put it in place of the trained cell of its kind, and Cells "
+        "ranks its units. "
         "Nothing in the file is run, and it stays in your browser session only."
     )
     _receive(sidebar.file_uploader(
@@ -345,15 +347,15 @@ def step_seconds(arch: str, model: str, mode: str, seed: int = 0) -> dict[str, f
     return _upload_step_seconds(up, up.key)
 
 
-def note(model: str, mode: str, reads: str) -> None:
-    """Say on the page what becomes of the chosen upload here: ``reads`` ends the sentence "your
-    upload ..." when it is shown (say, "replaces the trained GRU"), or the page says plainly why
-    it cannot show it. Nothing when ``model`` is not the upload."""
+def note(model: str, mode: str, role: str) -> None:
+    """Say on the page what becomes of the chosen upload here: ``role`` ends the sentence "Your
+    upload, a GRU, ..." when it is shown (say, "replaces the trained GRU"), or the page says
+    plainly why it cannot show it. Nothing when ``model`` is not the upload."""
     up = current()
     if up is None or model != up.key:
         return
     if up.mode == mode:
-        st.info(f"Your upload, a {up.cell.arch.upper()}, {reads}.", icon=":material/upload_file:")
+        st.info(f"Your upload, a {up.cell.arch.upper()}, {role}.", icon=":material/upload_file:")
     else:
         st.info(f"Your upload reads {up.mode} mode and this page is reading {mode}, so it cannot "
                 "be shown here: the page shows gatescope's trained models instead. Your choice "

@@ -160,8 +160,8 @@ with ui.page_guard():
     up = upload.shown(model, "text")
     upload.note(model, "text", "replaces the trained cell of its kind: its curve is measured on "
                 "your text read the way your model reads it")
-    shown = upload.model_for(None, model, "text")  # the upload's key, or "trained" in its place
-    weights = fresh_knobs() if shown == "random" else (shown, 0, 0.0, 0.0, 0)
+    chosen = upload.model_for(None, model, "text")  # the upload's key, or "trained" in its place
+    weights = fresh_knobs() if chosen == "random" else (chosen, 0, 0.0, 0.0, 0)
     text = prepared.text[:length]
     if len(prepared.text) > length:
         st.caption(
