@@ -6,18 +6,12 @@ import json
 
 import numpy as np
 import pytest
-from conftest import MAIN
-from streamlit.testing.v1 import AppTest
-from test_app_gates import HOSTILE, assert_clean
-from test_app_gradients import decode
+from apptest import HOSTILE, assert_clean, chart_specs, open_page, plotly_array
 
 from app import models, ui
 from app.interpret_charts import activation_text, text_grid
 from app.state import DEFAULT_TEXT
 from cells import interpret
-
-PAGE = "../pages/cells.py"  # relative to app/main.py
-
 
 # --------------------------------------------------------------------------- chart builder
 
@@ -66,36 +60,16 @@ def test_activation_text_of_nothing_and_of_mismatched_inputs():
 # --------------------------------------------------------------------------- the page
 
 
-def open_page(**session) -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=120).run()
-    for key, value in session.items():
-        at.session_state[key] = value
-    return at.switch_page(PAGE).run()
-
-
-def chart_specs(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def grid(values) -> np.ndarray:
-    """A 2-D Plotly JSON array: nested lists, or a typed array whose shape is "rows, cols"."""
-    if isinstance(values, dict):
-        shape = values["shape"]
-        shape = tuple(map(int, shape.split(","))) if isinstance(shape, str) else tuple(shape)
-        return decode({k: v for k, v in values.items() if k != "shape"}).reshape(shape)
-    return np.array([[np.nan if v is None else v for v in row] for row in values], dtype=float)
-
-
 def shown_values(spec: dict, text: str) -> np.ndarray:
     """The per-character values a coloured-text chart holds, in text order."""
     rows, cols = text_grid(text)
-    return grid(spec["data"][0]["z"])[rows, cols]
+    return plotly_array(spec["data"][0]["z"])[rows, cols]
 
 
 @pytest.mark.parametrize(("arch", "state"), [("lstm", "c"), ("lstm", "h"), ("gru", "h")])
 def test_table_and_charts_agree_with_the_model_read_independently(arch, state):
     text = 'He said "wait (just a moment)" and\nthen "go".'
-    at = open_page(seq=text, arch=arch, cells_state=state)
+    at = open_page("cells.py", seq=text, arch=arch, cells_state=state)
     assert_clean(at)
     table = at.dataframe[0].value
     assert set(table["property"]) == set(interpret.PROPERTIES)
@@ -121,7 +95,7 @@ def test_table_and_charts_agree_with_the_model_read_independently(arch, state):
 
 
 def test_properties_that_cannot_rank_units_are_left_out_and_named():
-    at = open_page(seq="plain words only")
+    at = open_page("cells.py", seq="plain words only")
     assert_clean(at)
     ranked = set(at.dataframe[0].value["property"])
     assert "inside quotes" not in ranked and "position in line" not in ranked
@@ -133,14 +107,14 @@ def test_properties_that_cannot_rank_units_are_left_out_and_named():
 
 
 def test_a_text_nothing_can_be_ranked_on_says_so():
-    at = open_page(seq="aa")
+    at = open_page("cells.py", seq="aa")
     assert_clean(at)
     assert not at.dataframe and not at.get("plotly_chart")
     assert any("No property varies" in i.value for i in at.info)
 
 
 def test_the_longer_text_button_fills_the_box_with_quotes_brackets_and_lines():
-    at = open_page()
+    at = open_page("cells.py")
     at.button[0].click().run()
     assert_clean(at)
     text = at.text_area(key="seq").value
@@ -151,7 +125,7 @@ def test_the_longer_text_button_fills_the_box_with_quotes_brackets_and_lines():
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_hostile_text_never_breaks_the_page(name):
     text = HOSTILE[name]
-    at = open_page(seq=text)
+    at = open_page("cells.py", seq=text)
     assert_clean(at)
     specs = chart_specs(at)
     if len(text) < 2:
@@ -167,7 +141,7 @@ def test_hostile_text_never_breaks_the_page(name):
 
 
 def test_the_default_page_names_the_model_and_shows_the_best_units():
-    at = open_page()
+    at = open_page("cells.py")
     assert_clean(at)
     assert any(c.value.startswith("Model: LSTM") for c in at.caption)
     assert at.text_area(key="seq").value == DEFAULT_TEXT

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from apptest import HOSTILE, assert_clean
 from conftest import MAIN, ROOT
 from streamlit.testing.v1 import AppTest
-from test_app_gates import HOSTILE, assert_clean
 
 COMPARE = str(ROOT / "pages" / "compare.py")
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import re
 
 import numpy as np
 import pytest
-from conftest import MAIN
+from apptest import HOSTILE, assert_clean, chart_specs, open_page, plotly_array, run_app
 from streamlit.testing.v1 import AppTest
-from test_app_gates import HOSTILE, assert_clean, chart_specs
 
 from app import models, ui
 from app.gradient_charts import divergence_figure, gradient_figure, why_figure
 from app.state import DEFAULT_TEXT
 from cells.gradients import gradient_profile
 
-PAGE = "../pages/gradients.py"  # relative to app/main.py
 NAMES = ["RNN", "LSTM", "GRU"]
 LONG_SENTENCE = (
     "When the old lighthouse keeper finally climbed the hundred and twelve steps to the lamp room, "
@@ -86,14 +83,6 @@ def test_divergence_figure_starts_at_the_edit_and_leaves_out_exact_zeros():
 # --------------------------------------------------------------------------- the page
 
 
-def open_page(**session) -> AppTest:
-    """The app with the Gradients page open; ``session`` presets widget values before the run."""
-    at = AppTest.from_file(MAIN, default_timeout=120).run()  # the first run loads the URL's view
-    for key, value in session.items():
-        at.session_state[key] = value
-    return at.switch_page(PAGE).run()
-
-
 def spans(at: AppTest) -> dict[str, int]:
     """The memory spans read off the page's metrics ("12 tokens", "≥ 71 tokens")."""
     out = {}
@@ -108,20 +97,12 @@ def main_chart(at: AppTest) -> dict:
     return chart_specs(at)[0]
 
 
-def decode(values) -> np.ndarray:
-    """A Plotly JSON array as NumPy: plain lists (None -> NaN) or typed arrays ({dtype, bdata})."""
-    if isinstance(values, dict):
-        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-        return flat.reshape(values["shape"]) if "shape" in values else flat
-    return np.array([np.nan if v is None else v for v in values], dtype=float)
-
-
 def curves(spec: dict) -> dict[str, np.ndarray]:
-    return {t["name"]: decode(t["y"]) for t in spec["data"] if t["name"] in NAMES}
+    return {t["name"]: plotly_array(t["y"]) for t in spec["data"] if t["name"] in NAMES}
 
 
 def test_default_page_shows_three_named_curves_spans_and_all_charts():
-    at = open_page()
+    at = open_page("gradients.py")
     assert_clean(at)
     assert at.text_area(key="seq").value == DEFAULT_TEXT
     specs = chart_specs(at)
@@ -133,7 +114,7 @@ def test_default_page_shows_three_named_curves_spans_and_all_charts():
 
 def test_page_numbers_are_the_engines_for_the_loaded_models():
     """The curves and spans on the page are cells.gradients' for the same models and text."""
-    at = open_page()
+    at = open_page("gradients.py")
     shown = curves(main_chart(at))
     page_spans = spans(at)
     for arch, name in zip(("rnn", "lstm", "gru"), NAMES, strict=True):
@@ -145,7 +126,7 @@ def test_page_numbers_are_the_engines_for_the_loaded_models():
 
 @pytest.mark.parametrize("text", [DEFAULT_TEXT, LONG_SENTENCE], ids=["default", "long"])
 def test_the_rnn_forgets_sooner_than_the_lstm(text):
-    at = open_page(seq=text, length=200)
+    at = open_page("gradients.py", seq=text, length=200)
     assert_clean(at)
     s = spans(at)
     assert s["RNN"] < s["LSTM"], s
@@ -153,7 +134,7 @@ def test_the_rnn_forgets_sooner_than_the_lstm(text):
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_hostile_text_never_breaks_the_page(name):
-    at = open_page(seq=HOSTILE[name])
+    at = open_page("gradients.py", seq=HOSTILE[name])
     assert_clean(at)
     text = HOSTILE[name]
     specs = chart_specs(at)
@@ -173,21 +154,21 @@ def test_hostile_text_never_breaks_the_page(name):
 
 
 def test_a_single_character_gives_a_hint_not_a_chart():
-    at = open_page(seq="a")
+    at = open_page("gradients.py", seq="a")
     assert_clean(at)
     assert chart_specs(at) == [] and at.info
 
 
 @pytest.mark.parametrize("seq", ["ab", "\x00\x00"])
 def test_two_tokens_are_enough_for_every_chart(seq):
-    at = open_page(seq=seq)
+    at = open_page("gradients.py", seq=seq)
     assert_clean(at)
     assert len(chart_specs(at)) == 3
     assert all(len(y) == 2 for y in curves(main_chart(at)).values())
 
 
 def test_the_input_length_is_capped_and_the_page_says_so():
-    at = open_page(seq="abcdefghij" * 50)
+    at = open_page("gradients.py", seq="abcdefghij" * 50)
     cap = int(at.slider(key="length").max)
     assert 2 < cap < ui.MAX_CHARS
     at.slider(key="length").set_value(cap).run()
@@ -198,7 +179,7 @@ def test_the_input_length_is_capped_and_the_page_says_so():
 
 
 def fresh(**knobs) -> AppTest:
-    at = open_page(model="random", **knobs)
+    at = open_page("gradients.py", model="random", **knobs)
     assert_clean(at)
     return at
 
@@ -230,15 +211,15 @@ def test_fresh_weights_hidden_size_reaches_the_cells():
 
 
 def test_what_if_changes_one_token_and_counts_steps_until_the_states_agree():
-    at = open_page()
+    at = open_page("gradients.py")
     at.slider(key="gr_edit_pos").set_value(3).run()
     at.text_input(key="gr_edit_char").set_value("Z").run()
     assert_clean(at)
     what_if = chart_specs(at)[2]
     tol = at.select_slider(key="gr_tol").value
     for trace in what_if["data"]:
-        assert decode(trace["x"])[0] == 3
-        y = decode(trace["y"])
+        assert plotly_array(trace["x"])[0] == 3
+        y = plotly_array(trace["y"])
         above = np.nonzero(y >= tol)[0]  # by hand: after the last step at or above tol it is below
         steps = above[-1] + 1 if above.size else 0
         metric = next(m for m in at.metric if m.label.startswith(f"{trace['name']}: steps until below"))
@@ -246,7 +227,7 @@ def test_what_if_changes_one_token_and_counts_steps_until_the_states_agree():
 
 
 def test_what_if_with_the_same_character_says_nothing_changes():
-    at = open_page(seq="abcabc")
+    at = open_page("gradients.py", seq="abcabc")
     at.text_input(key="gr_edit_char").set_value("a").run()
     assert_clean(at)
     assert any("nothing changes" in i.value for i in at.info)
@@ -254,12 +235,9 @@ def test_what_if_with_the_same_character_says_nothing_changes():
 
 
 def test_a_shared_url_opens_fresh_weights_with_its_knobs():
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    for key, value in {"model": "random", "hidden": "12", "radius": "1.3", "forget_bias": "2",
-                       "seed": "7", "length": "40"}.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(PAGE).run()
+    at = run_app({"model": "random", "hidden": "12", "radius": "1.3", "forget_bias": "2",
+                  "seed": "7", "length": "40"}, timeout=120)
+    at.switch_page("../pages/gradients.py").run()
     assert_clean(at)
     assert at.radio(key="model").value == "random" and at.slider(key="hidden").value == 12
     assert at.radio(key="forget_bias").value == 2.0 and at.number_input(key="seed").value == 7

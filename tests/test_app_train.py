@@ -7,20 +7,15 @@ to a handful of steps so a whole training of three cells takes well under a seco
 
 from __future__ import annotations
 
-import json
 import threading
 
 import numpy as np
 import pytest
-from conftest import MAIN
-from streamlit.testing.v1 import AppTest
-from test_app_gates import assert_clean
-from test_app_gradients import decode
+from apptest import assert_clean, chart_specs, open_page, plotly_array
 
 from app import training
 from cells import tasks
 
-PAGE = "../pages/train.py"  # relative to app/main.py
 TINY = 5
 
 
@@ -113,20 +108,9 @@ def test_a_second_training_waits_for_the_first_and_gives_up_politely(monkeypatch
 # --------------------------------------------------------------------------- the page
 
 
-def open_page(**session) -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=120).run()
-    for key, value in session.items():
-        at.session_state[key] = value
-    return at.switch_page(PAGE).run()
-
-
-def chart_specs(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
 @pytest.mark.parametrize("task", training.TASKS)
 def test_the_page_trains_three_cells_and_shows_loss_results_gates_and_gradients(tiny_cap, task):
-    at = open_page(train_task=task, train_length=10, train_hidden=8)
+    at = open_page("train.py", train_task=task, train_length=10, train_hidden=8)
     assert_clean(at)
     assert at.info and not at.metric and not at.get("plotly_chart")  # nothing until Train
     assert any(f"at most {TINY} steps" in c.value for c in at.caption)
@@ -140,7 +124,7 @@ def test_the_page_trains_three_cells_and_shows_loss_results_gates_and_gradients(
     loss = specs[0]
     assert loss["layout"]["yaxis"]["type"] == "log"
     assert [t["name"] for t in loss["data"] if t.get("showlegend") is not False] == ["RNN", "LSTM", "GRU"]
-    assert all(decode(t["x"]).tolist() == list(range(1, TINY + 1)) for t in loss["data"])
+    assert all(plotly_array(t["x"]).tolist() == list(range(1, TINY + 1)) for t in loss["data"])
     assert [t.label for t in at.tabs] == ["RNN", "LSTM", "GRU"]
     gates = specs[1:4]
     assert [len(s["data"]) for s in gates] == [1, 6, 4]  # RNN: h; LSTM: f i o g c h; GRU: r z n h
@@ -149,11 +133,11 @@ def test_the_page_trains_three_cells_and_shows_loss_results_gates_and_gradients(
 
 
 def test_a_second_visitor_with_the_same_settings_gets_the_cached_results(tiny_cap):
-    first = open_page(train_length=20, train_hidden=16)
+    first = open_page("train.py", train_length=20, train_hidden=16)
     first.button(key=training.TRAIN_BUTTON).click().run()
     assert_clean(first)
     trained = [m.value for m in first.metric]
-    second = open_page(train_length=20, train_hidden=16)
+    second = open_page("train.py", train_length=20, train_hidden=16)
     assert_clean(second)
     assert training.TRAIN_BUTTON not in [b.key for b in second.button]  # the results are there
     assert [m.value for m in second.metric] == trained

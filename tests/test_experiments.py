@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 import pytest
+from apptest import assert_clean
 from conftest import MAIN
 from streamlit.testing.v1 import AppTest
-from test_app_gates import assert_clean
 
 import cells
 from app import experiments as ex

@@ -7,16 +7,15 @@ part drives the real uploader through AppTest (``file_uploader.set_value``).
 
 from __future__ import annotations
 
-import base64
 import io
-import json
 import pickle
 import re
 import zipfile
 
 import numpy as np
 import pytest
-from conftest import MAIN, ROOT
+from apptest import chart_specs, plotly_array, run_app
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 import cells
@@ -212,25 +211,6 @@ def test_code_point_inputs_are_one_hot_or_zero():
 # --------------------------------------------------------------------------- the page, under AppTest
 
 
-def app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=90)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def chart_specs(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def plotly_array(spec: dict | list) -> np.ndarray:
-    """An array as Plotly's JSON holds it: a list, or base64 data with a dtype and a shape."""
-    if isinstance(spec, list):
-        return np.asarray(spec)
-    shape = [int(n) for n in str(spec.get("shape", "-1")).split(",")]
-    return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=spec["dtype"]).reshape(shape)
-
-
 def upload_file(at: AppTest, data: bytes, name: str = "mine.npz") -> AppTest:
     at.file_uploader(key="upload_file").set_value((name, data, "application/octet-stream"))
     return at.run()
@@ -238,7 +218,7 @@ def upload_file(at: AppTest, data: bytes, name: str = "mine.npz") -> AppTest:
 
 def test_an_uploaded_text_model_is_shown_on_the_gates_page_and_named_in_the_url():
     cell = bare("gru", 128, H=5, seed=4)
-    at = upload_file(app({"seq": "hi there"}), saved(cell))
+    at = upload_file(run_app({"seq": "hi there"}), saved(cell))
     assert not at.exception and not at.error
     up = at.session_state["upload"]
     assert at.radio(key="model").value == up.key and at.query_params["model"] == up.key
@@ -253,7 +233,7 @@ def test_an_uploaded_text_model_is_shown_on_the_gates_page_and_named_in_the_url(
 
 
 def test_an_uploaded_series_model_switches_to_numbers_mode():
-    at = upload_file(app(), saved(bare("lstm", 1, H=4)))
+    at = upload_file(run_app(), saved(bare("lstm", 1, H=4)))
     assert not at.exception and not at.error
     assert at.radio(key="mode").value == "numbers"
     series = at.text_area(key="seq").value  # the default text became the default series
@@ -264,7 +244,7 @@ def test_an_uploaded_series_model_switches_to_numbers_mode():
 @pytest.mark.parametrize("name", ["a pickle", "NaN", "a tanh RNN"])
 def test_a_refused_file_is_a_plain_message_and_the_page_keeps_working(name):
     data, phrase = BAD_FILES[name]
-    at = upload_file(app({"seq": "still here"}), data, name="bad [x](y).npz")
+    at = upload_file(run_app({"seq": "still here"}), data, name="bad [x](y).npz")
     assert not at.exception
     (error,) = at.error
     assert error.value.startswith("This file was refused:") and phrase.split()[0] in error.value
@@ -273,7 +253,7 @@ def test_a_refused_file_is_a_plain_message_and_the_page_keeps_working(name):
 
 
 def test_removing_the_file_goes_back_to_the_shipped_model():
-    at = upload_file(app(), saved(bare("lstm", 128)))
+    at = upload_file(run_app(), saved(bare("lstm", 128)))
     assert at.radio(key="model").value.startswith("upload-")
     at.file_uploader(key="upload_file").clear()
     at.run()
@@ -282,14 +262,14 @@ def test_removing_the_file_goes_back_to_the_shipped_model():
 
 
 def test_a_link_naming_someone_elses_upload_shows_the_shipped_model_and_says_why():
-    at = app({"seq": "shared", "model": "upload-0123456789abcdef"})
+    at = run_app({"seq": "shared", "model": "upload-0123456789abcdef"})
     assert not at.exception and not at.error
     assert at.radio(key="model").value == "trained"
     assert any("another browser session" in i.value for i in at.info)
 
 
 def test_the_sidebar_shows_both_recipes_as_code():
-    at = app()
+    at = run_app()
     codes = [c.value.strip() for c in at.code]
     assert TORCH_SNIPPET.strip() in codes and KERAS_SNIPPET.strip() in codes
 
@@ -314,7 +294,7 @@ def gradient_curves(at: AppTest) -> dict[str, np.ndarray]:
 
 def test_an_uploaded_gru_replaces_the_trained_gru_on_lstm_vs_gru_and_stays_chosen():
     cell = bare("gru", 128, H=5, seed=4)
-    at = upload_file(app({"seq": "hi there"}), saved(cell))
+    at = upload_file(run_app({"seq": "hi there"}), saved(cell))
     key = at.session_state["upload"].key
     at.switch_page(COMPARE).run()
     assert_still_chosen(at, key)
@@ -340,7 +320,7 @@ def test_an_uploaded_character_lstm_is_measured_on_gradients_with_its_own_vocabu
     buf = io.BytesIO()
     model.save(buf)
     text = "ab cab zz"
-    at = upload_file(app({"seq": text}), buf.getvalue())
+    at = upload_file(run_app({"seq": text}), buf.getvalue())
     key = at.session_state["upload"].key
     at.switch_page(GRADIENTS).run()
     assert_still_chosen(at, key)
@@ -358,7 +338,7 @@ def test_an_uploaded_character_lstm_is_measured_on_gradients_with_its_own_vocabu
 
 
 def test_a_numbers_upload_is_not_compared_on_gradients_and_is_still_chosen_back_on_gates():
-    at = upload_file(app(), saved(bare("lstm", 1, H=4)))
+    at = upload_file(run_app(), saved(bare("lstm", 1, H=4)))
     key = at.session_state["upload"].key
     at.text_area(key="seq").set_value("some text").run()
     at.switch_page(GRADIENTS).run()
@@ -384,7 +364,7 @@ def test_a_numbers_upload_is_not_compared_on_gradients_and_is_still_chosen_back_
 def test_cells_ranks_the_units_of_an_uploaded_text_model():
     cell = bare("gru", 128, H=6, seed=2)
     text = 'He said "wait (a bit)" and\nthen "go".'
-    at = upload_file(app({"seq": text, "arch": "lstm"}), saved(cell))
+    at = upload_file(run_app({"seq": text, "arch": "lstm"}), saved(cell))
     key = at.session_state["upload"].key
     at.switch_page(CELLS).run()
     assert_still_chosen(at, key)

@@ -1,0 +1,62 @@
+"""What the AppTest-based tests share: hostile inputs, opening the app, reading its charts."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+from conftest import MAIN
+from streamlit.testing.v1 import AppTest
+
+HOSTILE = {
+    "empty": "",
+    "one character": "x",
+    "whitespace": "   \n\t  ",
+    "control": "a\x00b\x07c\x1b[31md\x7f\u202eevil\u200b",
+    "emoji and combining": "😀👍🏽👨‍👩‍👧 e\u0301 a\u0308\u0308\u0308 Z\u0336a\u0337",
+    "right to left": "שלום עולם, مرحبا بالعالم",
+    "html": '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">',
+    "markdown and latex": "**bold** [x](javascript:alert(1)) $\\frac{1}{0}$ $$x$$ # title",
+    "20k": "All work and no play. " * 910,
+}
+"""Inputs no page may fail on (DESIGN.md's list)."""
+
+
+def run_app(query: dict[str, str] | None = None, timeout: float = 90) -> AppTest:
+    """The app's first run, as a visitor arriving with ``query`` in the URL."""
+    at = AppTest.from_file(MAIN, default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def open_page(page: str, timeout: float = 120, **session) -> AppTest:
+    """The app with ``pages/<page>`` open; ``session`` presets widget values before that run."""
+    at = AppTest.from_file(MAIN, default_timeout=timeout).run()  # the first run loads the URL's view
+    for key, value in session.items():
+        at.session_state[key] = value
+    return at.switch_page(f"../pages/{page}").run()  # relative to app/main.py
+
+
+def assert_clean(at: AppTest) -> None:
+    """No exception, and no message from the page's error guard either."""
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """Every Plotly chart on the page, as the JSON the browser gets."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def plotly_array(values: list | dict) -> np.ndarray:
+    """An array as Plotly's JSON holds it: (nested) lists with None for gaps (-> NaN), or a typed
+    array {dtype, bdata, shape}, whose shape may be a list or a string like "2, 80"."""
+    if isinstance(values, dict):
+        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+        shape = values.get("shape")
+        if shape is None:
+            return flat
+        return flat.reshape([int(n) for n in str(shape).strip("[]").split(",")])
+    return np.array(values, dtype=float)
