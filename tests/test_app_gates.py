@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import MAIN
+from apptest import HOSTILE, assert_clean, chart_specs, run_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from streamlit.testing.v1 import AppTest
 
 from app import ui
 from app.state import DEFAULT_TEXT, ViewState, sync
-
-HOSTILE = {
-    "empty": "",
-    "one character": "x",
-    "whitespace": "   \n\t  ",
-    "control": "a\x00b\x07c\x1b[31md\x7f\u202eevil\u200b",
-    "emoji and combining": "😀👍🏽👨‍👩‍👧 e\u0301 a\u0308\u0308\u0308 Z\u0336a\u0337",
-    "right to left": "שלום עולם, مرحبا بالعالم",
-    "html": '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">',
-    "markdown and latex": "**bold** [x](javascript:alert(1)) $\\frac{1}{0}$ $$x$$ # title",
-    "20k": "All work and no play. " * 910,
-}
-
 
 # --------------------------------------------------------------------------- ViewState
 
@@ -120,25 +105,8 @@ def test_unknown_characters_are_marked():
 # --------------------------------------------------------------------------- the page
 
 
-def run(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def assert_clean(at: AppTest) -> None:
-    """No exception, and no message from the page's error guard either."""
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-
-
-def chart_specs(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
 def test_home_page_draws_heatmaps_and_a_scrubber_with_one_frame_per_token():
-    at = run()
+    at = run_app()
     assert_clean(at)
     assert at.text_area(key="seq").value == DEFAULT_TEXT
     heatmaps, scrubber = chart_specs(at)
@@ -149,7 +117,7 @@ def test_home_page_draws_heatmaps_and_a_scrubber_with_one_frame_per_token():
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_hostile_text_never_breaks_the_page(name):
-    at = run()
+    at = run_app()
     at.text_area(key="seq").set_value(HOSTILE[name]).run()
     assert_clean(at)
     text = HOSTILE[name]
@@ -167,7 +135,7 @@ def test_hostile_text_never_breaks_the_page(name):
 
 
 def test_unknown_characters_are_named_in_plain_text_and_labelled_on_the_chart():
-    at = run()
+    at = run_app()
     at.text_area(key="seq").set_value("naïve ☃").run()
     assert_clean(at)
     assert any("unknown token" in i.value for i in at.info)
@@ -177,7 +145,7 @@ def test_unknown_characters_are_named_in_plain_text_and_labelled_on_the_chart():
 
 
 def test_gru_has_reset_update_and_candidate_rows():
-    at = run()
+    at = run_app()
     at.radio(key="arch").set_value("gru").run()
     assert_clean(at)
     names = [t["name"] for t in chart_specs(at)[0]["data"]]
@@ -185,7 +153,7 @@ def test_gru_has_reset_update_and_candidate_rows():
 
 
 def test_numbers_mode_reads_a_series_and_reports_garbage():
-    at = run()
+    at = run_app()
     at.radio(key="mode").set_value("numbers").run()
     assert_clean(at)
     series = at.text_area(key="seq").value  # the default text was swapped for a default series
@@ -201,7 +169,7 @@ def test_numbers_mode_reads_a_series_and_reports_garbage():
 
 
 def test_a_shared_url_opens_the_same_view_and_edits_go_back_into_the_url():
-    at = run({"seq": "shared view", "arch": "gru", "step": "4"})
+    at = run_app({"seq": "shared view", "arch": "gru", "step": "4"})
     assert_clean(at)
     assert at.text_area(key="seq").value == "shared view" and at.radio(key="arch").value == "gru"
     assert chart_specs(at)[1]["layout"]["sliders"][0]["active"] == 4
@@ -210,7 +178,7 @@ def test_a_shared_url_opens_the_same_view_and_edits_go_back_into_the_url():
 
 
 def test_a_hand_edited_url_with_garbage_still_gives_a_page():
-    at = run({"seq": "ok", "step": "99999", "arch": "<script>", "unit": "77777", "model": "x y",
+    at = run_app({"seq": "ok", "step": "99999", "arch": "<script>", "unit": "77777", "model": "x y",
               "mode": "numbers!"})
     assert_clean(at)
     assert at.radio(key="arch").value == "lstm" and len(chart_specs(at)) == 2
@@ -223,7 +191,7 @@ def test_the_page_guard_turns_a_failure_into_a_message_not_a_traceback(monkeypat
         raise RuntimeError("engine exploded <b>here</b>")
 
     monkeypatch.setattr(models, "read_sequence", broken)
-    at = run()
+    at = run_app()
     assert not at.exception
     assert len(at.error) == 1 and "could not be shown" in at.error[0].value
     assert any(t.value == "RuntimeError: engine exploded <b>here</b>" for t in at.text)
