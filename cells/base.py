@@ -183,12 +183,15 @@ class Cell:
             raise ValueError(f"{name} must have shape {(B, H)}, got {s.shape}")
         return s
 
-    def _batch_like(self, trace: Trace, a: np.ndarray, name: str) -> np.ndarray:
-        """An array shaped like the public trace.h -> (T, B, H)."""
-        a = np.asarray(a, dtype=self.dtype)
-        if a.shape != trace.h.shape:
-            raise ValueError(f"{name} must have the shape of trace.h {trace.h.shape}, got {a.shape}")
-        return a if trace.batched else a[:, None, :]
+    def _backward_inputs(self, trace: Trace, dh: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Check a backward call: dh (shaped like trace.h) as (T, B, H), and the trace's per-step
+        chain-rule factors (``_local_derivatives``)."""
+        if trace.arch != self.arch or trace.hs.shape[2] != self.hidden_size:
+            raise ValueError(f"this trace was not made by this {self.arch} cell")
+        dh = np.asarray(dh, dtype=self.dtype)
+        if dh.shape != trace.h.shape:
+            raise ValueError(f"dh must have the shape of trace.h {trace.h.shape}, got {dh.shape}")
+        return (dh if trace.batched else dh[:, None, :]), self._local_derivatives(trace)
 
     def _grads(
         self,
@@ -210,10 +213,6 @@ class Cell:
             da_x=public(da_x),
             weight_ih=self.params["weight_ih_l0"],
         )
-
-    def _check_trace(self, trace: Trace) -> None:
-        if trace.arch != self.arch or trace.hs.shape[2] != self.hidden_size:
-            raise ValueError(f"this trace was not made by this {self.arch} cell")
 
 
 def previous_states(s0: np.ndarray, ss: np.ndarray) -> np.ndarray:

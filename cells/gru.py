@@ -88,10 +88,8 @@ class GRU(Cell):
 
     def backward(self, trace: Trace, dh: np.ndarray):
         """Exact BPTT. dh: dL/dh_t from outside the cell at every t, shaped like trace.h."""
-        self._check_trace(trace)
-        dh_out = self._batch_like(trace, dh, "dh")  # (T, B, H)
+        dh_out, local = self._backward_inputs(trace, dh)  # (T, B, H), per-step factors
         T, B, H = trace.hs.shape
-        local = self._local_derivatives(trace)
         dH = np.empty((T, B, H), dtype=self.dtype)  # total dL/dh_t
         da_h = np.empty((T, B, 3 * H), dtype=self.dtype)  # dL/d(W_h h_{t-1} + b_h), blocks r z n
         dh_next = np.zeros((B, H), dtype=self.dtype)  # dL/dh_t through step t+1

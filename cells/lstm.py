@@ -87,10 +87,8 @@ class LSTM(Cell):
 
     def backward(self, trace: Trace, dh: np.ndarray):
         """Exact BPTT. dh: dL/dh_t from outside the cell at every t, shaped like trace.h."""
-        self._check_trace(trace)
-        dh_out = self._batch_like(trace, dh, "dh")  # (T, B, H)
+        dh_out, local = self._backward_inputs(trace, dh)  # (T, B, H), per-step factors
         T, B, H = trace.hs.shape
-        local = self._local_derivatives(trace)
         dH = np.empty((T, B, H), dtype=self.dtype)  # total dL/dh_t
         dC = np.empty((T, B, H), dtype=self.dtype)  # total dL/dc_t
         da = np.empty((T, B, 4 * H), dtype=self.dtype)  # dL/d(pre-activations), blocks i f g o
