@@ -70,7 +70,6 @@ class CharModel:
         self.vocab = vocab
         self.readout = readout
         self.meta = dict(meta or {})
-        self._index = {ch: i for i, ch in enumerate(vocab)}
 
     def __repr__(self) -> str:
         return (f"CharModel({self.cell.arch}, hidden_size={self.cell.hidden_size}, "

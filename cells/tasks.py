@@ -45,18 +45,24 @@ def one_hot(ids: np.ndarray, size: int, dtype: type = np.float64) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class AddingTask:
-    """The adding problem: predict the sum of the two marked values of a length-T sequence."""
+class _SequenceTask:
+    """What the synthetic tasks share: sequences of ``length`` steps, at least two."""
 
     length: int
+
+    def __post_init__(self) -> None:
+        if self.length < 2:
+            raise ValueError(f"{type(self).__name__} needs length >= 2, got {self.length}")
+
+
+@dataclass(frozen=True)
+class AddingTask(_SequenceTask):
+    """The adding problem: predict the sum of the two marked values of a length-T sequence."""
+
     input_size: int = 2
     output_size: int = 1
     loss: str = "mse"
     at_every_step: bool = False
-
-    def __post_init__(self) -> None:
-        if self.length < 2:
-            raise ValueError(f"adding task needs length >= 2, got {self.length}")
 
     def solved(self, test_loss: float, accuracy: float | None) -> bool:
         """Test MSE below ``ADDING_SOLVED_MSE`` (0.01)."""
@@ -80,22 +86,17 @@ class AddingTask:
 
 
 @dataclass(frozen=True)
-class RecallTask:
+class RecallTask(_SequenceTask):
     """Long-lag recall: name the first symbol after ``length - 2`` distractor tokens and a query.
 
     Token ids: ``0 .. num_symbols-1`` are the symbols to remember, the next ``num_distractors``
     ids are distractors, and the last id is the query.
     """
 
-    length: int
     num_symbols: int = 4
     num_distractors: int = 4
     loss: str = "xent"
     at_every_step: bool = False
-
-    def __post_init__(self) -> None:
-        if self.length < 2:
-            raise ValueError(f"recall task needs length >= 2, got {self.length}")
 
     @property
     def input_size(self) -> int:
@@ -180,7 +181,7 @@ class CharTask:
 
 
 @dataclass(frozen=True)
-class SeriesTask:
+class SeriesTask(_SequenceTask):
     """Next-value prediction on noisy mixtures of sines: from x_0..x_t, predict x_{t+1}.
 
     Each sequence sums ``max_waves`` or fewer sines with periods uniform in ``periods`` steps,
@@ -188,7 +189,6 @@ class SeriesTask:
     standard deviation ``noise``. The noise is the floor of the MSE: no model can beat noise^2.
     """
 
-    length: int
     max_waves: int = 2
     periods: tuple[float, float] = (6.0, 40.0)
     noise: float = 0.05
@@ -196,10 +196,6 @@ class SeriesTask:
     output_size: int = 1
     loss: str = "mse"
     at_every_step: bool = True
-
-    def __post_init__(self) -> None:
-        if self.length < 2:
-            raise ValueError(f"series task needs length >= 2, got {self.length}")
 
     def solved(self, test_loss: float, accuracy: float | None) -> bool:
         """Test MSE within twice the noise floor noise^2."""
