@@ -15,8 +15,7 @@ import streamlit as st  # noqa: E402
 
 from app import ui, upload  # noqa: E402
 
-# (file in pages/, title, icon, url_path). The first is the home page. Pages land one by one while
-# the project grows, so a page whose file is not there yet is left out of the menu.
+# (file in pages/, title, icon, url_path). The first is the home page.
 PAGES = [
     ("gates.py", "Gates", ":material/tune:", "gates"),
     ("gradients.py", "Gradients", ":material/trending_down:", "gradients"),
@@ -32,7 +31,6 @@ page = st.navigation(
     [
         st.Page(ROOT / "pages" / file, title=title, icon=icon, url_path=url, default=(i == 0))
         for i, (file, title, icon, url) in enumerate(PAGES)
-        if (ROOT / "pages" / file).exists()
     ]
 )
 with ui.page_guard():  # before the page, so a new upload shows on this very run

@@ -21,7 +21,7 @@ import streamlit as st
 import cells
 from app.ui import token_label
 from cells.base import Cell
-from cells.charmodel import CharModel
+from cells.charmodel import UNKNOWN_CHAR, CharModel
 from cells.pretrained import pretrained, pretrained_meta
 
 RANDOM_HIDDEN = 64
@@ -113,10 +113,6 @@ class Reading:
     guesses: tuple[tuple[tuple[str, float], ...], ...]  # (T, k) (visible label, p); () numbers
     saturation: dict[str, tuple[np.ndarray, np.ndarray]]  # gate -> (left (H,), right (H,))
 
-    @property
-    def length(self) -> int:
-        return self.h.shape[0]
-
 
 def most_active_units(h: np.ndarray, k: int = SHOW_UNITS, pin: int = -1) -> np.ndarray:
     """Indices of the ``k`` units whose h (T, H) has the largest standard deviation over time.
@@ -132,10 +128,12 @@ def most_active_units(h: np.ndarray, k: int = SHOW_UNITS, pin: int = -1) -> np.n
 
 def guesses_of(charmodel: CharModel, probs: np.ndarray) -> tuple[tuple[tuple[str, float], ...], ...]:
     """The :data:`TOP_GUESSES` likeliest next characters (visible labels) after every step of
-    ``probs`` (T, V)."""
+    ``probs`` (T, V): one sort of the whole array, as :meth:`CharModel.top_next` ranks a row."""
+    labels = [token_label(ch) for ch in charmodel.vocab + UNKNOWN_CHAR]  # (V,) by character id
+    top = np.argsort(-probs, axis=1, kind="stable")[:, :TOP_GUESSES]  # (T, k)
     return tuple(
-        tuple((token_label(ch), p) for ch, p in charmodel.top_next(row, TOP_GUESSES))
-        for row in probs
+        tuple((labels[i], float(p)) for i, p in zip(ids, row[ids], strict=True))
+        for ids, row in zip(top, probs, strict=True)
     )
 
 

@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from app.state import DEFAULT_SERIES, DEFAULT_TEXT, MODES, ViewState, sync
+from app.state import ARCHS, DEFAULT_SERIES, DEFAULT_TEXT, MODES, ViewState, sync
+from cells.charmodel import UNKNOWN_CHAR
 
 MAX_CHARS = 2000
 """Longest text a page reads; longer input is cut to its first MAX_CHARS characters."""
@@ -42,7 +43,7 @@ MAX_NUMBERS = 2000
 MAX_ABS_VALUE = 1e6
 """Numbers-mode values are clipped to [-MAX_ABS_VALUE, MAX_ABS_VALUE] (reported when it happens)."""
 
-UNKNOWN_LABEL = "\ufffd"
+UNKNOWN_LABEL = UNKNOWN_CHAR
 """How a character outside the model's vocabulary is labelled: the model reads its unknown token."""
 
 _VISIBLE = {" ": "␣", "\n": "⏎", "\r": "␍", "\t": "⇥", "\x7f": "␡"}
@@ -281,7 +282,7 @@ def slider(
 
 def arch_choice(label: str = "Cell") -> str:
     """LSTM or GRU (``key="arch"``)."""
-    return choice("arch", label, ("lstm", "gru"), format_func=str.upper)
+    return choice("arch", label, ARCHS, format_func=str.upper)
 
 
 def explain(text: str) -> None:

@@ -49,6 +49,7 @@ import streamlit as st
 
 import cells
 from app import models, ui
+from app.state import ARCHS
 from cells.base import Cell, Trace
 from cells.charmodel import KIND, CharModel
 from cells.pretrained import SERIES_KIND
@@ -65,7 +66,6 @@ MAX_ARRAY_BYTES = 8 * 2**20
 MAX_HIDDEN = 512
 """Largest hidden size an uploaded cell may have (the charts and the reading stay fast)."""
 
-ARCHS = ("lstm", "gru")
 KEY_PREFIX = "upload-"
 UPLOAD_KEY = "upload"  # st.session_state: the current Uploaded, or None
 _ERROR_KEY = "upload_error"  # st.session_state: why the last file was refused, or None

@@ -64,7 +64,11 @@ def test_char_task_targets_are_the_inputs_shifted_by_one():
     assert x.shape == (6, 5, 6) and y.shape == (6, 5)
     ids = x.argmax(-1)
     assert np.array_equal(ids[1:], y[:-1])
-    assert np.all(y[ids == 5] >= 0)                                # unknown id is len(vocab)
+    full = encode(text, "abc d")                                   # unknown id is len(vocab) = 5
+    starts = range(len(full) - 6)
+    for b in range(5):                                             # each column: a window of the text
+        window = np.r_[ids[:, b], y[-1, b]]
+        assert any(np.array_equal(full[s : s + 7], window) for s in starts)
     assert encode("az", "abc d").tolist() == [0, 5]
 
 
