@@ -113,8 +113,8 @@ def span_metric(name: str, p: grad.GradientProfile) -> Metric:
 
 def gradient_profiles(view: ViewState) -> dict[str, grad.GradientProfile]:
     """RNN, LSTM and GRU gradient profiles on a Gradients-page view: the page's own (cached) numbers."""
-    return gradient_page.profiles(view.seq[: view.length], view.model, view.hidden, view.radius,
-                                  view.forget_bias, view.seed)
+    key = gradient_page.weights_key(view.model, view.hidden, view.radius, view.forget_bias, view.seed)
+    return gradient_page.profiles(view.seq[: view.length], *key)
 
 
 def spans_readout(view: ViewState) -> Readout:

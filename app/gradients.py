@@ -57,6 +57,15 @@ def vocab_reader(cell: cells.Cell, vocab: str, description: str) -> Reader:
     return Reader(cell, partial(vocab_inputs, vocab, cell.dtype), description)
 
 
+def weights_key(model: str, hidden: int, radius: float, forget_bias: float,
+                seed: int) -> tuple[str, int, float, float, int]:
+    """The arguments ``readers``/``profiles``/``edit_distances`` take after the text: the knobs
+    only matter for fresh weights, so any other model gets the same cache key whatever they are."""
+    if model == "random":
+        return model, hidden, radius, forget_bias, seed
+    return model, 0, 0.0, 0.0, 0
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def readers(model: str, hidden: int, radius: float, forget_bias: float, seed: int,
             _upload: Uploaded | None = None) -> dict[str, Reader]:

@@ -11,7 +11,7 @@ import streamlit as st
 from app import ui, upload
 from app.experiments import experiment_links
 from app.gradient_charts import divergence_figure, gradient_figure, why_figure
-from app.gradients import JACOBIAN_MAX_TOKENS, edit_distances, profiles, readers
+from app.gradients import JACOBIAN_MAX_TOKENS, edit_distances, profiles, readers, weights_key
 from cells import gradients as grad
 
 FORGET_BIASES = (0.0, 1.0, 2.0)
@@ -161,12 +161,12 @@ with ui.page_guard():
     upload.note(model, "text", "replaces the trained cell of its kind: its curve is measured on "
                 "your text read the way your model reads it")
     chosen = upload.model_for(None, model, "text")  # the upload's key, or "trained" in its place
-    weights = fresh_knobs() if chosen == "random" else (chosen, 0, 0.0, 0.0, 0)
+    weights = weights_key(*fresh_knobs()) if chosen == "random" else weights_key(chosen, 0, 0, 0, 0)
     text = prepared.text[:length]
     if len(prepared.text) > length:
         st.caption(
             f"Measuring the first {length} of {len(prepared.text):,} characters "
-            f"(this page reads at most {JACOBIAN_MAX_TOKENS}: JACOBIAN_MAX_TOKENS)."
+            f"(this page reads at most {JACOBIAN_MAX_TOKENS})."
         )
     if len(text) < 2:
         st.info("Type at least two characters to see a gradient flow back through time.",

@@ -270,8 +270,9 @@ def test_running_gate_product_stays_finite_for_closed_gates():
 def test_best_carrying_unit_is_the_one_with_the_largest_whole_sequence_product():
     gate = np.full((6, 3), 0.5)
     gate[:, 2] = 0.99
-    gate[0, 1] = 1e-9  # t = 0 is outside the product prod_{k>0}, so unit 1 is not penalised
-    assert best_carrying_unit(running_gate_product(gate)) == 2
+    gate[1:, 1] = 1.0
+    gate[0, 1] = 1e-9  # t = 0 is outside the product prod_{k>0}: unit 1 (product 1) beats unit 2
+    assert best_carrying_unit(running_gate_product(gate)) == 1
 
 
 def jacobian_by_finite_differences(run_from, s_t: np.ndarray, eps: float = 1e-6) -> np.ndarray:
