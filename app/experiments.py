@@ -105,8 +105,7 @@ def fraction_text(log10: float) -> str:
 
 def span_metric(name: str, p: grad.GradientProfile) -> Metric:
     """A memory span as the Gradients page words it (``≥`` when the text, not the model, ends it)."""
-    shown = f"≥ {p.memory_span}" if p.span_reaches_start else str(p.memory_span)
-    return Metric(f"{name} memory span", p.memory_span, f"{shown} tokens",
+    return Metric(f"{name} memory span", p.memory_span, gradient_page.span_text(p),
                   f"Tokens back the gradient stays within 10^{grad.SPAN_DECADES:g} of its value at "
                   f"the last token; decay {p.decay_rate:+.3f} decades per token.")
 

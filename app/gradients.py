@@ -57,6 +57,11 @@ def vocab_reader(cell: cells.Cell, vocab: str, description: str) -> Reader:
     return Reader(cell, partial(vocab_inputs, vocab, cell.dtype), description)
 
 
+def span_text(p: grad.GradientProfile) -> str:
+    """A memory span in words: "≥ N tokens" when the text, not the model, ends it."""
+    return f"≥ {p.memory_span} tokens" if p.span_reaches_start else f"{p.memory_span} tokens"
+
+
 def weights_key(model: str, hidden: int, radius: float, forget_bias: float,
                 seed: int) -> tuple[str, int, float, float, int]:
     """The arguments ``readers``/``profiles``/``edit_distances`` take after the text: the knobs

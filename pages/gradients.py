@@ -11,16 +11,19 @@ import streamlit as st
 from app import ui, upload
 from app.experiments import experiment_links
 from app.gradient_charts import divergence_figure, gradient_figure, why_figure
-from app.gradients import JACOBIAN_MAX_TOKENS, edit_distances, profiles, readers, weights_key
+from app.gradients import (
+    JACOBIAN_MAX_TOKENS,
+    edit_distances,
+    profiles,
+    readers,
+    span_text,
+    weights_key,
+)
 from cells import gradients as grad
 
 FORGET_BIASES = (0.0, 1.0, 2.0)
 TOLERANCES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6)
 EDIT_DEFAULT = "x"  # the replacement character offered first ("y" when the token already is "x")
-
-
-def span_text(p: grad.GradientProfile) -> str:
-    return f"≥ {p.memory_span} tokens" if p.span_reaches_start else f"{p.memory_span} tokens"
 
 
 def fresh_knobs() -> tuple[str, int, float, float, int]:

@@ -159,7 +159,7 @@ BAD_FILES = {
     "a pickle": (pickle.dumps({"weight_ih_l0": [1.0]}), "pickle"),
     "pickled objects inside the zip": (zip_with_pickle(), "object"),
     "text": (b"hello, I am not weights", "not a valid .npz"),
-    "truncated": (saved(bare("lstm", 1))[:300], ""),
+    "truncated": (saved(bare("lstm", 1))[:300], "truncated"),
     "a single .npy": (np.lib.format.MAGIC_PREFIX + b"\x00" * 50, "single .npy"),
     "no arch": (npz(**cells.init_params("lstm", 2, 3, seed=0)), "architecture"),
     "wrong shapes": (npz(arch=np.frombuffer(b"gru", np.uint8), **cells.init_params("lstm", 2, 3, seed=0)),
