@@ -15,6 +15,7 @@ enters a figure through :func:`plot_text`, because Plotly reads a little HTML in
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import math
@@ -209,10 +210,11 @@ def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
-def _short(values: np.ndarray) -> list[float]:
-    """Values for a frame, rounded to 4 decimals: frames skip Plotly's binary array encoding, and
-    full float reprs would triple their size in the page."""
-    return np.round(np.asarray(values, np.float64), 4).tolist()
+def _short(values: np.ndarray) -> np.ndarray:
+    """Values for frames, rounded to 4 decimals (once per array; a frame takes a row's
+    ``tolist()``): frames skip Plotly's binary array encoding, and full float reprs would triple
+    their size in the page."""
+    return np.round(np.asarray(values, np.float64), 4)
 
 
 class AnimatedFigure(go.Figure):
@@ -240,24 +242,26 @@ def _sub(text: str) -> str:
 LSTM_EQUATIONS = (
     "f_t = σ(W_f x_t + U_f h_[t−1] + b_f) = {f}    i_t = σ(W_i x_t + U_i h_[t−1] + b_i) = {i}",
     "o_t = σ(W_o x_t + U_o h_[t−1] + b_o) = {o}    g_t = tanh(W_g x_t + U_g h_[t−1] + b_g) = {g}",
-    "c_t = f_t·c_[t−1] + i_t·g_t = {f}·({c_prev}) + {i}·({g}) = {c}",
+    "c_t = f_t·c_[t−1] + i_t·g_t = {f}·({cprev}) + {i}·({g}) = {c}",
     "h_t = o_t·tanh(c_t) = {o}·tanh({c}) = {h}",
 )
 GRU_EQUATIONS = (
     "r_t = σ(W_r x_t + U_r h_[t−1] + b_r) = {r}    z_t = σ(W_z x_t + U_z h_[t−1] + b_z) = {z}",
     "n_t = tanh(W_n x_t + b_in + r_t·(U_n h_[t−1] + b_hn)) = {n}",
-    "h_t = (1 − z_t)·n_t + z_t·h_[t−1] = (1 − {z})·({n}) + {z}·({h_prev}) = {h}",
+    "h_t = (1 − z_t)·n_t + z_t·h_[t−1] = (1 − {z})·({n}) + {z}·({hprev}) = {h}",
 )
-"""The cells' equations for one unit (W: input weights, U: recurrent weights, · elementwise)."""
+"""The cells' equations for one unit (W: input weights, U: recurrent weights, · elementwise).
+Placeholders have no underscore, so :func:`_sub` leaves them alone."""
+
+_EQUATION_LINES = {"lstm": tuple(map(_sub, LSTM_EQUATIONS)), "gru": tuple(map(_sub, GRU_EQUATIONS))}
+"""The equations as Plotly text, made once: a scrubber fills them in for every frame."""
 
 
 def _equations(arch: str, unit: int, values: Mapping[str, float]) -> str:
     """The cell's equations for one unit, with one step's numbers in them (Plotly text)."""
-    lines = LSTM_EQUATIONS if arch == "lstm" else GRU_EQUATIONS
+    lines = _EQUATION_LINES["lstm" if arch == "lstm" else "gru"]
     numbers = {k: f"{x:.2f}" for k, x in values.items()}
-    return f"equations of unit {unit}:<br>" + "<br>".join(
-        _sub(line.format(**numbers)) for line in lines
-    )
+    return f"equations of unit {unit}:<br>" + "<br>".join(line.format(**numbers) for line in lines)
 
 
 def scrub_window(length: int, active: int, max_frames: int = MAX_FRAMES) -> range:
@@ -302,11 +306,11 @@ def scrubber(
                    column_widths=(0.4, 0.4, 0.2)[:cols], horizontal_spacing=0.06)
     x_units = [f"u{u}" for u in units]
     state_max = cell_state_range(c)  # bars of the few larger |c| run off the axis
+    rounded = [_short(v) for v in [*(gates[n] for n in sig), *tanh_rows.values()]]  # (T, U) each
 
     def bars(t: int) -> list[dict[str, Any]]:
         """What changes from step to step: the bars' heights (and the guesses' texts)."""
-        out: list[dict[str, Any]] = [{"type": "bar", "y": _short(v[t])}
-                                     for v in [*(gates[n] for n in sig), *tanh_rows.values()]]
+        out: list[dict[str, Any]] = [{"type": "bar", "y": v[t].tolist()} for v in rounded]
         if with_guesses:
             out.append({"type": "bar", "x": [p for _, p in guesses[t]],
                         "text": [f"«{plot_text(ch)}» {p:.0%}" for ch, p in guesses[t]]})
@@ -314,9 +318,9 @@ def scrubber(
 
     def title(t: int) -> dict[str, Any]:
         numbers = {n: float(gates[n][t, follow]) for n in gates}
-        numbers.update(h=float(h[t, follow]), h_prev=float(h[t - 1, follow]) if t else 0.0)
+        numbers.update(h=float(h[t, follow]), hprev=float(h[t - 1, follow]) if t else 0.0)
         if c is not None:
-            numbers.update(c=float(c[t, follow]), c_prev=float(c[t - 1, follow]) if t else 0.0)
+            numbers.update(c=float(c[t, follow]), cprev=float(c[t - 1, follow]) if t else 0.0)
         return {"text": f"<b>step {t} of {T - 1} · token «{plot_text(labels[t])}»</b>   "
                 + _equations(arch, int(units[follow]), numbers),
                 "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top", "font": {"size": 14}}
@@ -335,7 +339,7 @@ def scrubber(
                         xaxis="x3", yaxis="y3", hovertemplate="%{text}<extra></extra>")
     frames = [{"name": str(t), "data": bars(t), "layout": {"title": title(t)}} for t in window]
     layout.update(
-        title=title(active),
+        title=copy.deepcopy(frames[active - window.start]["layout"]["title"]),  # not built twice
         barmode="group", bargap=0.15, height=680,
         margin={"l": 60, "r": 50, "t": 150, "b": 150},
         legend={"orientation": "h", "y": 1.06, "x": 0, "yanchor": "bottom"},

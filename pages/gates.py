@@ -5,6 +5,30 @@ import streamlit as st
 from app import charts, export, models, ui, upload
 from app.experiments import experiment_links
 
+PIN = "gates_pin"
+"""Session key: the unit pinned to the heatmaps' top row (a cache argument of the reading)."""
+PICKED = "gates_picked_unit"
+"""Session key: the unit last picked in "Equations for unit", which only chooses equations."""
+
+
+def _picked() -> None:
+    """The equations picker changed ``unit``: remember that this value is a display choice."""
+    st.session_state[PICKED] = st.session_state["unit"]
+
+
+def pinned_unit(unit: int) -> int:
+    """The unit to pin to the top row for the view's ``unit``.
+
+    A ``unit`` from the URL or an experiment's preset is pinned; one picked for the equations
+    (always a unit already shown) keeps the pin as it was, so the model is not read again and the
+    rows keep their order.
+    """
+    session = st.session_state
+    if PICKED not in session or session[PICKED] != unit:
+        session.pop(PICKED, None)
+        session[PIN] = unit
+    return session[PIN]
+
 
 def main() -> None:
     st.title("Gates: watch a cell read your sequence")
@@ -25,15 +49,22 @@ def main() -> None:
     if seq.length == 0:
         st.info("Type a sequence above to see the gates.", icon=":material/keyboard:")
         return
+    pin = pinned_unit(state.unit)
     reading = upload.read_sequence(arch, model, seq.mode, seq.text, seq.values, state.seed,
-                                   pin=state.unit)
+                                   pin=pin)
+    if 0 <= state.unit != pin and state.unit not in reading.units:
+        # a unit picked for the equations that this sequence no longer shows: pin it, so the
+        # equations keep following it
+        pin = st.session_state[PIN] = state.unit
+        reading = upload.read_sequence(arch, model, seq.mode, seq.text, seq.values, state.seed,
+                                       pin=pin)
     arch = reading.arch  # an uploaded model has its own
     st.caption(f"Model: {reading.description}.")
     ui.show_unknown(reading.unknown_chars)
     labels = ui.mark_unknown(seq.labels, reading.unknown)
     shown = f"the {len(reading.units)} of {reading.hidden_size} units whose h varies most"
-    if state.unit >= 0 and reading.units[0] == state.unit:  # pinned (an experiment's unit)
-        shown = f"unit {state.unit} (top row) and the {len(reading.units) - 1} others whose h varies most"
+    if pin >= 0 and reading.units[0] == pin:  # pinned (an experiment's unit)
+        shown = f"unit {pin} (top row) and the {len(reading.units) - 1} others whose h varies most"
     ui.show_chart(
         charts.state_heatmaps(reading.gates, reading.h, labels, reading.units, reading.c,
                               title=f"{arch.upper()} gates and states, {shown}"),
@@ -60,7 +91,7 @@ def main() -> None:
         units = [-1, *map(int, reading.units)]
         unit = ui.choice("unit", "Equations for unit", units, horizontal=False,
                          format_func=lambda u: "the most active" if u == -1 else f"unit {u}",
-                         selectbox=True)
+                         on_change=_picked, selectbox=True)
     with c2:
         step = ui.slider("step", "Scrubber opens at step", 0, seq.length - 1)
     follow = 0 if unit == -1 else units.index(unit) - 1

@@ -112,7 +112,7 @@ def test_home_page_draws_heatmaps_and_a_scrubber_with_one_frame_per_token():
     heatmaps, scrubber = chart_specs(at)
     assert [t["type"] for t in heatmaps["data"]] == ["heatmap"] * 6  # f i o g, c, h
     assert len(scrubber["frames"]) == len(DEFAULT_TEXT)
-    assert any("step" in c.value for c in at.caption)  # the "what am I looking at" lines
+    assert any("What am I looking at?" in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
@@ -166,6 +166,38 @@ def test_numbers_mode_reads_a_series_and_reports_garbage():
     at.text_area(key="seq").set_value("nan, inf, ,,,").run()
     assert_clean(at)
     assert chart_specs(at) == [] and at.info
+
+
+def test_picking_a_shown_unit_for_the_equations_leaves_the_heatmap_rows_alone():
+    at = run_app()
+    heatmaps, _ = chart_specs(at)
+    rows, title = heatmaps["data"][0]["y"], heatmaps["layout"]["title"]["text"]
+    picked = int(rows[2].removeprefix("unit "))  # the third row: not the top one
+    at.selectbox(key="unit").set_value(picked).run()
+    assert_clean(at)
+    heatmaps, scrubber = chart_specs(at)
+    assert heatmaps["data"][0]["y"] == rows  # same order: the model was not read again, unpinned
+    assert heatmaps["layout"]["title"]["text"] == title and "top row" not in title
+    assert f"equations of unit {picked}:" in scrubber["layout"]["title"]["text"]
+    at.slider(key="step").set_value(3).run()  # a later rerun keeps the order too
+    assert chart_specs(at)[0]["data"][0]["y"] == rows
+
+
+def test_a_unit_in_the_url_is_pinned_to_the_top_row_and_picking_another_keeps_it_there():
+    at = run_app()
+    rows = chart_specs(at)[0]["data"][0]["y"]
+    pinned = int(rows[-1].removeprefix("unit "))  # shown, but last
+    at = run_app({"unit": str(pinned)})
+    assert_clean(at)
+    heatmaps, _ = chart_specs(at)
+    pinned_rows = heatmaps["data"][0]["y"]
+    assert pinned_rows[0] == f"unit {pinned}"
+    assert f"unit {pinned} (top row)" in heatmaps["layout"]["title"]["text"]
+    at.selectbox(key="unit").set_value(int(pinned_rows[1].removeprefix("unit "))).run()
+    assert_clean(at)
+    heatmaps, _ = chart_specs(at)
+    assert heatmaps["data"][0]["y"] == pinned_rows
+    assert f"unit {pinned} (top row)" in heatmaps["layout"]["title"]["text"]
 
 
 def test_a_shared_url_opens_the_same_view_and_edits_go_back_into_the_url():

@@ -32,7 +32,8 @@ def labels_of(T: int) -> list[str]:
 def test_heatmaps_one_row_per_gate_then_c_and_h_with_shapes_units_by_tokens():
     gates, c, h = lstm_arrays(T=9, U=5)
     fig = charts.state_heatmaps(gates, h, labels_of(9), [4, 0, 2, 1, 3], c)
-    assert [t.name for t in fig.data] == [charts.GATE_TITLES[n] for n in "fiog"] + ["c", "h"]
+    assert [t.name for t in fig.data] == ["forget gate f", "input gate i", "output gate o",
+                                          "candidate g (tanh)", "c", "h"]
     for trace in fig.data:
         assert np.asarray(trace.z).shape == (5, 9)  # (U, T)
         assert list(trace.y) == ["unit 4", "unit 0", "unit 2", "unit 1", "unit 3"]
