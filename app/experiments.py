@@ -145,7 +145,7 @@ class Carrier:
 
     @property
     def highway(self) -> str:
-        return grad.HIGHWAY_GATE[self.arch]
+        return cells.CELLS[self.arch].memory_gate
 
     @property
     def change(self) -> np.ndarray:
@@ -172,7 +172,7 @@ def carrier(model: CharModel, text: str, start: int, end: int) -> Carrier:
     kept, kept_without = memory(trace), memory(without)  # (T, H)
     unit = int(np.argmax(np.abs(kept[end - 1] - kept_without[end - 1])))
     written = start + int(np.argmax(np.abs(kept[start:end, unit] - kept_without[start:end, unit])))
-    highway = trace.gates[grad.HIGHWAY_GATE[arch]][written:end]  # (L, H)
+    highway = model.cell.memory_path(trace)[written:end]  # (L, H)
     log_products = grad.running_gate_product(highway)[0]  # (H,) log10 prod over written < k < end
     return Carrier(
         arch=arch, unit=unit, start=start, end=end, written=written,

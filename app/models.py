@@ -164,7 +164,7 @@ def reading_from(
         unknown=np.asarray(unknown, bool),
         unknown_chars=unknown_chars,
         guesses=guesses,
-        saturation=cells.gate_saturation(trace),
+        saturation=cells.gate_saturation(cell, trace),
     )
 
 

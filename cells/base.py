@@ -1,7 +1,11 @@
-"""What every cell shares: parameter checking, the trace and gradient records, batching.
+"""What every cell shares: parameter checking, the trace and gradient records, batching, and
+the facts a cell states about itself.
 
-The three cells (lstm.py, gru.py, rnn.py) differ only in their equations; this module holds the
-plumbing around them so that each cell file reads like its paper.
+The cells (lstm.py, gru.py, rnn.py, ...) differ only in their equations and their facts; this
+module holds the plumbing around them so that each cell file reads like its paper. A cell class
+describes itself with class attributes (:class:`Cell`): its gates and their roles, the gate that
+carries memory across steps, its state vectors, its equations, its Keras block order, its chrono
+rule. The app reads those and never asks for a cell by name.
 
 Parameters use PyTorch's names and gate order, so a ``torch.nn.LSTM/GRU/RNN`` state_dict (as NumPy
 arrays) loads as it is:
@@ -21,6 +25,25 @@ import numpy as np
 
 PARAM_NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+SIGMOID = "sigmoid"
+"""A gate's role: a sigmoid gate, a fraction on (0, 1) that scales what passes."""
+CANDIDATE = "candidate"
+"""A gate's role: a candidate value (tanh on (-1, 1), or the bare pre-activation) to be written."""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One gate of a cell, as the cell describes it: its symbol, its name, its role, its job."""
+
+    name: str  # the papers' symbol: "f"
+    title: str  # "forget gate"
+    role: str  # SIGMOID or CANDIDATE
+    does: str  # one line: what it does, in the cell's own terms
+
+    @property
+    def sigmoid(self) -> bool:
+        return self.role == SIGMOID
 
 
 @dataclass(frozen=True)
@@ -47,7 +70,7 @@ class Trace:
     hs: np.ndarray  # (T, B, H) hidden state after each step
     cs: np.ndarray | None  # (T, B, H) cell state after each step, LSTM only
     acts: np.ndarray  # (T, B, G*H) gate activations, blocks in the cell's gate order
-    gate_names: tuple[str, ...]
+    gate_names: tuple[str, ...]  # the blocks of acts, in order
     extra: dict[str, np.ndarray] = field(default_factory=dict)  # cell-specific, for backward
 
     def _public(self, a: np.ndarray) -> np.ndarray:
@@ -121,17 +144,73 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class Cell:
-    """A recurrent cell with fixed parameters. Subclasses implement the equations.
+    """A recurrent cell with fixed parameters. Subclasses implement the equations and state their
+    facts as class attributes (checked when the class is defined):
 
-    Subclasses define ``arch``, ``gate_names``, ``step``, ``forward``, ``backward`` and
+    ``arch``: the registry name ("lstm"); ``display_name`` ("LSTM"); ``paper`` (who, when);
+    ``gate_names``: the gate blocks in the weights' row order (torch's order: i, f, g, o);
+    ``gates``: a :class:`Gate` per block, in the order pages show them (sigmoid gates first);
+    ``states``: the state vectors, ("c", "h") or ("h",); ``memory_gate``: the gate whose running
+    product is the direct path of memory from step to step (the LSTM's f, the GRU's z; None for the
+    tanh RNN), and ``memory_keeps_complement`` if that path is 1 - gate instead;
+    ``equations``: LaTeX; ``equation_lines``: the same in the papers' subscripted form for one
+    unit, with ``{f}``, ``{c}``, ``{cprev}``, ``{h}``, ``{hprev}`` placeholders for a step's
+    numbers; ``keras_blocks``: the Keras block index of each block (None: Keras has no such layer);
+    ``chrono``: (gate, sign) pairs, the chrono initialisation's bias rule (Tallec & Ollivier 2018);
+    ``forget_bias_gate``: the gate whose bias ``init_params(forget_bias=...)`` sets;
+    ``torch_module``: the ``torch.nn`` class with the same equations and layout, if any.
+
+    Subclasses implement ``step``, ``forward``, ``backward``, ``_local_derivatives`` and
     ``_back_step`` (the vector-Jacobian product of one time step, shared by ``backward`` and by
     ``cells.jacobian_norms``).
     """
 
     arch: ClassVar[str]
+    display_name: ClassVar[str]
+    paper: ClassVar[str]
     gate_names: ClassVar[tuple[str, ...]]
-    blocks: ClassVar[int]  # G: rows of weight_ih are G blocks of H
-    has_cell_state: ClassVar[bool] = False
+    gates: ClassVar[tuple[Gate, ...]]
+    states: ClassVar[tuple[str, ...]] = ("h",)
+    memory_gate: ClassVar[str | None] = None
+    memory_keeps_complement: ClassVar[bool] = False
+    equations: ClassVar[str]
+    equation_lines: ClassVar[tuple[str, ...]]
+    keras_blocks: ClassVar[tuple[int, ...] | None] = None
+    chrono: ClassVar[tuple[tuple[str, float], ...]] = ()
+    forget_bias_gate: ClassVar[str | None] = None
+    torch_module: ClassVar[str | None] = None
+    # Derived from the facts above when the class is defined:
+    blocks: ClassVar[int]  # G: the rows of weight_ih are G blocks of H (the tanh RNN: 1)
+    has_cell_state: ClassVar[bool]
+    sigmoid_gates: ClassVar[tuple[str, ...]]  # the sigmoid gates, in display order
+    memory_state: ClassVar[str]  # the state memory runs along: c if the cell has one, else h
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        names = set(cls.gate_names)
+        if {g.name for g in cls.gates} != names or len(cls.gates) != len(cls.gate_names):
+            raise TypeError(f"{cls.__name__}: gates must describe each of {cls.gate_names} once")
+        if any(g.role not in (SIGMOID, CANDIDATE) for g in cls.gates):
+            raise TypeError(f"{cls.__name__}: a gate's role is {SIGMOID!r} or {CANDIDATE!r}")
+        for gate in (cls.memory_gate, cls.forget_bias_gate, *(g for g, _ in cls.chrono)):
+            if gate is not None and gate not in names:
+                raise TypeError(f"{cls.__name__}: {gate!r} is not one of its gates {cls.gate_names}")
+        if cls.states not in (("h",), ("c", "h")):
+            raise TypeError(f"{cls.__name__}: states are ('h',) or ('c', 'h')")
+        cls.blocks = max(1, len(cls.gate_names))
+        cls.has_cell_state = "c" in cls.states
+        cls.sigmoid_gates = tuple(g.name for g in cls.gates if g.sigmoid)
+        cls.memory_state = cls.states[0]
+        if cls.keras_blocks is not None and sorted(cls.keras_blocks) != list(range(cls.blocks)):
+            raise TypeError(f"{cls.__name__}: keras_blocks must order its {cls.blocks} blocks")
+
+    def memory_path(self, trace: Trace) -> np.ndarray | None:
+        """(T, [B], H) the factor d s_t / d s_{t-1} along the memory state's direct path (s = c or
+        h, see :attr:`memory_state`): the memory gate, or 1 - it; None for a cell without one."""
+        if self.memory_gate is None:
+            return None
+        gate = trace.gates[self.memory_gate]
+        return 1.0 - gate if self.memory_keeps_complement else gate
 
     def __init__(self, params: dict[str, np.ndarray]):
         self.params = check_params(self.arch, self.blocks, params)

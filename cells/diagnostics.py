@@ -44,20 +44,20 @@ def jacobian_norms(cell: Cell, trace: Trace) -> np.ndarray:
 
 
 def gate_saturation(
-    trace: Trace, low: float = 0.1, high: float = 0.9
+    cell: Cell, trace: Trace, low: float = 0.1, high: float = 0.9
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per gate and unit, the fraction of steps left-saturated (< low) and right-saturated (> high).
 
     Karpathy, Johnson & Fei-Fei (2015), "Visualizing and Understanding Recurrent Networks", fig. 3.
-    Only the sigmoid gates (LSTM i f o, GRU r z) are counted; candidates live on (-1, 1).
-    Returns gate -> (left (H,), right (H,)), over all steps and sequences of the trace.
+    Only the cell's sigmoid gates (LSTM f i o, GRU r z) are counted, in its display order;
+    candidates live on (-1, 1). Returns gate -> (left (H,), right (H,)), over all steps and
+    sequences of the trace.
     """
     H = trace.hs.shape[2]
     out = {}
-    for name, a in trace.gates.items():
-        if name in ("g", "n"):
-            continue
-        a = a.reshape(-1, H)  # (T*B, H)
+    gates = trace.gates
+    for name in cell.sigmoid_gates:
+        a = gates[name].reshape(-1, H)  # (T*B, H)
         out[name] = (np.mean(a < low, axis=0), np.mean(a > high, axis=0))
     return out
 

@@ -1,4 +1,9 @@
-"""Building cells: ``make_cell`` from a torch-named parameter dict, ``init_params`` for fresh ones."""
+"""The registry of cells (name -> class), ``make_cell`` from a torch-named parameter dict and
+``init_params`` for fresh ones.
+
+A new cell type is one file in cells/ (a :class:`~cells.base.Cell` subclass stating its facts) and
+one line in :data:`CELLS`; every page then shows its gates, states, equations and gradients.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +14,30 @@ from cells.gru import GRU
 from cells.lstm import LSTM
 from cells.rnn import RNN
 
-CELLS: dict[str, type[Cell]] = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
+CELLS: dict[str, type[Cell]] = {cls.arch: cls for cls in (
+    LSTM,
+    GRU,
+    RNN,
+)}
+"""Every cell gatescope knows, by name."""
 ARCHS = tuple(CELLS)
+TORCH_ARCHS = tuple(name for name, cls in CELLS.items() if cls.torch_module)
+"""The cells that are exactly a ``torch.nn`` module (LSTM, GRU, RNN with tanh)."""
 
 
-def _cell_class(arch: str) -> type[Cell]:
+def cell_class(arch: str) -> type[Cell]:
+    """The registered class called ``arch``; a ValueError that lists the names for any other."""
     if arch not in CELLS:
         raise ValueError(f"unknown arch {arch!r}: choose one of {', '.join(ARCHS)}")
     return CELLS[arch]
 
 
 def make_cell(arch: str, params: dict[str, np.ndarray]) -> Cell:
-    """A cell of kind ``arch`` ("lstm" | "gru" | "rnn") with torch-named ``params``.
+    """A cell of kind ``arch`` (any name in :data:`CELLS`) with torch-named ``params``.
 
     The dict is checked (keys, shapes, dtype, finiteness): a bad one is a ValueError naming the key.
     """
-    return _cell_class(arch)(params)
+    return cell_class(arch)(params)
 
 
 def init_params(
@@ -39,12 +52,14 @@ def init_params(
 ) -> dict[str, np.ndarray]:
     """Random parameters, PyTorch's scheme: every entry uniform on (-1/sqrt(H), 1/sqrt(H)).
 
-    forget_bias: the LSTM's forget-gate bias (bias_ih's f block; bias_hh's f block is 0), 1 by
-        default as Jozefowicz, Zaremba & Sutskever (2015) recommend; ignored by the GRU and RNN.
+    forget_bias: the bias of the cell's ``forget_bias_gate`` (the LSTM's f: bias_ih's block, with
+        bias_hh's block 0), 1 by default as Jozefowicz, Zaremba & Sutskever (2015) recommend;
+        ignored by a cell without one (GRU, RNN).
     recurrent_radius: if given, each H x H gate block of weight_hh is rescaled to this spectral
         radius (largest |eigenvalue|): below 1 the plain RNN's gradient shrinks, above 1 it can grow.
     """
-    G = _cell_class(arch).blocks
+    cls = cell_class(arch)
+    G = cls.blocks
     if input_size < 1 or hidden_size < 1:
         raise ValueError("input_size and hidden_size must be at least 1")
     rng = np.random.default_rng(seed)
@@ -59,8 +74,8 @@ def init_params(
         for g in range(G):
             block = params["weight_hh_l0"][g * H : (g + 1) * H]
             block *= recurrent_radius / np.max(np.abs(np.linalg.eigvals(block)))
-    if arch == "lstm":
-        f = slice(H, 2 * H)
-        params["bias_ih_l0"][f] = forget_bias
-        params["bias_hh_l0"][f] = 0.0
+    if cls.forget_bias_gate is not None:
+        k = cls.gate_names.index(cls.forget_bias_gate)
+        params["bias_ih_l0"][k * H : (k + 1) * H] = forget_bias
+        params["bias_hh_l0"][k * H : (k + 1) * H] = 0.0
     return {name: a.astype(dtype) for name, a in params.items()}

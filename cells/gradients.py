@@ -32,9 +32,6 @@ import numpy as np
 from cells.base import Cell, Trace
 from cells.diagnostics import jacobian_norms
 
-HIGHWAY_GATE = {"lstm": "f", "gru": "z"}
-"""The gate whose running product is the direct path of the gradient through time."""
-
 SPAN_DECADES = 3.0
 """The memory span counts tokens back while the gradient is within 10^3 of its value at T-1."""
 
@@ -62,7 +59,7 @@ def memory_span(log_norms: np.ndarray, decades: float = SPAN_DECADES) -> int:
 
     The largest k such that log10 ||d h_{T-1} / d h_t|| >= log_norms[T-1] - decades for every t
     from T-1-k to T-1. It is T-1 when the gradient never falls that far (the sequence, not the
-    model, is the limit: see :func:`span_reaches_start`); 0 for an empty or one-token sequence.
+    model, is the limit: see :attr:`GradientProfile.span_reaches_start`); 0 for an empty or one-token sequence.
     """
     log_norms = np.asarray(log_norms, dtype=np.float64)  # (T,)
     if log_norms.shape[0] == 0:
@@ -72,24 +69,25 @@ def memory_span(log_norms: np.ndarray, decades: float = SPAN_DECADES) -> int:
     return int(np.argmax(below)) - 1 if below.any() else back.shape[0] - 1
 
 
-def span_reaches_start(log_norms: np.ndarray, decades: float = SPAN_DECADES) -> bool:
-    """True when the memory span is cut by the start of the sequence (the true span is longer)."""
-    return memory_span(log_norms, decades) == max(len(log_norms) - 1, 0)
+def step_jacobian_norms(cell: Cell, trace: Trace) -> np.ndarray:
+    """(T,) spectral norm of each step's Jacobian J_t = d h_t / d h_{t-1} (a cell state held fixed).
 
-
-def rnn_step_jacobian_norms(cell: Cell, trace: Trace) -> np.ndarray:
-    """(T,) spectral norm of each step's Jacobian J_t = d h_t / d h_{t-1} = diag(1 - h_t^2) W_hh.
-
-    ||J_t||_2 < 1 means step t shrinks every gradient vector passing through it, so
-    ||d h_{T-1} / d h_t||_2 <= prod_{k>t} ||J_k||_2. (Pascanu et al. 2013 write the transpose,
-    W_hh^T diag(1 - h_t^2), which has the same norm.) Exact: singular values, one SVD per step.
+    For the tanh RNN, J_t = diag(1 - h_t^2) W_hh. ||J_t||_2 < 1 means step t shrinks every
+    gradient vector passing through it, so ||d h_{T-1} / d h_t||_2 <= prod_{k>t} ||J_k||_2 for a
+    cell whose state is h alone. (Pascanu et al. 2013 write the transpose, which has the same
+    norm.) Exact: J_t from the cell's own backward step, one SVD per step; J_0 uses h_0.
     """
-    if cell.arch != "rnn":
-        raise ValueError(f"rnn_step_jacobian_norms needs a tanh RNN, got a {cell.arch} cell")
     if trace.batched:
-        raise ValueError("rnn_step_jacobian_norms takes the trace of a single sequence")
-    slope = 1.0 - trace.h * trace.h  # (T, H) tanh'(a_t) = 1 - h_t^2
-    J = slope[:, :, None] * cell.params["weight_hh_l0"][None]  # (T, H, H) diag(1 - h_t^2) W_hh
+        raise ValueError("step_jacobian_norms takes the trace of a single sequence")
+    T, _, H = trace.hs.shape
+    local = cell._local_derivatives(trace)
+    eye = np.eye(H, dtype=np.float64)
+    dc_next = np.zeros((H, H)) if cell.has_cell_state else None  # c_t held fixed: nothing via c_{t+1}
+    da = np.empty((H, trace.acts.shape[2] or H))
+    dc = np.empty((H, H)) if cell.has_cell_state else None
+    J = np.empty((T, H, H))  # row k of J[t]: d h_t[k] / d h_{t-1}
+    for t in range(T):
+        J[t] = cell._back_step(local, t, eye, dc_next, da, dc)[0]
     return np.linalg.svd(J, compute_uv=False)[:, 0]  # (T,)
 
 
@@ -115,10 +113,11 @@ def spectral_radius(W: np.ndarray) -> float:
 def running_gate_product(gate: np.ndarray) -> np.ndarray:
     """(T, H) log10 prod_{k=t+1}^{T-1} gate_k per unit: how much of unit j at step t reaches T-1.
 
-    For the LSTM's forget gate f this is d c_{T-1} / d c_t along the cell state alone; for the
-    GRU's update gate z, d h_{T-1} / d h_t along the copy path. The last row is 0 (the empty
-    product). A gate value of exactly 0 is counted as the smallest positive float, so the result
-    stays finite.
+    For a cell's memory path (``Cell.memory_path``: the LSTM's forget gate f, the GRU's update
+    gate z) this is d c_{T-1} / d c_t along the cell state alone, or d h_{T-1} / d h_t along the
+    copy path. The last row is 0 (the empty product). The product is taken in log space (a
+    cumulative sum of logs) because it underflows: 0.5^1100 is below the smallest float64. A gate
+    value of exactly 0 is counted as the smallest positive float, so the result stays finite.
     """
     gate = np.asarray(gate, dtype=np.float64)  # (T, H)
     logs = np.log10(np.clip(gate, np.finfo(np.float64).tiny, 1.0))  # (T, H)
@@ -161,21 +160,31 @@ def steps_until_below(distance: np.ndarray, position: int, tol: float) -> int:
 
 @dataclass(frozen=True, eq=False)
 class GradientProfile:
-    """What the Gradients page shows for one cell on one sequence."""
+    """What the Gradients page shows for one cell on one sequence.
+
+    A cell with a memory path (``Cell.memory_gate``) is explained by the running product of that
+    path (``gate_log_product``); a cell without one (the tanh RNN) by its per-step Jacobians
+    (``step_norms``, ``weight_radius``, ``mean_tanh_slope``).
+    """
 
     arch: str
     log_norms: np.ndarray  # (T,) log10 ||d h_{T-1} / d h_t||_F
     decay_rate: float  # decades per token back (slope of the fit)
     memory_span: int  # tokens back within SPAN_DECADES of the value at T-1
-    span_reaches_start: bool  # the span is cut by the sequence's start
-    step_norms: np.ndarray | None  # RNN: (T,) ||diag(1 - h_t^2) W_hh||_2
-    weight_radius: float | None  # RNN: spectral radius of W_hh
-    mean_tanh_slope: float | None  # RNN: mean of 1 - h_t^2 over steps and units (1: linear, 0: saturated)
-    gate_log_product: np.ndarray | None  # LSTM (f) / GRU (z): (T, H) log10 prod_{k>t} gate_k
+    memory_gate: str | None  # the memory path as written: "f", "z", "1 − f"; None without one
+    step_norms: np.ndarray | None  # no memory path: (T,) ||d h_t / d h_{t-1}||_2
+    weight_radius: float | None  # no memory path, one block: spectral radius of W_hh
+    mean_tanh_slope: float | None  # no memory path: mean of 1 - h_t^2 (1: linear, 0: saturated)
+    gate_log_product: np.ndarray | None  # memory path: (T, H) log10 prod_{k>t} path_k
+
+    @property
+    def span_reaches_start(self) -> bool:
+        """True when the memory span is cut by the start of the sequence (the true span is longer)."""
+        return self.memory_span == max(len(self.log_norms) - 1, 0)
 
     @property
     def typical_step_norm(self) -> float | None:
-        """RNN: the geometric mean of the per-step Jacobian norms (the average factor per step)."""
+        """The geometric mean of the per-step Jacobian norms (the average factor per step)."""
         if self.step_norms is None or self.step_norms.size == 0:
             return None
         return float(10.0 ** np.mean(np.log10(self.step_norms)))
@@ -191,35 +200,43 @@ class GradientProfile:
 
     @property
     def fraction_shrinking(self) -> float | None:
-        """RNN: the fraction of steps whose Jacobian norm is below 1 (the step shrinks every vector)."""
+        """The fraction of steps whose Jacobian norm is below 1 (the step shrinks every vector)."""
         if self.step_norms is None or self.step_norms.size == 0:
             return None
         return float(np.mean(self.step_norms < 1.0))
 
     @property
     def highway_mean(self) -> np.ndarray | None:
-        """LSTM / GRU: (T,) mean over units of log10 prod_{k>t} gate_k."""
+        """Memory path: (T,) mean over units of log10 prod_{k>t} path_k."""
         return None if self.gate_log_product is None else self.gate_log_product.mean(axis=1)
 
     @property
     def best_unit(self) -> int | None:
-        """LSTM / GRU: the unit that carries the most from t = 0 to T-1 (:func:`best_carrying_unit`)."""
+        """Memory path: the unit that carries the most from t = 0 to T-1 (:func:`best_carrying_unit`)."""
         return None if self.gate_log_product is None else best_carrying_unit(self.gate_log_product)
+
+
+def memory_gate_text(cell: Cell) -> str | None:
+    """The memory path of ``cell`` as written on a page: "f", "z", "1 − f"; None without one."""
+    if cell.memory_gate is None:
+        return None
+    return f"1 − {cell.memory_gate}" if cell.memory_keeps_complement else cell.memory_gate
 
 
 def gradient_profile(cell: Cell, x: np.ndarray) -> GradientProfile:
     """Run ``x`` (T, I) through ``cell`` and measure how its gradient vanishes, and why."""
     trace = cell.forward(x)
     log_norms = jacobian_norms(cell, trace)  # (T,)
-    gate = HIGHWAY_GATE.get(cell.arch)
+    path = cell.memory_path(trace)  # (T, H) or None
+    W_hh = cell.params["weight_hh_l0"]
     return GradientProfile(
         arch=cell.arch,
         log_norms=log_norms,
         decay_rate=decay_rate(log_norms),
         memory_span=memory_span(log_norms),
-        span_reaches_start=span_reaches_start(log_norms),
-        step_norms=rnn_step_jacobian_norms(cell, trace) if cell.arch == "rnn" else None,
-        weight_radius=spectral_radius(cell.params["weight_hh_l0"]) if cell.arch == "rnn" else None,
-        mean_tanh_slope=float(np.mean(1.0 - trace.h * trace.h)) if cell.arch == "rnn" else None,
-        gate_log_product=None if gate is None else running_gate_product(trace.gates[gate]),
+        memory_gate=memory_gate_text(cell),
+        step_norms=step_jacobian_norms(cell, trace) if path is None else None,
+        weight_radius=spectral_radius(W_hh) if path is None and W_hh.shape[0] == W_hh.shape[1] else None,
+        mean_tanh_slope=float(np.mean(1.0 - trace.h * trace.h)) if path is None else None,
+        gate_log_product=None if path is None else running_gate_product(path),
     )

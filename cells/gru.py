@@ -16,13 +16,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from cells.base import Cell, Trace, previous_states, sigmoid
+from cells.base import CANDIDATE, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
 
 
 class GRU(Cell):
     arch = "gru"
+    display_name = "GRU"
+    paper = "Cho et al. (2014), PyTorch's form"
     gate_names = ("r", "z", "n")
-    blocks = 3
+    gates = (
+        Gate("r", "reset gate", SIGMOID, "how much of the recurrent input reaches the candidate"),
+        Gate("z", "update gate", SIGMOID, "keeps z of h_{t-1} and writes 1 − z of the candidate"),
+        Gate("n", "candidate n (tanh)", CANDIDATE, "the new content offered to the hidden state"),
+    )
+    memory_gate = "z"
+    equations = r"""
+\begin{aligned}
+r_t &= \sigma(W_r x_t + U_r h_{t-1} + b_r)\\
+z_t &= \sigma(W_z x_t + U_z h_{t-1} + b_z)\\
+n_t &= \tanh(W_n x_t + b_{in} + r_t \odot (U_n h_{t-1} + b_{hn}))\\
+h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+\end{aligned}"""
+    equation_lines = (
+        "r_t = σ(W_r x_t + U_r h_[t−1] + b_r) = {r}    z_t = σ(W_z x_t + U_z h_[t−1] + b_z) = {z}",
+        "n_t = tanh(W_n x_t + b_in + r_t·(U_n h_[t−1] + b_hn)) = {n}",
+        "h_t = (1 − z_t)·n_t + z_t·h_[t−1] = (1 − {z})·({n}) + {z}·({hprev}) = {h}",
+    )
+    keras_blocks = (1, 0, 2)  # Keras's z r h: torch's r is Keras's block 1
+    chrono = (("z", 1.0),)  # z keeps h_{t-1}: b_z = log u
+    torch_module = "GRU"
 
     def __init__(self, params: dict[str, np.ndarray]):
         super().__init__(params)

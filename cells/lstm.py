@@ -17,14 +17,41 @@ from __future__ import annotations
 
 import numpy as np
 
-from cells.base import Cell, Trace, previous_states, sigmoid
+from cells.base import CANDIDATE, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
 
 
 class LSTM(Cell):
     arch = "lstm"
+    display_name = "LSTM"
+    paper = "Hochreiter & Schmidhuber (1997); forget gate: Gers et al. (2000)"
     gate_names = ("i", "f", "g", "o")
-    blocks = 4
-    has_cell_state = True
+    gates = (
+        Gate("f", "forget gate", SIGMOID, "how much of the old cell state c_{t-1} is kept"),
+        Gate("i", "input gate", SIGMOID, "how much of the candidate g_t is written into c_t"),
+        Gate("o", "output gate", SIGMOID, "how much of tanh(c_t) is shown as h_t"),
+        Gate("g", "candidate g (tanh)", CANDIDATE, "the new content offered to the cell state"),
+    )
+    states = ("c", "h")
+    memory_gate = "f"
+    equations = r"""
+\begin{aligned}
+f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f)\\
+i_t &= \sigma(W_i x_t + U_i h_{t-1} + b_i)\\
+o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o)\\
+g_t &= \tanh(W_g x_t + U_g h_{t-1} + b_g)\\
+c_t &= f_t \odot c_{t-1} + i_t \odot g_t\\
+h_t &= o_t \odot \tanh(c_t)
+\end{aligned}"""
+    equation_lines = (
+        "f_t = σ(W_f x_t + U_f h_[t−1] + b_f) = {f}    i_t = σ(W_i x_t + U_i h_[t−1] + b_i) = {i}",
+        "o_t = σ(W_o x_t + U_o h_[t−1] + b_o) = {o}    g_t = tanh(W_g x_t + U_g h_[t−1] + b_g) = {g}",
+        "c_t = f_t·c_[t−1] + i_t·g_t = {f}·({cprev}) + {i}·({g}) = {c}",
+        "h_t = o_t·tanh(c_t) = {o}·tanh({c}) = {h}",
+    )
+    keras_blocks = (0, 1, 2, 3)  # Keras's i f c o is torch's i f g o
+    chrono = (("f", 1.0), ("i", -1.0))  # b_f = log u, b_i = -log u
+    forget_bias_gate = "f"
+    torch_module = "LSTM"
 
     def __init__(self, params: dict[str, np.ndarray]):
         super().__init__(params)

@@ -18,8 +18,17 @@ from cells.base import Cell, Trace, previous_states
 
 class RNN(Cell):
     arch = "rnn"
+    display_name = "RNN"
+    paper = "Elman (1990)"
     gate_names = ()
-    blocks = 1
+    gates = ()
+    equations = r"""
+\begin{aligned}
+h_t &= \tanh(W_h x_t + U_h h_{t-1} + b_h)
+\end{aligned}"""
+    equation_lines = ("h_t = tanh(W_h x_t + U_h h_[t−1] + b_h) = {h}",)
+    keras_blocks = (0,)
+    torch_module = "RNN"
 
     def __init__(self, params: dict[str, np.ndarray]):
         super().__init__(params)

@@ -24,7 +24,7 @@ import numpy as np
 
 from cells import tasks as _tasks
 from cells.base import Cell
-from cells.factory import init_params, make_cell
+from cells.factory import cell_class, init_params, make_cell
 
 #: Names under which the readout's arrays sit beside the cell's in a parameter dict.
 READOUT_WEIGHT = "readout.weight"
@@ -258,25 +258,24 @@ def chrono_init(arch: str, params: dict[str, np.ndarray], max_lag: int, *, seed:
 
     A gate that keeps the old state with probability sigma(b) remembers for about 1 / (1 -
     sigma(b)) ~ e^b steps, so drawing b = log(U(1, max_lag - 1)) spreads the units' memory spans
-    over the lags the task needs:
+    over the lags the task needs. Each cell states its rule as (gate, sign) pairs (``chrono``):
 
         LSTM: b_f = log(u), b_i = -b_f           GRU: b_z = log(u)      (u ~ U(1, max_lag - 1))
 
     (in the GRU, h_t = (1 - z) n + z h_{t-1}, z plays the forget gate's part). The bias sits in
-    ``bias_ih_l0``, with ``bias_hh_l0``'s block zeroed. The tanh RNN has no gate: unchanged.
-    Returns new arrays; ``params`` is not modified.
+    ``bias_ih_l0``, with ``bias_hh_l0``'s block zeroed. A cell without a rule (the tanh RNN) is
+    unchanged. Returns new arrays; ``params`` is not modified.
     """
+    cls = cell_class(arch)
     out = {k: a.copy() for k, a in params.items()}
-    if arch == "rnn":
+    if not cls.chrono:
         return out
     H = out["weight_hh_l0"].shape[1]
-    b = np.log(np.random.default_rng(seed).uniform(1.0, max(max_lag - 1, 1.0), H))   # (H,)
-    keep = slice(H, 2 * H)                             # LSTM f block, GRU z block
-    out["bias_ih_l0"][keep] = b
-    out["bias_hh_l0"][keep] = 0.0
-    if arch == "lstm":
-        out["bias_ih_l0"][:H] = -b                     # i block
-        out["bias_hh_l0"][:H] = 0.0
+    log_u = np.log(np.random.default_rng(seed).uniform(1.0, max(max_lag - 1, 1.0), H))   # (H,)
+    for gate, sign in cls.chrono:
+        block = slice(cls.gate_names.index(gate) * H, (cls.gate_names.index(gate) + 1) * H)
+        out["bias_ih_l0"][block] = sign * log_u
+        out["bias_hh_l0"][block] = 0.0
     return out
 
 

@@ -178,11 +178,6 @@ def text_array(text: str) -> np.ndarray:
 
 # -- Keras ------------------------------------------------------------------------------------------
 
-# Keras's gate blocks, listed in PyTorch's order: LSTM i f c o is already i f g o; the GRU's z r h
-# becomes r z n; SimpleRNN has one block.
-_KERAS_BLOCK_OF_TORCH_BLOCK = {"lstm": (0, 1, 2, 3), "gru": (1, 0, 2), "rnn": (0,)}
-
-
 def from_keras(arch: str, kernel: np.ndarray, recurrent_kernel: np.ndarray,
                bias: np.ndarray) -> dict[str, np.ndarray]:
     """A Keras layer's weights (``layer.get_weights()``) -> torch-named parameters for ``arch``.
@@ -196,6 +191,8 @@ def from_keras(arch: str, kernel: np.ndarray, recurrent_kernel: np.ndarray,
     cannot tell. For a layer without bias, pass zeros.
     """
     G = _blocks(arch)
+    if cells.CELLS[arch].keras_blocks is None:
+        raise ValueError(f"Keras has no layer for the {cells.CELLS[arch].display_name} cell")
     kernel, recurrent_kernel, bias = (np.asarray(a) for a in (kernel, recurrent_kernel, bias))
     if recurrent_kernel.ndim != 2 or recurrent_kernel.shape[1] != G * recurrent_kernel.shape[0]:
         raise ValueError(
@@ -213,7 +210,7 @@ def from_keras(arch: str, kernel: np.ndarray, recurrent_kernel: np.ndarray,
     if bias.shape != bias_shape:
         raise ValueError(f"bias: expected shape {bias_shape} for a Keras {arch} with U={U}, got {bias.shape}")
     b_x, b_h = bias if arch == "gru" else (bias, np.zeros_like(bias))
-    order = list(_KERAS_BLOCK_OF_TORCH_BLOCK[arch])
+    order = list(cells.CELLS[arch].keras_blocks)  # torch's block k is Keras's block order[k]
 
     def torch_order(a: np.ndarray) -> np.ndarray:  # (..., G*U) Keras blocks -> PyTorch blocks
         return a.reshape(*a.shape[:-1], G, U)[..., order, :].reshape(a.shape)

@@ -12,16 +12,16 @@ from hypothesis import strategies as st
 
 import cells
 from cells.gradients import (
+    GradientProfile,
     best_carrying_unit,
     decay_rate,
     divergence_after_edit,
     gradient_profile,
     memory_span,
-    rnn_step_jacobian_norms,
     running_gate_product,
-    span_reaches_start,
     spectral_radius,
     step_factors,
+    step_jacobian_norms,
     steps_until_below,
 )
 
@@ -41,6 +41,11 @@ def linear_regime_rnn(W_hh: np.ndarray) -> cells.base.Cell:
 def scaled_identity_rnn(a: float, hidden: int = H) -> cells.base.Cell:
     """W_hh = a I: ||d h_{T-1} / d h_t||_F = a^(T-1-t) sqrt(H)."""
     return linear_regime_rnn(a * np.eye(hidden))
+
+
+def gradient_profile_of(log_norms: np.ndarray) -> GradientProfile:
+    """A profile holding just these norms (what span_reaches_start reads)."""
+    return GradientProfile("rnn", log_norms, 0.0, memory_span(log_norms), None, None, None, None, None)
 
 
 def random_cell(arch: str, seed: int = 1, **kw) -> cells.base.Cell:
@@ -76,7 +81,8 @@ def test_decay_rate_needs_two_tokens():
 )
 def test_memory_span_on_hand_made_curves(log_norms, span, reaches_start):
     assert memory_span(np.array(log_norms)) == span
-    assert span_reaches_start(np.array(log_norms)) is reaches_start
+    profile = gradient_profile_of(np.array(log_norms))
+    assert profile.span_reaches_start is reaches_start
 
 
 curves = st.lists(st.floats(-50, 50, allow_nan=False), min_size=1, max_size=40).map(np.array)
@@ -88,7 +94,6 @@ def test_memory_span_is_the_longest_run_back_within_the_threshold(log_norms, dec
     T = len(log_norms)
     ok = [k for k in range(T) if all(log_norms[T - 1 - j] >= log_norms[-1] - decades for j in range(k + 1))]
     assert memory_span(log_norms, decades) == max(ok)
-    assert span_reaches_start(log_norms, decades) == (max(ok) == T - 1)
 
 
 @given(st.lists(st.floats(0, 10, allow_nan=False), min_size=1, max_size=40).map(np.array), st.data())
@@ -149,25 +154,30 @@ def test_a_long_contracting_rnn_stays_finite_far_below_double_precision():
 # -- the RNN's per-step Jacobian, against finite differences ---------------------------------------
 
 
-def finite_difference_step_jacobian(cell, x_t: np.ndarray, h_prev: np.ndarray, eps: float = 1e-6):
-    """(H, H) d h_t / d h_{t-1} by central differences of cell.step."""
+def finite_difference_step_jacobian(cell, x_t: np.ndarray, h_prev: np.ndarray,
+                                    c_prev: np.ndarray | None = None, eps: float = 1e-6):
+    """(H, H) d h_t / d h_{t-1} by central differences of cell.step (c_{t-1} held fixed)."""
     cols = []
     for j in range(h_prev.shape[0]):
         e = np.zeros_like(h_prev)
         e[j] = eps
-        h_plus, _, _ = cell.step(x_t, h_prev + e)
-        h_minus, _, _ = cell.step(x_t, h_prev - e)
+        h_plus, _, _ = cell.step(x_t, h_prev + e, c_prev)
+        h_minus, _, _ = cell.step(x_t, h_prev - e, c_prev)
         cols.append((h_plus - h_minus) / (2 * eps))
     return np.stack(cols, axis=1)
 
 
-def test_rnn_step_jacobian_norms_match_finite_differences():
-    cell = random_cell("rnn", recurrent_radius=1.3)
+@pytest.mark.parametrize("arch", ["rnn", "gru", "lstm"])
+def test_step_jacobian_norms_match_finite_differences(arch):
+    """||d h_t / d h_{t-1}||_2 with the cell state c_{t-1} held fixed (cell.step keeps it)."""
+    cell = random_cell(arch, recurrent_radius=1.3)
     x = random_inputs(12)
     trace = cell.forward(x)
-    got = rnn_step_jacobian_norms(cell, trace)
+    got = step_jacobian_norms(cell, trace)
     h_prev = np.vstack([np.zeros((1, H)), trace.h[:-1]])  # the state entering each step
-    want = [np.linalg.norm(finite_difference_step_jacobian(cell, x[t], h_prev[t]), 2) for t in range(12)]
+    c_prev = None if trace.c is None else np.vstack([np.zeros((1, H)), trace.c[:-1]])
+    want = [np.linalg.norm(finite_difference_step_jacobian(
+        cell, x[t], h_prev[t], None if c_prev is None else c_prev[t]), 2) for t in range(12)]
     np.testing.assert_allclose(got, want, rtol=1e-7)
 
 
@@ -185,7 +195,7 @@ def test_rnn_step_jacobian_norms_match_torch_autograd():
         J = torch.autograd.functional.jacobian(lambda h_prev, x_t=x_t: reference(x_t, h_prev), h)
         want.append(torch.linalg.matrix_norm(J, ord=2).item())
         h = reference(x_t, h).detach()
-    np.testing.assert_allclose(rnn_step_jacobian_norms(cell, cell.forward(x)), want, rtol=1e-10)
+    np.testing.assert_allclose(step_jacobian_norms(cell, cell.forward(x)), want, rtol=1e-10)
 
 
 def test_step_norms_bound_the_gradient_over_many_steps():
@@ -242,10 +252,10 @@ def test_a_non_normal_recurrence_decays_although_every_step_norm_exceeds_one():
     assert profile.memory_span < 40
 
 
-def test_rnn_step_jacobian_norms_refuse_a_gated_cell():
-    cell = random_cell("lstm")
-    with pytest.raises(ValueError, match="tanh RNN"):
-        rnn_step_jacobian_norms(cell, cell.forward(random_inputs(3)))
+def test_step_jacobian_norms_take_one_sequence():
+    cell = random_cell("rnn")
+    with pytest.raises(ValueError, match="single sequence"):
+        step_jacobian_norms(cell, cell.forward(random_inputs(3)[:, None, :]))
 
 
 # -- running gate products -------------------------------------------------------------------------
