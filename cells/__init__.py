@@ -1,4 +1,4 @@
-"""gatescope's engine: exact LSTM, GRU and tanh RNN cells in NumPy, with hand-written BPTT.
+"""gatescope's engine: exact LSTM, GRU, tanh RNN (and more) cells in NumPy, with hand-written BPTT.
 
     import cells
     cell = cells.make_cell("lstm", cells.init_params("lstm", input_size=8, hidden_size=16, seed=0))
@@ -6,19 +6,22 @@
     grads = cell.backward(trace, dh)     # dh: dL/dh_t at every t
     cells.jacobian_norms(cell, trace)    # log10 ||d h_{T-1} / d h_t||_F
 
-Parameters use PyTorch's names and gate orders, so a torch state_dict loads as it is.
+Parameters use PyTorch's names and gate orders, so a torch state_dict loads as it is. A model
+that reads a sequence is a ``Reader`` (cell + encoder + optional readout); ``read_model`` reads
+one from a file, ``pretrained`` gives the shipped ones.
 """
 
 from __future__ import annotations
 
 from cells import weights
-from cells.base import Cell, CellSizes, Grads, Trace
+from cells.base import CANDIDATE, SIGMOID, Cell, CellSizes, Gate, Grads, Trace
 from cells.charmodel import CharModel, CharTrace
 from cells.diagnostics import gate_saturation, jacobian_norms, seconds_per_token
-from cells.factory import ARCHS, CELLS, init_params, make_cell
+from cells.factory import ARCHS, CELLS, TORCH_ARCHS, cell_class, init_params, make_cell
 from cells.gru import GRU
 from cells.lstm import LSTM
 from cells.pretrained import available_pretrained, pretrained, pretrained_meta
+from cells.readers import CharEncoder, CodePointEncoder, NumberEncoder, Read, Reader, read_model
 from cells.rnn import RNN
 from cells.train import TrainResult, train_task
 from cells.weights import (
@@ -34,20 +37,30 @@ from cells.weights import (
 
 __all__ = [
     "ARCHS",
+    "CANDIDATE",
     "CELLS",
     "GRU",
     "LSTM",
     "RNN",
+    "SIGMOID",
+    "TORCH_ARCHS",
     "Cell",
     "CellSizes",
+    "CharEncoder",
     "CharModel",
     "CharTrace",
+    "CodePointEncoder",
+    "Gate",
     "Grads",
+    "NumberEncoder",
+    "Read",
+    "Reader",
     "Trace",
     "TrainResult",
     "WeightsFileError",
     "available_pretrained",
     "cell_arrays",
+    "cell_class",
     "cell_from_arrays",
     "from_keras",
     "gate_saturation",
@@ -58,6 +71,7 @@ __all__ = [
     "make_cell",
     "pretrained",
     "pretrained_meta",
+    "read_model",
     "save",
     "save_arrays",
     "seconds_per_token",

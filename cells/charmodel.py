@@ -19,20 +19,17 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from cells import tasks as _tasks
-from cells import weights
+from cells import tasks, weights
 from cells.base import Cell, Trace
-from cells.factory import init_params, make_cell
-from cells.train import READOUT_BIAS, READOUT_WEIGHT, Readout, log_softmax
+from cells.readers import CHAR_KIND, UNKNOWN_CHAR, VOCAB_KEY, CharEncoder, Reader, _pop_readout
+from cells.train import Readout, log_softmax
 
-#: How an unknown character is shown in readable guesses (the Unicode replacement character).
-UNKNOWN_CHAR = "\ufffd"
+__all__ = ["CHUNK", "DEFAULT_VOCAB", "KIND", "UNKNOWN_CHAR", "VOCAB_KEY", "CharModel", "CharTrace"]
+
 #: The vocabulary of untrained models: printable ASCII and the newline.
 DEFAULT_VOCAB = "\n" + "".join(ch for ch in string.printable if ch.isprintable())
-#: Array name of the vocabulary (Unicode code points, int32) in a saved model.
-VOCAB_KEY = "vocab"
 #: ``kind`` in a saved model's meta.
-KIND = "charmodel"
+KIND = CHAR_KIND
 #: Characters per forward pass when scoring long texts (the state is carried across chunks).
 CHUNK = 2048
 
@@ -52,24 +49,20 @@ class CharTrace:
     unknown: np.ndarray
 
 
-class CharModel:
-    """A character vocabulary with an unknown token, a cell over one-hot characters, a readout."""
+class CharModel(Reader):
+    """A reader of characters: a vocabulary with an unknown token, a cell over one-hot
+    characters, and a next-character readout."""
 
     def __init__(self, cell: Cell, vocab: str, readout: Readout,
                  meta: dict[str, Any] | None = None) -> None:
-        V = len(vocab) + 1
         if len(set(vocab)) != len(vocab):
             raise ValueError("vocab has repeated characters")
-        if cell.input_size != V:
-            raise ValueError(f"cell takes {cell.input_size} inputs; vocab needs {V} "
+        if cell.input_size != len(vocab) + 1:
+            raise ValueError(f"cell takes {cell.input_size} inputs; vocab needs {len(vocab) + 1} "
                              "(its characters and the unknown token)")
-        if readout.weight.shape != (V, cell.hidden_size) or readout.bias.shape != (V,):
-            raise ValueError(f"readout must be ({V}, {cell.hidden_size}) and ({V},), got "
-                             f"{readout.weight.shape} and {readout.bias.shape}")
-        self.cell = cell
+        super().__init__(cell, CharEncoder(vocab), readout, meta)
         self.vocab = vocab
-        self.readout = readout
-        self.meta = dict(meta or {})
+        self.readout: Readout = readout
 
     def __repr__(self) -> str:
         return (f"CharModel({self.cell.arch}, hidden_size={self.cell.hidden_size}, "
@@ -88,46 +81,28 @@ class CharModel:
 
     @classmethod
     def untrained(cls, arch: str, hidden_size: int, seed: int, vocab: str = DEFAULT_VOCAB,
-                  dtype: type = np.float64) -> CharModel:
-        """A model with seeded random weights (the engine's init and a torch-style readout)."""
-        V = len(vocab) + 1
-        cell = make_cell(arch, init_params(arch, V, hidden_size, seed=seed, dtype=dtype))
-        readout = Readout.init(hidden_size, V, seed=seed + 1, dtype=dtype)
-        return cls(cell, vocab, readout, {"trained_on": "nothing (random weights)"})
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        """Every array of the model: the cell's (``arch`` and torch-named params, as a cell file
-        holds them), the readout, and the vocabulary as Unicode code points."""
-        codes = np.array([ord(ch) for ch in self.vocab], dtype=np.int32)
-        return {**weights.cell_arrays(self.cell), READOUT_WEIGHT: self.readout.weight,
-                READOUT_BIAS: self.readout.bias, VOCAB_KEY: codes}
+                  dtype: type = np.float64, **init: Any) -> CharModel:
+        """A model with seeded random weights (the engine's init, ``init`` passed on to
+        ``cells.init_params``, and a torch-style readout)."""
+        fresh = Reader.untrained(arch, CharEncoder(vocab), hidden_size, seed=seed, dtype=dtype, **init)
+        return cls(fresh.cell, vocab, fresh.readout, fresh.meta)
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any] | None = None,
                     dtype: type = np.float64) -> CharModel:
         """The inverse of ``to_arrays``; weights are cast to ``dtype``. Bad arrays: ValueError."""
         rest = dict(arrays)
-        missing = [k for k in (READOUT_WEIGHT, READOUT_BIAS, VOCAB_KEY) if k not in rest]
-        if missing:
-            raise ValueError(f"character model: missing array(s) {', '.join(missing)}")
+        if VOCAB_KEY not in rest:
+            raise ValueError(f"character model: missing array {VOCAB_KEY}")
         codes = rest.pop(VOCAB_KEY)
         if codes.ndim != 1 or codes.dtype.kind not in "iu" or np.any(codes < 0) \
                 or np.any(codes > 0x10FFFF):
             raise ValueError(f"{VOCAB_KEY}: expected a 1-D array of Unicode code points")
         vocab = "".join(chr(int(c)) for c in codes)
-        readout = Readout(*(np.asarray(rest.pop(k), dtype=dtype)
-                            for k in (READOUT_WEIGHT, READOUT_BIAS)))
-        for key, a in ((READOUT_WEIGHT, readout.weight), (READOUT_BIAS, readout.bias)):
-            if not np.all(np.isfinite(a)):
-                raise ValueError(f"{key}: contains NaN or infinity")
+        readout = _pop_readout(rest)
+        readout = Readout(readout.weight.astype(dtype), readout.bias.astype(dtype))
         rest = {k: (a.astype(dtype) if a.dtype.kind == "f" else a) for k, a in rest.items()}
         return cls(weights.cell_from_arrays(rest, meta or {}), vocab, readout, meta)
-
-    def save(self, path: str | PathLike | BinaryIO, dtype: type = np.float64) -> None:
-        """Write the model to an .npz (no pickle) with ``cells.weights``, floats as ``dtype``."""
-        arrays = {k: (a.astype(dtype) if a.dtype.kind == "f" else a)
-                  for k, a in self.to_arrays().items()}
-        weights.save_arrays(path, arrays, {**self.meta, "kind": KIND})
 
     @classmethod
     def load(cls, path: str | PathLike | bytes | BinaryIO, dtype: type = np.float64) -> CharModel:
@@ -141,22 +116,17 @@ class CharModel:
 
     def encode(self, text: str) -> np.ndarray:
         """Character ids (T,); characters not in the vocabulary get the unknown id."""
-        return _tasks.encode(text, self.vocab)
+        return self.encoder.ids(text)
 
     def inputs(self, ids: np.ndarray) -> np.ndarray:
         """One-hot inputs (T, V) in the cell's dtype."""
-        return _tasks.one_hot(ids, self.vocab_size, self.cell.dtype)
-
-    def _probs(self, h: np.ndarray) -> np.ndarray:
-        """Next-character distributions (..., V) from hidden states (..., H), in float64."""
-        return np.exp(log_softmax(self.readout(h).astype(np.float64)))
+        return tasks.one_hot(ids, self.vocab_size, self.cell.dtype)
 
     def trace(self, text: str) -> CharTrace:
         """Read ``text`` from a zero state: the cell trace and the distribution after each char."""
-        ids = self.encode(text)
-        tr = self.cell.forward(self.inputs(ids))                 # h (T, H)
-        return CharTrace(trace=tr, ids=ids, probs=self._probs(tr.h),
-                         unknown=ids == self.unknown_id)
+        read = self.read(text)
+        return CharTrace(trace=read.trace, ids=self.encode(text), probs=read.probs,
+                         unknown=read.unknown)
 
     def _log2_probs_of_next(self, ids: np.ndarray) -> np.ndarray:
         """log2 p_t[id_{t+1}] for t = 0..T-2, reading in chunks with the state carried over."""

@@ -1,4 +1,4 @@
-"""Train the shipped numbers-mode models (cells.pretrained("lstm-series") and the like).
+"""Train the shipped numbers-mode models (cells.pretrained("lstm-series") and the like, numbers Readers).
 
     OPENBLAS_NUM_THREADS=1 python scripts/train_series.py --arch lstm
 
@@ -21,15 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import cells  # noqa: E402
-from cells import weights  # noqa: E402
-from cells.pretrained import SERIES_KIND, WEIGHTS_DIR  # noqa: E402
-from cells.train import (  # noqa: E402
-    READOUT_BIAS,
-    READOUT_WEIGHT,
-    TEST_SEQUENCES,
-    mse_loss,
-    train_task,
-)
+from cells.pretrained import WEIGHTS_DIR  # noqa: E402
+from cells.readers import NumberEncoder, Reader  # noqa: E402
+from cells.train import TEST_SEQUENCES, mse_loss, train_task  # noqa: E402
 
 
 def main() -> None:
@@ -46,7 +40,6 @@ def main() -> None:
                          callback=lambda step, loss: step % 500 or print(step, f"{loss:.5f}"))
     x, y = r.task.batch(np.random.default_rng([args.seed, 1]), TEST_SEQUENCES)
     meta = {
-        "kind": SERIES_KIND,
         "trained_on": "noisy mixtures of one or two sine waves (next-value prediction)",
         "test_mse": round(r.test_loss, 5),
         "noise_floor_mse": round(r.task.noise ** 2, 6),
@@ -54,12 +47,9 @@ def main() -> None:
         "command": f"python scripts/train_series.py --arch {args.arch} --hidden {args.hidden} "
                    f"--length {args.length} --steps {args.steps} --seed {args.seed}",
     }
-    arrays = {**weights.cell_arrays(r.cell), READOUT_WEIGHT: r.readout.weight,
-              READOUT_BIAS: r.readout.bias}
     out = WEIGHTS_DIR / f"{args.arch}-series.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
-    weights.save_arrays(out, {k: (a.astype(np.float32) if a.dtype.kind == "f" else a)
-                                    for k, a in arrays.items()}, meta)
+    Reader(r.cell, NumberEncoder(), r.readout, meta).save(out, dtype=np.float32)  # kind="series"
     print(f"wrote {out} in {r.seconds:.0f}s: {meta}")
 
 

@@ -152,12 +152,15 @@ def test_gated_models_reach_the_target_and_beat_the_rnn_on_unseen_prose():
     assert len(sizes) == 1                                          # same hidden size: fair
 
 
-@pytest.mark.parametrize("arch", cells.ARCHS)
+@pytest.mark.parametrize("arch", cells.TORCH_ARCHS)
 def test_series_models_predict_the_next_value_better_than_repeating_the_last(arch):
     name = f"{arch}-series"
-    cell = pretrained(name)
+    reader = pretrained(name)
+    cell = reader.cell
+    assert reader.mode == "numbers" and reader.readout is not None
     assert cell.arch == arch and cell.input_size == 1 and cell.dtype == np.float64
     arrays, meta = weights.load_arrays(WEIGHTS_DIR / f"{name}.npz")
+    assert meta == {**reader.meta, "kind": "series"}
     x, y = SeriesTask(100).batch(np.random.default_rng(12345), 200)    # fresh series
     pred = cell.forward(x).h @ arrays["readout.weight"].T.astype(float) + arrays["readout.bias"]
     mse = float(np.mean((pred - y) ** 2))

@@ -1,0 +1,269 @@
+"""Readers: a model that reads a sequence is a cell, an encoder and an optional readout.
+
+    x_t, unknown_t = encoder(token_t)       (T, I) inputs and the (T,) mask of unknown tokens
+    h_t = cell(x_t, h_{t-1})                 the cell's trace: gates, states
+    y_t = W h_t + b                          the readout, if any: the next token's distribution
+                                             (softmax, text) or the next value (numbers)
+
+Shipped models (``cells.pretrained``), uploaded files (``read_model``) and fresh random cells
+(``Reader.untrained``) are all readers, so the app reads every model one way. What kind of file a
+model is gets decided here, once, by :func:`read_model`.
+
+Encoders:
+
+* :class:`CharEncoder`: characters one-hot by a vocabulary; the last id is "unknown" (the shipped
+  character models, ``CharModel``);
+* :class:`CodePointEncoder`: characters one-hot by Unicode code point, ``ord(ch) < I`` (a bare
+  cell with I > 1 inputs: I = 128 reads ASCII); any other character is the all-zero input;
+* :class:`NumberEncoder`: a series, one value per step (a bare cell with one input).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Protocol
+
+import numpy as np
+
+from cells import tasks, weights
+from cells.base import Cell, Trace
+from cells.factory import init_params, make_cell
+from cells.train import READOUT_BIAS, READOUT_WEIGHT, Readout, log_softmax
+
+UNKNOWN_CHAR = "\ufffd"
+"""How an unknown character is shown among a model's guesses (the Unicode replacement character)."""
+VOCAB_KEY = "vocab"
+"""Array name of a character vocabulary (Unicode code points, int32) in a saved model."""
+CHAR_KIND = "charmodel"
+"""``kind`` in the meta of a character model's file."""
+SERIES_KIND = "series"
+"""``kind`` in the meta of a series model's file (a 1-input cell and a next-value readout)."""
+
+
+class Encoder(Protocol):
+    """Turns a sequence into a cell's inputs: ``encode(sequence, dtype) -> (x (T, I), unknown (T,))``."""
+
+    mode: str  # "text" (a str) or "numbers" (a (T,) array)
+    input_size: int
+
+    def encode(self, sequence: Any, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class CharEncoder:
+    """Characters one-hot by ``vocab``; a character not in it is the unknown id ``len(vocab)``."""
+
+    vocab: str
+    mode = "text"
+
+    @property
+    def input_size(self) -> int:
+        return len(self.vocab) + 1
+
+    @property
+    def unknown_id(self) -> int:
+        return len(self.vocab)
+
+    @property
+    def tokens(self) -> str:
+        """What each output of a next-character readout stands for: the vocabulary, then unknown."""
+        return self.vocab + UNKNOWN_CHAR
+
+    def ids(self, text: str) -> np.ndarray:
+        """Character ids (T,)."""
+        return tasks.encode(text, self.vocab)
+
+    def encode(self, text: str, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        ids = self.ids(text)
+        return tasks.one_hot(ids, self.input_size, dtype), ids == self.unknown_id  # (T, V), (T,)
+
+    def describe(self) -> str:
+        return f"characters one-hot by a vocabulary of {len(self.vocab)}"
+
+
+@dataclass(frozen=True)
+class CodePointEncoder:
+    """Characters one-hot by Unicode code point: ``ch`` is input ``ord(ch)`` when ``ord(ch) < I``;
+    any other character is the all-zero input (the cell sees only its biases), marked unknown."""
+
+    input_size: int
+    mode = "text"
+
+    def encode(self, text: str, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        codes = np.fromiter(map(ord, text), dtype=np.int64, count=len(text))  # (T,)
+        unknown = codes >= self.input_size
+        x = np.zeros((len(text), self.input_size), dtype=dtype)  # (T, I)
+        known = np.flatnonzero(~unknown)
+        x[known, codes[known]] = 1.0
+        return x, unknown
+
+    def describe(self) -> str:
+        return f"characters one-hot by code point (the first {self.input_size})"
+
+
+@dataclass(frozen=True)
+class NumberEncoder:
+    """A series, one value per step: values (T,) -> x (T, 1); no value is unknown."""
+
+    mode = "numbers"
+    input_size = 1
+
+    def encode(self, values: np.ndarray, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(values, dtype=dtype).reshape(-1, 1)  # (T, 1)
+        return x, np.zeros(x.shape[0], dtype=bool)
+
+    def describe(self) -> str:
+        return "a series, one value per step"
+
+
+@dataclass(frozen=True, eq=False)
+class Read:
+    """A sequence read by a :class:`Reader` from a zero state.
+
+    trace: the cell's Trace, unbatched (T, H); unknown (T,): tokens the encoder does not know;
+    probs (T, V): the next-token distribution after each token (a text model's readout), else
+    None; predictions (T, O): a numbers model's next-value readout, else None.
+    """
+
+    trace: Trace
+    unknown: np.ndarray
+    probs: np.ndarray | None = None
+    predictions: np.ndarray | None = None
+
+
+def cast_floats(arrays: dict[str, np.ndarray], dtype: type) -> dict[str, np.ndarray]:
+    """``arrays`` with every float array as ``dtype`` (ints and bytes kept): the one float cast."""
+    return {k: (a.astype(dtype) if a.dtype.kind == "f" else a) for k, a in arrays.items()}
+
+
+class Reader:
+    """A cell, the encoder that makes its inputs, and an optional readout on its hidden states."""
+
+    def __init__(self, cell: Cell, encoder: Encoder, readout: Readout | None = None,
+                 meta: dict[str, Any] | None = None) -> None:
+        if encoder.input_size != cell.input_size:
+            raise ValueError(f"the cell takes {cell.input_size} inputs; its encoder makes "
+                             f"{encoder.input_size} ({encoder.describe()})")
+        if readout is not None:
+            if readout.weight.ndim != 2 or readout.weight.shape[1] != cell.hidden_size \
+                    or readout.bias.shape != readout.weight.shape[:1]:
+                raise ValueError(f"readout must be (O, {cell.hidden_size}) and (O,), got "
+                                 f"{readout.weight.shape} and {readout.bias.shape}")
+            if isinstance(encoder, CharEncoder) and readout.weight.shape[0] != encoder.input_size:
+                raise ValueError(f"a character model's readout has one row per character and "
+                                 f"the unknown token ({encoder.input_size}), got "
+                                 f"{readout.weight.shape[0]}")
+            for key, a in ((READOUT_WEIGHT, readout.weight), (READOUT_BIAS, readout.bias)):
+                if not np.all(np.isfinite(a)):
+                    raise ValueError(f"{key}: contains NaN or infinity")
+        self.cell = cell
+        self.encoder = encoder
+        self.readout = readout
+        self.meta = dict(meta or {})
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.cell.arch}, hidden_size={self.cell.hidden_size}, "
+                f"{self.encoder.describe()}, readout={self.readout is not None})")
+
+    @property
+    def mode(self) -> str:
+        """"text" or "numbers": what the reader reads."""
+        return self.encoder.mode
+
+    @property
+    def guesses_tokens(self) -> bool:
+        """True when the readout gives a next-token distribution (a character model)."""
+        return self.readout is not None and isinstance(self.encoder, CharEncoder)
+
+    @property
+    def num_params(self) -> int:
+        extra = 0 if self.readout is None else self.readout.weight.size + self.readout.bias.size
+        return self.cell.num_params + extra
+
+    def read(self, sequence: str | np.ndarray) -> Read:
+        """Read ``sequence`` (a str in text mode, values (T,) in numbers mode) from a zero state."""
+        x, unknown = self.encoder.encode(sequence, self.cell.dtype)  # (T, I), (T,)
+        trace = self.cell.forward(x)  # h (T, H)
+        if self.readout is None:
+            return Read(trace, unknown)
+        outputs = self.readout(trace.h).astype(np.float64)  # (T, O)
+        if self.guesses_tokens:
+            return Read(trace, unknown, probs=np.exp(log_softmax(outputs)))
+        return Read(trace, unknown, predictions=outputs)
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Every array of the model: the cell's (``arch`` and torch-named parameters), the
+        readout's, and a character vocabulary as Unicode code points."""
+        arrays = weights.cell_arrays(self.cell)
+        if self.readout is not None:
+            arrays.update(self.readout.params)
+        if isinstance(self.encoder, CharEncoder):
+            arrays[VOCAB_KEY] = np.array([ord(ch) for ch in self.encoder.vocab], dtype=np.int32)
+        return arrays
+
+    @property
+    def kind(self) -> str | None:
+        """The file kind that :func:`read_model` recognises: a character or series model."""
+        if isinstance(self.encoder, CharEncoder):
+            return CHAR_KIND
+        if isinstance(self.encoder, NumberEncoder) and self.readout is not None:
+            return SERIES_KIND
+        return None
+
+    def save(self, path: str | os.PathLike | BinaryIO, dtype: type = np.float64) -> None:
+        """Write the model to an .npz (no pickle), floats as ``dtype``; :func:`read_model` reads it."""
+        kind = {} if self.kind is None else {"kind": self.kind}
+        weights.save_arrays(path, cast_floats(self.to_arrays(), dtype), {**self.meta, **kind})
+
+    # -- fresh models ----------------------------------------------------------------------------
+
+    @classmethod
+    def untrained(cls, arch: str, encoder: Encoder, hidden_size: int, *, seed: int,
+                  forget_bias: float = 1.0, recurrent_radius: float | None = None,
+                  dtype: type = np.float64) -> Reader:
+        """A cell with seeded random weights (``cells.init_params``) over ``encoder``; a text
+        model over a vocabulary gets a random next-character readout too."""
+        params = init_params(arch, encoder.input_size, hidden_size, seed=seed, dtype=dtype,
+                             forget_bias=forget_bias, recurrent_radius=recurrent_radius)
+        readout = None
+        if isinstance(encoder, CharEncoder):
+            readout = Readout.init(hidden_size, encoder.input_size, seed=seed + 1, dtype=dtype)
+        return cls(make_cell(arch, params), encoder, readout, {"trained_on": "nothing (random weights)"})
+
+
+def read_model(src: weights.Source | bytes, *, max_bytes: int = weights.DEFAULT_MAX_BYTES,
+               dtype: type = np.float64) -> Reader:
+    """The model in a weights file, as a :class:`Reader`, weights as ``dtype``. Any bad file is a
+    ``ValueError`` that says what is wrong (see ``cells.weights`` for what is checked).
+
+    * meta ``kind="charmodel"``: a character model (``CharModel``): cell, readout, vocabulary;
+    * meta ``kind="series"``: a 1-input cell and its next-value readout;
+    * anything else is a bare cell (``cells.save``, or torch's or Keras's arrays): with one input
+      it reads numbers, with I > 1 inputs text by code point (:class:`CodePointEncoder`).
+    """
+    arrays, meta = weights.load_arrays(src, max_bytes=max_bytes)
+    kind = meta.pop("kind", None)
+    arrays = cast_floats(arrays, dtype)
+    if kind == CHAR_KIND:
+        from cells.charmodel import CharModel
+
+        return CharModel.from_arrays(arrays, meta, dtype)
+    readout = None
+    if kind == SERIES_KIND:
+        readout = _pop_readout(arrays)
+    cell = weights.cell_from_arrays(arrays, meta)
+    encoder = NumberEncoder() if cell.input_size == 1 else CodePointEncoder(cell.input_size)
+    return Reader(cell, encoder, readout, meta)
+
+
+def _pop_readout(arrays: dict[str, np.ndarray]) -> Readout:
+    """Take the readout's two arrays out of ``arrays``; a ValueError if either is missing."""
+    missing = [k for k in (READOUT_WEIGHT, READOUT_BIAS) if k not in arrays]
+    if missing:
+        raise ValueError(f"the model's readout is missing: no array(s) {', '.join(missing)}")
+    return Readout(arrays.pop(READOUT_WEIGHT), arrays.pop(READOUT_BIAS))
