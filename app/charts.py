@@ -2,11 +2,15 @@
 
 Colour scales (both readable with the common colour-vision deficiencies):
 
-* the sigmoid gates (LSTM f i o, GRU r z), which live in [0, 1], use **Cividis** on a FIXED 0-1
-  range, so the same colour means the same gate value on every chart and every input;
-* the tanh candidates (LSTM g, GRU n) and the hidden state h, which live in [-1, 1], use **RdBu**
+* the sigmoid gates (a cell's ``Gate`` records with role ``"sigmoid"``: LSTM f i o, GRU r z),
+  which live in [0, 1], use **Cividis** on a FIXED 0-1 range, so the same colour means the same
+  gate value on every chart and every input;
+* the candidates (LSTM g, GRU n) and the hidden state h, which live in [-1, 1], use **RdBu**
   (red negative, blue positive) on a fixed -1..1 range, centred at 0;
-* the LSTM cell state c, which is unbounded, uses RdBu centred at 0 and symmetric (±max |c|).
+* a cell state c, which is unbounded, uses RdBu centred at 0 and symmetric (±max |c|).
+
+Which row is which comes from the cell's own description (``cells.Gate``: symbol, title, role)
+and its ``equation_lines``; nothing here knows a cell by name.
 
 Token axes label every token with its (visible, escaped) character while that stays readable and
 thin out to every k-th token beyond :data:`MAX_TICKS` tokens. Text that came from a user only
@@ -28,6 +32,8 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
 
+from cells.base import Gate
+
 GATE_SCALE = "Cividis"
 STATE_SCALE = "RdBu"
 MAX_TICKS = 90
@@ -36,20 +42,23 @@ MAX_TICKS = 90
 MAX_FRAMES = 300
 """Most steps one scrubber holds; a longer sequence gets a window of this many steps."""
 
-SIGMOID_GATES = ("f", "i", "o", "r", "z")
-GATE_TITLES = {
-    "f": "forget gate f",
-    "i": "input gate i",
-    "o": "output gate o",
-    "g": "candidate g (tanh)",
-    "r": "reset gate r",
-    "z": "update gate z",
-    "n": "candidate n (tanh)",
-}
-GATE_COLOURS = {  # Okabe-Ito, a colour-blind-safe qualitative palette
+STATE_TITLES = {"c": "cell state c", "h": "hidden state h"}
+GATE_COLOURS = {  # Okabe-Ito, a colour-blind-safe qualitative palette, by the papers' symbols
     "f": "#E69F00", "i": "#56B4E9", "o": "#009E73", "g": "#CC79A7",
     "r": "#E69F00", "z": "#56B4E9", "n": "#CC79A7", "c": "#D55E00", "h": "#0072B2",
 }
+OTHER_COLOUR = "#999999"
+"""A symbol the table does not know (a new cell's gate)."""
+
+
+def row_titles(gates: Sequence[Gate]) -> dict[str, str]:
+    """What a chart calls each row: the cell's gate titles, then the states."""
+    return {**{g.name: g.title for g in gates}, **STATE_TITLES}
+
+
+def sigmoid_rows(gates: Sequence[Gate]) -> frozenset[str]:
+    """The rows on the fixed 0-1 gate scale."""
+    return frozenset(g.name for g in gates if g.sigmoid)
 NEUTRAL_TEMPLATE = go.layout.Template(layout={
     "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
     "font": {"color": "#777777", "family": "Source Sans Pro, sans-serif", "size": 13},
@@ -111,9 +120,9 @@ def cell_state_range(c: np.ndarray | None) -> float:
     return max(1.0, float(np.percentile(np.abs(c), 90)))
 
 
-def _scale_of(name: str, c_max: float) -> tuple[str, float, float]:
+def _scale_of(name: str, sigmoid: frozenset[str], c_max: float) -> tuple[str, float, float]:
     """(coloraxis, zmin, zmax) for a row: gates 0..1, candidates and h -1..1, c ±c_max."""
-    if name in SIGMOID_GATES:
+    if name in sigmoid:
         return "coloraxis", 0.0, 1.0
     if name == "c":
         return "coloraxis3", -c_max, c_max
@@ -126,32 +135,33 @@ def _colorbar(title: str, domain: Sequence[float]) -> dict[str, Any]:
 
 
 def state_heatmaps(
-    gates: Mapping[str, np.ndarray],
-    h: np.ndarray,
+    rows: Mapping[str, np.ndarray],
     labels: Sequence[str],
     units: Sequence[int],
-    c: np.ndarray | None = None,
     *,
+    gates: Sequence[Gate],
     title: str = "",
 ) -> go.Figure:
-    """One heatmap row per gate (in the order given), then c (if given) and h.
+    """One heatmap per row of ``rows`` (in the order given: gates, then c and h), (T, U) each for
+    the U shown ``units``; ``gates`` is the cell's description of its gates (titles, roles).
 
-    gates[name], c, h: (T, U) values for the U shown ``units``; labels: (T,) token labels.
-    x = token (characters as tick labels), y = unit; hover shows token, unit and value.
+    labels: (T,) token labels. x = token (characters as tick labels), y = unit; hover shows
+    token, unit and value.
     """
-    rows = {**gates, **({"c": c} if c is not None else {}), "h": h}
-    titles = [GATE_TITLES.get(n, n) for n in gates] + (["cell state c"] if c is not None else [])
-    titles.append("hidden state h")
+    titles = row_titles(gates)
+    sigmoid = sigmoid_rows(gates)
+    h = rows["h"]
     U = h.shape[1]  # h (T, U)
     row_px, gap_px = max(110, 4 * U + 40), 60  # one heatmap; the gap holds its ticks and title
     plot_px = len(rows) * row_px + (len(rows) - 1) * gap_px
-    layout = _grid(len(rows), 1, titles, vertical_spacing=gap_px / plot_px, shared_xaxes=True)
+    layout = _grid(len(rows), 1, [titles.get(n, n) for n in rows],
+                   vertical_spacing=gap_px / plot_px, shared_xaxes=True)
     unit_names = [f"unit {u}" for u in units]
     tokens = token_categories(labels)  # (T,) one category per step, shown by the hover
-    c_max = cell_state_range(c)
+    c_max = cell_state_range(rows.get("c"))
     data = [
         {"type": "heatmap", "z": np.asarray(values, np.float32).T, "x": tokens, "y": unit_names,
-         "coloraxis": _scale_of(name, c_max)[0], "name": GATE_TITLES.get(name, name),
+         "coloraxis": _scale_of(name, sigmoid, c_max)[0], "name": titles.get(name, name),
          "xaxis": _axis_id("x", row), "yaxis": _axis_id("y", row),
          "hovertemplate": f"step %{{x}}<br>%{{y}}<br>{name} = %{{z:.3f}}<extra></extra>"}
         for row, (name, values) in enumerate(rows.items(), start=1)
@@ -168,7 +178,7 @@ def state_heatmaps(
     layout[_axis_id("xaxis", len(rows))]["title"] = {"text": "token (step t →)"}
     first_row: dict[str, int] = {}  # colour axis -> the first row that uses it (its colour bar)
     for row, name in enumerate(rows, start=1):
-        first_row.setdefault(_scale_of(name, c_max)[0], row)
+        first_row.setdefault(_scale_of(name, sigmoid, c_max)[0], row)
     bars = {"coloraxis": (GATE_SCALE, 0.0, 1.0, "gate (0 to 1)"),
             "coloraxis2": (STATE_SCALE, -1.0, 1.0, "tanh (−1 to 1)"),
             "coloraxis3": (STATE_SCALE, -c_max, c_max, "c (ends: 90th pct)")}
@@ -239,29 +249,18 @@ def _sub(text: str) -> str:
     return re.sub(r"_(\[[^\]]*\]|\w+)", lambda m: f"<sub>{m[1].strip('[]')}</sub>", text)
 
 
-LSTM_EQUATIONS = (
-    "f_t = σ(W_f x_t + U_f h_[t−1] + b_f) = {f}    i_t = σ(W_i x_t + U_i h_[t−1] + b_i) = {i}",
-    "o_t = σ(W_o x_t + U_o h_[t−1] + b_o) = {o}    g_t = tanh(W_g x_t + U_g h_[t−1] + b_g) = {g}",
-    "c_t = f_t·c_[t−1] + i_t·g_t = {f}·({cprev}) + {i}·({g}) = {c}",
-    "h_t = o_t·tanh(c_t) = {o}·tanh({c}) = {h}",
-)
-GRU_EQUATIONS = (
-    "r_t = σ(W_r x_t + U_r h_[t−1] + b_r) = {r}    z_t = σ(W_z x_t + U_z h_[t−1] + b_z) = {z}",
-    "n_t = tanh(W_n x_t + b_in + r_t·(U_n h_[t−1] + b_hn)) = {n}",
-    "h_t = (1 − z_t)·n_t + z_t·h_[t−1] = (1 − {z})·({n}) + {z}·({hprev}) = {h}",
-)
-"""The cells' equations for one unit (W: input weights, U: recurrent weights, · elementwise).
-Placeholders have no underscore, so :func:`_sub` leaves them alone."""
-
-_EQUATION_LINES = {"lstm": tuple(map(_sub, LSTM_EQUATIONS)), "gru": tuple(map(_sub, GRU_EQUATIONS))}
-"""The equations as Plotly text, made once: a scrubber fills them in for every frame."""
+@functools.lru_cache(maxsize=32)
+def _equation_text(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """A cell's ``equation_lines`` as Plotly text, made once per cell: a scrubber fills them in
+    for every frame. Placeholders have no underscore, so :func:`_sub` leaves them alone."""
+    return tuple(map(_sub, lines))
 
 
-def _equations(arch: str, unit: int, values: Mapping[str, float]) -> str:
-    """The cell's equations for one unit, with one step's numbers in them (Plotly text)."""
-    lines = _EQUATION_LINES["lstm" if arch == "lstm" else "gru"]
+def _equations(lines: tuple[str, ...], unit: int, values: Mapping[str, float]) -> str:
+    """A cell's equations for one unit, with one step's numbers in them (Plotly text)."""
     numbers = {k: f"{x:.2f}" for k, x in values.items()}
-    return f"equations of unit {unit}:<br>" + "<br>".join(line.format(**numbers) for line in lines)
+    return f"equations of unit {unit}:<br>" + "<br>".join(
+        line.format(**numbers) for line in _equation_text(lines))
 
 
 def scrub_window(length: int, active: int, max_frames: int = MAX_FRAMES) -> range:
@@ -271,34 +270,36 @@ def scrub_window(length: int, active: int, max_frames: int = MAX_FRAMES) -> rang
 
 
 def scrubber(
-    arch: str,
-    gates: Mapping[str, np.ndarray],
-    h: np.ndarray,
+    rows: Mapping[str, np.ndarray],
     labels: Sequence[str],
     units: Sequence[int],
     *,
-    c: np.ndarray | None = None,
+    gates: Sequence[Gate],
+    equation_lines: tuple[str, ...],
     guesses: Sequence[Sequence[tuple[str, float]]] = (),
     follow: int = 0,
     active: int = 0,
 ) -> AnimatedFigure:
     """The token scrubber: one Plotly animation frame per step, a slider and a play button.
 
-    Each frame shows, at step t: every gate's value per shown unit as bars (gates on a fixed 0-1
-    axis; candidate, c and h on a -1..1 axis widened to fit c), the step's token, the model's top
-    next-character ``guesses`` (if any), and the cell's equations for unit ``units[follow]`` with
-    that step's numbers. Moving the slider happens in the browser: no server round trip.
+    Each frame shows, at step t: every row's value per shown unit as bars (sigmoid gates on a
+    fixed 0-1 axis; candidates, c and h on a -1..1 axis widened to fit c), the step's token, the
+    model's top next-character ``guesses`` (if any), and the cell's ``equation_lines`` for unit
+    ``units[follow]`` with that step's numbers. Moving the slider happens in the browser: no
+    server round trip.
 
-    gates[name], h, c: (T, U); labels (T,); guesses (T, k) of (char, probability). The sequence
-    starts from the zero state, so h_{t-1} and c_{t-1} are the previous rows (zero at t = 0).
+    rows: name -> (T, U), the cell's gates then c (if it has one) and h; ``gates`` its gate
+    descriptions; labels (T,); guesses (T, k) of (char, probability). The sequence starts from the
+    zero state, so h_{t-1} and c_{t-1} are the previous rows (zero at t = 0).
     """
+    h, c = rows["h"], rows.get("c")
     T, U = h.shape
     window = scrub_window(T, active)
     active = min(max(active, window.start), window.stop - 1)
-    sig = [n for n in gates if n in SIGMOID_GATES]
-    tanh_rows = {n: gates[n] for n in gates if n not in SIGMOID_GATES}
-    tanh_rows.update({"c": c} if c is not None else {})
-    tanh_rows["h"] = h
+    sigmoid = sigmoid_rows(gates)
+    titles = row_titles(gates)
+    sig = [n for n in rows if n in sigmoid]
+    signed = [n for n in rows if n not in sigmoid]  # candidates, c, h
     with_guesses = len(guesses) == T and T > 0
     cols = 3 if with_guesses else 2
     layout = _grid(1, cols, ["sigmoid gates (0 to 1)", "candidate and states",
@@ -306,7 +307,7 @@ def scrubber(
                    column_widths=(0.4, 0.4, 0.2)[:cols], horizontal_spacing=0.06)
     x_units = [f"u{u}" for u in units]
     state_max = cell_state_range(c)  # bars of the few larger |c| run off the axis
-    rounded = [_short(v) for v in [*(gates[n] for n in sig), *tanh_rows.values()]]  # (T, U) each
+    rounded = [_short(rows[n]) for n in [*sig, *signed]]  # (T, U) each
 
     def bars(t: int) -> list[dict[str, Any]]:
         """What changes from step to step: the bars' heights (and the guesses' texts)."""
@@ -317,19 +318,19 @@ def scrubber(
         return out
 
     def title(t: int) -> dict[str, Any]:
-        numbers = {n: float(gates[n][t, follow]) for n in gates}
-        numbers.update(h=float(h[t, follow]), hprev=float(h[t - 1, follow]) if t else 0.0)
+        numbers = {n: float(rows[n][t, follow]) for n in rows}
+        numbers.update(hprev=float(h[t - 1, follow]) if t else 0.0)
         if c is not None:
-            numbers.update(c=float(c[t, follow]), cprev=float(c[t - 1, follow]) if t else 0.0)
+            numbers.update(cprev=float(c[t - 1, follow]) if t else 0.0)
         return {"text": f"<b>step {t} of {T - 1} · token «{plot_text(labels[t])}»</b>   "
-                + _equations(arch, int(units[follow]), numbers),
+                + _equations(equation_lines, int(units[follow]), numbers),
                 "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top", "font": {"size": 14}}
 
     data = bars(active)
-    for n, trace in zip([*sig, *tanh_rows], data, strict=False):
-        col = 1 if n in SIGMOID_GATES else 2
-        trace.update(x=x_units, name=GATE_TITLES.get(n, f"{n} (state)"),
-                     marker={"color": GATE_COLOURS[n]}, xaxis=_axis_id("x", col),
+    for n, trace in zip([*sig, *signed], data, strict=False):
+        col = 1 if n in sigmoid else 2
+        trace.update(x=x_units, name=titles.get(n, n),
+                     marker={"color": GATE_COLOURS.get(n, OTHER_COLOUR)}, xaxis=_axis_id("x", col),
                      yaxis=_axis_id("y", col),
                      hovertemplate=f"%{{x}}: {n} = %{{y:.3f}}<extra></extra>")
     if with_guesses:
@@ -370,21 +371,22 @@ def scrubber(
     return AnimatedFigure(data, layout, frames)
 
 
-def saturation_scatter(saturations: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]]) -> go.Figure:
+def saturation_scatter(saturations: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]],
+                       titles: Mapping[str, str]) -> go.Figure:
     """Gate saturation per unit, one panel per cell (Karpathy, Johnson & Fei-Fei 2015, fig. 3).
 
     saturations: cell name -> gate -> (left (H,), right (H,)), the fraction of steps each unit's
-    gate is below 0.1 (x) and above 0.9 (y). Both axes are fixed to 0..1; points on the diagonal
-    x + y = 1 are always saturated.
+    gate is below 0.1 (x) and above 0.9 (y); ``titles``: gate symbol -> its title. Both axes are
+    fixed to 0..1; points on the diagonal x + y = 1 are always saturated.
     """
     names = list(saturations)
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[n.upper() for n in names],
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=names,
                         horizontal_spacing=0.08)
     for col, name in enumerate(names, start=1):
         for gate, (left, right) in saturations[name].items():
             fig.add_trace(go.Scatter(
-                x=left, y=right, mode="markers", name=f"{name.upper()} {GATE_TITLES[gate]}",
-                marker={"color": GATE_COLOURS[gate], "size": 7, "opacity": 0.75},
+                x=left, y=right, mode="markers", name=f"{name} {titles.get(gate, gate)}",
+                marker={"color": GATE_COLOURS.get(gate, OTHER_COLOUR), "size": 7, "opacity": 0.75},
                 customdata=np.arange(len(left)),
                 hovertemplate=f"unit %{{customdata}}, {gate}: <0.1 %{{x:.0%}}, >0.9 %{{y:.0%}}"
                 "<extra></extra>",

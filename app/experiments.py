@@ -34,8 +34,7 @@ import cells
 from app import gradients as gradient_page
 from app import training
 from app.charts import plot_text
-from app.gradient_charts import CELL_COLOURS
-from app.gradients import ARCH_NAMES
+from app.gradient_charts import cell_colour
 from app.state import ViewState
 from app.ui import token_label
 from cells import gradients as grad
@@ -112,8 +111,9 @@ def span_metric(name: str, p: grad.GradientProfile) -> Metric:
 
 def gradient_profiles(view: ViewState) -> dict[str, grad.GradientProfile]:
     """RNN, LSTM and GRU gradient profiles on a Gradients-page view: the page's own (cached) numbers."""
-    key = gradient_page.weights_key(view.model, view.hidden, view.radius, view.forget_bias, view.seed)
-    return gradient_page.profiles(view.seq[: view.length], *key)
+    keys = gradient_page.keys(view.model, hidden=view.hidden, radius=view.radius,
+                              forget_bias=view.forget_bias, seed=view.seed)
+    return gradient_page.profiles(keys, view.seq[: view.length])
 
 
 def spans_readout(view: ViewState) -> Readout:
@@ -214,14 +214,15 @@ def carrier_figure(carriers: dict[str, Carrier], text: str) -> go.Figure:
     rows = list(carriers.values())
     fig = make_subplots(
         rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.2,
-        subplot_titles=[f"{ARCH_NAMES[c.arch]} unit #{c.unit}" for c in rows],
+        subplot_titles=[f"{cells.cell_class(c.arch).display_name} unit #{c.unit}" for c in rows],
         specs=[[{"secondary_y": True}] for _ in rows],
     )
     t = np.arange(len(text))
     chars = [plot_text(label) for label in map(token_label, text)]
     hover = "%{y:.3f}"
     for row, c in enumerate(rows, start=1):
-        name, colour = ARCH_NAMES[c.arch], CELL_COLOURS[ARCH_NAMES[c.arch]]
+        name = cells.cell_class(c.arch).display_name
+        colour = cell_colour(name)
         common = {"row": row, "col": 1, "legendgroup": name, "legendgrouptitle_text": name}
         for gate, (label, dash) in GATE_STYLES.items():
             if gate in c.gates:
@@ -232,7 +233,7 @@ def carrier_figure(carriers: dict[str, Carrier], text: str) -> go.Figure:
         fig.add_scatter(x=t[c.written: c.end], y=np.r_[1.0, product],
                         name=f"running product of {c.highway} (the highway)", hovertemplate=hover,
                         line={"color": "#009E73", "width": 3}, **common)
-        memory = "c" if c.arch == "lstm" else "h"
+        memory = cells.cell_class(c.arch).memory_state
         fig.add_scatter(x=t, y=c.change, customdata=chars,
                         hovertemplate="«%{customdata}» " + hover,
                         name=f"{memory} − {memory}′: what the quote changed in {memory} (right axis)",

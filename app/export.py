@@ -1,7 +1,8 @@
 """Export: the trace of the current view as a long-format table and CSV.
 
-One row per (step, unit, gate): the columns are :data:`COLUMNS`, ``gate`` runs over the cell's
-gates in the page's order, then ``c`` (LSTM) and ``h``. So a reading of T tokens with U units has
+One row per (step, unit, gate): the columns are :data:`COLUMNS`, ``gate`` runs over the rows of a
+reading (``app.models.Reading.rows``): the cell's gates in the page's order, then ``c`` (a cell
+with a cell state) and ``h``. So a reading of T tokens with U units has
 ``T * U * (gates + c + h)`` rows, e.g. an LSTM's 4 gates, c and h make 6 per token and unit.
 ``pandas.DataFrame.to_csv`` writes floats as their shortest exact repr, so the CSV reads back
 bit for bit.
@@ -22,18 +23,15 @@ COLUMNS = ("step", "token", "unit", "gate", "value")
 
 def trace_frame(
     labels: Sequence[str],
-    h: np.ndarray,
-    gates: Mapping[str, np.ndarray],
-    c: np.ndarray | None = None,
+    rows: Mapping[str, np.ndarray],
     units: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """The trace as a long table with :data:`COLUMNS`, sorted by step, then unit, then gate.
 
-    labels: (T,) token labels; h, c and every gate: (T, U); units: the (U,) unit numbers the
-    columns stand for (default 0..U-1).
+    labels: (T,) token labels; rows: name -> (T, U), in the order the table lists them; units:
+    the (U,) unit numbers the columns stand for (default 0..U-1).
     """
-    rows = {**gates, **({"c": c} if c is not None else {}), "h": h}
-    T, U = h.shape
+    T, U = next(iter(rows.values())).shape
     if len(labels) != T:
         raise ValueError(f"{len(labels)} token labels for a trace of {T} steps")
     units = np.arange(U) if units is None else np.asarray(units)

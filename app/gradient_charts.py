@@ -8,6 +8,7 @@ are also dashed so the charts read without colour.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -17,8 +18,23 @@ from plotly.subplots import make_subplots
 from app.charts import plot_text, token_ticks
 
 CELL_COLOURS = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#CC79A7"}  # vermillion, blue, reddish purple
-CELL_DASH = {"RNN": "dash", "LSTM": "solid", "GRU": "solid"}
+"""The app's one table of cell colours, by display name; other cells get :data:`MORE_COLOURS`."""
+MORE_COLOURS = ("#009E73", "#E69F00", "#56B4E9", "#F0E442", "#000000", "#999999")
 GUIDE_COLOUR = "#888888"  # reference lines: readable on light and dark backgrounds
+
+
+def cell_colour(name: str) -> str:
+    """A cell's colour, the same on every chart: from :data:`CELL_COLOURS`, else one of
+    :data:`MORE_COLOURS` fixed by the name (an upload named "LSTM (yours)" takes the LSTM's)."""
+    base = name.split(" (")[0]
+    if base in CELL_COLOURS:
+        return CELL_COLOURS[base]
+    return MORE_COLOURS[zlib.crc32(base.encode()) % len(MORE_COLOURS)]
+
+
+def cell_dash(name: str) -> str:
+    """The ungated baseline (the tanh RNN) is also dashed, so the charts read without colour."""
+    return "dash" if name.split(" (")[0] == "RNN" else "solid"
 
 def _finite_or_none(values: np.ndarray) -> list[float | None]:
     """Plotly draws a gap for None; -inf (an exactly zero Jacobian) and NaN become gaps."""
@@ -67,11 +83,11 @@ def gradient_figure(
     hover = _hover_tokens(labels)
     back = np.arange(T - 1, -1, -1)  # tokens back from T-1
     for name, values in log_norms.items():
-        colour = CELL_COLOURS.get(name)
+        colour = cell_colour(name)
         fig.add_trace(
             go.Scatter(
                 x=np.arange(T), y=_finite_or_none(values), name=name, mode="lines",
-                line={"color": colour, "width": 2.5, "dash": CELL_DASH.get(name, "solid")},
+                line={"color": colour, "width": 2.5, "dash": cell_dash(name)},
                 customdata=np.stack([hover, back], axis=1) if T else None,
                 hovertemplate=f"{name}: %{{y:.2f}}<extra>token %{{customdata[0]}}, "
                 "%{customdata[1]} back</extra>",
@@ -104,46 +120,50 @@ def gradient_figure(
 
 def why_figure(
     labels: Sequence[str],
-    rnn_step_norms: np.ndarray,
-    rnn_step_factors: np.ndarray,
+    steps: Mapping[str, tuple[np.ndarray, np.ndarray]],
     highways: Mapping[str, tuple[np.ndarray, int, str]],
 ) -> go.Figure:
-    """Why the curves fall: the RNN's per-step Jacobians, and the gated cells' highways.
+    """Why the curves fall: the per-step Jacobians of the cells without a memory path, and the
+    memory paths of the gated cells.
 
-    Row 1, log scale: ``rnn_step_norms`` (T,) ||diag(1 - h_t^2) W_hh||_2, the most one step can
-    scale a gradient by, and ``rnn_step_factors`` (T,) what each step did scale it by (measured),
-    against a line at 1. Then one row per entry of ``highways``: name -> (log_products (T, H),
-    best unit, gate symbol), the mean over units of log10 prod_{k>t} gate_k and the best unit's.
+    Row 1 (if ``steps``), log scale: name -> (step_norms (T,), step_factors (T,)), the most one
+    step can scale a gradient by, ||d h_t / d h_{t-1}||_2, and what each step did scale it by
+    (measured), against a line at 1. Then one row per entry of ``highways``: name ->
+    (log_products (T, H), best unit, path symbol), the mean over units of log10 prod_{k>t}
+    path_k and the best unit's.
     """
     T = len(labels)
     hover = _hover_tokens(labels)
-    titles = ["RNN: what one step back does to the gradient (below 1: it shrinks)"]
+    titles = [f"{', '.join(steps)}: what one step back does to the gradient (below 1: it shrinks)"
+              ] if steps else []
     titles += [
-        f"{name}: running product of {gate} gates, log10 ∏_(k>t) {gate}_k (0 = carried intact)"
+        f"{name}: running product of {gate}, log10 ∏_(k>t) ({gate})_k (0 = carried intact)"
         for name, (_, _, gate) in highways.items()
     ]
     rows = len(titles)
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.1)
     fig.update_annotations(font_size=13, x=0, xanchor="left")
     x = np.arange(T)
-    rnn = CELL_COLOURS["RNN"]
-    rnn_rows = [
-        (rnn_step_norms, "‖J_t‖₂: the most one step can do", {"color": rnn, "dash": "dot", "width": 1.5}),
-        (rnn_step_factors, "measured factor of step t", {"color": rnn, "width": 2.5}),
-    ]
-    for values, name, line in rnn_rows:
-        fig.add_trace(
-            go.Scatter(
-                x=x, y=_finite_or_none(values), name=name, mode="lines", line=line, legend="legend",
-                text=hover, hovertemplate=f"token %{{text}}: %{{y:.3f}}<extra>{name}</extra>",
-            ),
-            row=1, col=1,
-        )
-    fig.add_hline(y=1.0, line={"color": GUIDE_COLOUR, "dash": "dash", "width": 1}, row=1, col=1)
-    fig.update_yaxes(title_text="factor per step", type="log", row=1, col=1)
-    for row, (name, (log_products, best, gate)) in enumerate(highways.items(), start=2):
-        colour = CELL_COLOURS.get(name)
-        legend = f"legend{row}"
+    for name, (step_norms, factors) in steps.items():
+        colour = cell_colour(name)
+        for values, label, line in (
+            (step_norms, "‖J_t‖₂: the most one step can do", {"color": colour, "dash": "dot", "width": 1.5}),
+            (factors, "measured factor of step t", {"color": colour, "width": 2.5}),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=_finite_or_none(values), name=f"{name} {label}", mode="lines", line=line,
+                    legend="legend", text=hover,
+                    hovertemplate=f"token %{{text}}: %{{y:.3f}}<extra>{name} {label}</extra>",
+                ),
+                row=1, col=1,
+            )
+    if steps:
+        fig.add_hline(y=1.0, line={"color": GUIDE_COLOUR, "dash": "dash", "width": 1}, row=1, col=1)
+        fig.update_yaxes(title_text="factor per step", type="log", row=1, col=1)
+    for row, (name, (log_products, best, gate)) in enumerate(highways.items(), start=1 + bool(steps)):
+        colour = cell_colour(name)
+        legend = "legend" if row == 1 else f"legend{row}"
         for values, label, line in (
             (log_products.mean(axis=1), "mean over units", {"color": colour, "width": 2.5}),
             (log_products[:, best], f"best unit (#{best})", {"color": colour, "width": 1.5, "dash": "dot"}),
@@ -152,7 +172,8 @@ def why_figure(
                 go.Scatter(
                     x=x, y=_finite_or_none(values), name=f"{name} {label}", mode="lines", line=line,
                     legend=legend, text=hover,
-                    hovertemplate=f"token %{{text}}: log10 ∏{gate} = %{{y:.2f}}<extra>{name} {label}</extra>",
+                    hovertemplate=f"token %{{text}}: log10 ∏({gate}) = %{{y:.2f}}"
+                    f"<extra>{name} {label}</extra>",
                 ),
                 row=row, col=1,
             )
@@ -191,7 +212,7 @@ def divergence_figure(
         fig.add_trace(
             go.Scatter(
                 x=x, y=[float(v) if v > 0 else None for v in d], name=name, mode="lines",
-                line={"color": CELL_COLOURS.get(name), "width": 2.5, "dash": CELL_DASH.get(name, "solid")},
+                line={"color": cell_colour(name), "width": 2.5, "dash": cell_dash(name)},
                 text=hover[position:],
                 hovertemplate=f"{name}: %{{y:.2e}}<extra>token %{{text}}</extra>",
             )

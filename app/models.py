@@ -1,35 +1,42 @@
-"""Cached models and traces: the only place pages get cells from.
+"""The one place pages get models from: a view resolves to a :class:`ModelKey`, a key loads a
+:class:`Loaded` reader, and a reader's reading of a sequence is cached as a :class:`Reading`.
 
-* :func:`load_model` (``st.cache_resource``): a character model for text mode, a 1-input cell for
-  numbers mode. ``model="trained"`` asks ``cells.pretrained`` (``"lstm"``/``"gru"`` for text,
-  ``"lstm-series"``/``"gru-series"`` for numbers); when those weights are not there, or for
-  ``model="random"``, the cell gets seeded random weights (:data:`RANDOM_SCHEME`), and the page says
-  so through :attr:`Loaded.description`.
-* :func:`read_sequence` (``st.cache_data``, bounded): one forward pass over the typed sequence,
-  kept as a small :class:`Reading` (the :data:`SHOW_UNITS` most active units only, so a cache
-  entry stays well under a few MB even at the input limit).
-* :func:`step_seconds` (``st.cache_data`` with a TTL): the measured time per step on this server.
+    key = models.resolve(arch, model, mode)      # the view (and this visitor's upload) -> a key
+    loaded = models.load(key)                    # a cells.Reader and what it is, cached
+    reading = models.read(key, prepared)         # the whole reading, cached (all units)
+    shown = reading.shown(pin)                   # the units a chart shows, chosen outside the cache
+
+A key is frozen and small (a NamedTuple): the shipped model of a cell (``"trained"``), seeded
+random weights (``"random"``, with their knobs), or this visitor's upload (``"upload"``, named by
+its file's digest; the reader itself lives in the session, see ``app.upload``). Every cache in
+the app is keyed by it, so one model is read one way on every page.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
 
 import cells
-from app.ui import token_label
+from app import upload
+from app.ui import Prepared, token_label
 from cells.base import Cell
-from cells.charmodel import UNKNOWN_CHAR, CharModel
-from cells.pretrained import pretrained, pretrained_meta
+from cells.charmodel import DEFAULT_VOCAB
+from cells.readers import CharEncoder, NumberEncoder, Reader
+
+BASELINES = ("rnn", "lstm", "gru")
+"""The cells gatescope ships trained models of, in the order comparison pages show them."""
 
 RANDOM_HIDDEN = 64
-"""Hidden size of random-weight models (trained ones have their own size)."""
+"""Hidden size of random-weight models on the single-cell pages (trained ones have their own)."""
 
 RANDOM_SCHEME = (
     "seeded random weights: every weight and bias uniform on (-1/√H, 1/√H), PyTorch's default "
-    "scale, LSTM forget-gate bias 1"
+    "scale, forget-gate bias 1"
 )
 
 MODEL_NAMES = ("trained", "random")
@@ -41,77 +48,191 @@ SHOW_UNITS = 32
 TOP_GUESSES = 5
 """How many next-character guesses each step keeps."""
 
-GATE_ORDER = {"lstm": ("f", "i", "o", "g"), "gru": ("r", "z", "n")}
-"""Display order of the gates: the sigmoid gates first, the tanh candidate last."""
+READ_ENTRIES = 16
+"""Readings the cache keeps (each at most ~6 MB: 6 float32 (T, H) arrays at T = 2,000, H = 128)."""
 
 
-@dataclass(frozen=True)
+class ModelKey(NamedTuple):
+    """Which model reads a sequence: the key of every model cache."""
+
+    source: str  # "trained" | "random" | "upload"
+    arch: str  # a registered cell name (an upload: its own)
+    mode: str  # "text" | "numbers"
+    seed: int = 0  # random weights
+    hidden: int = RANDOM_HIDDEN  # random weights
+    radius: float | None = None  # random weights: spectral radius of each W_hh block, or PyTorch's
+    forget_bias: float = 1.0  # random weights
+    digest: str = ""  # upload: the file's digest
+
+    @property
+    def cell(self) -> type[Cell]:
+        """The cell class: its gates, states and equations."""
+        return cells.cell_class(self.arch)
+
+
+def resolve(arch: str, model: str, mode: str, *, seed: int = 0, hidden: int = RANDOM_HIDDEN,
+            radius: float | None = None, forget_bias: float = 1.0,
+            same_kind: bool = False) -> ModelKey:
+    """The key of the model a page reads with: ``model`` is "trained", "random" or the upload's
+    name (``upload.Uploaded.key``). The upload is read when it is this visitor's, it reads
+    ``mode`` and (``same_kind``, on pages that compare cells) it is an ``arch``; otherwise an
+    upload's name falls back to the trained model. Unknown names fall back to "trained"."""
+    up = upload.current()
+    if up is not None and model == up.key and up.mode == mode and (not same_kind or up.arch == arch):
+        return ModelKey("upload", up.arch, mode, digest=up.digest)
+    if arch not in cells.CELLS:
+        arch = BASELINES[1]
+    if model == "random":
+        return ModelKey("random", arch, mode, seed, hidden, radius, forget_bias)
+    return ModelKey("trained", arch, mode)
+
+
+def resolve_each(archs: Iterable[str], model: str, mode: str, **knobs) -> dict[str, ModelKey]:
+    """display name -> key for each of ``archs`` (see :func:`resolve` with ``same_kind``); a
+    chosen upload of another kind is added at the end."""
+    keys = {cells.cell_class(a).display_name: resolve(a, model, mode, same_kind=True, **knobs)
+            for a in archs}
+    up = upload.current()
+    if up is not None and model == up.key and up.mode == mode and up.arch not in archs:
+        keys[f"{up.reader.cell.display_name} (yours)"] = resolve(up.arch, model, mode)
+    return keys
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True, eq=False)
 class Loaded:
-    """A cell ready to read sequences, and one line that says what it is (shown on the page)."""
+    """A reader and what the page says about it.
 
-    cell: Cell
-    charmodel: CharModel | None  # text mode; None for a numbers-mode cell
-    trained: bool
+    ``trained``: weights learnt from data (shipped or uploaded). ``problem``: why the shipped
+    weights asked for are not shown (a file that could not be read: the page warns), or "".
+    ``note``: a plain remark (say, no trained model of this cell is shipped).
+    """
+
+    reader: Reader
     description: str
+    trained: bool
+    problem: str = ""
+    note: str = ""
+
+    @property
+    def cell(self) -> Cell:
+        return self.reader.cell
 
 
-def _pretrained(name: str) -> tuple[CharModel | Cell | None, str]:
-    """``cells.pretrained(name)``, or None and the reason it is not available."""
-    try:
-        return pretrained(name), ""
-    except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
-        return None, f"no trained weights named {name!r} ({exc})"
+def shipped_name(arch: str, mode: str) -> str:
+    """The ``cells.pretrained`` name of the shipped ``arch`` model for ``mode``."""
+    return arch if mode == "text" else f"{arch}-series"
 
 
-def _trained_description(arch: str, cell: Cell, meta: dict) -> str:
-    """What a shipped model is, from its file's meta: size, corpus, held-out bits/char."""
-    text = f"{arch.upper()}, {cell.hidden_size} units, trained by gatescope on "
+def _random(key: ModelKey) -> Reader:
+    encoder = CharEncoder(DEFAULT_VOCAB) if key.mode == "text" else NumberEncoder()
+    return Reader.untrained(key.arch, encoder, key.hidden, seed=key.seed,
+                            forget_bias=key.forget_bias, recurrent_radius=key.radius)
+
+
+def _random_description(key: ModelKey) -> str:
+    radius = "" if key.radius is None else f", W_hh spectral radius {key.radius:g}"
+    return (f"{key.cell.display_name}, {key.hidden} units, {RANDOM_SCHEME} (forget bias "
+            f"{key.forget_bias:g}{radius}), seed {key.seed}")
+
+
+def _trained_description(reader: Reader) -> str:
+    """What a shipped model is, from its file's meta: size, corpus, held-out figures."""
+    meta = reader.meta
+    text = f"{reader.cell.display_name}, {reader.cell.hidden_size} units, trained by gatescope on "
     text += str(meta.get("trained_on", "a corpus described in the README"))
     if "heldout_prose_bpc" in meta:
         text += f"; {meta['heldout_prose_bpc']} bits/char on held-out English prose"
+    if "test_mse" in meta:
+        text += f"; test MSE {meta['test_mse']}"
     return text
 
 
-@st.cache_resource(max_entries=12, show_spinner=False)
-def load_model(arch: str, model: str, mode: str, seed: int = 0) -> Loaded:
-    """The ``arch`` cell for ``mode`` ("text" | "numbers"), trained if ``model == "trained"`` and
-    weights are shipped, else with :data:`RANDOM_SCHEME` weights of size :data:`RANDOM_HIDDEN`."""
-    arch = arch if arch in cells.ARCHS else "lstm"  # the Gradients page also loads the "rnn"
-    reason = "random weights were chosen"
-    if model == "trained":
-        name = arch if mode == "text" else f"{arch}-series"
-        found, reason = _pretrained(name)
-        if isinstance(found, CharModel) and mode == "text":
-            return Loaded(found.cell, found, True, _trained_description(arch, found.cell, found.meta))
-        if isinstance(found, Cell) and mode == "numbers":
-            return Loaded(found, None, True, _trained_description(arch, found, pretrained_meta(name)))
-    what = f"{arch.upper()}, {RANDOM_HIDDEN} units, {RANDOM_SCHEME}, seed {seed} ({reason})"
-    if mode == "text":
-        charmodel = CharModel.untrained(arch, RANDOM_HIDDEN, seed)
-        return Loaded(charmodel.cell, charmodel, False, what)
-    params = cells.init_params(arch, 1, RANDOM_HIDDEN, seed=seed)
-    return Loaded(cells.make_cell(arch, params), None, False, what)
+@st.cache_resource(max_entries=24, show_spinner=False)
+def _load_shipped_or_random(key: ModelKey) -> Loaded:
+    if key.source == "random":
+        return Loaded(_random(key), _random_description(key), trained=False)
+    name = shipped_name(key.arch, key.mode)
+    fallback = key._replace(source="random", seed=0, hidden=RANDOM_HIDDEN)
+    if name not in cells.available_pretrained():
+        if key.arch in BASELINES:  # shipped with gatescope: its absence is a broken install
+            problem = (f"The trained {key.cell.display_name} is missing: no file {name}.npz in "
+                       "cells/weights_data. These are random weights, not a trained model.")
+            return Loaded(_random(fallback), _random_description(fallback), False, problem=problem)
+        note = (f"gatescope ships no trained {key.cell.display_name} for {key.mode}: these are "
+                "random weights (the Gates lab trains one).")
+        return Loaded(_random(fallback), _random_description(fallback), False, note=note)
+    try:
+        reader = cells.pretrained(name)
+    except (ValueError, OSError) as exc:
+        problem = (f"The trained {key.cell.display_name} could not be loaded ({exc}). These are "
+                   "random weights, not a trained model.")
+        return Loaded(_random(fallback), _random_description(fallback), False, problem=problem)
+    return Loaded(reader, _trained_description(reader), trained=True)
 
 
-@dataclass(frozen=True)
+def load(key: ModelKey) -> Loaded:
+    """The model ``key`` names: the upload from this visitor's session, else a cached shipped or
+    random reader. A shipped model that cannot be loaded gives random weights and says so
+    (:attr:`Loaded.problem`)."""
+    if key.source == "upload":
+        up = upload.current()
+        if up is not None and up.digest == key.digest:
+            return Loaded(up.reader, up.description, trained=True)
+        key = key._replace(source="trained", digest="")  # the upload was cleared meanwhile
+    return _load_shipped_or_random(key)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True, eq=False)
+class Shown:
+    """The units a chart shows (``units``, most active first, a pinned one on top) and every row
+    (gates in display order, then c, then h) cut to them: (T, U) float32 each."""
+
+    units: np.ndarray  # (U,) int
+    rows: dict[str, np.ndarray]
+    pinned: bool  # units[0] is the pinned unit
+
+    @property
+    def h(self) -> np.ndarray:
+        return self.rows["h"]
+
+
+@dataclass(frozen=True, eq=False)
 class Reading:
-    """One sequence read by one cell, reduced to what the pages draw.
+    """One sequence read by one model, everything the pages draw: every unit, float32.
 
-    ``units`` are the shown units' indices (most active first); every (T, U) array has one column
-    per shown unit. ``saturation`` covers ALL units of the cell.
+    ``cell`` is the cell's class (its gates, roles, states and equations); ``rows`` are the
+    gates in the cell's display order, then c (a cell with a cell state) and h, each (T, H).
+    ``saturation`` covers all units: gate -> (left (H,), right (H,)).
     """
 
-    arch: str
+    cell: type[Cell]
     description: str
     hidden_size: int
-    units: np.ndarray  # (U,) int
-    gates: dict[str, np.ndarray]  # name -> (T, U), in GATE_ORDER
-    c: np.ndarray | None  # (T, U), LSTM only
-    h: np.ndarray  # (T, U)
-    unknown: np.ndarray  # (T,) bool, text mode: not in the vocabulary
+    rows: dict[str, np.ndarray]
+    unknown: np.ndarray  # (T,) bool: tokens the model does not know
     unknown_chars: tuple[str, ...]
-    guesses: tuple[tuple[tuple[str, float], ...], ...]  # (T, k) (visible label, p); () numbers
-    saturation: dict[str, tuple[np.ndarray, np.ndarray]]  # gate -> (left (H,), right (H,))
+    guesses: tuple[tuple[tuple[str, float], ...], ...]  # (T, k) (visible label, p); () without
+    saturation: dict[str, tuple[np.ndarray, np.ndarray]]
+
+    @property
+    def h(self) -> np.ndarray:
+        return self.rows["h"]
+
+    @property
+    def length(self) -> int:
+        return self.h.shape[0]
+
+    def shown(self, pin: int = -1, k: int = SHOW_UNITS) -> Shown:
+        """The ``k`` units whose h varies most (``pin`` first when it is a unit)."""
+        units = most_active_units(self.h, k, pin)
+        return Shown(units, {name: a[:, units] for name, a in self.rows.items()},
+                     pinned=0 <= pin < self.hidden_size)
 
 
 def most_active_units(h: np.ndarray, k: int = SHOW_UNITS, pin: int = -1) -> np.ndarray:
@@ -126,10 +247,10 @@ def most_active_units(h: np.ndarray, k: int = SHOW_UNITS, pin: int = -1) -> np.n
     return order[:k]
 
 
-def guesses_of(charmodel: CharModel, probs: np.ndarray) -> tuple[tuple[tuple[str, float], ...], ...]:
-    """The :data:`TOP_GUESSES` likeliest next characters (visible labels) after every step of
-    ``probs`` (T, V): one sort of the whole array, as :meth:`CharModel.top_next` ranks a row."""
-    labels = [token_label(ch) for ch in charmodel.vocab + UNKNOWN_CHAR]  # (V,) by character id
+def guesses_of(tokens: str, probs: np.ndarray) -> tuple[tuple[tuple[str, float], ...], ...]:
+    """The :data:`TOP_GUESSES` likeliest next tokens (visible labels) after every step of
+    ``probs`` (T, V), ``tokens`` naming the V outputs: one sort of the whole array."""
+    labels = [token_label(ch) for ch in tokens]  # (V,)
     top = np.argsort(-probs, axis=1, kind="stable")[:, :TOP_GUESSES]  # (T, k)
     return tuple(
         tuple((labels[i], float(p)) for i, p in zip(ids, row[ids], strict=True))
@@ -137,65 +258,46 @@ def guesses_of(charmodel: CharModel, probs: np.ndarray) -> tuple[tuple[tuple[str
     )
 
 
-def reading_from(
-    cell: Cell,
-    description: str,
-    trace: cells.Trace,
-    unknown: np.ndarray,
-    unknown_chars: tuple[str, ...],
-    guesses: tuple[tuple[tuple[str, float], ...], ...],
-    pin: int = -1,
-) -> Reading:
-    """A :class:`Reading` of ``cell``'s ``trace`` (T, H), reduced to the most active units
-    (``pin`` first, if it is a unit: see :func:`most_active_units`)."""
-    units = most_active_units(trace.h, pin=pin)
-
-    def shown(a: np.ndarray) -> np.ndarray:  # (T, H) -> (T, U) float32, to keep entries small
-        return a[:, units].astype(np.float32)
-
+def reading_of(loaded: Loaded, sequence: str | np.ndarray) -> Reading:
+    """Read ``sequence`` with ``loaded``'s reader (uncached; see :func:`read`)."""
+    reader, cell = loaded.reader, loaded.reader.cell
+    read = reader.read(sequence)
+    trace = read.trace
+    gates = trace.gates
+    rows = {g.name: gates[g.name] for g in cell.gates}
+    if trace.c is not None:
+        rows["c"] = trace.c
+    rows["h"] = trace.h
+    text = sequence if isinstance(sequence, str) else ""
     return Reading(
-        arch=cell.arch,
-        description=description,
+        cell=type(cell),
+        description=loaded.description,
         hidden_size=cell.hidden_size,
-        units=units,
-        gates={name: shown(trace.gates[name]) for name in GATE_ORDER[cell.arch]},
-        c=None if trace.c is None else shown(trace.c),
-        h=shown(trace.h),
-        unknown=np.asarray(unknown, bool),
-        unknown_chars=unknown_chars,
-        guesses=guesses,
+        rows={name: a.astype(np.float32) for name, a in rows.items()},  # (T, H) each
+        unknown=np.asarray(read.unknown, bool),
+        unknown_chars=tuple(dict.fromkeys(ch for ch, u in zip(text, read.unknown, strict=False) if u)),
+        guesses=() if read.probs is None else guesses_of(reader.encoder.tokens, read.probs),
         saturation=cells.gate_saturation(cell, trace),
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def read_sequence(
-    arch: str, model: str, mode: str, text: str, values: np.ndarray, seed: int = 0, pin: int = -1
-) -> Reading:
-    """Run the cell over the sequence (``text`` in text mode, ``values`` (T,) in numbers mode);
-    ``pin``: a unit shown first in any case (-1: none)."""
-    loaded = load_model(arch, model, mode, seed)
-    cell, charmodel = loaded.cell, loaded.charmodel
-    if charmodel is not None:
-        read = charmodel.trace(text)
-        trace, unknown = read.trace, read.unknown
-        guesses = guesses_of(charmodel, read.probs)
-        vocab = charmodel.vocab
-        unknown_chars = tuple(dict.fromkeys(ch for ch in text if ch not in vocab))
-    else:
-        trace = cell.forward(np.asarray(values, dtype=cell.dtype).reshape(-1, 1))  # x (T, 1)
-        unknown, guesses, unknown_chars = np.zeros(trace.length, bool), (), ()
-    return reading_from(cell, loaded.description, trace, unknown, unknown_chars, guesses, pin)
+@st.cache_data(max_entries=READ_ENTRIES, show_spinner=False)
+def _read(key: ModelKey, text: str, values: np.ndarray, _loaded: Loaded) -> Reading:
+    """The reading of a sequence by the model ``key`` names (``_loaded``, not hashed, is it)."""
+    return reading_of(_loaded, text if key.mode == "text" else values)
 
 
-def inputs_for(loaded: Loaded, text: str, values: np.ndarray) -> np.ndarray:
-    """The cell's input matrix (T, I) for a sequence: one-hot characters or the 1-D series."""
-    if loaded.charmodel is not None:
-        return loaded.charmodel.inputs(loaded.charmodel.encode(text))
-    return np.asarray(values, dtype=loaded.cell.dtype).reshape(-1, 1)
+def read(key: ModelKey, seq: Prepared) -> Reading:
+    """``seq`` read by the model ``key`` names, cached per key and sequence."""
+    return _read(key, seq.text if key.mode == "text" else "", seq.values, load(key))
 
 
 @st.cache_data(max_entries=16, ttl=300, show_spinner=False)
-def step_seconds(arch: str, model: str, mode: str, seed: int = 0, tokens: int = 200) -> dict[str, float]:
-    """:func:`cells.seconds_per_token` of the loaded cell on this server, re-measured every 5 min."""
-    return cells.seconds_per_token(load_model(arch, model, mode, seed).cell, tokens)
+def _step_seconds(key: ModelKey, tokens: int, _loaded: Loaded) -> dict[str, float]:
+    return cells.seconds_per_token(_loaded.cell, tokens)
+
+
+def step_seconds(key: ModelKey, tokens: int = 200) -> dict[str, float]:
+    """:func:`cells.seconds_per_token` of the model ``key`` names on this server, re-measured
+    every 5 minutes."""
+    return _step_seconds(key, tokens, load(key))

@@ -26,6 +26,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlencode
 
+from cells.factory import ARCHS
+
 DEFAULT_TEXT = "The cat sat on the mat, and then it said: \"I'm not moving (ever) again.\""
 """The default English sentence: words, punctuation, a quote and brackets the gates can track."""
 
@@ -33,7 +35,6 @@ DEFAULT_SERIES = ", ".join(f"{math.sin(2 * math.pi * t / 12):.2f}" for t in rang
 """The default numbers-mode series: three periods of a sine wave, comma-separated."""
 
 MODES = ("text", "numbers")
-ARCHS = ("lstm", "gru")
 
 MAX_QUERY_SEQ = 20_000
 """Longest ``seq`` accepted from a URL; the pages cut further (see ``app.ui.MAX_CHARS``)."""
@@ -77,7 +78,7 @@ def _seq(value: Any) -> str:
 _PARSERS: dict[str, Any] = {
     "seq": _seq,
     "mode": _choice(MODES),
-    "arch": _choice(ARCHS),
+    "arch": _choice(ARCHS),  # every registered cell
     "model": _name,
     "step": _bounded(int, 0, 10**6),
     "hidden": _bounded(int, 1, 512),
@@ -99,7 +100,7 @@ class ViewState:
 
     seq: str = DEFAULT_TEXT
     mode: str = "text"  # "text": characters into a char model; "numbers": a 1-D series
-    arch: str = "lstm"  # the cell on single-cell pages: "lstm" | "gru"
+    arch: str = "lstm"  # the cell on single-cell pages: a registered name
     model: str = "trained"  # which weights; app.models knows the names, unknown ones fall back
     step: int = 0  # the scrubbed token, 0-based
     hidden: int = 32  # hidden size of the freshly initialised cells (Gradients page)

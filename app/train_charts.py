@@ -1,7 +1,7 @@
 """Chart builders of the Train page: NumPy arrays in, ``plotly.graph_objects.Figure`` out.
 
 No Streamlit calls. Curves are keyed by the cells' display names ("RNN", "LSTM", "GRU") and use
-the Gradients page's colours and dashes (``app.gradient_charts.CELL_COLOURS``), so a cell looks
+the Gradients page's colours and dashes (``app.gradient_charts.cell_colour``), so a cell looks
 the same on every page.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from app.gradient_charts import CELL_COLOURS, CELL_DASH, GUIDE_COLOUR
+from app.gradient_charts import GUIDE_COLOUR, cell_colour, cell_dash
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
@@ -51,7 +51,7 @@ def loss_figure(
     for name, values in losses.items():
         values = np.asarray(values, dtype=np.float64)  # (S,)
         steps = np.arange(1, values.size + 1)
-        colour = CELL_COLOURS.get(name)
+        colour = cell_colour(name)
         positive = np.where(values > 0, values, np.nan)  # a log axis cannot draw 0
         fig.add_trace(go.Scatter(
             x=steps, y=positive, mode="lines", name=f"{name} (each batch)", legendgroup=name,
@@ -60,7 +60,7 @@ def loss_figure(
         ))
         fig.add_trace(go.Scatter(
             x=steps, y=moving_average(values, window), mode="lines", name=name, legendgroup=name,
-            line={"color": colour, "width": 2.5, "dash": CELL_DASH.get(name, "solid")},
+            line={"color": colour, "width": 2.5, "dash": cell_dash(name)},
             hovertemplate=f"{name}, step %{{x}}: %{{y:.4g}}<extra>mean of {window} steps</extra>",
         ))
     for label, value in (references or {}).items():

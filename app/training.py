@@ -30,13 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from app.models import most_active_units
+import cells
+from app.models import BASELINES, most_active_units
 from cells import tasks
 from cells.gradients import GradientProfile, gradient_profile
 from cells.train import TrainResult, train_task
 
-ARCHS = ("rnn", "lstm", "gru")
-NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+ARCHS = BASELINES
+NAMES = {arch: cells.cell_class(arch).display_name for arch in ARCHS}
 TASKS = ("adding", "recall")
 LENGTHS = (10, 20, 50, 100)
 HIDDEN_SIZES = (8, 16, 32, 64)
@@ -78,6 +79,13 @@ def step_cap() -> int:
     return max(1, min(MAX_STEPS, override))
 
 
+def step_choices() -> tuple[int, ...]:
+    """The step counts a visitor can pick: :data:`STEP_CHOICES` below the cap, and the cap
+    itself (so a cap of 700 offers 250, 500 and 700). The one place the cap meets the page."""
+    cap = step_cap()
+    return (*(s for s in STEP_CHOICES if s < cap), cap)
+
+
 @dataclass(frozen=True)
 class Settings:
     """One training request; the key of the result store. ``steps`` is already capped."""
@@ -96,7 +104,7 @@ class Settings:
             task=task if task in TASKS else DEFAULTS["task"],
             length=length if length in LENGTHS else DEFAULTS["length"],
             hidden=hidden if hidden in HIDDEN_SIZES else DEFAULTS["hidden"],
-            steps=max(1, min(int(steps), step_cap())),
+            steps=int(steps) if steps in step_choices() else step_cap(),
         )
 
 
@@ -196,7 +204,7 @@ class LiveLosses:
 @dataclass(frozen=True, eq=False)
 class ArchRun:
     """What the page shows for one trained cell. Arrays over the example are (T, U) for the U
-    shown ``units``; ``gates`` is empty for the RNN."""
+    shown ``units``."""
 
     arch: str
     losses: np.ndarray  # (S,) training-batch loss per step
@@ -206,15 +214,17 @@ class ArchRun:
     seconds: float
     steps: int
     units: np.ndarray  # (U,)
-    gates: dict[str, np.ndarray]  # name -> (T, U)
-    c: np.ndarray | None  # (T, U), LSTM only
-    h: np.ndarray  # (T, U)
+    rows: dict[str, np.ndarray]  # the cell's gates in display order, then c and h: (T, U) each
     profile: GradientProfile
     answer: str  # the trained model's answer on the example
 
     @property
     def name(self) -> str:
         return NAMES[self.arch]
+
+    @property
+    def cell(self) -> type[cells.Cell]:
+        return cells.cell_class(self.arch)
 
     @property
     def score(self) -> str:
@@ -239,11 +249,15 @@ class Runs:
 
 
 def summarise(result: TrainResult, task: str, x: np.ndarray) -> ArchRun:
-    """Reduce a training result on ``task`` to what the page draws, reading the example x (T, I)."""
-    trace = result.cell.forward(x)
+    """Reduce a training result on ``task`` to what the page draws, reading the example x (T, I)
+    once: its gates, the trained model's answer and its gradient profile."""
+    trace = result.cell.forward(x)  # (T, H)
+    profile = gradient_profile(result.cell, x, trace)
     units = most_active_units(trace.h, SHOW_UNITS)
-    order = {"lstm": ("f", "i", "o", "g"), "gru": ("r", "z", "n")}.get(result.arch, ())
-    output = result.predict(x[:, None, :])[0]  # (O,) for the single sequence
+    states = {"c": trace.c, "h": trace.h}
+    rows = {**{g.name: trace.gates[g.name] for g in result.cell.gates},
+            **{s: states[s] for s in result.cell.states}}
+    output = result.readout(trace.h[-1])  # (O,) the answer, read from the last hidden state
     return ArchRun(
         arch=result.arch,
         losses=np.array([loss for _, loss in result.history], dtype=np.float32),
@@ -253,10 +267,8 @@ def summarise(result: TrainResult, task: str, x: np.ndarray) -> ArchRun:
         seconds=result.seconds,
         steps=result.steps,
         units=units,
-        gates={g: trace.gates[g][:, units] for g in order},
-        c=None if trace.c is None else trace.c[:, units],
-        h=trace.h[:, units],
-        profile=gradient_profile(result.cell, x),
+        rows={name: a[:, units] for name, a in rows.items()},
+        profile=profile,
         answer=answer_text(task, output),
     )
 

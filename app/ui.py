@@ -23,7 +23,7 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -31,8 +31,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from app.state import ARCHS, DEFAULT_SERIES, DEFAULT_TEXT, MODES, ViewState, sync
-from cells.charmodel import UNKNOWN_CHAR
+import cells
+from app import upload
+from app.state import DEFAULT_SERIES, DEFAULT_TEXT, MODES, ViewState, sync
+from cells.readers import UNKNOWN_CHAR
 
 MAX_CHARS = 2000
 """Longest text a page reads; longer input is cut to its first MAX_CHARS characters."""
@@ -280,9 +282,53 @@ def slider(
     return st.slider(label, min_value=lo, max_value=hi, step=step, key=key, help=help)
 
 
-def arch_choice(label: str = "Cell") -> str:
-    """LSTM or GRU (``key="arch"``)."""
-    return choice("arch", label, ARCHS, format_func=str.upper)
+def arch_choice(label: str = "Cell", options: Sequence[str] | None = None) -> str:
+    """A cell (``key="arch"``): every registered one, or ``options``, by display name."""
+    options = tuple(options or cells.ARCHS)
+    return choice("arch", label, options, selectbox=len(options) > 4,
+                  format_func=lambda a: cells.cell_class(a).display_name)
+
+
+def model_choice(labels: Mapping[str, str], mode: str, *, horizontal: bool = True,
+                 help: str | None = None) -> str:
+    """The "Weights" radio (``key="model"``): the shipped choices, plus this visitor's upload.
+
+    The upload is listed on every page, even one that cannot show it in ``mode`` (its label then
+    says what it reads), so that visiting such a page never resets the choice nor the URL.
+    """
+    up = upload.current()
+    options = tuple(labels)
+    names = dict(labels)
+    if up is not None:
+        options += (up.key,)
+        names[up.key] = "your upload" + ("" if up.mode == mode else f" (reads {up.mode})")
+    return choice("model", "Weights", options, horizontal=horizontal, help=help,
+                  format_func=lambda m: names.get(m, m))
+
+
+def upload_note(model: str, mode: str, role: str) -> None:
+    """Say on the page what becomes of the chosen upload here: ``role`` ends the sentence "Your
+    upload, a GRU, ..." when it is shown (say, "replaces the trained GRU"), or the page says
+    plainly why it cannot show it. Nothing when ``model`` is not the upload."""
+    up = upload.current()
+    if up is None or model != up.key:
+        return
+    if up.mode == mode:
+        st.info(f"Your upload, a {up.reader.cell.display_name}, {role}.", icon=":material/upload_file:")
+    else:
+        st.info(f"Your upload reads {up.mode} mode and this page is reading {mode}, so it cannot "
+                "be shown here: the page shows gatescope's trained models instead. Your choice "
+                "is kept for the pages that can show it.", icon=":material/info:")
+
+
+def show_model(description: str, problem: str = "", note: str = "") -> None:
+    """The "Model: ..." line, and plainly, when the shipped model asked for is not what is shown,
+    why (a warning) or a remark (an info box)."""
+    st.caption(f"Model: {description}.")
+    if problem:
+        st.warning(problem, icon=":material/warning:")
+    if note:
+        st.info(note, icon=":material/info:")
 
 
 def explain(text: str) -> None:

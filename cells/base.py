@@ -37,7 +37,7 @@ class Gate:
     """One gate of a cell, as the cell describes it: its symbol, its name, its role, its job."""
 
     name: str  # the papers' symbol: "f"
-    title: str  # "forget gate"
+    title: str  # what a chart calls it, symbol included: "forget gate f", "candidate g (tanh)"
     role: str  # SIGMOID or CANDIDATE
     does: str  # one line: what it does, in the cell's own terms
 

@@ -224,9 +224,10 @@ def memory_gate_text(cell: Cell) -> str | None:
     return f"1 − {cell.memory_gate}" if cell.memory_keeps_complement else cell.memory_gate
 
 
-def gradient_profile(cell: Cell, x: np.ndarray) -> GradientProfile:
-    """Run ``x`` (T, I) through ``cell`` and measure how its gradient vanishes, and why."""
-    trace = cell.forward(x)
+def gradient_profile(cell: Cell, x: np.ndarray, trace: Trace | None = None) -> GradientProfile:
+    """Run ``x`` (T, I) through ``cell`` (or take its ``trace``, if already read) and measure how
+    its gradient vanishes, and why."""
+    trace = cell.forward(x) if trace is None else trace
     log_norms = jacobian_norms(cell, trace)  # (T,)
     path = cell.memory_path(trace)  # (T, H) or None
     W_hh = cell.params["weight_hh_l0"]

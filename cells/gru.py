@@ -25,8 +25,8 @@ class GRU(Cell):
     paper = "Cho et al. (2014), PyTorch's form"
     gate_names = ("r", "z", "n")
     gates = (
-        Gate("r", "reset gate", SIGMOID, "how much of the recurrent input reaches the candidate"),
-        Gate("z", "update gate", SIGMOID, "keeps z of h_{t-1} and writes 1 − z of the candidate"),
+        Gate("r", "reset gate r", SIGMOID, "how much of the recurrent input reaches the candidate"),
+        Gate("z", "update gate z", SIGMOID, "keeps z of h_{t-1} and writes 1 − z of the candidate"),
         Gate("n", "candidate n (tanh)", CANDIDATE, "the new content offered to the hidden state"),
     )
     memory_gate = "z"

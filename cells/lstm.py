@@ -26,9 +26,9 @@ class LSTM(Cell):
     paper = "Hochreiter & Schmidhuber (1997); forget gate: Gers et al. (2000)"
     gate_names = ("i", "f", "g", "o")
     gates = (
-        Gate("f", "forget gate", SIGMOID, "how much of the old cell state c_{t-1} is kept"),
-        Gate("i", "input gate", SIGMOID, "how much of the candidate g_t is written into c_t"),
-        Gate("o", "output gate", SIGMOID, "how much of tanh(c_t) is shown as h_t"),
+        Gate("f", "forget gate f", SIGMOID, "how much of the old cell state c_{t-1} is kept"),
+        Gate("i", "input gate i", SIGMOID, "how much of the candidate g_t is written into c_t"),
+        Gate("o", "output gate o", SIGMOID, "how much of tanh(c_t) is shown as h_t"),
         Gate("g", "candidate g (tanh)", CANDIDATE, "the new content offered to the cell state"),
     )
     states = ("c", "h")

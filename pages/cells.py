@@ -1,8 +1,8 @@
 """Interpretable cells: which hidden units of a character model track the typed text.
 
 View code only: the properties and correlations come from ``cells.interpret``, the coloured text
-from ``app.interpret_charts``, the model from ``app.models`` (or the visitor's upload, through
-``app.upload``).
+from ``app.interpret_charts``, the model (trained, random or the visitor's upload) from
+``app.models``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import models, ui, upload
+from app import models, ui
 from app.interpret_charts import activation_text
 from cells import interpret
 
@@ -41,30 +41,27 @@ def _load_sample() -> None:
 class UnitReading:
     """The typed text read by a model: one state per unit and character, and the ranking."""
 
-    description: str
-    trained: bool
-    states: np.ndarray  # (T, H) the ranked state (LSTM c or h, GRU h)
+    states: np.ndarray  # (T, H) the ranked state (c or h)
     properties: dict[str, np.ndarray]  # name -> (T,) signal
     best: dict[str, list[interpret.UnitScore]]  # name -> best units, best first
     unknown_chars: tuple[str, ...]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _read_units(arch: str, model: str, state: str, text: str, seed: int) -> tuple:
+def _read_units(key: models.ModelKey, state: str, text: str, _loaded: models.Loaded) -> tuple:
     """:func:`read_units`'s fields as a tuple (a page's own classes do not pickle: it runs as
     ``__main__``)."""
-    loaded, trace, unknown = upload.read_text(arch, model, text, seed)
-    states = trace.c if state == "c" and trace.c is not None else trace.h  # (T, H)
+    read = _loaded.reader.read(text)
+    states = read.trace.c if state == "c" and read.trace.c is not None else read.trace.h  # (T, H)
     properties = interpret.text_properties(text)
-    return (loaded.description, loaded.trained, states.astype(np.float32), properties,
+    return (states.astype(np.float32), properties,
             interpret.best_units(states, properties, k=TOP_UNITS),
-            tuple(dict.fromkeys(ch for ch, u in zip(text, unknown, strict=True) if u)))
+            tuple(dict.fromkeys(ch for ch, u in zip(text, read.unknown, strict=True) if u)))
 
 
-def read_units(arch: str, model: str, state: str, text: str, seed: int = 0) -> UnitReading:
-    """Run the ``arch`` model (``model``: trained, random or your upload) over ``text`` and rank
-    its units by every property (cached)."""
-    return UnitReading(*_read_units(arch, upload.model_for(None, model, "text"), state, text, seed))
+def read_units(key: models.ModelKey, state: str, text: str) -> UnitReading:
+    """Run the model ``key`` names over ``text`` and rank its units by every property (cached)."""
+    return UnitReading(*_read_units(key, state, text, models.load(key)))
 
 
 def ranking_table(reading: UnitReading) -> pd.DataFrame:
@@ -100,11 +97,12 @@ def main() -> None:
     left, right = st.columns([3, 1])
     with right:
         arch = ui.arch_choice("Model")
-        model = upload.model_choice(models.MODEL_LABELS, "text", horizontal=False)
-        arch = upload.shown_arch(arch, model, "text")  # an uploaded model has its own
+        model = ui.model_choice(models.MODEL_LABELS, "text", horizontal=False)
+        key = models.resolve(arch, model, "text", seed=ui.view_state().seed)
         state = "h"
-        if arch == "lstm":
-            state = ui.choice("cells_state", "LSTM state", ("c", "h"), format_func=STATE_LABELS.get,
+        if key.cell.has_cell_state:  # an uploaded model has its own cell
+            state = ui.choice("cells_state", "Cell state or hidden state", ("c", "h"),
+                              format_func=STATE_LABELS.get,
                               help="Karpathy et al. coloured the cell state c.")
     with left:
         seq = ui.sequence_input(numbers=False)
@@ -115,10 +113,11 @@ def main() -> None:
         st.info("Type at least two characters: a correlation needs a text to vary over.",
                 icon=":material/keyboard:")
         return
-    upload.note(model, "text", "is the model ranked here")
-    reading = read_units(arch, model, state, seq.text, ui.view_state().seed)
-    st.caption(f"Model: {reading.description}.")
-    if not reading.trained:
+    ui.upload_note(model, "text", "is the model ranked here")
+    loaded = models.load(key)
+    reading = read_units(key, state, seq.text)
+    ui.show_model(loaded.description, loaded.problem, loaded.note)
+    if not loaded.trained:
         st.warning("These are random weights: any match is chance.", icon=":material/warning:")
     ui.show_unknown(reading.unknown_chars)
 
@@ -146,7 +145,7 @@ def main() -> None:
             activation_text(seq.text, seq.labels, reading.states[:, score.unit],
                             title=f"Unit {score.unit}, {what}: r = {score.r:+.2f} with “{name}”",
                             value_name=f"{state} of unit {score.unit}"),
-            f"cells-{arch}-unit-{score.unit}", key=f"cells_unit_{score.unit}",
+            f"cells-{key.arch}-unit-{score.unit}", key=f"cells_unit_{score.unit}",
         )
     with st.expander(f"The property itself: {name}"):
         ui.show_chart(

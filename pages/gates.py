@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from app import charts, export, models, ui, upload
+from app import charts, export, models, ui
 from app.experiments import experiment_links
 
 PIN = "gates_pin"
-"""Session key: the unit pinned to the heatmaps' top row (a cache argument of the reading)."""
+"""Session key: the unit pinned to the heatmaps' top row (chosen outside the reading's cache)."""
 PICKED = "gates_picked_unit"
 """Session key: the unit last picked in "Equations for unit", which only chooses equations."""
 
@@ -42,39 +42,39 @@ def main() -> None:
     left, right = st.columns([3, 1])
     with right:
         arch = ui.arch_choice()
-        model = upload.model_choice(models.MODEL_LABELS, st.session_state.get("mode", "text"))
+        model = ui.model_choice(models.MODEL_LABELS, st.session_state.get("mode", "text"))
     with left:
         seq = ui.sequence_input()
     state = ui.view_state()
     if seq.length == 0:
         st.info("Type a sequence above to see the gates.", icon=":material/keyboard:")
         return
+    key = models.resolve(arch, model, seq.mode, seed=state.seed)
+    loaded = models.load(key)
+    reading = models.read(key, seq)
     pin = pinned_unit(state.unit)
-    reading = upload.read_sequence(arch, model, seq.mode, seq.text, seq.values, state.seed,
-                                   pin=pin)
-    if 0 <= state.unit != pin and state.unit not in reading.units:
+    shown = reading.shown(pin)
+    if 0 <= state.unit != pin and state.unit not in shown.units:
         # a unit picked for the equations that this sequence no longer shows: pin it, so the
         # equations keep following it
         pin = st.session_state[PIN] = state.unit
-        reading = upload.read_sequence(arch, model, seq.mode, seq.text, seq.values, state.seed,
-                                       pin=pin)
-    arch = reading.arch  # an uploaded model has its own
-    st.caption(f"Model: {reading.description}.")
+        shown = reading.shown(pin)
+    cell = reading.cell  # an uploaded model has its own
+    ui.show_model(reading.description, loaded.problem, loaded.note)
     ui.show_unknown(reading.unknown_chars)
     labels = ui.mark_unknown(seq.labels, reading.unknown)
-    shown = f"the {len(reading.units)} of {reading.hidden_size} units whose h varies most"
-    if pin >= 0 and reading.units[0] == pin:  # pinned (an experiment's unit)
-        shown = f"unit {pin} (top row) and the {len(reading.units) - 1} others whose h varies most"
+    which = f"the {len(shown.units)} of {reading.hidden_size} units whose h varies most"
+    if shown.pinned:  # pinned (an experiment's unit)
+        which = f"unit {pin} (top row) and the {len(shown.units) - 1} others whose h varies most"
     ui.show_chart(
-        charts.state_heatmaps(reading.gates, reading.h, labels, reading.units, reading.c,
-                              title=f"{arch.upper()} gates and states, {shown}"),
-        f"gates-{arch}", key="gates_heatmaps",
+        charts.state_heatmaps(shown.rows, labels, shown.units, gates=cell.gates,
+                              title=f"{cell.display_name} gates and states, {which}"),
+        f"gates-{cell.arch}", key="gates_heatmaps",
     )
     st.download_button(
         "Download these values as CSV", icon=":material/download:", on_click="ignore",
-        data=lambda: export.trace_frame(labels, reading.h, reading.gates, reading.c,
-                                        reading.units).to_csv(index=False),
-        file_name=f"gatescope-gates-{arch}.csv", mime="text/csv",
+        data=lambda: export.trace_frame(labels, shown.rows, shown.units).to_csv(index=False),
+        file_name=f"gatescope-gates-{cell.arch}.csv", mime="text/csv",
         help="One row per token, shown unit and gate or state: step, token, unit, gate, value. "
         "Every chart also saves as PNG from its toolbar (camera icon).",
     )
@@ -88,7 +88,7 @@ def main() -> None:
     )
     c1, c2 = st.columns(2)
     with c1:
-        units = [-1, *map(int, reading.units)]
+        units = [-1, *map(int, shown.units)]
         unit = ui.choice("unit", "Equations for unit", units, horizontal=False,
                          format_func=lambda u: "the most active" if u == -1 else f"unit {u}",
                          on_change=_picked, selectbox=True)
@@ -96,9 +96,10 @@ def main() -> None:
         step = ui.slider("step", "Scrubber opens at step", 0, seq.length - 1)
     follow = 0 if unit == -1 else units.index(unit) - 1
     ui.show_chart(
-        charts.scrubber(arch, reading.gates, reading.h, labels, reading.units, c=reading.c,
-                        guesses=reading.guesses, follow=follow, active=step),
-        f"scrubber-{arch}", key="gates_scrubber",
+        charts.scrubber(shown.rows, labels, shown.units, gates=cell.gates,
+                        equation_lines=cell.equation_lines, guesses=reading.guesses,
+                        follow=follow, active=step),
+        f"scrubber-{cell.arch}", key="gates_scrubber",
     )
 
 

@@ -8,17 +8,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import ui, upload
+import cells
+from app import gradients, ui
 from app.experiments import experiment_links
 from app.gradient_charts import divergence_figure, gradient_figure, why_figure
-from app.gradients import (
-    JACOBIAN_MAX_TOKENS,
-    edit_distances,
-    profiles,
-    readers,
-    span_text,
-    weights_key,
-)
+from app.gradients import JACOBIAN_MAX_TOKENS, span_text
 from cells import gradients as grad
 
 FORGET_BIASES = (0.0, 1.0, 2.0)
@@ -26,7 +20,7 @@ TOLERANCES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6)
 EDIT_DEFAULT = "x"  # the replacement character offered first ("y" when the token already is "x")
 
 
-def fresh_knobs() -> tuple[str, int, float, float, int]:
+def fresh_knobs() -> dict[str, float]:
     """For fresh weights: hidden size, spectral radius, forget bias and seed (stated on the page)."""
     cols = st.columns(4)
     with cols[0]:
@@ -48,7 +42,7 @@ def fresh_knobs() -> tuple[str, int, float, float, int]:
         f"then each recurrent gate block of W_hh rescaled to spectral radius {radius:g}; "
         f"LSTM forget-gate bias {forget_bias:g}. Inputs: one-hot printable ASCII."
     )
-    return "random", hidden, radius, float(forget_bias), seed
+    return {"hidden": hidden, "radius": radius, "forget_bias": float(forget_bias), "seed": seed}
 
 
 def show_spans(profs: dict[str, grad.GradientProfile]) -> None:
@@ -62,48 +56,57 @@ def show_spans(profs: dict[str, grad.GradientProfile]) -> None:
             col.caption("The span reaches the first token: the text is shorter than this memory.")
 
 
+def memory_equation(cell: type[cells.Cell]) -> str:
+    """The line of the cell's LaTeX equations that updates its memory state (c_t or h_t)."""
+    lines = [line.strip().replace("&", "") for line in cell.equations.split("\\\\")]
+    return next((line for line in lines if line.startswith(f"{cell.memory_state}_t")), "")
+
+
+def why_line(name: str, p: grad.GradientProfile) -> str:
+    """One bullet of the explanation, with the cell's own numbers (developer text, no user text)."""
+    cell = cells.cell_class(p.arch)
+    if p.gate_log_product is None:  # no memory path: the per-step Jacobian decides
+        if p.weight_radius is None:
+            culprit = f"tanh's slope $1 - h_t^2$ (mean {p.mean_tanh_slope:.2f})"
+        elif p.weight_radius < 1:
+            culprit = (f"$W_{{hh}}$'s spectral radius is {p.weight_radius:.2f}, below 1, and tanh's "
+                       f"slope $1 - h_t^2$ (mean {p.mean_tanh_slope:.2f}) only lowers it further")
+        else:
+            culprit = (f"$W_{{hh}}$'s spectral radius is {p.weight_radius:.2f}, so here it is tanh's "
+                       f"slope $1 - h_t^2$ (mean {p.mean_tanh_slope:.2f}) that shrinks it: saturated "
+                       "units pass almost nothing back")
+        return (
+            f"- **{name}**: no gate keeps its memory, so one step back multiplies the gradient by "
+            f"$J_t = \\partial h_t / \\partial h_{{t-1}}$ (for the tanh RNN "
+            f"$\\mathrm{{diag}}(1 - h_t^2)\\,W_{{hh}}$). Its norm $\\lVert J_t \\rVert_2$, the most one "
+            f"step can scale a gradient by, is {p.typical_step_norm:.2f} on average (geometric mean) "
+            f"and below 1 at {p.fraction_shrinking:.0%} of the steps. What the steps did, measured "
+            f"along the chain: ×{p.mean_step_factor:.2f} per step on average. Over many steps a "
+            f"product of $J$'s shrinks like their spectral radius, not their norm: {culprit}."
+        )
+    state = cell.memory_state
+    best = p.gate_log_product[0, p.best_unit]
+    return (
+        f"- **{name}**: along ${state}$, ${memory_equation(cell)}$, one step back is just "
+        f"$\\times ({p.memory_gate})_t$. Over the whole input the path keeps "
+        f"$10^{{{p.highway_mean[0]:.1f}}}$ of an average unit; the best unit, #{p.best_unit}, keeps "
+        f"$10^{{{best:.1f}}}$. This highway needs no recurrent weights; the curve above measures all "
+        f"paths at once (nudging $h_t${', $c_t$ held fixed' if cell.has_cell_state else ''}), so "
+        "where it stays above the highway, paths through $W_{hh}$ carry the rest."
+    )
+
+
 def show_why(profs: dict[str, grad.GradientProfile], labels: tuple[str, ...]) -> None:
     st.subheader("Why: each cell's own numbers")
-    rnn, lstm, gru = profs["RNN"], profs["LSTM"], profs["GRU"]
-    lstm_best = lstm.gate_log_product[0, lstm.best_unit]
-    gru_best = gru.gate_log_product[0, gru.best_unit]
-    if rnn.weight_radius < 1:
-        culprit = (f"$W_{{hh}}$'s spectral radius is {rnn.weight_radius:.2f}, below 1, and tanh's slope "
-                   f"$1 - h_t^2$ (mean {rnn.mean_tanh_slope:.2f}) only lowers it further")
-    else:
-        culprit = (f"$W_{{hh}}$'s spectral radius is {rnn.weight_radius:.2f}, so here it is tanh's slope "
-                   f"$1 - h_t^2$ (mean {rnn.mean_tanh_slope:.2f}) that shrinks it: saturated units "
-                   f"pass almost nothing back")
-    st.markdown(  # developer text with the engine's numbers; nothing the user typed
-        f"- **RNN**: one step back multiplies the gradient by "
-        f"$J_t = \\mathrm{{diag}}(1 - h_t^2)\\,W_{{hh}}$. "
-        f"Its norm $\\lVert J_t \\rVert_2$, the most one step can scale a gradient by, is "
-        f"{rnn.typical_step_norm:.2f} on average (geometric mean) and below 1 at "
-        f"{rnn.fraction_shrinking:.0%} of the steps. What the steps did, measured along the chain: "
-        f"×{rnn.mean_step_factor:.2f} per step on average. Over many steps a product of $J$'s shrinks "
-        f"like their spectral radius, not their norm: {culprit}.\n"
-        f"- **LSTM**: along the cell state, $c_t = f_t \\odot c_{{t-1}} + i_t \\odot g_t$, one step back "
-        f"is just $\\times f_t$. Over the whole input the forget gates keep "
-        f"$10^{{{lstm.highway_mean[0]:.1f}}}$ of an average unit; the best unit, "
-        f"#{lstm.best_unit}, keeps $10^{{{lstm_best:.1f}}}$. This highway is the one path that needs "
-        f"no recurrent weights; the curve above measures all paths at once (nudging $h_t$ with $c_t$ "
-        f"held fixed), so where it stays above the highway, paths through $W_{{hh}}$ carry the rest.\n"
-        f"- **GRU**: $h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{{t-1}}$, so the copy path is "
-        f"$\\times z_t$. Over the whole input the update gates keep $10^{{{gru.highway_mean[0]:.1f}}}$ "
-        f"of an average unit; the best unit, #{gru.best_unit}, keeps $10^{{{gru_best:.1f}}}$."
-    )
-    fig = why_figure(
-        labels, rnn.step_norms, grad.step_factors(rnn.log_norms),
-        {
-            "LSTM": (lstm.gate_log_product, lstm.best_unit, "f"),
-            "GRU": (gru.gate_log_product, gru.best_unit, "z"),
-        },
-    )
-    ui.show_chart(fig, "gradients-why", key="gr_why_chart")
+    st.markdown("\n".join(why_line(name, p) for name, p in profs.items()))  # developer text
+    steps = {name: (p.step_norms, grad.step_factors(p.log_norms))
+             for name, p in profs.items() if p.step_norms is not None}
+    highways = {name: (p.gate_log_product, p.best_unit, p.memory_gate)
+                for name, p in profs.items() if p.gate_log_product is not None}
+    ui.show_chart(why_figure(labels, steps, highways), "gradients-why", key="gr_why_chart")
 
 
-def show_what_if(text: str, labels: tuple[str, ...], weights: tuple,
-                 up: upload.Uploaded | None) -> None:
+def show_what_if(text: str, labels: tuple[str, ...], cells_keys: gradients.Keys) -> None:
     st.subheader("What if one early token were different?")
     st.caption(
         "The same measurement without gradients: replace one character, run both texts through "
@@ -122,7 +125,7 @@ def show_what_if(text: str, labels: tuple[str, ...], weights: tuple,
     with cols[2]:
         tol = st.select_slider("Tolerance on ‖h_t − h′_t‖", TOLERANCES, value=1e-3, key="gr_tol",
                                format_func=lambda v: f"{v:g}")
-    distances = edit_distances(text, *weights, position, replacement, _upload=up)
+    distances = gradients.edit_distances(cells_keys, text, position, replacement)
     if all(not d.any() for d in distances.values()):
         st.info("Both characters are the same token for these models (identical, or both unknown): "
                 "nothing changes. Pick another replacement.", icon=":material/info:")
@@ -155,16 +158,14 @@ with ui.page_guard():
             f"{JACOBIAN_MAX_TOKENS} (the page's cap, so it re-renders quickly).",
         )
     with left:
-        model = upload.model_choice(
+        model = ui.model_choice(
             {"trained": "trained character models", "random": "fresh random weights"}, "text",
             help="Trained: the character models gatescope ships. Fresh: random weights you can "
             "tune. Your upload: it replaces the trained cell of its kind.",
         )
-    up = upload.shown(model, "text")
-    upload.note(model, "text", "replaces the trained cell of its kind: its curve is measured on "
-                "your text read the way your model reads it")
-    chosen = upload.model_for(None, model, "text")  # the upload's key, or "trained" in its place
-    weights = weights_key(*fresh_knobs()) if chosen == "random" else weights_key(chosen, 0, 0, 0, 0)
+    ui.upload_note(model, "text", "replaces the trained cell of its kind (or joins them): its "
+                   "curve is measured on your text read the way your model reads it")
+    cells_keys = gradients.keys(model, **(fresh_knobs() if model == "random" else {}))
     text = prepared.text[:length]
     if len(prepared.text) > length:
         st.caption(
@@ -175,14 +176,17 @@ with ui.page_guard():
         st.info("Type at least two characters to see a gradient flow back through time.",
                 icon=":material/keyboard:")
     else:
-        rs = readers(*weights, _upload=up)
-        sizes = sorted({r.cell.hidden_size for r in rs.values()})
-        with st.expander(f"The models: RNN, LSTM and GRU, {' / '.join(map(str, sizes))} hidden units"):
-            st.caption("  \n".join(r.description for r in rs.values()))
-        unknown = np.any([r.unknown(text) for r in rs.values()], axis=0)  # (T,) any cell's
+        loaded = gradients.loaded(cells_keys)
+        sizes = sorted({m.cell.hidden_size for m in loaded.values()})
+        with st.expander(f"The models: {', '.join(loaded)}, {' / '.join(map(str, sizes))} hidden units"):
+            st.caption("  \n".join(m.description for m in loaded.values()))
+        for m in loaded.values():
+            if m.problem:
+                st.warning(m.problem, icon=":material/warning:")
+        unknown = np.any([gradients.inputs(m, text)[1] for m in loaded.values()], axis=0)  # (T,)
         ui.show_unknown(list(dict.fromkeys(ch for ch, u in zip(text, unknown, strict=True) if u)))
         labels = ui.mark_unknown(prepared.labels[:length], unknown)
-        profs = profiles(text, *weights, _upload=up)
+        profs = gradients.profiles(cells_keys, text)
         show_spans(profs)
         ui.show_chart(
             gradient_figure({n: p.log_norms for n, p in profs.items()}, labels,
@@ -190,5 +194,5 @@ with ui.page_guard():
             "gradients", key="gr_chart",
         )
         show_why(profs, labels)
-        show_what_if(text, labels, weights, up)
+        show_what_if(text, labels, cells_keys)
     experiment_links("gradients")

@@ -51,9 +51,8 @@ def settings_widgets() -> training.Settings:
     with cols[2]:
         hidden = ui.choice("train_hidden", "Hidden size H", training.HIDDEN_SIZES, selectbox=True)
     with cols[3]:
-        steps = ui.choice("train_steps", "Training steps", [s for s in training.STEP_CHOICES
-                                                            if s <= cap] or [cap],
-                          selectbox=True, help="Batches of 64 sequences, Adam, clipping at norm 1.")
+        steps = ui.choice("train_steps", "Training steps", training.step_choices(), selectbox=True,
+                          help="Batches of 64 sequences, Adam, clipping at norm 1.")
     st.markdown(TASK_TEXT[task])
     st.caption(
         f"Bounds: each cell trains for at most {cap:,} steps and {training.MAX_SECONDS:g} seconds, "
@@ -118,7 +117,7 @@ def show_inside(runs: training.Runs) -> None:
     for tab, run in zip(tabs, runs.runs.values(), strict=True):
         with tab:
             ui.show_chart(
-                state_heatmaps(run.gates, run.h, runs.labels, run.units, run.c,
+                state_heatmaps(run.rows, runs.labels, run.units, gates=run.cell.gates,
                                title=f"Trained {run.name}: gates and states on the example"),
                 f"train-gates-{run.arch}", key=f"train_gates_{run.arch}",
             )
