@@ -212,7 +212,6 @@ class Reading:
     """
 
     cell: type[Cell]
-    description: str
     hidden_size: int
     rows: dict[str, np.ndarray]
     unknown: np.ndarray  # (T,) bool: tokens the model does not know
@@ -271,7 +270,6 @@ def reading_of(loaded: Loaded, sequence: str | np.ndarray) -> Reading:
     text = sequence if isinstance(sequence, str) else ""
     return Reading(
         cell=type(cell),
-        description=loaded.description,
         hidden_size=cell.hidden_size,
         rows={name: a.astype(np.float32) for name, a in rows.items()},  # (T, H) each
         unknown=np.asarray(read.unknown, bool),

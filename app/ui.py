@@ -151,12 +151,6 @@ def prepare(raw: Any, mode: str) -> Prepared:
     return parse_numbers(raw) if mode == "numbers" else prepare_text(raw)
 
 
-def unknown_characters(text: str, vocab: str) -> list[str]:
-    """The distinct characters of ``text`` that are not in ``vocab``, in order of appearance."""
-    known = set(vocab)
-    return list(dict.fromkeys(ch for ch in text if ch not in known))
-
-
 def mark_unknown(labels: Sequence[str], unknown: np.ndarray) -> tuple[str, ...]:
     """Tick labels with every unknown-token position shown as :data:`UNKNOWN_LABEL`."""
     return tuple(UNKNOWN_LABEL if u else lab for lab, u in zip(labels, unknown, strict=True))
@@ -308,13 +302,13 @@ def model_choice(labels: Mapping[str, str], mode: str, *, horizontal: bool = Tru
 
 def upload_note(model: str, mode: str, role: str) -> None:
     """Say on the page what becomes of the chosen upload here: ``role`` ends the sentence "Your
-    upload, a GRU, ..." when it is shown (say, "replaces the trained GRU"), or the page says
+    upload (GRU) ..." when it is shown (say, "replaces the trained GRU"), or the page says
     plainly why it cannot show it. Nothing when ``model`` is not the upload."""
     up = upload.current()
     if up is None or model != up.key:
         return
     if up.mode == mode:
-        st.info(f"Your upload, a {up.reader.cell.display_name}, {role}.", icon=":material/upload_file:")
+        st.info(f"Your upload ({up.reader.cell.display_name}) {role}.", icon=":material/upload_file:")
     else:
         st.info(f"Your upload reads {up.mode} mode and this page is reading {mode}, so it cannot "
                 "be shown here: the page shows gatescope's trained models instead. Your choice "

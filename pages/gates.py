@@ -60,7 +60,7 @@ def main() -> None:
         pin = st.session_state[PIN] = state.unit
         shown = reading.shown(pin)
     cell = reading.cell  # an uploaded model has its own
-    ui.show_model(reading.description, loaded.problem, loaded.note)
+    ui.show_model(loaded.description, loaded.problem, loaded.note)
     ui.show_unknown(reading.unknown_chars)
     labels = ui.mark_unknown(seq.labels, reading.unknown)
     which = f"the {len(shown.units)} of {reading.hidden_size} units whose h varies most"

@@ -40,9 +40,12 @@ def open_page(page: str, timeout: float = 120, **session) -> AppTest:
 
 
 def assert_clean(at: AppTest) -> None:
-    """No exception, and no message from the page's error guard either."""
+    """No exception, no message from the page's error guard, and no warning that a shipped
+    model is missing (the page then shows random weights in its place)."""
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
+    missing = [w.value for w in at.warning if "not a trained model" in w.value]
+    assert not missing, missing
 
 
 def chart_specs(at: AppTest) -> list[dict]:

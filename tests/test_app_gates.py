@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from apptest import HOSTILE, assert_clean, chart_specs, run_app
+from apptest import HOSTILE, assert_clean, chart_specs, open_page, run_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -97,14 +97,6 @@ def test_numbers_mode_cuts_long_series():
     assert prepared.length == ui.MAX_NUMBERS and prepared.notes
 
 
-def test_unknown_characters_are_marked():
-    assert ui.unknown_characters("abcé😀é", "abc") == ["é", "😀"]
-    assert ui.mark_unknown(["a", "é"], np.array([False, True])) == ("a", ui.UNKNOWN_LABEL)
-
-
-# --------------------------------------------------------------------------- the page
-
-
 def test_home_page_draws_heatmaps_and_a_scrubber_with_one_frame_per_token():
     at = run_app()
     assert_clean(at)
@@ -149,7 +141,7 @@ def test_gru_has_reset_update_and_candidate_rows():
     at.radio(key="arch").set_value("gru").run()
     assert_clean(at)
     names = [t["name"] for t in chart_specs(at)[0]["data"]]
-    assert names == ["reset gate r", "update gate z", "candidate n (tanh)", "h"]
+    assert names == ["reset gate r", "update gate z", "candidate n (tanh)", "hidden state h"]
 
 
 def test_numbers_mode_reads_a_series_and_reports_garbage():
@@ -222,24 +214,76 @@ def test_the_page_guard_turns_a_failure_into_a_message_not_a_traceback(monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded <b>here</b>")
 
-    monkeypatch.setattr(models, "read_sequence", broken)
+    monkeypatch.setattr(models, "read", broken)
     at = run_app()
     assert not at.exception
     assert len(at.error) == 1 and "could not be shown" in at.error[0].value
     assert any(t.value == "RuntimeError: engine exploded <b>here</b>" for t in at.text)
 
 
+@pytest.mark.parametrize("page", ["gates.py", "gradients.py", "compare.py", "cells.py", "train.py",
+                                  "experiments.py"])
+def test_every_page_is_guarded(monkeypatch, page):
+    """A failure anywhere in a page body (here: its first line of text) is the guard's message."""
+    from app import ui as app_ui
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"{page} exploded")
+
+    monkeypatch.setattr(app_ui, "explain", broken)
+    at = open_page(page)
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "This input could not be shown. Nothing is lost: edit the sequence or the settings and "
+        "the page tries again."]
+    assert any(t.value == f"RuntimeError: {page} exploded" for t in at.text)
+
+
 def test_csv_export_has_one_row_per_step_unit_and_quantity():
     from app import export, models
 
     text = "ab, c"
-    reading = models.read_sequence("lstm", "random", "text", text, np.zeros(0))
-    labels = ui.prepare(text, "text").labels
-    table = export.trace_frame(labels, reading.h, reading.gates, reading.c, reading.units)
-    T, U = len(text), len(reading.units)
+    seq = ui.prepare(text, "text")
+    shown = models.read(models.resolve("lstm", "random", "text"), seq).shown()
+    labels = seq.labels
+    table = export.trace_frame(labels, shown.rows, shown.units)
+    T, U = len(text), len(shown.units)
     assert list(table.columns) == ["step", "token", "unit", "gate", "value"]
     assert len(table) == T * U * 6  # f i o g, c, h
-    row = table[(table.gate == "c") & (table.step == 3) & (table.unit == reading.units[1])]
-    assert row.token.item() == "␣" and row.value.item() == pytest.approx(reading.c[3, 1])
+    row = table[(table.gate == "c") & (table.step == 3) & (table.unit == shown.units[1])]
+    assert row.token.item() == "␣" and row.value.item() == pytest.approx(shown.rows["c"][3, 1])
     back = pd.read_csv(io.StringIO(table.to_csv(index=False)), keep_default_na=False)
     assert back.shape == table.shape and list(back.token[:U]) == ["a"] * U
+
+
+@pytest.fixture
+def no_shipped_weights(monkeypatch, tmp_path):
+    """The app as installed without cells/weights_data (a broken checkout), caches emptied."""
+    import importlib
+
+    from app import models
+
+    shipped = importlib.import_module("cells.pretrained")  # the module (cells.pretrained is its function)
+    monkeypatch.setattr(shipped, "WEIGHTS_DIR", tmp_path)
+    models._load_shipped_or_random.clear()
+    models._read.clear()
+    yield
+    models._load_shipped_or_random.clear()
+    models._read.clear()
+
+
+def test_missing_trained_weights_are_said_plainly_not_hidden_behind_random_ones(no_shipped_weights):
+    at = run_app()
+    assert not at.exception and not at.error
+    warnings = [w.value for w in at.warning]
+    assert warnings == ["The trained LSTM is missing: no file lstm.npz in cells/weights_data. "
+                        "These are random weights, not a trained model."]
+    caption = next(c.value for c in at.caption if c.value.startswith("Model: "))
+    assert "random weights" in caption and "trained by gatescope" not in caption
+
+
+def test_the_shipped_model_is_what_the_home_page_reads():
+    at = run_app()
+    assert_clean(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("Model: "))
+    assert caption.startswith("Model: LSTM, 128 units, trained by gatescope on")

@@ -9,7 +9,8 @@ import pytest
 from apptest import HOSTILE, assert_clean, chart_specs, open_page, plotly_array, run_app
 from streamlit.testing.v1 import AppTest
 
-from app import models, ui
+import cells
+from app import ui
 from app.gradient_charts import divergence_figure, gradient_figure, why_figure
 from app.state import DEFAULT_TEXT
 from cells.gradients import gradient_profile
@@ -60,11 +61,12 @@ def test_chart_labels_are_escaped_so_plotly_cannot_read_them_as_html():
 def test_why_figure_rows_rnn_bound_and_measured_then_gate_highways():
     T, H = 5, 3
     products = np.log10(np.random.default_rng(0).uniform(0.1, 1, size=(T, H)))
-    fig = why_figure(list("abcde"), np.full(T, 1.2), np.r_[np.nan, np.full(T - 1, 0.6)],
+    fig = why_figure(list("abcde"), {"RNN": (np.full(T, 1.2), np.r_[np.nan, np.full(T - 1, 0.6)])},
                      {"LSTM": (products, 2, "f"), "GRU": (products * 2, 0, "z")})
     names = [t.name for t in fig.data]
-    assert names[2:] == ["LSTM mean over units", "LSTM best unit (#2)", "GRU mean over units",
-                         "GRU best unit (#0)"]
+    assert names == ["RNN ‖J_t‖₂: the most one step can do", "RNN measured factor of step t",
+                     "LSTM mean over units", "LSTM best unit (#2)", "GRU mean over units",
+                     "GRU best unit (#0)"]
     np.testing.assert_allclose(np.asarray(fig.data[2].y, dtype=float), products.mean(axis=1))
     np.testing.assert_allclose(np.asarray(fig.data[5].y, dtype=float), 2 * products[:, 0])
     assert fig.data[1].y[0] is None
@@ -118,8 +120,8 @@ def test_page_numbers_are_the_engines_for_the_loaded_models():
     shown = curves(main_chart(at))
     page_spans = spans(at)
     for arch, name in zip(("rnn", "lstm", "gru"), NAMES, strict=True):
-        loaded = models.load_model(arch, "trained", "text")
-        profile = gradient_profile(loaded.cell, models.inputs_for(loaded, DEFAULT_TEXT, np.zeros(0)))
+        model = cells.pretrained(arch)  # the shipped character model, read without the app
+        profile = gradient_profile(model.cell, model.inputs(model.encode(DEFAULT_TEXT)))
         np.testing.assert_allclose(shown[name], profile.log_norms, rtol=1e-12)
         assert page_spans[name] == profile.memory_span
 

@@ -28,6 +28,7 @@ def tiny_cap(monkeypatch):
 
 
 def test_step_cap_can_only_be_lowered_by_the_environment(monkeypatch):
+    assert training.MAX_STEPS == 2000 and training.MAX_SECONDS == 20.0  # the limits, by value
     monkeypatch.setenv("GATESCOPE_TRAIN_MAX_STEPS", "7")
     assert training.step_cap() == 7
     assert training.Settings.capped("adding", 50, 32, 2000).steps == 7
@@ -35,6 +36,17 @@ def test_step_cap_can_only_be_lowered_by_the_environment(monkeypatch):
     assert training.step_cap() == training.MAX_STEPS
     monkeypatch.setenv("GATESCOPE_TRAIN_MAX_STEPS", "lots")
     assert training.step_cap() == training.MAX_STEPS
+
+
+def test_a_cap_between_the_choices_is_offered_as_it_is(monkeypatch):
+    """An environment cap of 700 offers 250, 500 and 700 steps (not a silent 250)."""
+    monkeypatch.setenv("GATESCOPE_TRAIN_MAX_STEPS", "700")
+    assert training.step_choices() == (250, 500, 700)
+    assert training.Settings.capped("adding", 50, 32, 700).steps == 700
+    assert training.Settings.capped("adding", 50, 32, 2000).steps == 700
+    at = open_page("train.py")
+    assert at.selectbox(key="train_steps").options == ["250", "500", "700"]
+    assert at.selectbox(key="train_steps").value == 700
 
 
 def test_settings_from_hand_edited_values_fall_back_to_the_offered_ones():
@@ -84,9 +96,10 @@ def test_train_all_stops_each_cell_at_the_time_cap_and_keeps_the_result():
     assert training.cached(settings) is runs
     for run in runs.runs.values():
         assert run.steps == 1 and run.losses.shape == (1,)
-        assert run.h.shape == (10, 8) and run.profile.log_norms.shape == (10,)
-    assert set(runs.runs["lstm"].gates) == {"f", "i", "o", "g"} and runs.runs["lstm"].c is not None
-    assert runs.runs["rnn"].gates == {} and runs.runs["rnn"].c is None
+        assert run.rows["h"].shape == (10, 8) and run.profile.log_norms.shape == (10,)
+    assert list(runs.runs["lstm"].rows) == ["f", "i", "o", "g", "c", "h"]
+    assert list(runs.runs["gru"].rows) == ["r", "z", "n", "h"]
+    assert list(runs.runs["rnn"].rows) == ["h"]
 
 
 def test_a_second_training_waits_for_the_first_and_gives_up_politely(monkeypatch):

@@ -12,12 +12,21 @@ from app import charts
 RNG = np.random.default_rng(0)
 
 
+LSTM, GRU = cells.LSTM, cells.GRU
+LSTM_FACTS = {"gates": LSTM.gates, "equation_lines": LSTM.equation_lines}
+
+
 def lstm_arrays(T: int, U: int = 6):
     """A real LSTM trace (T steps, U units) from the engine, so the equations must hold."""
     cell = cells.make_cell("lstm", cells.init_params("lstm", 3, U, seed=1))
     tr = cell.forward(RNG.normal(size=(T, 3)))
     gates = {n: tr.gates[n] for n in ("f", "i", "o", "g")}
     return gates, tr.c, tr.h
+
+
+def lstm_rows(gates, c, h) -> dict:
+    """A reading's rows: the gates in display order, then c and h."""
+    return {**gates, "c": c, "h": h}
 
 
 def frames_of(fig) -> list[dict]:
@@ -31,9 +40,10 @@ def labels_of(T: int) -> list[str]:
 
 def test_heatmaps_one_row_per_gate_then_c_and_h_with_shapes_units_by_tokens():
     gates, c, h = lstm_arrays(T=9, U=5)
-    fig = charts.state_heatmaps(gates, h, labels_of(9), [4, 0, 2, 1, 3], c)
+    fig = charts.state_heatmaps(lstm_rows(gates, c, h), labels_of(9), [4, 0, 2, 1, 3],
+                                gates=LSTM.gates)
     assert [t.name for t in fig.data] == ["forget gate f", "input gate i", "output gate o",
-                                          "candidate g (tanh)", "c", "h"]
+                                          "candidate g (tanh)", "cell state c", "hidden state h"]
     for trace in fig.data:
         assert np.asarray(trace.z).shape == (5, 9)  # (U, T)
         assert list(trace.y) == ["unit 4", "unit 0", "unit 2", "unit 1", "unit 3"]
@@ -43,7 +53,8 @@ def test_heatmaps_one_row_per_gate_then_c_and_h_with_shapes_units_by_tokens():
 def test_gate_colour_scale_is_fixed_0_to_1_whatever_the_values():
     T, U = 7, 3
     narrow = {"f": np.full((T, U), 0.5) + RNG.uniform(-0.01, 0.01, (T, U))}
-    fig = charts.state_heatmaps(narrow, np.zeros((T, U)), labels_of(T), range(U))
+    fig = charts.state_heatmaps({**narrow, "h": np.zeros((T, U))}, labels_of(T), range(U),
+                                gates=LSTM.gates)
     assert fig.data[0].coloraxis == "coloraxis"
     assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0, 1)
     colours = [colour for _, colour in fig.layout.coloraxis.colorscale]
@@ -54,7 +65,7 @@ def test_cell_state_scale_is_symmetric_around_zero_and_h_is_fixed_minus_1_to_1()
     gates, c, h = lstm_arrays(T=200)
     c = c * 3.0
     c[5, 0] = 40.0  # one runaway unit must not wash out the others
-    fig = charts.state_heatmaps(gates, h, labels_of(200), range(6), c)
+    fig = charts.state_heatmaps(lstm_rows(gates, c, h), labels_of(200), range(6), gates=LSTM.gates)
     c_axis = fig.layout[fig.data[4].coloraxis]
     assert c_axis.cmin == -c_axis.cmax and 1.0 <= c_axis.cmax < 40.0
     assert np.mean(np.abs(c) <= c_axis.cmax) >= 0.9
@@ -64,7 +75,8 @@ def test_cell_state_scale_is_symmetric_around_zero_and_h_is_fixed_minus_1_to_1()
 
 def test_hover_names_token_unit_and_value():
     gates, c, h = lstm_arrays(T=4)
-    fig = charts.state_heatmaps(gates, h, ["a", "<", "&", "b"], range(6), c)
+    fig = charts.state_heatmaps(lstm_rows(gates, c, h), ["a", "<", "&", "b"], range(6),
+                                gates=LSTM.gates)
     template = fig.data[0].hovertemplate
     assert "%{x}" in template and "%{y}" in template and "%{z" in template
     assert list(fig.data[0].x) == ["0: «a»", "1: «&lt;»", "2: «&amp;»", "3: «b»"]
@@ -72,7 +84,8 @@ def test_hover_names_token_unit_and_value():
 
 def test_every_token_is_a_tick_for_short_sequences():
     labels = list("Hi there")
-    fig = charts.state_heatmaps({"f": np.zeros((8, 2))}, np.zeros((8, 2)), labels, range(2))
+    fig = charts.state_heatmaps({"f": np.zeros((8, 2)), "h": np.zeros((8, 2))}, labels, range(2),
+                                gates=LSTM.gates)
     assert list(fig.layout.xaxis.tickvals) == list(fig.data[0].x)
     assert list(fig.layout.xaxis.ticktext) == labels
 
@@ -99,7 +112,7 @@ def test_plot_text_leaves_no_tags_for_plotly_to_read():
 def test_scrubber_has_one_frame_per_token_and_a_matching_slider():
     T = 12
     gates, c, h = lstm_arrays(T)
-    fig = charts.scrubber("lstm", gates, h, labels_of(T), range(6), c=c)
+    fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(6), **LSTM_FACTS)
     frames = frames_of(fig)
     assert len(frames) == T
     assert [f["name"] for f in frames] == [str(t) for t in range(T)]
@@ -115,7 +128,8 @@ def test_scrubber_equations_carry_the_steps_own_numbers():
     T, follow, t = 10, 2, 6
     gates, c, h = lstm_arrays(T)
     c_prev = np.vstack([np.zeros((1, 6)), c[:-1]])  # c_{t-1}, zero state first
-    fig = charts.scrubber("lstm", gates, h, labels_of(T), [10, 11, 12, 13, 14, 15], c=c,
+    fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), [10, 11, 12, 13, 14, 15],
+                          **LSTM_FACTS,
                           follow=follow)
     title = frames_of(fig)[t]["layout"]["title"]["text"]
     f, i, g = (gates[n][t, follow] for n in "fig")
@@ -129,7 +143,8 @@ def test_gru_scrubber_equations_use_h_prev():
     cell = cells.make_cell("gru", cells.init_params("gru", 2, U, seed=3))
     tr = cell.forward(RNG.normal(size=(T, 2)))
     h_prev = np.vstack([np.zeros((1, U)), tr.h[:-1]])
-    fig = charts.scrubber("gru", {n: tr.gates[n] for n in "rzn"}, tr.h, labels_of(T), range(U))
+    fig = charts.scrubber({**{n: tr.gates[n] for n in "rzn"}, "h": tr.h}, labels_of(T), range(U),
+                          gates=GRU.gates, equation_lines=GRU.equation_lines)
     z, n = tr.gates["z"][3, 0], tr.gates["n"][3, 0]
     title = frames_of(fig)[3]["layout"]["title"]["text"]
     assert f"(1 − {z:.2f})·({n:.2f}) + {z:.2f}·({h_prev[3, 0]:.2f}) = {tr.h[3, 0]:.2f}" in title
@@ -139,7 +154,8 @@ def test_scrubber_shows_the_guesses_escaped():
     T = 3
     gates, c, h = lstm_arrays(T)
     guesses = [[("<", 0.5), ("a", 0.25)]] * T
-    fig = charts.scrubber("lstm", gates, h, labels_of(T), range(6), c=c, guesses=guesses)
+    fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(6), **LSTM_FACTS,
+                          guesses=guesses)
     guess = frames_of(fig)[1]["data"][-1]
     assert list(guess["x"]) == [0.5, 0.25] and guess["text"][0] == "«&lt;» 50%"
 
@@ -147,7 +163,7 @@ def test_scrubber_shows_the_guesses_escaped():
 def test_long_sequences_get_a_window_of_frames_around_the_active_step():
     T = charts.MAX_FRAMES + 250
     gates, c, h = lstm_arrays(T, U=2)
-    fig = charts.scrubber("lstm", gates, h, labels_of(T), range(2), c=c, active=400)
+    fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(2), **LSTM_FACTS, active=400)
     names = [int(f["name"]) for f in frames_of(fig)]
     assert len(names) == charts.MAX_FRAMES and names == list(range(names[0], names[0] + len(names)))
     assert names[fig.layout.sliders[0].active] == 400
@@ -165,9 +181,10 @@ def test_saturation_scatter_fixed_axes_and_one_trace_per_gate_and_cell():
         "lstm": {g: (RNG.uniform(0, 0.5, H), RNG.uniform(0, 0.5, H)) for g in "ifo"},
         "gru": {g: (RNG.uniform(0, 0.5, H), RNG.uniform(0, 0.5, H)) for g in "rz"},
     }
-    fig = charts.saturation_scatter(sat)
+    fig = charts.saturation_scatter(sat, {g.name: g.title for g in (*LSTM.gates, *GRU.gates)})
     points = [t for t in fig.data if t.mode == "markers"]
     assert len(points) == 5 and all(len(t.x) == H for t in points)
+    assert points[0].name == "lstm input gate i" and points[3].name == "gru reset gate r"
     assert fig.layout.xaxis.range == (-0.02, 1.02) and fig.layout.yaxis2.range == (-0.02, 1.02)
     np.testing.assert_array_equal(points[0].x, sat["lstm"]["i"][0])
 

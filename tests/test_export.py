@@ -17,8 +17,13 @@ def traced(arch: str, T: int = 7, I: int = 3, H: int = 5) -> cells.Trace:
     return cell.forward(np.random.default_rng(2).normal(size=(T, I)))
 
 
+def rows_of(trace: cells.Trace) -> dict:
+    """The rows a reading exports: every gate, then c (if any) and h."""
+    return {**trace.gates, **({} if trace.c is None else {"c": trace.c}), "h": trace.h}
+
+
 def frame_of(trace: cells.Trace, labels: list[str]) -> pd.DataFrame:
-    return export.trace_frame(labels, trace.h, trace.gates, trace.c)
+    return export.trace_frame(labels, rows_of(trace))
 
 
 @pytest.mark.parametrize(("arch", "rows_per_unit"), [("lstm", 4 + 2), ("gru", 3 + 1)])
@@ -47,7 +52,7 @@ def test_every_value_is_the_traces_value_at_its_token_unit_and_gate():
 def test_unit_numbers_are_the_shown_units_not_column_positions():
     trace = traced("gru", H=4)
     units = [17, 3, 40, 8]
-    frame = export.trace_frame(list("abcdefg"), trace.h, trace.gates, units=units)
+    frame = export.trace_frame(list("abcdefg"), rows_of(trace), units=units)
     assert sorted(set(frame["unit"])) == sorted(units)
     z_of_unit_40 = frame[(frame.unit == 40) & (frame.gate == "z")].sort_values("step")
     np.testing.assert_array_equal(z_of_unit_40["value"], trace.gates["z"][:, 2])
@@ -68,7 +73,7 @@ def test_csv_reads_back_exactly_with_awkward_tokens():
 def test_labels_or_units_that_do_not_match_the_trace_are_refused():
     trace = traced("lstm", T=4, H=3)
     with pytest.raises(ValueError, match="3 token labels for a trace of 4 steps"):
-        export.trace_frame(list("abc"), trace.h, trace.gates, trace.c)
+        export.trace_frame(list("abc"), rows_of(trace))
     with pytest.raises(ValueError, match="2 unit numbers for 3 columns"):
-        export.trace_frame(list("abcd"), trace.h, trace.gates, trace.c, units=[0, 1])
+        export.trace_frame(list("abcd"), rows_of(trace), units=[0, 1])
 

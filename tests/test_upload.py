@@ -1,8 +1,10 @@
 """Uploading your own weights: what a file is read as, every refusal, and the page showing it.
 
-The pure part (``app.upload.parse``: bytes in) is tested on files written the ways the sidebar
-documents (cells.save, CharModel.save, the PyTorch and Keras recipes) and on bad files; the page
-part drives the real uploader through AppTest (``file_uploader.set_value``).
+The pure part (``app.upload.parse``: bytes in, an ``Uploaded`` holding a ``cells.Reader`` out) is
+tested on files written the ways the sidebar documents (cells.save, CharModel.save, the PyTorch and
+Keras recipes) and on bad files; the page part drives the real uploader through AppTest
+(``file_uploader.set_value``). Expected values come from the engine (``Cell.forward``,
+``CharModel.trace``, ``cells.pretrained``) or are written out by hand, never from ``app``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 import cells
-from app import models, upload
+from app import upload
 from cells import interpret
 from cells.charmodel import CharModel
 from cells.gradients import gradient_profile
@@ -42,6 +44,12 @@ def bare(arch: str, I: int, H: int = 6, seed: int = 0, dtype=np.float64) -> cell
     return cells.make_cell(arch, cells.init_params(arch, I, H, seed=seed, dtype=dtype))
 
 
+def ascii_one_hot(text: str, I: int) -> np.ndarray:
+    """(T, I) inputs of an ASCII ``text`` one-hot by code point, built by hand (no app code)."""
+    assert all(ord(ch) < I for ch in text)
+    return np.eye(I)[[ord(ch) for ch in text]]
+
+
 def run_snippet(snippet: str, tmp_path, monkeypatch, **names) -> bytes:
     """Run a documented recipe as it is written (it saves into the working directory)."""
     monkeypatch.chdir(tmp_path)
@@ -56,12 +64,15 @@ def run_snippet(snippet: str, tmp_path, monkeypatch, **names) -> bytes:
 def test_a_bare_one_input_cell_reads_numbers_exactly_like_the_engine():
     cell = bare("lstm", 1, dtype=np.float32)
     up = upload.parse(saved(cell), "series.npz")
-    assert up.mode == "numbers" and up.charmodel is None and up.cell.dtype == np.float64
+    reader = up.reader
+    assert up.mode == "numbers" and isinstance(reader.encoder, cells.NumberEncoder)
+    assert reader.readout is None and reader.cell.dtype == np.float64
     series = np.sin(np.arange(20) / 3)
-    trace, unknown, probs = up.read("", series)
+    read = reader.read(series)
     reference = cell.forward(series.astype(np.float32).reshape(-1, 1))
-    np.testing.assert_allclose(trace.h, reference.h, rtol=1e-5, atol=1e-6)
-    assert not unknown.any() and probs is None
+    np.testing.assert_allclose(read.trace.h, reference.h, rtol=1e-5, atol=1e-6)
+    assert read.unknown.tolist() == [False] * 20
+    assert read.probs is None and read.predictions is None
     assert up.key == "upload-" + up.digest and re.fullmatch(r"[0-9a-f]{16}", up.digest)
 
 
@@ -69,12 +80,14 @@ def test_a_bare_many_input_cell_reads_text_one_hot_by_code_point():
     cell = bare("gru", 128)
     up = upload.parse(saved(cell))
     assert up.mode == "text" and "code point" in up.description
+    assert isinstance(up.reader.encoder, cells.CodePointEncoder) and up.reader.readout is None
+    assert "no next-character guesses" in up.description
     text = "Aé€\n~"
-    trace, unknown, probs = up.read(text, np.zeros(0))
+    read = up.reader.read(text)
     x = np.zeros((5, 128))
     x[[0, 3, 4], [65, 10, 126]] = 1.0  # A, newline, ~; é (233) and € (8364) have no input
-    np.testing.assert_allclose(trace.h, cell.forward(x).h, rtol=0, atol=1e-12)
-    assert unknown.tolist() == [False, True, True, False, False] and probs is None
+    np.testing.assert_allclose(read.trace.h, cell.forward(x).h, rtol=0, atol=1e-12)
+    assert read.unknown.tolist() == [False, True, True, False, False] and read.probs is None
 
 
 def test_a_character_model_file_reads_text_with_its_vocabulary_and_guesses():
@@ -82,12 +95,14 @@ def test_a_character_model_file_reads_text_with_its_vocabulary_and_guesses():
     buf = io.BytesIO()
     model.save(buf)
     up = upload.parse(buf.getvalue(), "char.npz")
-    assert up.mode == "text" and up.charmodel is not None and up.charmodel.vocab == "abc "
-    trace, unknown, probs = up.read("ab cz", np.zeros(0))
+    assert up.mode == "text" and isinstance(up.reader, CharModel) and up.reader.vocab == "abc "
+    assert "next-character guesses" in up.description and "no next" not in up.description
+    read = up.reader.read("ab cz")
     reference = model.trace("ab cz")
-    np.testing.assert_allclose(trace.h, reference.trace.h, atol=1e-12)
-    np.testing.assert_allclose(probs, reference.probs, atol=1e-12)
-    assert unknown.tolist() == [False, False, False, False, True]
+    np.testing.assert_allclose(read.trace.h, reference.trace.h, atol=1e-12)
+    np.testing.assert_allclose(read.probs, reference.probs, atol=1e-12)
+    assert read.probs.shape == (5, 5)  # a b c space, and the unknown token
+    assert read.unknown.tolist() == [False, False, False, False, True]
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru-series"])
@@ -99,11 +114,12 @@ def test_the_shipped_weights_files_upload_as_they_are(name):
     if name.endswith("-series"):
         series = np.sin(np.arange(30) / 4)
         assert up.mode == "numbers"
-        np.testing.assert_array_equal(up.read("", series)[0].h,
-                                      shipped.forward(series.reshape(-1, 1)).h)
+        read = up.reader.read(series)
+        np.testing.assert_array_equal(read.trace.h, shipped.cell.forward(series.reshape(-1, 1)).h)
+        np.testing.assert_array_equal(read.predictions, shipped.read(series).predictions)
     else:
-        assert up.mode == "text" and up.charmodel.vocab == shipped.vocab
-        np.testing.assert_array_equal(up.read("The cat.", np.zeros(0))[2],
+        assert up.mode == "text" and up.reader.vocab == shipped.vocab
+        np.testing.assert_array_equal(up.reader.read("The cat.").probs,
                                       shipped.trace("The cat.").probs)
 
 
@@ -115,7 +131,8 @@ def test_the_pytorch_recipe_as_documented_gives_torchs_hidden_states(tmp_path, m
     series = np.cos(np.arange(15) / 2)
     with torch.no_grad():
         expected, _ = model(torch.from_numpy(series).reshape(-1, 1, 1))
-    trace, _, _ = up.read("", series)
+    assert up.mode == "numbers"
+    trace = up.reader.read(series).trace
     np.testing.assert_allclose(trace.h, expected[:, 0].numpy(), rtol=1e-10, atol=1e-12)
 
 
@@ -129,8 +146,22 @@ def test_the_keras_recipe_as_documented_is_read_as_a_gru(tmp_path, monkeypatch):
             return weights
 
     up = upload.parse(run_snippet(KERAS_SNIPPET, tmp_path, monkeypatch, layer=Layer()))
-    assert (up.cell.arch, up.cell.input_size, up.cell.hidden_size) == ("gru", I, U)
+    cell = up.reader.cell
+    assert (up.arch, cell.arch, cell.input_size, cell.hidden_size) == ("gru", "gru", I, U)
     assert up.mode == "text"
+
+
+def test_a_tanh_rnn_file_is_read_by_code_point_like_the_engine():
+    cell = bare("rnn", 128, H=5, seed=7)
+    up = upload.parse(saved(cell), "rnn.npz")
+    assert (up.arch, up.mode) == ("rnn", "text") and up.description.startswith("RNN, 5 units")
+    text = "hi there"
+    read = up.reader.read(text)
+    np.testing.assert_allclose(read.trace.h, cell.forward(ascii_one_hot(text, 128)).h,
+                               rtol=0, atol=1e-12)
+    assert read.trace.gates == {} and read.trace.c is None  # no gates, no cell state: only h
+    series_rnn = upload.parse(saved(bare("rnn", 1, H=3)))
+    assert (series_rnn.arch, series_rnn.mode) == ("rnn", "numbers")
 
 
 def test_the_same_file_gets_the_same_key_and_another_file_another():
@@ -165,7 +196,6 @@ BAD_FILES = {
     "wrong shapes": (npz(arch=np.frombuffer(b"gru", np.uint8), **cells.init_params("lstm", 2, 3, seed=0)),
                      "weight_ih_l0"),
     "NaN": (nan_weights(), "NaN"),
-    "a tanh RNN": (saved(bare("rnn", 2)), "has none"),
     "too many units": (saved(bare("gru", 1, H=upload.MAX_HIDDEN + 1, dtype=np.float32)),
                        f"at most {upload.MAX_HIDDEN}"),
     "too large": (b"PK" + b"\x00" * (upload.MAX_UPLOAD_BYTES + 1), "more than the limit"),
@@ -203,7 +233,7 @@ def test_refusal_messages_become_one_code_span(text):
 
 
 def test_code_point_inputs_are_one_hot_or_zero():
-    x, unknown = upload.code_point_inputs("a\x00ÿĀ", 256)
+    x, unknown = cells.CodePointEncoder(256).encode("a\x00ÿĀ")
     assert x.shape == (4, 256) and x.sum(axis=1).tolist() == [1, 1, 1, 0]
     assert x[0, 97] == x[1, 0] == x[2, 255] == 1 and unknown.tolist() == [False] * 3 + [True]
 
@@ -225,11 +255,29 @@ def test_an_uploaded_text_model_is_shown_on_the_gates_page_and_named_in_the_url(
     assert any("uploaded by you" in c.value for c in at.caption)
     heatmaps = chart_specs(at)[0]
     assert [t["name"] for t in heatmaps["data"]] == ["reset gate r", "update gate z",
-                                                      "candidate n (tanh)", "h"]
+                                                      "candidate n (tanh)", "hidden state h"]
     h_rows = plotly_array(heatmaps["data"][-1]["z"])  # (U, T) for the shown units
-    x, _ = upload.code_point_inputs("hi there", 128)
+    x = ascii_one_hot("hi there", 128)
     np.testing.assert_allclose(np.sort(np.abs(h_rows[:, -1])),
                                np.sort(np.abs(cell.forward(x).h[-1])), rtol=1e-6)  # float32 charts
+
+
+def test_an_uploaded_tanh_rnn_is_shown_on_the_gates_page_with_only_its_h_row():
+    cell = bare("rnn", 128, H=5, seed=7)
+    at = upload_file(run_app({"seq": "hi there"}), saved(cell), name="rnn.npz")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    up = at.session_state["upload"]
+    assert up.arch == "rnn" and at.radio(key="model").value == up.key
+    assert at.query_params["model"] == up.key
+    assert any(c.value.startswith("Model: RNN, 5 units, uploaded by you") for c in at.caption)
+    heatmaps, scrubber = chart_specs(at)
+    assert [t["name"] for t in heatmaps["data"]] == ["hidden state h"]  # no gates, no c
+    h_rows = plotly_array(heatmaps["data"][0]["z"])  # (U, T)
+    assert h_rows.shape == (5, 8)
+    h = cell.forward(ascii_one_hot("hi there", 128)).h  # (T, 5)
+    np.testing.assert_allclose(np.sort(h_rows, axis=0), np.sort(h.T, axis=0), rtol=1e-6,
+                               atol=1e-7)  # every unit, every step (float32 charts)
+    assert len(scrubber["frames"]) == len("hi there")
 
 
 def test_an_uploaded_series_model_switches_to_numbers_mode():
@@ -241,13 +289,13 @@ def test_an_uploaded_series_model_switches_to_numbers_mode():
     assert at.radio(key="model").value == at.session_state["upload"].key
 
 
-@pytest.mark.parametrize("name", ["a pickle", "NaN", "a tanh RNN"])
+@pytest.mark.parametrize("name", ["a pickle", "NaN", "too many units"])
 def test_a_refused_file_is_a_plain_message_and_the_page_keeps_working(name):
     data, phrase = BAD_FILES[name]
     at = upload_file(run_app({"seq": "still here"}), data, name="bad [x](y).npz")
     assert not at.exception
     (error,) = at.error
-    assert error.value.startswith("This file was refused:") and phrase.split()[0] in error.value
+    assert error.value.startswith("This file was refused:") and phrase in error.value
     assert at.radio(key="model").value == "trained" and len(chart_specs(at)) == 2
     assert at.session_state["upload"] is None
 
@@ -301,13 +349,14 @@ def test_an_uploaded_gru_replaces_the_trained_gru_on_lstm_vs_gru_and_stays_chose
     assert any("replaces the trained cell of its kind" in i.value for i in at.info)
     rows = at.dataframe[0].value.to_dict()
     assert (rows["GRU"]["hidden size H"], rows["GRU"]["input size I"]) == ("5", "128")
-    shipped = models.load_model("lstm", "trained", "text").cell
+    shipped = cells.pretrained("lstm").cell
     assert rows["LSTM"]["hidden size H"] == str(shipped.hidden_size)
+    assert rows["LSTM"]["input size I"] == str(shipped.input_size)
     lstm, gru, _ = chart_specs(at)
     assert "(your upload)" in gru["layout"]["title"]["text"]
     assert "(your upload)" not in lstm["layout"]["title"]["text"]
-    (h,) = [t for t in gru["data"] if t["name"] == "h"]
-    x, _ = upload.code_point_inputs("hi there", 128)
+    (h,) = [t for t in gru["data"] if t["name"] == "hidden state h"]
+    x = ascii_one_hot("hi there", 128)
     np.testing.assert_allclose(np.sort(np.abs(plotly_array(h["z"])[:, -1])),
                                np.sort(np.abs(cell.forward(x).h[-1])), rtol=1e-6)
     at.switch_page(GATES).run()  # back on Gates, the upload is still the one shown
@@ -328,9 +377,9 @@ def test_an_uploaded_character_lstm_is_measured_on_gradients_with_its_own_vocabu
     shown = gradient_curves(at)
     mine = gradient_profile(model.cell, model.inputs(model.encode(text)))
     np.testing.assert_allclose(shown["LSTM"], mine.log_norms, rtol=1e-9)
-    gru = models.load_model("gru", "trained", "text")
+    gru = cells.pretrained("gru")  # the shipped GRU, on its own vocabulary
     np.testing.assert_allclose(shown["GRU"], gradient_profile(
-        gru.cell, models.inputs_for(gru, text, np.zeros(0))).log_norms, rtol=1e-9)
+        gru.cell, gru.inputs(gru.encode(text))).log_norms, rtol=1e-9)
     assert any("1 distinct character" in i.value for i in at.info)  # z: not in "abc "
     assert "z" in [t.value for t in at.text]
     at.switch_page(GATES).run()
@@ -345,9 +394,9 @@ def test_a_numbers_upload_is_not_compared_on_gradients_and_is_still_chosen_back_
     assert_still_chosen(at, key)
     assert any("reads numbers mode" in i.value and "cannot be shown here" in i.value
                for i in at.info)
-    lstm = models.load_model("lstm", "trained", "text")
+    lstm = cells.pretrained("lstm")
     np.testing.assert_allclose(gradient_curves(at)["LSTM"], gradient_profile(
-        lstm.cell, models.inputs_for(lstm, "some text", np.zeros(0))).log_norms, rtol=1e-9)
+        lstm.cell, lstm.inputs(lstm.encode("some text"))).log_norms, rtol=1e-9)
     at.switch_page(CELLS).run()  # Cells reads text too
     assert_still_chosen(at, key)
     assert any("cannot be shown here" in i.value for i in at.info)
@@ -370,13 +419,42 @@ def test_cells_ranks_the_units_of_an_uploaded_text_model():
     assert_still_chosen(at, key)
     assert any("is the model ranked here" in i.value for i in at.info)
     assert any(c.value.startswith("Model: GRU, 6 units, uploaded by you") for c in at.caption)
+    assert not any(r.key == "cells_state" for r in at.radio)  # a GRU has no cell state to pick
     quotes = at.dataframe[0].value.set_index("property").loc["inside quotes"]
-    h = cell.forward(upload.code_point_inputs(text, 128)[0]).h  # (T, 6)
+    h = cell.forward(ascii_one_hot(text, 128)).h  # (T, 6)
     r = [np.corrcoef(interpret.inside_quotes(text), h[:, j])[0, 1] for j in range(6)]
     assert int(quotes["best unit"]) == int(np.argmax(np.abs(r)))
     assert quotes["correlation r"] == pytest.approx(r[int(np.argmax(np.abs(r)))], abs=1e-5)
     at.radio(key="model").set_value("trained").run()  # the shipped model, by the Weights choice
     assert any(c.value.startswith("Model: LSTM") for c in at.caption)
+    assert any(r.key == "cells_state" for r in at.radio)  # an LSTM has c to pick
+    assert at.radio(key="cells_state").label == "Cell state or hidden state"
+
+
+def test_an_uploaded_tanh_rnn_replaces_the_trained_rnn_on_gradients_and_joins_lstm_vs_gru():
+    cell = bare("rnn", 128, H=5, seed=7)
+    text = "hi there, hi"
+    at = upload_file(run_app({"seq": text}), saved(cell), name="rnn.npz")
+    key = at.session_state["upload"].key
+    at.switch_page(GRADIENTS).run()
+    assert_still_chosen(at, key)
+    assert any("replaces the trained cell of its kind" in i.value for i in at.info)
+    shown = gradient_curves(at)
+    assert set(shown) == {"RNN", "LSTM", "GRU"}  # it takes the RNN's place, not a fourth curve
+    assert not any("yours" in str(t.get("name")) for t in chart_specs(at)[0]["data"])
+    np.testing.assert_allclose(shown["RNN"], gradient_profile(
+        cell, ascii_one_hot(text, 128)).log_norms, rtol=1e-9)
+    lstm = cells.pretrained("lstm")
+    np.testing.assert_allclose(shown["LSTM"], gradient_profile(
+        lstm.cell, lstm.inputs(lstm.encode(text))).log_norms, rtol=1e-9)
+    at.switch_page(COMPARE).run()  # LSTM vs GRU: the RNN, of neither kind, is shown beside them
+    assert_still_chosen(at, key)
+    rows = at.dataframe[0].value.to_dict()
+    assert list(rows) == ["LSTM", "GRU", "RNN (yours)"]
+    assert (rows["RNN (yours)"]["hidden size H"], rows["RNN (yours)"]["input size I"]) == ("5", "128")
+    yours = chart_specs(at)[2]
+    assert "(your upload)" in yours["layout"]["title"]["text"]
+    assert [t["name"] for t in yours["data"]] == ["hidden state h"]
 
 
 # --------------------------------------------------------------------------- in Chromium
