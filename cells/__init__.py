@@ -1,4 +1,5 @@
-"""gatescope's engine: exact LSTM, GRU and tanh RNN cells in NumPy, with hand-written BPTT.
+"""gatescope's engine: exact LSTM, GRU and tanh RNN cells in NumPy, with hand-written BPTT, and
+Greff et al.'s six LSTM variants and the MGU (``cells.CELLS``; ``cells.TORCH_ARCHS`` are torch's).
 
     import cells
     cell = cells.make_cell("lstm", cells.init_params("lstm", input_size=8, hidden_size=16, seed=0))
@@ -15,7 +16,7 @@ from cells import weights
 from cells.base import Cell, CellSizes, Grads, Trace
 from cells.charmodel import CharModel, CharTrace
 from cells.diagnostics import gate_saturation, jacobian_norms, seconds_per_token
-from cells.factory import ARCHS, CELLS, init_params, make_cell
+from cells.factory import ARCHS, CELLS, TORCH_ARCHS, init_params, make_cell
 from cells.gru import GRU
 from cells.lstm import LSTM
 from cells.pretrained import available_pretrained, pretrained, pretrained_meta
@@ -38,6 +39,7 @@ __all__ = [
     "GRU",
     "LSTM",
     "RNN",
+    "TORCH_ARCHS",
     "Cell",
     "CellSizes",
     "CharModel",

@@ -59,7 +59,8 @@ def memory_span(log_norms: np.ndarray, decades: float = SPAN_DECADES) -> int:
 
     The largest k such that log10 ||d h_{T-1} / d h_t|| >= log_norms[T-1] - decades for every t
     from T-1-k to T-1. It is T-1 when the gradient never falls that far (the sequence, not the
-    model, is the limit: see :attr:`GradientProfile.span_reaches_start`); 0 for an empty or one-token sequence.
+    model, is the limit: see :attr:`GradientProfile.span_reaches_start`); 0 for an empty or one-token
+    sequence.
     """
     log_norms = np.asarray(log_norms, dtype=np.float64)  # (T,)
     if log_norms.shape[0] == 0:
