@@ -348,6 +348,8 @@ def test_nfg_cell_state_is_a_running_sum():
     assert path.shape == tr.c.shape and np.all(path == 1.0)
     profile = gradient_profile(cell, np.random.default_rng(1).normal(size=(50, 3)))
     assert np.all(profile.gate_log_product == 0.0)  # log10 of a product of ones
+    assert profile.memory_gate == "1" and memory_gate_text(cells.make_cell("rnn", cells.init_params(
+        "rnn", 2, 2, seed=0))) is None
 
 
 def test_mgu_is_its_equations_with_the_trace_values():
