@@ -79,7 +79,7 @@ class LSTMVariant(Cell):
 
     def __init__(self, params: dict[str, np.ndarray]):
         super().__init__(params)
-        H, G = self.hidden_size, self.blocks
+        H = self.hidden_size
         p = self.params
         W_ih, W_hh, b_ih, b_hh = p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"]
         self._k = {name: k for k, name in enumerate(self.gate_names)}  # block index of each gate
@@ -90,10 +90,13 @@ class LSTMVariant(Cell):
         sig = np.array([name != "g" for name in self.gate_names])  # (G,)
         self._half = np.repeat(np.where(sig, 0.5, 1.0), H).astype(self.dtype)  # (G*H,)
         self._shift = np.repeat(np.where(sig, 0.5, 0.0), H).astype(self.dtype)  # (G*H,)
-        squash = sig | (not self.linear_candidate)  # the blocks that go through tanh
-        self._squash = [slice(k * H, (k + 1) * H) for k in range(G) if squash[k]]
-        if all(squash):
-            self._squash = [slice(0, G * H)]  # one tanh call
+        runs: list[list[int]] = []  # runs of neighbouring blocks that go through tanh: one call each
+        for k in map(int, np.flatnonzero(sig | (not self.linear_candidate))):
+            if runs and runs[-1][1] == k:
+                runs[-1][1] = k + 1
+            else:
+                runs.append([k, k + 1])
+        self._squash = [slice(start * H, stop * H) for start, stop in runs]  # NIAF: i f | o
         self._W_ih_T = np.ascontiguousarray((W_ih * self._half[:, None]).T)  # (I, G*H)
         self._W_hh_T = np.ascontiguousarray((W_hh * self._half[:, None]).T)  # (H, G*H)
         self._b = (b_ih + b_hh) * self._half  # (G*H,)
