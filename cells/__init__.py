@@ -1,4 +1,5 @@
-"""gatescope's engine: exact LSTM, GRU, tanh RNN (and more) cells in NumPy, with hand-written BPTT.
+"""gatescope's engine: exact LSTM, GRU and tanh RNN cells in NumPy, with hand-written BPTT, and
+Greff et al.'s six LSTM variants and the MGU (``cells.CELLS``; ``cells.TORCH_ARCHS`` are torch's).
 
     import cells
     cell = cells.make_cell("lstm", cells.init_params("lstm", input_size=8, hidden_size=16, seed=0))

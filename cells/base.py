@@ -187,6 +187,8 @@ class Cell:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
+        if not hasattr(cls, "arch"):
+            return  # a family of cells (cells.lstm_variants.LSTMVariant): its members state the facts
         names = set(cls.gate_names)
         if {g.name for g in cls.gates} != names or len(cls.gates) != len(cls.gate_names):
             raise TypeError(f"{cls.__name__}: gates must describe each of {cls.gate_names} once")

@@ -12,12 +12,28 @@ import numpy as np
 from cells.base import Cell
 from cells.gru import GRU
 from cells.lstm import LSTM
+from cells.lstm_variants import (
+    LSTMCoupledGates,
+    LSTMNoForgetGate,
+    LSTMNoInputActivation,
+    LSTMNoInputGate,
+    LSTMNoOutputActivation,
+    LSTMNoOutputGate,
+)
+from cells.mgu import MGU
 from cells.rnn import RNN
 
 CELLS: dict[str, type[Cell]] = {cls.arch: cls for cls in (
     LSTM,
     GRU,
     RNN,
+    LSTMNoInputGate,
+    LSTMNoForgetGate,
+    LSTMNoOutputGate,
+    LSTMNoInputActivation,
+    LSTMNoOutputActivation,
+    LSTMCoupledGates,
+    MGU,
 )}
 """Every cell gatescope knows, by name."""
 ARCHS = tuple(CELLS)
@@ -54,7 +70,8 @@ def init_params(
 
     forget_bias: the bias of the cell's ``forget_bias_gate`` (the LSTM's f: bias_ih's block, with
         bias_hh's block 0), 1 by default as Jozefowicz, Zaremba & Sutskever (2015) recommend;
-        ignored by a cell without one (GRU, RNN).
+        ignored by a cell without one (GRU, RNN, LSTM-NFG). The MGU's f is a forget gate in the
+        literal sense (f = 1 replaces h), so a positive bias there makes it forget faster.
     recurrent_radius: if given, each H x H gate block of weight_hh is rescaled to this spectral
         radius (largest |eigenvalue|): below 1 the plain RNN's gradient shrinks, above 1 it can grow.
     """

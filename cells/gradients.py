@@ -15,6 +15,8 @@ reads that fall-off from ``cells.jacobian_norms`` and explains it with each cell
   "constant error carousel" is the running product of forget gates, prod_{k>t} f_k.
 * GRU (PyTorch's form h_k = (1 - z_k) n_k + z_k h_{k-1}): the direct path is diag(z_k), the
   running product of update gates.
+* The LSTM variants (cells/lstm_variants.py) keep the LSTM's path diag(f_k), except LSTM-NFG, whose
+  f = 1 makes it 1 (nothing along c decays); the MGU (h_k = (1 - f_k) h_{k-1} + f_k n_k) has 1 - f_k.
 
 And it measures the same thing without gradients: change one early token and watch how long the
 two runs' hidden states stay apart.
@@ -172,7 +174,7 @@ class GradientProfile:
     log_norms: np.ndarray  # (T,) log10 ||d h_{T-1} / d h_t||_F
     decay_rate: float  # decades per token back (slope of the fit)
     memory_span: int  # tokens back within SPAN_DECADES of the value at T-1
-    memory_gate: str | None  # the memory path as written: "f", "z", "1 − f"; None without one
+    memory_gate: str | None  # the memory path as written: "f", "z", "1 − f", "1"; None without one
     step_norms: np.ndarray | None  # no memory path: (T,) ||d h_t / d h_{t-1}||_2
     weight_radius: float | None  # no memory path, one block: spectral radius of W_hh
     mean_tanh_slope: float | None  # no memory path: mean of 1 - h_t^2 (1: linear, 0: saturated)
@@ -218,9 +220,10 @@ class GradientProfile:
 
 
 def memory_gate_text(cell: Cell) -> str | None:
-    """The memory path of ``cell`` as written on a page: "f", "z", "1 − f"; None without one."""
+    """The memory path of ``cell`` as written on a page: "f", "z", "1 − f"; "1" for a cell state
+    with no gate on it (LSTM-NFG, c_t = c_{t-1} + i_t g_t); None without one (the tanh RNN)."""
     if cell.memory_gate is None:
-        return None
+        return "1" if cell.has_cell_state else None
     return f"1 − {cell.memory_gate}" if cell.memory_keeps_complement else cell.memory_gate
 
 

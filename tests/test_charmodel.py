@@ -152,7 +152,7 @@ def test_gated_models_reach_the_target_and_beat_the_rnn_on_unseen_prose():
     assert len(sizes) == 1                                          # same hidden size: fair
 
 
-@pytest.mark.parametrize("arch", cells.TORCH_ARCHS)
+@pytest.mark.parametrize("arch", ("lstm", "gru", "rnn"))  # the shipped series models
 def test_series_models_predict_the_next_value_better_than_repeating_the_last(arch):
     name = f"{arch}-series"
     reader = pretrained(name)

@@ -18,7 +18,7 @@ def test_backward_matches_finite_differences(arch: str) -> None:
     I, H, T, B = 3, 4, 6, 2
     params = {k: rng.normal(0, 0.5, v.shape) for k, v in cells.init_params(arch, I, H, seed=0).items()}
     x, h0, R = rng.normal(size=(T, B, I)), rng.normal(size=(B, H)), rng.normal(size=(T, B, H))
-    c0 = rng.normal(size=(B, H)) if arch == "lstm" else None
+    c0 = rng.normal(size=(B, H)) if cells.CELLS[arch].has_cell_state else None
     cell = cells.make_cell(arch, params)
     grads = cell.backward(cell.forward(x, h0, c0), R)
     eps = 1e-6
@@ -63,7 +63,7 @@ def test_total_dh_is_gradient_wrt_the_state(arch: str) -> None:
     def L(e: float) -> float:
         h = trace.h[t].copy()
         h[k] += e
-        c0 = trace.c[t] if arch == "lstm" else None
+        c0 = trace.c[t] if cell.has_cell_state else None
         rest = cell.forward(x[t + 1 :], h, c0).h
         return float(np.sum(trace.h[:t] * R[:t]) + np.sum(h * R[t]) + np.sum(rest * R[t + 1 :]))
 
