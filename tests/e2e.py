@@ -6,7 +6,11 @@ A page can fail in two ways a visitor sees, and both fail a test:
 * Streamlit's own exception element (``stException``): an exception that escaped the page;
 * the page guard's error box (``app.ui.page_guard``: ``st.error`` "This input could not be shown..."
   followed by the exception's name in ``st.text``), which Streamlit draws as an error alert
-  (``stAlertContentError``). The app has no other ``st.error``, so any error alert is a failure.
+  (``stAlertContentError``).
+
+The app's only other error box is the upload's refusal of a bad weights file (sidebar, "This file
+was refused: ..."), which no test expects unless it uploads one: any error alert is a failure. A
+test that uploads a bad file on purpose checks that box itself.
 
 The browser fixtures (``browser``, ``page``, ``new_page``) live in conftest.py; this module holds
 what tests import by name (``from e2e import BOX, assert_no_failure``).
