@@ -31,11 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+from conftest import launch_chromium, start_server, stop_server  # noqa: E402
+from e2e import BOX  # noqa: E402
+from e2e import FAILURE as BAD  # noqa: E402  (the tests' failure check: exception or error box)
 from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
 
-BOX = 'textarea[aria-label="Sequence"]'
-BAD = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 TIMEOUT_MS = 120_000
 WORDS = ("the cat sat on the mat and then it said: i am not moving, ever again. "
          "a quick brown fox jumps over the lazy dog; gates open, gates close.")
@@ -135,8 +135,7 @@ async def main(sessions: int, rounds: int, bursts: int) -> int:
     results = Results()
     try:
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
+            browser = await launch_chromium(p)
             first, first_seconds = await open_page(browser, url)
             await first.context.close()
             rss = {"before": rss_kb(proc.pid)}

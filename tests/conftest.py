@@ -75,8 +75,12 @@ def app_url() -> Iterator[str]:
     stop_server(proc)
 
 
-def launch_chromium(playwright):  # -> playwright Browser
-    """Debian's Chromium, headless, with the flags this machine's closed network needs."""
+def launch_chromium(playwright):  # -> playwright Browser (sync API), or an awaitable of one (async)
+    """Debian's Chromium, headless, with the flags this machine's closed network needs.
+
+    Works with both Playwright APIs: ``launch_chromium(p)`` under ``sync_playwright()``,
+    ``await launch_chromium(p)`` under ``async_playwright()`` (bench/bench_load.py).
+    """
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -90,3 +94,28 @@ def browser() -> Iterator:
         b = launch_chromium(p)
         yield b
         b.close()
+
+
+@pytest.fixture
+def new_page(browser, app_url) -> Iterator:
+    """Pages in fresh browser contexts (no shared cookies or storage), closed afterwards.
+
+    Depends on ``app_url`` so the server is up before the first page opens. Check pages with
+    ``e2e.assert_no_failure``.
+    """
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    """One page in a fresh browser context, 1400 x 1000."""
+    return new_page()

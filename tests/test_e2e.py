@@ -1,7 +1,8 @@
 """End to end: the real app (``streamlit run app/main.py``) in Debian's headless Chromium.
 
 Fixtures in conftest.py start the server on a free port (waiting for /_stcore/health) and launch
-``/usr/bin/chromium`` through Playwright (never ``playwright install``).
+``/usr/bin/chromium`` through Playwright (never ``playwright install``); every page is checked with
+``e2e.assert_no_failure`` (no exception, no page-guard error box).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, start_server, stop_server
+from e2e import BOX, assert_no_failure, failures
 
 PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> **x** $y$'
 
@@ -22,16 +25,8 @@ CHARTS_READY = """({count, T}) => {
 }"""
 
 
-@pytest.fixture
-def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def type_sequence(page, text: str) -> None:
-    box = page.locator('textarea[aria-label="Sequence"]')
+    box = page.locator(BOX)
     box.fill(text)
     box.press("Control+Enter")
 
@@ -40,26 +35,22 @@ def wait_for_charts(page, count: int, T: int) -> None:
     page.wait_for_function(CHARTS_READY, arg={"count": count, "T": T}, timeout=60_000)
 
 
-def no_exception(page) -> bool:
-    return page.locator('[data-testid="stException"]').count() == 0
-
-
 def test_type_a_sequence_and_see_the_gates(page, app_url):
     page.goto(app_url)
-    page.wait_for_selector('textarea[aria-label="Sequence"]', timeout=60_000)
+    page.wait_for_selector(BOX, timeout=60_000)
     type_sequence(page, "Hello, gates!")
     wait_for_charts(page, 2, len("Hello, gates!"))
-    assert no_exception(page)
+    assert_no_failure(page)
     ticks = page.eval_on_selector_all(".xtick text", "els => els.map(e => e.textContent)")
     assert {"H", "␣", "!"} <= set(ticks)
 
 
 def test_typed_html_does_not_execute_and_shows_as_text(page, app_url):
     page.goto(app_url)
-    page.wait_for_selector('textarea[aria-label="Sequence"]', timeout=60_000)
+    page.wait_for_selector(BOX, timeout=60_000)
     type_sequence(page, PAYLOAD)
     wait_for_charts(page, 2, len(PAYLOAD))
-    assert no_exception(page)
+    assert_no_failure(page)
     assert page.evaluate("window.__xss") is None
     assert page.locator('img[src="x"]').count() == 0
     ticks = page.eval_on_selector_all(".xtick text", "els => els.map(e => e.textContent)")
@@ -69,7 +60,7 @@ def test_typed_html_does_not_execute_and_shows_as_text(page, app_url):
 def test_the_scrubber_plays_in_the_browser(page, app_url):
     page.goto(app_url)
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)
-    wait_for_charts(page, 2, len(page.locator("textarea").input_value()))
+    wait_for_charts(page, 2, len(page.locator(BOX).input_value()))
     title = page.locator(".js-plotly-plot .gtitle").last
     assert title.text_content().startswith("step 0 of")
     page.locator(".updatemenu-button", has_text="play").click()
@@ -77,16 +68,17 @@ def test_the_scrubber_plays_in_the_browser(page, app_url):
         "() => ![...document.querySelectorAll('.gtitle')].pop().textContent.startsWith('step 0 ')",
         timeout=10_000,
     )
-    assert no_exception(page)
+    assert_no_failure(page)
 
 
 def test_a_shared_url_opens_the_same_sequence(page, app_url):
     page.goto(f"{app_url}/?seq=shared+view&arch=gru")
-    page.wait_for_selector('textarea[aria-label="Sequence"]', timeout=60_000)
+    page.wait_for_selector(BOX, timeout=60_000)
     wait_for_charts(page, 2, len("shared view"))
-    assert page.locator('textarea[aria-label="Sequence"]').input_value() == "shared view"
+    assert page.locator(BOX).input_value() == "shared view"
     names = page.evaluate("document.querySelector('.js-plotly-plot').data.map(t => t.name)")
     assert names[:2] == ["reset gate r", "update gate z"]
+    assert_no_failure(page)
 
 
 def test_gradients_page_shows_rnn_lstm_and_gru(page, app_url):
@@ -97,15 +89,15 @@ def test_gradients_page_shows_rnn_lstm_and_gru(page, app_url):
              ['RNN', 'LSTM', 'GRU'].every(n => gd.data.some(t => t.name === n)))""",
         timeout=60_000,
     )
-    assert no_exception(page)
+    assert_no_failure(page)
 
 
 def test_compare_page_draws_both_cells(page, app_url):
     page.goto(f"{app_url}/compare")
-    page.wait_for_selector('textarea[aria-label="Sequence"]', timeout=60_000)
+    page.wait_for_selector(BOX, timeout=60_000)
     type_sequence(page, "a short one")
     wait_for_charts(page, 3, len("a short one"))
-    assert no_exception(page)
+    assert_no_failure(page)
 
 
 def test_csv_download_of_the_view(page, app_url):
@@ -116,3 +108,49 @@ def test_csv_download_of_the_view(page, app_url):
     assert download.value.suggested_filename == "gatescope-gates-lstm.csv"
     lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
     assert lines[0] == "step,token,unit,gate,value" and lines[1].startswith("0,a,")
+    assert_no_failure(page)
+
+
+FAILING_PAGE = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+import streamlit as st
+from app import ui
+
+how = st.query_params.get("fail", "")
+with ui.page_guard():
+    st.write("before")
+    if how == "guard":
+        raise ValueError("caught by the guard")
+if how == "raise":
+    raise RuntimeError("escaped the page")
+st.write("after")
+"""
+
+
+def test_the_failure_check_sees_the_guard_box_and_exceptions(page, tmp_path):
+    """assert_no_failure fails on the page guard's error box and on an escaped exception, on a
+    page built from the real ``ui.page_guard``, and passes on the same page when nothing fails."""
+    script = tmp_path / "failing_page.py"
+    script.write_text(FAILING_PAGE, encoding="utf-8")
+    proc, url = start_server(str(script))
+    try:
+        page.goto(f"{url}/?fail=guard")
+        page.get_by_text("after").wait_for(timeout=60_000)
+        shown = failures(page)
+        assert len(shown) == 1 and "This input could not be shown" in shown[0]
+        assert shown[0].endswith("| ValueError: caught by the guard")
+        with pytest.raises(AssertionError, match="could not be shown"):
+            assert_no_failure(page)
+
+        page.goto(f"{url}/?fail=raise")
+        page.locator('[data-testid="stException"]').wait_for(timeout=60_000)
+        assert len(failures(page)) == 1
+        with pytest.raises(AssertionError, match="encountered an error"):  # details are redacted
+            assert_no_failure(page)
+
+        page.goto(url)
+        page.get_by_text("after").wait_for(timeout=60_000)
+        assert_no_failure(page)
+    finally:
+        stop_server(proc)

@@ -1,32 +1,20 @@
 """The experiments tour end to end in headless Chromium: open the tour, click one experiment, land
-on its preset view (the preset text in the box, its chart drawn, the URL shareable, no exception).
+on its preset view (the preset text in the box, its chart drawn, the URL shareable, no failure).
 
-Uses the server and Chromium fixtures of conftest.py (``app_url``, ``browser``).
+Uses the server and Chromium fixtures of conftest.py (``app_url``, ``page``, ``new_page``) and checks
+every page with ``e2e.assert_no_failure`` (no exception, no page-guard error box).
 """
 
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-import pytest
+from e2e import BOX, assert_no_failure
 
 from app.experiments import EXPERIMENTS, by_id
 
-BOX = 'textarea[aria-label="Sequence"]'
 CURVES = """() => [...document.querySelectorAll('.js-plotly-plot')].some(gd =>
     ['RNN', 'LSTM', 'GRU'].every(n => gd.data.some(t => t.name === n)))"""
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def no_exception(page) -> bool:
-    return page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_the_tour_opens_an_experiment_on_its_preset_view(page, app_url):
@@ -34,7 +22,7 @@ def test_the_tour_opens_an_experiment_on_its_preset_view(page, app_url):
     page.wait_for_selector(f".st-key-open_{EXPERIMENTS[-1].id} button", timeout=90_000)
     titles = page.locator("h3").all_inner_texts()
     assert [t.split(". ", 1)[1] for t in titles if ". " in t] == [e.title for e in EXPERIMENTS]
-    assert no_exception(page)
+    assert_no_failure(page)
 
     e = by_id("forget-bias-0")
     page.locator(f".st-key-open_{e.id} button").click()
@@ -42,7 +30,7 @@ def test_the_tour_opens_an_experiment_on_its_preset_view(page, app_url):
     page.wait_for_function(f"() => document.querySelector('{BOX}')?.value === {e.view.seq!r}",
                            timeout=90_000)
     page.wait_for_function(CURVES, timeout=90_000)
-    assert no_exception(page)
+    assert_no_failure(page)
     assert page.get_by_text("Fresh weights:").count() == 1  # the preset's random weights
     metric = page.locator('[data-testid="stMetric"]').first.inner_text()
     assert "RNN memory span" in metric
@@ -50,21 +38,19 @@ def test_the_tour_opens_an_experiment_on_its_preset_view(page, app_url):
     assert query == e.view.to_query()  # the address bar holds the shareable preset
 
 
-def test_a_shared_experiment_link_opens_the_preset_with_its_unit_on_top(browser, page, app_url):
+def test_a_shared_experiment_link_opens_the_preset_with_its_unit_on_top(new_page, app_url):
+    page = new_page()
     page.goto(f"{app_url}/experiments")
     e = by_id("forget-gate")
     link = page.get_by_role("link", name=e.title, exact=True)
     link.wait_for(timeout=90_000)
     href = link.get_attribute("href")
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # another visitor
-    try:
-        other = context.new_page()
-        other.goto(urljoin(f"{app_url}/experiments", href))
-        other.wait_for_function(f"() => document.querySelector('{BOX}')?.value === {e.view.seq!r}",
-                                timeout=90_000)
-        other.wait_for_selector(".js-plotly-plot .gtitle", timeout=90_000)
-        title = other.locator(".js-plotly-plot .gtitle").first.text_content()
-        assert f"unit {e.view.unit} (top row)" in title
-        assert no_exception(other)
-    finally:
-        context.close()
+    assert_no_failure(page)
+    other = new_page()  # another visitor, in a fresh context
+    other.goto(urljoin(f"{app_url}/experiments", href))
+    other.wait_for_function(f"() => document.querySelector('{BOX}')?.value === {e.view.seq!r}",
+                            timeout=90_000)
+    other.wait_for_selector(".js-plotly-plot .gtitle", timeout=90_000)
+    title = other.locator(".js-plotly-plot .gtitle").first.text_content()
+    assert f"unit {e.view.unit} (top row)" in title
+    assert_no_failure(other)

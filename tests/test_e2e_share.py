@@ -3,16 +3,15 @@ box and on the charts, the same model and the same scrubbed step; and the URL th
 someone works, opened in another browser, shows what they saw. Also: a chart saved from Plotly's
 own toolbar is a PNG named after the page, the cell and the chart.
 
-Uses the server and Chromium fixtures of conftest.py (``app_url``, ``browser``).
+Uses the server and Chromium fixtures of conftest.py (``app_url``, ``new_page``) and checks every
+view with ``e2e.assert_no_failure`` (no exception, no page-guard error box).
 """
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs, quote, urlsplit
 
-import pytest
-
-BOX = 'textarea[aria-label="Sequence"]'
+from e2e import BOX, assert_no_failure
 
 VIEW = """() => {
   const plots = [...document.querySelectorAll('.js-plotly-plot')];
@@ -29,28 +28,13 @@ VIEW = """() => {
 }"""
 
 
-@pytest.fixture
-def new_page(browser):
-    """Pages in fresh browser contexts (no shared cookies or storage), closed afterwards."""
-    contexts = []
-
-    def make():
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
 def view_of(page, steps: int) -> dict:
-    """The drawn view once both Gates charts hold ``steps`` tokens."""
+    """The drawn view once both Gates charts hold ``steps`` tokens, and the page shows no failure."""
     page.wait_for_function(
         f"() => {{ const v = ({VIEW})(); return v !== null && v.steps === {steps}; }}",
         timeout=90_000,
     )
-    assert page.locator('[data-testid="stException"]').count() == 0
+    assert_no_failure(page)
     return page.evaluate(VIEW)
 
 

@@ -1,112 +1,85 @@
-"""from_keras against PyTorch and against Keras's own equations, written here in NumPy.
+"""from_keras against real Keras layers: keras.layers.LSTM, GRU (reset_after=True) and SimpleRNN.
 
-Keras is not installed. The Keras layouts are built here from a random torch module by the inverse
-mapping, written gate by gate and independently of cells.weights; the Keras reference forwards
-follow Keras's LSTMCell, GRUCell (reset_after=True) and SimpleRNNCell code. The converted parameters
-must reproduce both, to 1e-12 in float64.
+Keras 3 runs on its torch backend here (``KERAS_BACKEND=torch``, set before Keras is imported). Each
+layer gets random weights (biases too, every gate block different), its ``get_weights()`` go
+through ``cells.from_keras``, and gatescope's hidden states must match the layer's
+``return_sequences=True`` output: to 1e-5 for float32 layers (Keras's default) against gatescope in
+float64, and to 1e-12 for float64 LSTM and GRU layers. (A float64 SimpleRNN is not compared in
+float64: Keras's torch ``ops.matmul`` computes it in float32, so it is only float32-exact.)
 """
 
 from __future__ import annotations
 
 import io
+import os
 
+os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported, here or anywhere else
+
+import keras
 import numpy as np
 import pytest
-import torch
 
 import cells
 from cells import weights
 from cells.weights import from_keras, load
 
-TORCH_MODULES = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
-I, U, T = 5, 7, 12
+pytestmark = pytest.mark.filterwarnings(  # Keras's torch backend and NumPy 2, not ours
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}
+I, U, T, B = 5, 7, 12, 3
 
 
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-a))
+def keras_layer(arch: str, seed: int, dtype: str = "float32", **options) -> keras.layers.Layer:
+    """A built Keras layer with random weights in [-0.8, 0.8]: larger than Keras's init (and its
+    zero or unit biases), so the gates leave their linear range and every block is distinct."""
+    kwargs = {"reset_after": True} if arch == "gru" else {}
+    layer = LAYERS[arch](U, return_sequences=True, dtype=dtype, **kwargs, **options)
+    layer.build((None, T, I))
+    rng = np.random.default_rng(seed)
+    layer.set_weights([rng.uniform(-0.8, 0.8, size=w.shape).astype(dtype) for w in layer.get_weights()])
+    return layer
 
 
-# -- PyTorch -> Keras, gate by gate ----------------------------------------------------------------
+def keras_run(layer: keras.layers.Layer, x: np.ndarray) -> list[np.ndarray]:
+    """The layer on x (B, T, I) in its own dtype: its outputs as NumPy arrays."""
+    out = layer(keras.ops.convert_to_tensor(x.astype(layer.dtype), dtype=layer.dtype))
+    return [keras.ops.convert_to_numpy(o) for o in (out if isinstance(out, list | tuple) else [out])]
 
 
-def torch_blocks(sd: dict, name: str, gates: str) -> dict[str, np.ndarray]:
-    """Split a torch parameter into its named gate blocks (rows)."""
-    a = sd[name].numpy()
-    return dict(zip(gates, np.split(a, len(gates), axis=0), strict=True))
-
-
-def keras_layout(arch: str, sd: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(kernel, recurrent_kernel, bias) of the Keras layer that computes what torch's ``sd`` does."""
-    torch_gates, keras_order = {"lstm": ("ifgo", "ifgo"), "gru": ("rzn", "zrn"), "rnn": ("h", "h")}[arch]
-    W_x = torch_blocks(sd, "weight_ih_l0", torch_gates)
-    W_h = torch_blocks(sd, "weight_hh_l0", torch_gates)
-    b_x = torch_blocks(sd, "bias_ih_l0", torch_gates)
-    b_h = torch_blocks(sd, "bias_hh_l0", torch_gates)
-    kernel = np.concatenate([W_x[g].T for g in keras_order], axis=1)  # (I, G*U)
-    recurrent_kernel = np.concatenate([W_h[g].T for g in keras_order], axis=1)  # (U, G*U)
-    if arch == "gru":  # reset_after=True keeps both biases: row 0 input, row 1 recurrent
-        bias = np.stack([np.concatenate([b_x[g] for g in keras_order]),
-                         np.concatenate([b_h[g] for g in keras_order])])  # (2, 3U)
-    else:  # one bias: the two torch biases always appear as a sum
-        bias = np.concatenate([b_x[g] + b_h[g] for g in keras_order])  # (G*U,)
-    return kernel, recurrent_kernel, bias
-
-
-# -- Keras's equations ------------------------------------------------------------------------------
-
-
-def keras_forward(arch: str, x: np.ndarray, kernel, recurrent_kernel, bias) -> dict[str, np.ndarray]:
-    """Keras's cells step by step, from zero state: {"h": (T, U)} and, for the LSTM, "c"."""
-    h = np.zeros(recurrent_kernel.shape[0])
-    c = np.zeros_like(h)
-    hs, cs = [], []
-    for x_t in x:
-        if arch == "lstm":  # keras LSTMCell: blocks i, f, c, o
-            z = x_t @ kernel + h @ recurrent_kernel + bias
-            z_i, z_f, z_c, z_o = np.split(z, 4)
-            c = sigmoid(z_f) * c + sigmoid(z_i) * np.tanh(z_c)
-            h = sigmoid(z_o) * np.tanh(c)
-        elif arch == "gru":  # keras GRUCell, reset_after=True: blocks z, r, h
-            input_bias, recurrent_bias = bias
-            x_z, x_r, x_h = np.split(x_t @ kernel + input_bias, 3)
-            rec_z, rec_r, rec_h = np.split(h @ recurrent_kernel + recurrent_bias, 3)
-            z = sigmoid(x_z + rec_z)
-            r = sigmoid(x_r + rec_r)
-            hh = np.tanh(x_h + r * rec_h)
-            h = z * h + (1 - z) * hh
-        else:  # keras SimpleRNNCell, tanh
-            h = np.tanh(x_t @ kernel + bias + h @ recurrent_kernel)
-        hs.append(h)
-        cs.append(c)
-    return {"h": np.array(hs), "c": np.array(cs)}
-
-
-def random_torch(arch: str, seed: int) -> torch.nn.Module:
-    torch.manual_seed(seed)
-    module = TORCH_MODULES[arch](I, U).double()
-    with torch.no_grad():
-        for p in module.parameters():  # larger than torch's init, so the gates leave their linear range
-            p.uniform_(-0.8, 0.8)
-    return module
+def batch_first(a: np.ndarray) -> np.ndarray:
+    return np.swapaxes(a, 0, 1)  # gatescope's (T, B, H) -> Keras's (B, T, H)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("arch", ["lstm", "gru", "rnn"])
-def test_converted_keras_weights_match_torch_and_keras(arch, seed):
-    module = random_torch(arch, seed)
-    keras = keras_layout(arch, module.state_dict())
-    cell = cells.make_cell(arch, from_keras(arch, *keras))
-    x = np.random.default_rng(seed).normal(size=(T, I))
-    trace = cell.forward(x)
-    with torch.no_grad():
-        out = module(torch.from_numpy(x))
-    want = keras_forward(arch, x, *keras)
-    # the test's two references agree with each other, and the converted cell with both
-    np.testing.assert_allclose(want["h"], out[0].numpy(), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(trace.h, want["h"], rtol=0, atol=1e-12)
+def test_converted_float32_keras_layer_matches_keras(arch, seed):
+    layer = keras_layer(arch, seed)
+    x = np.random.default_rng(seed).normal(size=(B, T, I)).astype(np.float32)
+    (want,) = keras_run(layer, x)
+    assert want.dtype == np.float32 and want.shape == (B, T, U)
+    params = from_keras(arch, *layer.get_weights())
+    cell = cells.make_cell(arch, {k: v.astype(np.float64) for k, v in params.items()})
+    h = batch_first(cell.forward(np.swapaxes(x, 0, 1).astype(np.float64)).h)
+    np.testing.assert_allclose(h, want, rtol=0, atol=1e-5)
+    assert np.abs(want).max() > 0.3  # a real signal, not a near-zero state
+
+
+@pytest.mark.parametrize("arch", ["lstm", "gru"])
+def test_converted_float64_keras_layer_matches_keras_to_1e_12(arch):
+    """In float64 the equations must agree exactly: any gate block mixed up shows at once. The
+    LSTM's final cell state (``return_state=True``) is compared too."""
+    layer = keras_layer(arch, 2, dtype="float64", return_state=True)
+    x = np.random.default_rng(2).normal(size=(B, T, I))
+    want = keras_run(layer, x)
+    assert want[0].dtype == np.float64
+    cell = cells.make_cell(arch, from_keras(arch, *layer.get_weights()))
+    trace = cell.forward(np.swapaxes(x, 0, 1))
+    np.testing.assert_allclose(batch_first(trace.h), want[0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(trace.h[-1], want[1], rtol=0, atol=1e-12)  # final h
     if arch == "lstm":
-        np.testing.assert_allclose(trace.c, want["c"], rtol=0, atol=1e-12)
-    assert np.abs(trace.h).max() > 0.3  # a real signal, not a near-zero state
+        np.testing.assert_allclose(trace.c[-1], want[2], rtol=0, atol=1e-12)  # final c
+    assert np.abs(want[0]).max() > 0.3
 
 
 def test_keras_gru_gates_land_in_torch_blocks():
@@ -123,24 +96,29 @@ def test_keras_gru_gates_land_in_torch_blocks():
 
 
 def test_single_keras_bias_becomes_bias_ih_with_zero_bias_hh():
-    rng = np.random.default_rng(0)
-    bias = rng.normal(size=4 * U)
-    p = from_keras("lstm", rng.normal(size=(I, 4 * U)), rng.normal(size=(U, 4 * U)), bias)
-    assert np.array_equal(p["bias_ih_l0"], bias) and not p["bias_hh_l0"].any()
+    kernel, recurrent_kernel, bias = keras_layer("lstm", 0, dtype="float64").get_weights()
+    p = from_keras("lstm", kernel, recurrent_kernel, bias)
+    assert not p["bias_hh_l0"].any()
+    # torch's blocks i f g o are Keras's i f c o: the same order, so the bias is copied as it is
+    np.testing.assert_array_equal(p["bias_ih_l0"], bias)
 
 
 def test_keras_float32_weights_stay_float32():
-    keras = [a.astype(np.float32) for a in keras_layout("gru", random_torch("gru", 0).state_dict())]
-    p = from_keras("gru", *keras)
-    p64 = from_keras("gru", *(a.astype(np.float64) for a in keras))
+    keras_weights = keras_layer("gru", 0).get_weights()
+    assert all(w.dtype == np.float32 for w in keras_weights)
+    p = from_keras("gru", *keras_weights)
+    p64 = from_keras("gru", *(a.astype(np.float64) for a in keras_weights))
     for k in p:
         assert p[k].dtype == np.float32 and np.array_equal(p[k], p64[k].astype(np.float32))
 
 
 def test_reset_after_false_gru_is_refused_naming_reset_after():
-    rng = np.random.default_rng(0)
+    layer = keras.layers.GRU(U, reset_after=False)
+    layer.build((None, T, I))
+    kernel, recurrent_kernel, bias = layer.get_weights()
+    assert bias.shape == (3 * U,)  # Keras's reset_after=False layout: one bias
     with pytest.raises(ValueError, match="reset_after"):
-        from_keras("gru", rng.normal(size=(I, 3 * U)), rng.normal(size=(U, 3 * U)), rng.normal(size=3 * U))
+        from_keras("gru", kernel, recurrent_kernel, bias)
 
 
 @pytest.mark.parametrize(
@@ -161,31 +139,27 @@ def test_wrong_keras_shapes_are_refused(arch, shapes, pattern):
         from_keras(arch, kernel, recurrent_kernel, bias)
 
 
-class FakeKerasLayer:
-    """What the documented snippet touches of a Keras layer: get_weights()."""
-
-    def __init__(self, arrays):
-        self.arrays = arrays
-
-    def get_weights(self) -> list[np.ndarray]:
-        return list(self.arrays)
-
-
 @pytest.mark.parametrize("arch", ["lstm", "gru", "rnn"])
 def test_documented_keras_snippet_loads(arch, tmp_path, monkeypatch):
-    module = random_torch(arch, 3)
-    keras = keras_layout(arch, module.state_dict())
+    """The snippet the upload page shows, run as written on a real Keras layer: the file loads as
+    a cell that computes what the layer computes."""
+    layer = keras_layer(arch, 3)
     monkeypatch.chdir(tmp_path)
-    exec(weights.KERAS_SNIPPET.replace('b"gru"', f'b"{arch}"'), {"np": np, "layer": FakeKerasLayer(keras)})
+    exec(weights.KERAS_SNIPPET.replace('b"gru"', f'b"{arch}"'), {"np": np, "layer": layer})
     cell, _ = load(tmp_path / "my_gru.npz")
-    x = np.random.default_rng(3).normal(size=(T, I))
-    np.testing.assert_allclose(cell.forward(x).h, keras_forward(arch, x, *keras)["h"], rtol=0, atol=1e-12)
+    assert cell.arch == arch
+    x = np.random.default_rng(3).normal(size=(B, T, I)).astype(np.float32)
+    (want,) = keras_run(layer, x)
+    h = batch_first(cell.forward(np.swapaxes(x, 0, 1)).h)
+    np.testing.assert_allclose(h, want, rtol=0, atol=1e-5)
 
 
 def test_reset_after_false_gru_file_is_refused_on_load():
-    rng = np.random.default_rng(0)
+    layer = keras.layers.GRU(U, reset_after=False)
+    layer.build((None, T, I))
+    kernel, recurrent_kernel, bias = layer.get_weights()
     f = io.BytesIO()
-    np.savez(f, arch=np.frombuffer(b"gru", np.uint8), kernel=rng.normal(size=(I, 3 * U)),
-             recurrent_kernel=rng.normal(size=(U, 3 * U)), bias=rng.normal(size=3 * U))
+    np.savez(f, arch=np.frombuffer(b"gru", np.uint8), kernel=kernel,
+             recurrent_kernel=recurrent_kernel, bias=bias)
     with pytest.raises(ValueError, match="reset_after"):
         load(f.getvalue())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 import cells
+import cells.train
 from cells.tasks import (
     AddingTask,
     CharTask,
@@ -204,11 +207,26 @@ def test_train_task_reduces_the_loss_on_a_small_adding_problem():
     last = np.mean([loss for _, loss in r.history[-20:]])
     assert last < 0.25 * first
     assert r.test_loss < 0.05 and r.steps == 300 and seen == list(range(1, 301))
-    assert r.seconds > 0 and r.cell.arch == "lstm" and r.test_accuracy is None
+    assert r.cell.arch == "lstm" and r.test_accuracy is None
     assert r.predict(r.task.batch(np.random.default_rng(0), 3)[0]).shape == (3, 1)
     x, y = r.example(seed=5)
     assert x.shape == (8, 2) and y.shape == (1,)
     assert y[0] == pytest.approx(x[x[:, 1] == 1, 0].sum())
+
+
+def test_seconds_time_the_training_loop_and_max_seconds_stops_it(monkeypatch):
+    """On a fake clock that moves 1 s per training step (the callback runs once per step)."""
+    clock = {"now": 0.0}
+    monkeypatch.setattr(cells.train, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
+
+    def tick(step, loss):
+        clock["now"] += 1.0
+
+    r = train_task("rnn", "adding", length=5, hidden_size=4, steps=5, seed=0, callback=tick)
+    assert r.steps == 5 and r.seconds == 5.0
+    r = train_task("rnn", "adding", length=5, hidden_size=4, steps=100, seed=0, callback=tick,
+                   max_seconds=2.5)
+    assert r.steps == 3 and r.seconds == 3.0  # the first step that ends past 2.5 s is the last
 
 
 def test_train_task_learns_recall_over_a_short_lag():

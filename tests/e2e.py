@@ -1,0 +1,49 @@
+"""What every end-to-end test shares: the sequence box's selector and the one check that a page
+shows no failure.
+
+A page can fail in two ways a visitor sees, and both fail a test:
+
+* Streamlit's own exception element (``stException``): an exception that escaped the page;
+* the page guard's error box (``app.ui.page_guard``: ``st.error`` "This input could not be shown..."
+  followed by the exception's name in ``st.text``), which Streamlit draws as an error alert
+  (``stAlertContentError``).
+
+The app's only other error box is the upload's refusal of a bad weights file (sidebar, "This file
+was refused: ..."), which no test expects unless it uploads one: any error alert is a failure. A
+test that uploads a bad file on purpose checks that box itself.
+
+The browser fixtures (``browser``, ``page``, ``new_page``) live in conftest.py; this module holds
+what tests import by name (``from e2e import BOX, assert_no_failure``).
+"""
+
+from __future__ import annotations
+
+BOX = 'textarea[aria-label="Sequence"]'
+"""The sequence box every page reads."""
+
+FAILURE = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+"""Streamlit's exception element or any error alert (the page guard's box)."""
+
+TEXTS = """(selector) => [...document.querySelectorAll(selector)]
+    .filter(el => !el.parentElement.closest(selector)).map(el => {
+  const next = el.closest('[data-testid="stElementContainer"]')?.nextElementSibling
+    ?.querySelector('[data-testid="stText"]');
+  return next ? `${el.innerText} | ${next.innerText}` : el.innerText;
+})"""
+"""Each failure's text (an exception element's own alert inside it counts once), and for the guard's
+box the exception line it writes just below."""
+
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+"""The app once the script run has finished: everything the run will draw is on the page."""
+
+
+def failures(page, timeout_ms: int = 90_000) -> list[str]:
+    """The text of every failure on ``page`` once its script run has finished ([] if none)."""
+    page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
+    return page.evaluate(TEXTS, FAILURE)
+
+
+def assert_no_failure(page) -> None:
+    """Fail the test if the page shows an exception or an error box, quoting what it shows."""
+    shown = failures(page)
+    assert not shown, f"the page shows {len(shown)} failure(s): {shown}"
