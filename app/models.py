@@ -162,7 +162,7 @@ def _load_shipped_or_random(key: ModelKey) -> Loaded:
                        "cells/weights_data. These are random weights, not a trained model.")
             return Loaded(_random(fallback), _random_description(fallback), False, problem=problem)
         note = (f"gatescope ships no trained {key.cell.display_name} for {key.mode}: these are "
-                "random weights (the Gates lab trains one).")
+                "random weights.")
         return Loaded(_random(fallback), _random_description(fallback), False, note=note)
     try:
         reader = cells.pretrained(name)

@@ -138,7 +138,7 @@ def test_unknown_characters_are_named_in_plain_text_and_labelled_on_the_chart():
 
 def test_gru_has_reset_update_and_candidate_rows():
     at = run_app()
-    at.radio(key="arch").set_value("gru").run()
+    at.selectbox(key="arch").set_value("gru").run()
     assert_clean(at)
     names = [t["name"] for t in chart_specs(at)[0]["data"]]
     assert names == ["reset gate r", "update gate z", "candidate n (tanh)", "hidden state h"]
@@ -195,7 +195,7 @@ def test_a_unit_in_the_url_is_pinned_to_the_top_row_and_picking_another_keeps_it
 def test_a_shared_url_opens_the_same_view_and_edits_go_back_into_the_url():
     at = run_app({"seq": "shared view", "arch": "gru", "step": "4"})
     assert_clean(at)
-    assert at.text_area(key="seq").value == "shared view" and at.radio(key="arch").value == "gru"
+    assert at.text_area(key="seq").value == "shared view" and at.selectbox(key="arch").value == "gru"
     assert chart_specs(at)[1]["layout"]["sliders"][0]["active"] == 4
     at.text_area(key="seq").set_value("edited").run()
     assert at.query_params["seq"] == "edited" and at.query_params["arch"] == "gru"
@@ -205,7 +205,7 @@ def test_a_hand_edited_url_with_garbage_still_gives_a_page():
     at = run_app({"seq": "ok", "step": "99999", "arch": "<script>", "unit": "77777", "model": "x y",
               "mode": "numbers!"})
     assert_clean(at)
-    assert at.radio(key="arch").value == "lstm" and len(chart_specs(at)) == 2
+    assert at.selectbox(key="arch").value == "lstm" and len(chart_specs(at)) == 2
 
 
 def test_the_page_guard_turns_a_failure_into_a_message_not_a_traceback(monkeypatch):
@@ -287,3 +287,19 @@ def test_the_shipped_model_is_what_the_home_page_reads():
     assert_clean(at)
     caption = next(c.value for c in at.caption if c.value.startswith("Model: "))
     assert caption.startswith("Model: LSTM, 128 units, trained by gatescope on")
+
+
+@pytest.mark.parametrize("arch", ["lstm-cifg", "lstm-nfg", "mgu", "rnn"])
+def test_every_registered_cell_shows_its_own_gates_states_and_equations(arch):
+    """A cell the app has never heard of by name: its rows, titles and equations come from it."""
+    import cells
+
+    cls = cells.cell_class(arch)
+    at = open_page("gates.py", arch=arch)
+    assert_clean(at)
+    heatmaps, scrubber = chart_specs(at)
+    names = [t["name"] for t in heatmaps["data"]]
+    want = [g.title for g in cls.gates] + ["cell state c"] * cls.has_cell_state + ["hidden state h"]
+    assert names == want
+    title = scrubber["layout"]["title"]["text"]
+    assert cls.equation_lines[-1].split(" = ")[0].replace("_t", "<sub>t</sub>") in title
