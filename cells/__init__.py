@@ -23,6 +23,7 @@ from cells.lstm import LSTM
 from cells.pretrained import available_pretrained, pretrained, pretrained_meta
 from cells.readers import CharEncoder, CodePointEncoder, NumberEncoder, Read, Reader, read_model
 from cells.rnn import RNN
+from cells.stack import Stack, StackGrads, StackTrace
 from cells.train import TrainResult, train_task
 from cells.weights import (
     WeightsFileError,
@@ -55,6 +56,9 @@ __all__ = [
     "NumberEncoder",
     "Read",
     "Reader",
+    "Stack",
+    "StackGrads",
+    "StackTrace",
     "Trace",
     "TrainResult",
     "WeightsFileError",
