@@ -99,7 +99,7 @@ HEAD_PREFIXES = ("decoder.", "fc.", "linear.", "head.", "out.", "output.", "hidd
 EMBEDDING_KEY, HEAD_WEIGHT, HEAD_BIAS = "embedding.weight", "head.weight", "head.bias"  # canonical
 VOCAB_KEY = "vocab"
 _RNN_KEY = re.compile(
-    r"(?P<prefix>(?:[A-Za-z_]+\.)?)(?P<name>weight_ih|weight_hh|bias_ih|bias_hh)_l(?P<k>\d+)")
+    r"(?P<prefix>(?:[A-Za-z_][A-Za-z0-9_]*\.)*)(?P<name>weight_ih|weight_hh|bias_ih|bias_hh)_l(?P<k>\d+)")
 
 # safetensors dtypes read: floats (F16 becomes float32) and the integers and bools of a vocabulary.
 _ST_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "BOOL": np.bool_,
@@ -120,7 +120,7 @@ def sniff(data: bytes) -> str:
         names = _zip_names(data)
         if any(n == "data.pkl" or n.endswith("/data.pkl") or n.endswith(".pkl") for n in names):
             return "pickle"
-        if "config.json" in names and "model.weights.h5" in names:
+        if "config.json" in names or "model.weights.h5" in names:
             return KERAS
         return NPZ
     if len(data) >= 9 and data[8:9] == b"{":
@@ -302,6 +302,9 @@ def load_keras(data: bytes, *, max_bytes: int = weights.DEFAULT_MAX_BYTES, max_h
     weights._check_zip_directory(f)
     with _refusing("not a valid .keras (zip) archive"), zipfile.ZipFile(f) as zf:
         infos = {i.filename: i for i in zf.infolist()}
+        missing = [name for name in ("config.json", "model.weights.h5") if name not in infos]
+        if missing:
+            raise WeightsFileError(f"the .keras archive has no {' and no '.join(missing)}")
         extra = sorted(set(infos) - _KERAS_MEMBERS)
         if extra:
             raise WeightsFileError(f"the .keras archive holds {', '.join(map(repr, extra[:5]))}: only "
@@ -564,8 +567,8 @@ def _arch_of(params: dict[str, np.ndarray], meta: Mapping[str, Any], arch_array:
     blocks = W_ih.shape[0] / W_hh.shape[1]
     arch = {4: "lstm", 3: "gru", 1: "rnn"}.get(blocks)
     if arch is None:
-        raise WeightsFileError(f"weight_ih_l0 has {W_ih.shape[0]} rows for {W_hh.shape[1]} units: not 4H "
-                               "(LSTM), 3H (GRU) or H (RNN); say the arch in the metadata")
+        raise WeightsFileError(f"weight_ih_l0 has {W_ih.shape[0]} rows for weight_hh_l0's {W_hh.shape[1]} "
+                               "units: not 4H (LSTM), 3H (GRU) or H (RNN); say the arch in the metadata")
     return arch
 
 

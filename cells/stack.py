@@ -125,8 +125,9 @@ class Stack:
         expected = [name.replace("_l0", f"_l{k}") for k in range(L) for name in PARAM_NAMES]
         missing = [k for k in expected if k not in params]
         if missing:
-            raise ValueError(f"{cell_class.arch} parameters of {L} layers: missing key(s) "
-                             f"{', '.join(missing)}")
+            named = sorted(k for k in params if isinstance(k, str) and k.endswith(f"_l{L - 1}"))
+            raise ValueError(f"{cell_class.arch} parameters: {', '.join(named)} name(s) layer {L - 1}, so "
+                             f"there are {L} layers, but key(s) {', '.join(missing)} are missing")
         unknown = sorted(map(str, set(params) - set(expected)))
         if unknown:
             raise ValueError(
