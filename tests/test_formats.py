@@ -576,3 +576,36 @@ def test_keras_encrypted_member_is_refused(good_keras):
     entry = data.index(b"PK\x01\x02")
     data[entry + 8] |= 0x1
     keras_bad(bytes(data), "encrypted")
+
+
+# -- the shipped examples (scripts/make_examples.py) -------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def zen() -> str:
+    import codecs
+    import contextlib
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        import this
+    return codecs.decode(this.s, "rot13")
+
+
+@pytest.mark.parametrize(("name", "vocab", "max_bits"), [
+    ("torch-char-lstm2.safetensors", None, 1.0),
+    ("torch-word-gru2.safetensors", "torch-word-gru2.vocab.json", None),
+    ("keras-char-lstm2.keras", "keras-char-lstm2.vocab.json", 3.5),
+])
+def test_the_example_files_read_as_language_models(name, vocab, max_bits):
+    path = EXAMPLES / name
+    assert path.stat().st_size < 300_000
+    reader = cells.read_model(path, vocab=None if vocab is None else EXAMPLES / vocab)
+    assert reader.guesses_tokens and reader.cell.num_layers == 2
+    text = zen()
+    read = reader.read(text)
+    np.testing.assert_allclose(read.probs.sum(axis=1), 1.0, rtol=1e-12)
+    if max_bits is not None:  # trained: the next character is well predicted on the text it learnt
+        ids, _ = reader.encoder.ids(text)
+        bits = -np.mean(np.log2(read.probs[np.arange(len(ids) - 1), ids[1:]]))
+        assert bits < max_bits, bits
