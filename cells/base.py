@@ -206,6 +206,12 @@ class Cell:
         if cls.keras_blocks is not None and sorted(cls.keras_blocks) != list(range(cls.blocks)):
             raise TypeError(f"{cls.__name__}: keras_blocks must order its {cls.blocks} blocks")
 
+    def _input_da(self, local: dict[str, np.ndarray], t: int, dh: np.ndarray, da: np.ndarray) -> np.ndarray:
+        """dL/d(W_ih x_t + b_ih) of step t, given what ``_back_step`` wrote into ``da`` for the total
+        ``dh``: the same array for a cell whose two sides share their pre-activation (the GRU's
+        differ in n). dL/dx_t is this times weight_ih."""
+        return da
+
     def memory_path(self, trace: Trace) -> np.ndarray | None:
         """(T, [B], H) the factor d s_t / d s_{t-1} along the memory state's direct path (s = c or
         h, see :attr:`memory_state`): the memory gate, or 1 - it; None for a cell without one."""

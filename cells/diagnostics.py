@@ -7,40 +7,76 @@ import time
 import numpy as np
 
 from cells.base import Cell, Trace
+from cells.stack import Stack, StackTrace
 
 
-def jacobian_norms(cell: Cell, trace: Trace) -> np.ndarray:
-    """log10 ||d h_{T-1} / d h_t||_F for every t: (T,), or (T, B) for a batched trace.
+def jacobian_norms(cell: Cell | Stack, trace: Trace, layer: int | None = None) -> np.ndarray:
+    """log10 ||d h^top_{T-1} / d h^(k)_t||_F for every t: (T,), or (T, B) for a batched trace.
+
+    ``layer`` k picks the hidden state h^(k)_t of layer k of a :class:`~cells.stack.Stack`; None
+    (or a single cell) is the top layer, so for one layer this is ||d h_{T-1} / d h_t||_F.
 
     Exact: the full H x H Jacobian is carried back one step at a time as H rows of cotangents
-    (row k is d h_{T-1}[k] / d h_t) through the cell's own backward step. For the LSTM the state
-    is (h, c), and this is the partial derivative with c_t held fixed; d h_{T-1} / d c_t is carried
-    alongside because later steps need it. After every step the rows are rescaled to norm 1 and the
-    scale is added up in log10, so a norm of 1e-1000 comes out as a finite -1000, not 0 or -inf.
-    A Jacobian that is exactly zero (e.g. W_hh = 0) gives -inf from there back.
+    (row i is d h^top_{T-1}[i] / d(state)) through each cell's own backward step, from the top
+    layer down to layer k, the layer below receiving its rows through the inputs of the layer above
+    (Graves et al. 2013's stack). For the LSTM the state is (h, c), and this is the partial
+    derivative with c^(k)_t held fixed; the rows for every c are carried alongside because earlier
+    steps need them. After every step all rows are rescaled together to norm 1 and the scale is
+    added up in log10, so a norm of 1e-1000 comes out as a finite -1000, not 0 or -inf. A
+    Jacobian that is exactly zero (e.g. W_hh = 0) gives -inf from there back.
     """
+    cells_, traces = _layers_of(cell, trace)
+    top = len(cells_) - 1
+    k = top if layer is None else layer
+    if not 0 <= k <= top:
+        raise ValueError(f"layer must be in 0..{top}, got {layer}")
     if trace.batched:
-        return np.stack([jacobian_norms(cell, trace.sequence(b)) for b in range(trace.hs.shape[1])], axis=1)
+        return np.stack([jacobian_norms(cell, trace.sequence(b), layer) for b in range(trace.hs.shape[1])],
+                        axis=1)
     T, _, H = trace.hs.shape
-    local = cell._local_derivatives(trace)
-    dh = np.eye(H, dtype=np.float64)  # d h_{T-1} / d h_{T-1}
-    dc = np.zeros((H, H)) if cell.has_cell_state else None  # d h_{T-1} / d c_{T-1} with h_{T-1} fixed
-    da = np.empty((H, trace.acts.shape[2] or H))  # dh_{T-1}/d(pre-activations), reused every step
-    dc_total = np.empty((H, H)) if cell.has_cell_state else None
+    run = range(k, top + 1)  # the layers that carry rows: k and those above it
+    local = {j: cells_[j]._local_derivatives(traces[j]) for j in run}
+    has_c = cells_[top].has_cell_state
+    G = traces[top].acts.shape[2] or H
+    rec_h = {j: np.zeros((H, H)) for j in run}  # d h^top_{T-1} / d h^(j)_t through step t+1 of layer j
+    rec_c = {j: (np.zeros((H, H)) if has_c else None) for j in run}  # ... / d c^(j)_t, h^(j)_t fixed
+    rec_h[top] += np.eye(H)  # d h^top_{T-1} / d h^top_{T-1}
+    da = {j: np.empty((H, G)) for j in run}  # d h^top_{T-1} / d(pre-activations), reused every step
+    dc_total = {j: (np.empty((H, H)) if has_c else None) for j in run}
     log_norms = np.full(T, -np.inf)
-    log_norms[T - 1] = 0.5 * np.log10(H)  # ||I||_F = sqrt(H)
     log_scale = 0.0
-    for t in range(T - 1, 0, -1):
-        dh, dc = cell._back_step(local, t, dh, dc, da, dc_total)  # now d h_{T-1} / d(h, c)_{t-1}
-        scale = np.sqrt(np.sum(dh * dh) + (0.0 if dc is None else np.sum(dc * dc)))
+    for t in range(T - 1, -1, -1):
+        from_above = None  # the rows reaching h^(j)_t through layer j+1's input at step t
+        for j in reversed(run):
+            dh = rec_h[j] if from_above is None else rec_h[j] + from_above  # total, at (j, t)
+            if j == k:
+                log_norms[t] = log_scale + np.log10(np.linalg.norm(dh))
+            if t == 0 and j == k:
+                break
+            rec_h[j], rec_c[j] = cells_[j]._back_step(local[j], t, dh, rec_c[j], da[j], dc_total[j])
+            if j > k:
+                from_above = cells_[j]._input_da(local[j], t, dh, da[j]) @ cells_[j].params["weight_ih_l0"]
+        if t == 0:
+            break
+        scale = np.sqrt(sum(np.sum(rec_h[j] ** 2) + (0.0 if rec_c[j] is None else np.sum(rec_c[j] ** 2))
+                            for j in run))
         if scale == 0.0:
             break
-        dh /= scale
-        if dc is not None:
-            dc /= scale
+        for j in run:
+            rec_h[j] /= scale
+            if rec_c[j] is not None:
+                rec_c[j] /= scale
         log_scale += np.log10(scale)
-        log_norms[t - 1] = log_scale + np.log10(np.linalg.norm(dh))
     return log_norms
+
+
+def _layers_of(cell: Cell | Stack, trace: Trace) -> tuple[tuple[Cell, ...], tuple[Trace, ...]]:
+    """The cells and traces of every layer: one of each for a single cell."""
+    if isinstance(cell, Stack):
+        if not isinstance(trace, StackTrace) or trace.num_layers != cell.num_layers:
+            raise ValueError(f"this trace was not made by this {cell.num_layers}-layer stack")
+        return cell.layers, trace.layers
+    return (cell,), (trace,)
 
 
 def gate_saturation(

@@ -22,6 +22,7 @@ from cells.lstm_variants import (
 )
 from cells.mgu import MGU
 from cells.rnn import RNN
+from cells.stack import Stack, layer_count
 
 CELLS: dict[str, type[Cell]] = {cls.arch: cls for cls in (
     LSTM,
@@ -48,12 +49,17 @@ def cell_class(arch: str) -> type[Cell]:
     return CELLS[arch]
 
 
-def make_cell(arch: str, params: dict[str, np.ndarray]) -> Cell:
+def make_cell(arch: str, params: dict[str, np.ndarray]) -> Cell | Stack:
     """A cell of kind ``arch`` (any name in :data:`CELLS`) with torch-named ``params``.
 
+    The ``_l0`` keys of a one-layer ``torch.nn.LSTM/GRU/RNN`` give a single :class:`Cell`; keys
+    ``_l0`` .. ``_l{L-1}`` (``num_layers=L``) give a :class:`~cells.stack.Stack` of L of them.
     The dict is checked (keys, shapes, dtype, finiteness): a bad one is a ValueError naming the key.
     """
-    return cell_class(arch)(params)
+    cls = cell_class(arch)
+    if isinstance(params, dict) and layer_count(params) > 1:
+        return Stack(cls, params)
+    return cls(params)
 
 
 def init_params(

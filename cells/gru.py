@@ -161,6 +161,13 @@ h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
             "z": z,  # dh_t/dh_{t-1} along the direct path
         }
 
+    def _input_da(self, local, t, dh, da):
+        """The input side's da: the hidden side's but for n, where r_t does not stand in between."""
+        H = self.hidden_size
+        da_x = da.copy()
+        np.multiply(dh, local["dh_to_da_n"][t], out=da_x[..., 2 * H :])  # dL/da_n
+        return da_x
+
     def _back_step(self, local, t, dh, dc_next, da, dc):
         """One step back. dh: total dL/dh_t. Writes dL/d(W_h h_{t-1} + b_h) into ``da``; returns
         (dL/dh_{t-1} through step t, None). Broadcasts: ``dh`` may hold many rows (jacobian_norms).

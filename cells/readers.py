@@ -15,20 +15,25 @@ Encoders:
   character models, ``CharModel``);
 * :class:`CodePointEncoder`: characters one-hot by Unicode code point, ``ord(ch) < I`` (a bare
   cell with I > 1 inputs: I = 128 reads ASCII); any other character is the all-zero input;
-* :class:`NumberEncoder`: a series, one value per step (a bare cell with one input).
+* :class:`NumberEncoder`: a series, one value per step (a bare cell with one input);
+* :class:`EmbeddingEncoder`: tokens (characters or words) by id through an embedding matrix
+  (``nn.Embedding``): a whole language model, embedding + stack + linear head + vocabulary
+  (the layouts read are listed in ``cells.formats``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
-from cells import tasks, weights
+from cells import formats, tasks, weights
 from cells.base import Cell, Trace
 from cells.factory import init_params, make_cell
+from cells.stack import Stack
 from cells.train import READOUT_BIAS, READOUT_WEIGHT, Readout, log_softmax
 
 UNKNOWN_CHAR = "\ufffd"
@@ -119,6 +124,83 @@ class NumberEncoder:
         return "a series, one value per step"
 
 
+UNKNOWN_TOKEN = "<unk>"
+"""The vocabulary entry that unknown tokens become, when a vocabulary has it."""
+END_OF_LINE = "<eos>"
+"""The token PyTorch's word_language_model puts at the end of every line; a newline reads as it."""
+
+
+@dataclass(frozen=True, eq=False)
+class EmbeddingEncoder:
+    """Tokens by id through an embedding: x_t = weight[id(token_t)], (T, E).
+
+    ``tokens``: the vocabulary in id order (V); ``weight``: (V, E), ``nn.Embedding``'s; ``unit``:
+    "char" (every character a token) or "word" (whitespace-separated words; a newline is
+    ``<eos>`` when the vocabulary has it, as in PyTorch's word_language_model). An unknown token
+    is ``<unk>`` when the vocabulary has one, else the all-zero input; either way it is marked.
+    """
+
+    tokens: tuple[str, ...]
+    weight: np.ndarray  # (V, E)
+    unit: str = "char"
+    mode = "text"
+
+    def __post_init__(self) -> None:
+        if self.unit not in ("char", "word"):
+            raise ValueError(f"unit must be 'char' or 'word', got {self.unit!r}")
+        if self.weight.ndim != 2 or self.weight.shape[0] != len(self.tokens):
+            raise ValueError(f"the embedding has shape {self.weight.shape}: expected one row per token of "
+                             f"the vocabulary ({len(self.tokens)})")
+        if not np.all(np.isfinite(self.weight)):
+            raise ValueError("the embedding contains NaN or infinity")
+        object.__setattr__(self, "_index", {tok: i for i, tok in enumerate(self.tokens)})
+
+    @property
+    def input_size(self) -> int:
+        return self.weight.shape[1]
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def unknown_id(self) -> int | None:
+        """The id of ``<unk>``, or None when the vocabulary has none."""
+        return self._index.get(UNKNOWN_TOKEN)
+
+    def split(self, text: str) -> list[str]:
+        """The tokens of ``text``: its characters, or its words (and ``<eos>`` at each newline)."""
+        if self.unit == "char":
+            return list(text)
+        eol = END_OF_LINE in self._index
+        lines = text.split("\n")
+        out: list[str] = []
+        for k, line in enumerate(lines):
+            out.extend(line.split())
+            if eol and k < len(lines) - 1:
+                out.append(END_OF_LINE)
+        return out
+
+    def ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids (T,) and the unknown mask (T,); an unknown token's id is ``<unk>``'s or -1."""
+        fallback = -1 if self.unknown_id is None else self.unknown_id
+        toks = self.split(text)
+        ids = np.fromiter((self._index.get(t, -1) for t in toks), dtype=np.int64, count=len(toks))
+        unknown = ids < 0
+        ids[unknown] = fallback
+        return ids, unknown
+
+    def encode(self, text: str, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        ids, unknown = self.ids(text)
+        x = self.weight.astype(dtype, copy=False)[np.maximum(ids, 0)]  # (T, E)
+        x[ids < 0] = 0.0
+        return x, unknown
+
+    def describe(self) -> str:
+        what = "characters" if self.unit == "char" else "words"
+        return f"{what} through an embedding of {self.vocab_size} tokens x {self.input_size}"
+
+
 @dataclass(frozen=True, eq=False)
 class Read:
     """A sequence read by a :class:`Reader` from a zero state.
@@ -142,7 +224,7 @@ def cast_floats(arrays: dict[str, np.ndarray], dtype: type) -> dict[str, np.ndar
 class Reader:
     """A cell, the encoder that makes its inputs, and an optional readout on its hidden states."""
 
-    def __init__(self, cell: Cell, encoder: Encoder, readout: Readout | None = None,
+    def __init__(self, cell: Cell | Stack, encoder: Encoder, readout: Readout | None = None,
                  meta: dict[str, Any] | None = None) -> None:
         if encoder.input_size != cell.input_size:
             raise ValueError(f"the cell takes {cell.input_size} inputs; its encoder makes "
@@ -159,6 +241,9 @@ class Reader:
             for key, a in ((READOUT_WEIGHT, readout.weight), (READOUT_BIAS, readout.bias)):
                 if not np.all(np.isfinite(a)):
                     raise ValueError(f"{key}: contains NaN or infinity")
+            if isinstance(encoder, EmbeddingEncoder) and readout.weight.shape[0] != encoder.vocab_size:
+                raise ValueError(f"the head has {readout.weight.shape[0]} outputs; the vocabulary has "
+                                 f"{encoder.vocab_size} tokens")
         self.cell = cell
         self.encoder = encoder
         self.readout = readout
@@ -176,7 +261,7 @@ class Reader:
     @property
     def guesses_tokens(self) -> bool:
         """True when the readout gives a next-token distribution (a character model)."""
-        return self.readout is not None and isinstance(self.encoder, CharEncoder)
+        return self.readout is not None and isinstance(self.encoder, CharEncoder | EmbeddingEncoder)
 
     @property
     def num_params(self) -> int:
@@ -204,6 +289,9 @@ class Reader:
             arrays.update(self.readout.params)
         if isinstance(self.encoder, CharEncoder):
             arrays[VOCAB_KEY] = np.array([ord(ch) for ch in self.encoder.vocab], dtype=np.int32)
+        if isinstance(self.encoder, EmbeddingEncoder):
+            arrays[formats.EMBEDDING_KEY] = self.encoder.weight
+            arrays[VOCAB_KEY] = weights.text_array(json.dumps(list(self.encoder.tokens), ensure_ascii=False))
         return arrays
 
     @property
@@ -218,6 +306,8 @@ class Reader:
     def save(self, path: str | os.PathLike | BinaryIO, dtype: type = np.float64) -> None:
         """Write the model to an .npz (no pickle), floats as ``dtype``; :func:`read_model` reads it."""
         kind = {} if self.kind is None else {"kind": self.kind}
+        if isinstance(self.encoder, EmbeddingEncoder):
+            kind["unit"] = self.encoder.unit
         weights.save_arrays(path, cast_floats(self.to_arrays(), dtype), {**self.meta, **kind})
 
     # -- fresh models ----------------------------------------------------------------------------
@@ -236,29 +326,67 @@ class Reader:
         return cls(make_cell(arch, params), encoder, readout, {"trained_on": "nothing (random weights)"})
 
 
-def read_model(src: weights.Source | bytes, *, max_bytes: int = weights.DEFAULT_MAX_BYTES,
-               dtype: type = np.float64) -> Reader:
-    """The model in a weights file, as a :class:`Reader`, weights as ``dtype``. Any bad file is a
-    ``ValueError`` that says what is wrong (see ``cells.weights`` for what is checked).
+def read_model(src: weights.Source | bytes, *, vocab: Any = None,
+               max_bytes: int = weights.DEFAULT_MAX_BYTES, max_hidden: int = formats.MAX_HIDDEN,
+               max_layers: int = formats.MAX_LAYERS, dtype: type = np.float64) -> Reader:
+    """The model in a file, as a :class:`Reader`, weights as ``dtype``. The file's kind is read
+    from its content (``.npz``, ``.safetensors``, Keras 3 ``.keras``; pickles refused: see
+    ``cells.formats``, which lists the layouts read). Any bad file is a ``ValueError`` that says
+    what is wrong; ``max_bytes`` of array data, ``max_hidden`` units and ``max_layers`` layers are
+    checked before anything large is allocated.
 
     * meta ``kind="charmodel"``: a character model (``CharModel``): cell, readout, vocabulary;
     * meta ``kind="series"``: a 1-input cell and its next-value readout;
-    * anything else is a bare cell (``cells.save``, or torch's or Keras's arrays): with one input
-      it reads numbers, with I > 1 inputs text by code point (:class:`CodePointEncoder`).
+    * an embedding (+ head): a language model over a vocabulary (:class:`EmbeddingEncoder`); the
+      vocabulary comes from the file or ``vocab`` (a list of tokens, a token -> id dict, or a path,
+      bytes or file holding either as JSON, or one token per line), which wins if both are given;
+    * a head without embedding: next-value predictions on the cell's inputs;
+    * anything else is a bare cell or stack (``cells.save``, or torch's or Keras's arrays): with
+      one input it reads numbers, with I > 1 inputs text by code point (:class:`CodePointEncoder`).
     """
-    arrays, meta = weights.load_arrays(src, max_bytes=max_bytes)
+    arrays, meta, file_kind = formats.read_arrays(src, max_bytes=max_bytes, max_hidden=max_hidden,
+                                                  max_layers=max_layers)
     kind = meta.pop("kind", None)
     arrays = cast_floats(arrays, dtype)
-    if kind == CHAR_KIND:
+    if file_kind == formats.NPZ and kind == CHAR_KIND:
         from cells.charmodel import CharModel
 
         return CharModel.from_arrays(arrays, meta, dtype)
-    readout = None
-    if kind == SERIES_KIND:
+    if file_kind == formats.NPZ and kind == SERIES_KIND:
         readout = _pop_readout(arrays)
-    cell = weights.cell_from_arrays(arrays, meta)
-    encoder = NumberEncoder() if cell.input_size == 1 else CodePointEncoder(cell.input_size)
+        cell = weights.cell_from_arrays(arrays, meta)
+        return Reader(cell, _plain_encoder(cell), readout, meta)
+    parts = formats.model_parts(arrays, meta, file_kind)
+    cell = make_cell(parts.arch, parts.params)
+    readout = None if parts.head is None else Readout(*parts.head)
+    if parts.embedding is None:
+        return Reader(cell, _plain_encoder(cell), readout, meta)
+    tokens = formats.parse_vocab(_vocab_source(vocab)) if vocab is not None else parts.vocab
+    if tokens is None:
+        raise ValueError(f"the model reads tokens through an embedding of {parts.embedding.shape[0]} rows, "
+                         "but the file has no vocabulary: pass one, read_model(src, vocab=...)")
+    unit = parts.unit or ("char" if all(len(t) == 1 or _special(t) for t in tokens) else "word")
+    encoder = EmbeddingEncoder(tokens, parts.embedding, unit)
+    meta = {k: v for k, v in meta.items() if k != VOCAB_KEY}
     return Reader(cell, encoder, readout, meta)
+
+
+def _special(token: str) -> bool:
+    return len(token) > 2 and token.startswith("<") and token.endswith(">")
+
+
+def _plain_encoder(cell: Cell | Stack) -> Encoder:
+    return NumberEncoder() if cell.input_size == 1 else CodePointEncoder(cell.input_size)
+
+
+def _vocab_source(vocab: Any) -> Any:
+    """A vocabulary argument as what ``formats.parse_vocab`` reads: a path's or a file's bytes."""
+    if isinstance(vocab, os.PathLike) or (isinstance(vocab, str) and os.path.isfile(vocab)):
+        with open(vocab, "rb") as f:
+            return f.read(formats.MAX_VOCAB_BYTES + 1)
+    if hasattr(vocab, "read"):
+        return vocab.read(formats.MAX_VOCAB_BYTES + 1)
+    return vocab
 
 
 def _pop_readout(arrays: dict[str, np.ndarray]) -> Readout:

@@ -34,7 +34,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -106,11 +106,15 @@ def save_arrays(dest: str | os.PathLike | BinaryIO, arrays: Mapping[str, np.ndar
                 npy.write_array(member, a, allow_pickle=False)
 
 
-def load_arrays(src: Source, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[dict[str, np.ndarray], dict]:
+def load_arrays(src: Source, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                check: Callable[[Mapping[str, tuple[int, ...]]], None] | None = None
+                ) -> tuple[dict[str, np.ndarray], dict]:
     """Read an ``.npz`` safely: (name -> array, meta dict). Any bad file is a ``WeightsFileError``.
 
     ``src`` is a path, the file's bytes, or a binary file object (an upload). ``max_bytes`` caps
     the array data (uncompressed); the file is refused before anything that large is allocated.
+    ``check``, if given, is called with every array's declared shape (name -> shape) before any
+    data is read, and may refuse the file.
     """
     with _readable(src, max_bytes) as f:
         _check_zip_directory(f)
@@ -122,6 +126,8 @@ def load_arrays(src: Source, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[dic
             if total > max_bytes:
                 raise WeightsFileError(
                     f"the arrays would take {total:,} bytes, more than the limit of {max_bytes:,}")
+            if check is not None:
+                check({h.key: h.shape for h in headers})
             arrays = {h.key: _member_array(zf, h) for h in headers}
     meta = arrays.pop(META_KEY, None)
     return arrays, ({} if meta is None else _meta_from_array(meta))
@@ -137,15 +143,34 @@ def save(dest: str | os.PathLike | BinaryIO, cell: cells.Cell, /, **meta: Any) -
     save_arrays(dest, cell_arrays(cell), meta)
 
 
-def load(src: Source, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[cells.Cell, dict]:
-    """Read a weights file (see the module docstring) -> (cell, meta).
+def load(src: Source, *, max_bytes: int = DEFAULT_MAX_BYTES, max_hidden: int | None = None,
+         max_layers: int | None = None) -> tuple[cells.Cell | cells.Stack, dict]:
+    """Read a weights file -> (cell, meta): a :class:`Cell`, or a :class:`~cells.stack.Stack` for
+    several layers.
 
-    ``src`` is a path, the file's bytes or a binary file object. The parameters are checked by
-    ``cells.make_cell``; any bad file is a ``ValueError`` saying what is wrong. The cell keeps the
-    file's dtype (float32 or float64).
+    The file's kind is read from its content, never its name: ``.npz`` (this module's docstring),
+    ``.safetensors`` or a Keras 3 ``.keras`` archive (``cells.formats``, which lists the layouts
+    read); a pickle (``.pt``) is refused with the two lines that convert it. ``src`` is a path, the
+    file's bytes or a binary file object. Only the recurrent layers are read here: a file with an
+    embedding or a head is refused (``cells.read_model`` reads whole models). The parameters are
+    checked by ``cells.make_cell``; any bad file is a ``ValueError`` saying what is wrong. The cell
+    keeps the file's dtype (float32 or float64; float16 becomes float32). ``max_hidden`` and
+    ``max_layers`` default to ``cells.formats.MAX_HIDDEN`` and ``MAX_LAYERS``.
     """
-    arrays, meta = load_arrays(src, max_bytes=max_bytes)
-    return cell_from_arrays(arrays, meta), meta
+    from cells import formats
+
+    arrays, meta, kind = formats.read_arrays(
+        src, max_bytes=max_bytes, max_hidden=formats.MAX_HIDDEN if max_hidden is None else max_hidden,
+        max_layers=formats.MAX_LAYERS if max_layers is None else max_layers)
+    if kind == formats.NPZ:
+        return cell_from_arrays(arrays, meta), meta
+    parts = formats.model_parts(arrays, meta, kind)
+    extra = [name for name, part in (("an embedding", parts.embedding), ("a head", parts.head))
+             if part is not None]
+    if extra:
+        raise WeightsFileError(f"unexpected: the file holds {' and '.join(extra)} beside the recurrent "
+                               "layers; read the whole model with cells.read_model")
+    return cells.make_cell(parts.arch, parts.params), meta
 
 
 def cell_arrays(cell: cells.Cell) -> dict[str, np.ndarray]:
@@ -156,7 +181,7 @@ def cell_arrays(cell: cells.Cell) -> dict[str, np.ndarray]:
     return {"arch": text_array(cell.arch), **cell.params}
 
 
-def cell_from_arrays(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> cells.Cell:
+def cell_from_arrays(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> cells.Cell | cells.Stack:
     """The cell that ``arrays`` (as ``load_arrays`` returns them) describe: ``arch`` (or meta's
     "arch") and the parameters under PyTorch's names, ``torch.nn.LSTMCell``'s names or Keras's.
     Any array beyond those is refused, so take a file's other arrays out first.
