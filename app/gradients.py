@@ -15,8 +15,18 @@ from app import models
 from cells import gradients as grad
 
 JACOBIAN_MAX_TOKENS = 200
-"""The page reads at most this many tokens: the Jacobian pass costs O(T H^3) per cell, and this
-keeps a re-render around a second at H = 256."""
+"""The page reads at most this many tokens: the Jacobian pass costs O(T G H^3) per cell and
+layer, and this keeps a re-render around a second at H = 256."""
+
+SECONDS_PER_EDIT = 1.5
+"""The Jacobian passes of one edit should take at most about this long (a large upload's token cap)."""
+
+SECONDS_PER_CUBE = 0.05e-9
+"""Measured cost of ``cells.jacobian_norms`` per token, per layer carried and per G·H^3 (the LSTM
+on the 2-core development machine: 0.049 ns at H = 128, 0.030 at 256, 0.017 at 512; the largest
+is taken, so the cap errs on the fast side)."""
+
+MIN_TOKENS = 2
 
 Keys = tuple[tuple[str, models.ModelKey], ...]
 """display name -> model key, as a tuple (hashable, ordered): the cells a page compares."""
@@ -30,6 +40,17 @@ def keys(model: str, *, hidden: int = models.RANDOM_HIDDEN, radius: float | None
     found = models.resolve_each(models.BASELINES, model, "text", hidden=hidden, radius=radius,
                                 forget_bias=forget_bias, seed=seed)
     return tuple(found.items())
+
+
+def token_cap(models_: Mapping[str, models.Loaded]) -> int:
+    """How many tokens the page measures for these models: :data:`JACOBIAN_MAX_TOKENS`, fewer when
+    their Jacobian passes would take longer than :data:`SECONDS_PER_EDIT` (a large upload). A stack
+    of L layers is measured at every layer, which carries 1 + 2 + ... + L layers' rows."""
+    seconds_per_token = 0.0
+    for m in models_.values():
+        cell, L = m.cell, getattr(m.cell, "num_layers", 1)
+        seconds_per_token += SECONDS_PER_CUBE * cell.blocks * cell.hidden_size**3 * L * (L + 1) / 2
+    return int(np.clip(SECONDS_PER_EDIT / seconds_per_token, MIN_TOKENS, JACOBIAN_MAX_TOKENS))
 
 
 def span_text(p: grad.GradientProfile) -> str:
@@ -50,11 +71,22 @@ def inputs(m: models.Loaded, text: str) -> tuple[np.ndarray, np.ndarray]:
 @st.cache_data(max_entries=32, show_spinner=False)
 def _profiles(cells_keys: Keys, text: str, _loaded: Mapping[str, models.Loaded]
               ) -> dict[str, grad.GradientProfile]:
-    return {name: grad.gradient_profile(m.cell, inputs(m, text)[0]) for name, m in _loaded.items()}
+    out = {}
+    for name, m in _loaded.items():
+        x = inputs(m, text)[0]  # (T, I)
+        num_layers = getattr(m.cell, "num_layers", 1)
+        if num_layers == 1:
+            out[name] = grad.gradient_profile(m.cell, x)
+            continue
+        trace = m.cell.forward(x)
+        for k in range(num_layers):  # d h^top_{T-1} / d h^(k)_t: through depth and time
+            out[f"{name} layer {k}"] = grad.gradient_profile(m.cell, x, trace, layer=k)
+    return out
 
 
 def profiles(cells_keys: Keys, text: str) -> dict[str, grad.GradientProfile]:
-    """The gradient profile of each cell on ``text`` (at most JACOBIAN_MAX_TOKENS characters)."""
+    """The gradient profile of each cell on ``text`` (at most :func:`token_cap` characters); a
+    stack's at each of its layers, named "<cell> layer k"."""
     return _profiles(cells_keys, text, loaded(cells_keys))
 
 

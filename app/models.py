@@ -14,7 +14,7 @@ the app is keyed by it, so one model is read one way on every page.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -70,15 +70,23 @@ class ModelKey(NamedTuple):
         return cells.cell_class(self.arch)
 
 
+def aligned(reader: Reader) -> bool:
+    """True when ``reader`` reads one token per character or value, as the shipped models do, so
+    its steps line up with theirs on the pages that compare cells."""
+    return reader.mode == "numbers" or reader.per_character
+
+
 def resolve(arch: str, model: str, mode: str, *, seed: int = 0, hidden: int = RANDOM_HIDDEN,
             radius: float | None = None, forget_bias: float = 1.0,
             same_kind: bool = False) -> ModelKey:
     """The key of the model a page reads with: ``model`` is "trained", "random" or the upload's
     name (``upload.Uploaded.key``). The upload is read when it is this visitor's, it reads
-    ``mode`` and (``same_kind``, on pages that compare cells) it is an ``arch``; otherwise an
-    upload's name falls back to the trained model. Unknown names fall back to "trained"."""
+    ``mode`` and (``same_kind``, on pages that compare cells token by token with the shipped
+    character models) it is an ``arch`` reading one character per token; otherwise an upload's
+    name falls back to the trained model. Unknown names fall back to "trained"."""
     up = upload.current()
-    if up is not None and model == up.key and up.mode == mode and (not same_kind or up.arch == arch):
+    if up is not None and model == up.key and up.mode == mode and (
+            not same_kind or (up.arch == arch and aligned(up.reader))):
         return ModelKey("upload", up.arch, mode, digest=up.digest)
     if arch not in cells.CELLS:
         arch = BASELINES[1]
@@ -93,7 +101,8 @@ def resolve_each(archs: Iterable[str], model: str, mode: str, **knobs) -> dict[s
     keys = {cells.cell_class(a).display_name: resolve(a, model, mode, same_kind=True, **knobs)
             for a in archs}
     up = upload.current()
-    if up is not None and model == up.key and up.mode == mode and up.arch not in archs:
+    if up is not None and model == up.key and up.mode == mode and up.arch not in archs \
+            and aligned(up.reader):
         keys[f"{up.reader.cell.display_name} (yours)"] = resolve(up.arch, model, mode)
     return keys
 
@@ -213,6 +222,9 @@ class Reading:
 
     cell: type[Cell]
     hidden_size: int
+    layer: int  # the layer shown (0 for a single cell; a stack's layers count from the input)
+    num_layers: int
+    labels: tuple[str, ...]  # (T,) a visible label per token the model read
     rows: dict[str, np.ndarray]
     unknown: np.ndarray  # (T,) bool: tokens the model does not know
     unknown_chars: tuple[str, ...]
@@ -246,10 +258,10 @@ def most_active_units(h: np.ndarray, k: int = SHOW_UNITS, pin: int = -1) -> np.n
     return order[:k]
 
 
-def guesses_of(tokens: str, probs: np.ndarray) -> tuple[tuple[tuple[str, float], ...], ...]:
+def guesses_of(tokens: Sequence[str], probs: np.ndarray) -> tuple[tuple[tuple[str, float], ...], ...]:
     """The :data:`TOP_GUESSES` likeliest next tokens (visible labels) after every step of
     ``probs`` (T, V), ``tokens`` naming the V outputs: one sort of the whole array."""
-    labels = [token_label(ch) for ch in tokens]  # (V,)
+    labels = [token_label(tok) for tok in tokens]  # (V,)
     top = np.argsort(-probs, axis=1, kind="stable")[:, :TOP_GUESSES]  # (T, k)
     return tuple(
         tuple((labels[i], float(p)) for i, p in zip(ids, row[ids], strict=True))
@@ -257,37 +269,50 @@ def guesses_of(tokens: str, probs: np.ndarray) -> tuple[tuple[tuple[str, float],
     )
 
 
-def reading_of(loaded: Loaded, sequence: str | np.ndarray) -> Reading:
-    """Read ``sequence`` with ``loaded``'s reader (uncached; see :func:`read`)."""
+def reading_of(loaded: Loaded, sequence: str | np.ndarray, layer: int = -1) -> Reading:
+    """Read ``sequence`` with ``loaded``'s reader (uncached; see :func:`read`); ``layer`` picks a
+    stack's layer (-1 or out of range: the top one)."""
     reader, cell = loaded.reader, loaded.reader.cell
     read = reader.read(sequence)
     trace = read.trace
+    layers = getattr(trace, "layers", (trace,))
+    layer = layer if 0 <= layer < len(layers) else len(layers) - 1
+    trace = layers[layer]
     gates = trace.gates
     rows = {g.name: gates[g.name] for g in cell.gates}
     if trace.c is not None:
         rows["c"] = trace.c
     rows["h"] = trace.h
-    text = sequence if isinstance(sequence, str) else ""
+    if reader.mode == "text":
+        tokens = reader.tokens_of(sequence)
+        labels = tuple(map(token_label, tokens))
+        unknown_chars = tuple(dict.fromkeys(t for t, u in zip(tokens, read.unknown, strict=True) if u))
+    else:
+        labels, unknown_chars = tuple(f"{v:.3g}" for v in np.asarray(sequence)), ()
     return Reading(
-        cell=type(cell),
+        cell=cell.cell_class if hasattr(cell, "cell_class") else type(cell),
         hidden_size=cell.hidden_size,
+        layer=layer,
+        num_layers=len(layers),
+        labels=labels,
         rows={name: a.astype(np.float32) for name, a in rows.items()},  # (T, H) each
         unknown=np.asarray(read.unknown, bool),
-        unknown_chars=tuple(dict.fromkeys(ch for ch, u in zip(text, read.unknown, strict=False) if u)),
+        unknown_chars=unknown_chars,
         guesses=() if read.probs is None else guesses_of(reader.encoder.tokens, read.probs),
         saturation=cells.gate_saturation(cell, trace),
     )
 
 
 @st.cache_data(max_entries=READ_ENTRIES, show_spinner=False)
-def _read(key: ModelKey, text: str, values: np.ndarray, _loaded: Loaded) -> Reading:
+def _read(key: ModelKey, text: str, values: np.ndarray, layer: int, _loaded: Loaded) -> Reading:
     """The reading of a sequence by the model ``key`` names (``_loaded``, not hashed, is it)."""
-    return reading_of(_loaded, text if key.mode == "text" else values)
+    return reading_of(_loaded, text if key.mode == "text" else values, layer)
 
 
-def read(key: ModelKey, seq: Prepared) -> Reading:
-    """``seq`` read by the model ``key`` names, cached per key and sequence."""
-    return _read(key, seq.text if key.mode == "text" else "", seq.values, load(key))
+def read(key: ModelKey, seq: Prepared, layer: int = -1) -> Reading:
+    """``seq`` read by the model ``key`` names, cached per key, sequence and layer (a stack's; -1:
+    the top one)."""
+    return _read(key, seq.text if key.mode == "text" else "", seq.values, layer, load(key))
 
 
 @st.cache_data(max_entries=16, ttl=300, show_spinner=False)

@@ -87,6 +87,7 @@ _PARSERS: dict[str, Any] = {
     "length": _bounded(int, 1, 20_000),
     "seed": _bounded(int, 0, 2**31 - 1),
     "unit": _bounded(int, -1, 4095),
+    "layer": _bounded(int, -1, 63),
 }
 
 
@@ -109,6 +110,7 @@ class ViewState:
     length: int = 100  # input length (Gradients page)
     seed: int = 0  # seed of random weights
     unit: int = -1  # the unit whose equations the scrubber shows; -1: the most active one
+    layer: int = -1  # the layer of a stacked model the pages show; -1: the top one
     page: str = ""  # url_path of the page; "" is Gates (home)
 
     @classmethod

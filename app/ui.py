@@ -78,7 +78,10 @@ class Prepared:
 
 
 def token_label(ch: str) -> str:
-    """A visible, unambiguous tick label for one character (see the module docstring)."""
+    """A visible, unambiguous tick label for one character (see the module docstring); a longer
+    token (a word model's) is its own label."""
+    if len(ch) != 1:
+        return ch
     if ch in _VISIBLE:
         return _VISIBLE[ch]
     category = unicodedata.category(ch)
@@ -281,6 +284,23 @@ def arch_choice(label: str = "Cell", options: Sequence[str] | None = None) -> st
     options = tuple(options or cells.ARCHS)
     return choice("arch", label, options, selectbox=len(options) > 4,
                   format_func=lambda a: cells.cell_class(a).display_name)
+
+
+def layer_choice(cell: Any) -> int:
+    """For a stacked model (``cell.num_layers`` > 1), the layer to show (``key="layer"``, 0 reads
+    the input, the top one by default); -1 (the top, the only one) for a single cell."""
+    num_layers = getattr(cell, "num_layers", 1)
+    if num_layers <= 1:
+        return -1
+    options = list(range(num_layers))
+    if st.session_state.get("layer") not in options:
+        st.session_state["layer"] = num_layers - 1
+    return st.selectbox(
+        "Layer", options, key="layer",
+        format_func=lambda k: f"layer {k}" + (" (top)" if k == num_layers - 1 else " (reads the input)"
+                                              if k == 0 else ""),
+        help="Your model stacks layers: layer 0 reads the input, each layer above reads the "
+        "hidden states of the one below, and the top layer's h is what the model outputs.")
 
 
 def model_choice(labels: Mapping[str, str], mode: str, *, horizontal: bool = True,

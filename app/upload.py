@@ -1,13 +1,14 @@
 """Your own model: the sidebar's uploader and this visitor's session slot for the model it read.
 
-What a file may hold is decided by ``cells.read_model`` (``.npz`` only, no pickle, sizes checked
-before anything is allocated, nothing in the file is ever executed): a character model
-(``CharModel.save``) reads text with its vocabulary and next-character guesses; a series model
-(``scripts/train_series.py``) reads numbers; a bare cell (``cells.save``, or the two-line PyTorch
-and Keras recipes shown in the sidebar) with one input reads numbers, with I > 1 inputs reads text
-one-hot by Unicode code point. Every registered cell is taken, with at most :data:`MAX_HIDDEN`
-units; the file is limited to :data:`MAX_UPLOAD_MB` MB by the uploader (and by
-``server.maxUploadSize`` in ``.streamlit/config.toml``), its arrays to :data:`MAX_ARRAY_BYTES`.
+What a file may hold is decided by ``cells.read_model``, by content (``.npz``, ``.safetensors``,
+Keras 3 ``.keras``; pickled ``.pt``/``.pth``/``.ckpt`` refused with the two lines that convert
+them; sizes checked before anything is allocated, nothing in the file is ever executed): a whole
+language model (embedding + stacked layers + head, with its vocabulary in the file or in a
+vocabulary file uploaded beside it), a character model (``CharModel.save``), a series model, or a
+bare cell or stack (one input: numbers; I > 1 inputs: text one-hot by Unicode code point). Every
+registered cell is taken, with at most :data:`MAX_HIDDEN` units and :data:`MAX_LAYERS` layers; the
+file is limited to :data:`MAX_UPLOAD_MB` MB by the uploader (and by ``server.maxUploadSize`` in
+``.streamlit/config.toml``), its arrays to :data:`MAX_ARRAY_BYTES`.
 
 The model lives in the visitor's ``st.session_state`` under :data:`UPLOAD_KEY`; its name in the
 ``model`` query parameter is ``upload-<first 16 hex digits of the file's SHA-256>``. Pages reach it
@@ -28,35 +29,57 @@ from typing import Any
 import streamlit as st
 
 import cells
-from cells.readers import Reader
-from cells.weights import KERAS_SNIPPET, TORCH_SNIPPET
+from cells.formats import CONVERT_SNIPPET
+from cells.readers import MissingVocabularyError, Reader
 
-MAX_UPLOAD_MB = 5
+MAX_UPLOAD_MB = 50
 """Largest file the uploader takes, in MB (the same as ``server.maxUploadSize``)."""
 
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 2**20
-MAX_ARRAY_BYTES = 8 * 2**20
+MAX_ARRAY_BYTES = 64 * 2**20
 """Largest total of a file's arrays, uncompressed (a compressed .npz may hold more than its size)."""
 
-MAX_HIDDEN = 512
-"""Largest hidden size an uploaded cell may have (the charts and the reading stay fast)."""
+MAX_HIDDEN = 1024
+"""Largest hidden size an uploaded model may have."""
+
+MAX_LAYERS = 4
+"""Most stacked layers an uploaded model may have."""
+
+MAX_VOCAB_MB = 4
+"""Largest vocabulary file, in MB."""
+
+WEIGHT_TYPES = ["npz", "safetensors", "keras", "pt", "pth", "ckpt"]
+"""What the uploader offers (a pickled .pt is taken, to be refused with the lines that convert it)."""
+
+SAVE_TORCH = """\
+# a PyTorch model (nn.LSTM / nn.GRU / nn.RNN, any num_layers, optionally with an
+# nn.Embedding before it and an nn.Linear after it):
+from safetensors.torch import save_file
+save_file(model.state_dict(), "model.safetensors")
+"""
+SAVE_KERAS = """\
+# a Keras Sequential of LSTM / GRU / SimpleRNN layers (optionally Embedding first, Dense last):
+model.save("model.keras")
+"""
 
 KEY_PREFIX = "upload-"
 UPLOAD_KEY = "upload"  # st.session_state: the current Uploaded, or None
 _ERROR_KEY = "upload_error"  # st.session_state: why the last file was refused, or None
 _FILE_ID_KEY = "upload_file_id"  # st.session_state: the uploader's file id already read
 _WIDGET_KEY = "upload_file"
+_VOCAB_WIDGET_KEY = "upload_vocab"
 SHIPPED_MODEL = "trained"
 """The ``model`` choice a cleared upload falls back to."""
 
 FORMATS = (
-    "An .npz of NumPy arrays, never pickle. A character model saved by gatescope's training code "
-    "(CharModel.save) reads text, with its vocabulary and next-character guesses; a series model "
-    "(scripts/train_series.py) reads numbers mode. A bare cell of any kind gatescope knows "
-    "(cells.save, or the recipes below) with input size 1 reads numbers mode, one value per "
-    "step; with input size I > 1 it reads text one-hot by Unicode code point (character ch is "
-    "input ord(ch) when ord(ch) < I, so I = 128 reads ASCII; any other character is the all-zero "
-    "input, shown as unknown) and makes no guesses, having no readout."
+    "A .safetensors file (a PyTorch state_dict), a Keras 3 .keras file or an .npz of NumPy arrays; "
+    "never a pickle (.pt, .pth, .ckpt: the recipe below converts one). A whole language model "
+    "(embedding, 1 to 4 stacked LSTM / GRU / RNN layers, linear head) reads text with next-token "
+    "guesses; its vocabulary comes in the file or as a JSON list (or one token per line) uploaded "
+    "beside it. A bare recurrent layer or stack with input size 1 reads numbers mode, one value "
+    "per step; with input size I > 1 it reads text one-hot by Unicode code point (character ch is "
+    "input ord(ch) when ord(ch) < I, so I = 128 reads ASCII; any other character is shown as "
+    "unknown). The README lists the key names read."
 )
 """What a weights file may be, in words (developer text, shown on the page)."""
 
@@ -97,19 +120,24 @@ class Uploaded:
         return what
 
 
-def parse(data: bytes, filename: str = "") -> Uploaded:
-    """The model in an uploaded file's bytes. Any file the app cannot show is a ``ValueError``
-    whose message says what is wrong (plain text; it may quote bits of the file)."""
+def parse(data: bytes, filename: str = "", vocab: bytes | None = None) -> Uploaded:
+    """The model in an uploaded file's bytes (and a vocabulary file's, if given). Any file the app
+    cannot show is a ``ValueError`` whose message says what is wrong (plain text; it may quote bits
+    of the file)."""
     if len(data) == 0:
         raise ValueError("the file is empty")
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValueError(f"the file has {len(data):,} bytes, more than the limit of "
                          f"{MAX_UPLOAD_BYTES:,} ({MAX_UPLOAD_MB} MB)")
-    reader = cells.read_model(data, max_bytes=MAX_ARRAY_BYTES)
-    if reader.cell.hidden_size > MAX_HIDDEN:
-        raise ValueError(f"the cell has {reader.cell.hidden_size} hidden units; the app reads at "
-                         f"most {MAX_HIDDEN}")
-    digest = hashlib.sha256(data).hexdigest()[:16]
+    if vocab is not None and len(vocab) > MAX_VOCAB_MB * 2**20:
+        raise ValueError(f"the vocabulary file has more than {MAX_VOCAB_MB} MB")
+    try:
+        reader = cells.read_model(data, vocab=vocab, max_bytes=MAX_ARRAY_BYTES,
+                                  max_hidden=MAX_HIDDEN, max_layers=MAX_LAYERS)
+    except MissingVocabularyError as exc:
+        raise ValueError(f"{exc}. Upload its vocabulary in the Vocabulary box (a JSON list of "
+                         "its tokens in id order, or one token per line), then this file again.") from exc
+    digest = hashlib.sha256(data + b"\0" + (vocab or b"")).hexdigest()[:16]
     return Uploaded(filename=str(filename), digest=digest, reader=reader)
 
 
@@ -132,8 +160,9 @@ def current() -> Uploaded | None:
     return up if isinstance(up, Uploaded) else None
 
 
-def _receive(file: Any) -> None:
-    """Read a newly uploaded file into the session (once per file); a cleared uploader drops it."""
+def _receive(file: Any, vocab: Any) -> None:
+    """Read a newly uploaded file (and vocabulary file) into the session, once per pair of files;
+    a cleared uploader drops the model."""
     session = st.session_state
     if file is None:
         up = current()
@@ -142,11 +171,12 @@ def _receive(file: Any) -> None:
         for key in (UPLOAD_KEY, _ERROR_KEY, _FILE_ID_KEY):
             session.pop(key, None)
         return
-    if session.get(_FILE_ID_KEY) == file.file_id:
+    files_id = (file.file_id, None if vocab is None else vocab.file_id)
+    if session.get(_FILE_ID_KEY) == files_id:
         return
-    session[_FILE_ID_KEY] = file.file_id
+    session[_FILE_ID_KEY] = files_id
     try:
-        up = parse(file.getvalue(), file.name)
+        up = parse(file.getvalue(), file.name, None if vocab is None else vocab.getvalue())
     except ValueError as exc:
         session[UPLOAD_KEY], session[_ERROR_KEY] = None, str(exc)
         return
@@ -168,10 +198,18 @@ def sidebar() -> None:
         "them), and Cells ranks its units. "
         "Nothing in the file is run, and it stays in your browser session only."
     )
-    _receive(sidebar.file_uploader(
-        "Weights file (.npz)", type=["npz"], key=_WIDGET_KEY, max_upload_size=MAX_UPLOAD_MB,
-        help=f"At most {MAX_UPLOAD_MB} MB. {FORMATS}",
-    ))
+    weights_file = sidebar.file_uploader(
+        "Model file (.safetensors, .keras, .npz)", type=WEIGHT_TYPES, key=_WIDGET_KEY,
+        max_upload_size=MAX_UPLOAD_MB,
+        help=f"At most {MAX_UPLOAD_MB} MB, {MAX_HIDDEN} units, {MAX_LAYERS} layers. {FORMATS}",
+    )
+    vocab_file = sidebar.file_uploader(
+        "Vocabulary (optional: .json or .txt)", type=["json", "txt"], key=_VOCAB_WIDGET_KEY,
+        max_upload_size=MAX_VOCAB_MB,
+        help="For a model with an embedding whose file holds no vocabulary: a JSON list of its "
+        "tokens in id order (or a token -> id object), or a text file with one token per line.",
+    )
+    _receive(weights_file, vocab_file)
     up, error = current(), session.get(_ERROR_KEY)
     if error:
         sidebar.error("This file was refused: " + literal_markdown(error), icon=":material/block:")
@@ -187,7 +225,11 @@ def sidebar() -> None:
                      "it.", icon=":material/info:")
     with sidebar.expander("Which files? From PyTorch or Keras in two lines"):
         st.caption(FORMATS)
-        st.caption("From a PyTorch nn.LSTM / nn.GRU (one layer):")
-        st.code(TORCH_SNIPPET, language="python")
-        st.caption("From a Keras LSTM / GRU layer:")
-        st.code(KERAS_SNIPPET, language="python")
+        st.caption("From PyTorch:")
+        st.code(SAVE_TORCH, language="python")
+        st.caption("From Keras:")
+        st.code(SAVE_KERAS, language="python")
+        st.caption("A pickled checkpoint (.pt) is never opened; convert it:")
+        st.code(CONVERT_SNIPPET, language="python")
+        st.caption("Examples to try, made from real PyTorch and Keras models: the examples/ folder "
+                   "of the repository (scripts/make_examples.py).")

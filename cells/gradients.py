@@ -227,11 +227,17 @@ def memory_gate_text(cell: Cell) -> str | None:
     return f"1 − {cell.memory_gate}" if cell.memory_keeps_complement else cell.memory_gate
 
 
-def gradient_profile(cell: Cell, x: np.ndarray, trace: Trace | None = None) -> GradientProfile:
+def gradient_profile(cell: Cell, x: np.ndarray, trace: Trace | None = None,
+                     layer: int | None = None) -> GradientProfile:
     """Run ``x`` (T, I) through ``cell`` (or take its ``trace``, if already read) and measure how
-    its gradient vanishes, and why."""
+    its gradient vanishes, and why. For a stack, ``layer`` k measures d h^top_{T-1} / d h^(k)_t
+    (through depth and time) and explains it with layer k's own memory path; None is the top."""
     trace = cell.forward(x) if trace is None else trace
-    log_norms = jacobian_norms(cell, trace)  # (T,)
+    log_norms = jacobian_norms(cell, trace, layer)  # (T,)
+    layers = getattr(cell, "layers", None)
+    if layers is not None:  # a stack: layer k's own cell and trace explain it
+        k = len(layers) - 1 if layer is None else layer
+        cell, trace = layers[k], trace.layers[k]
     path = cell.memory_path(trace)  # (T, H) or None
     W_hh = cell.params["weight_hh_l0"]
     return GradientProfile(

@@ -46,6 +46,10 @@ SERIES_KIND = "series"
 """``kind`` in the meta of a series model's file (a 1-input cell and a next-value readout)."""
 
 
+class MissingVocabularyError(ValueError):
+    """A model that reads tokens through an embedding came without its vocabulary."""
+
+
 class Encoder(Protocol):
     """Turns a sequence into a cell's inputs: ``encode(sequence, dtype) -> (x (T, I), unknown (T,))``."""
 
@@ -264,6 +268,16 @@ class Reader:
         return self.readout is not None and isinstance(self.encoder, CharEncoder | EmbeddingEncoder)
 
     @property
+    def per_character(self) -> bool:
+        """True when every character of a text is one token (not a word model, not numbers)."""
+        return self.mode == "text" and getattr(self.encoder, "unit", "char") == "char"
+
+    def tokens_of(self, text: str) -> list[str]:
+        """The tokens the model reads in ``text``: its characters, or its words for a word model."""
+        split = getattr(self.encoder, "split", None)
+        return list(text) if split is None else split(text)
+
+    @property
     def num_params(self) -> int:
         extra = 0 if self.readout is None else self.readout.weight.size + self.readout.bias.size
         return self.cell.num_params + extra
@@ -363,8 +377,9 @@ def read_model(src: weights.Source | bytes, *, vocab: Any = None,
         return Reader(cell, _plain_encoder(cell), readout, meta)
     tokens = formats.parse_vocab(_vocab_source(vocab)) if vocab is not None else parts.vocab
     if tokens is None:
-        raise ValueError(f"the model reads tokens through an embedding of {parts.embedding.shape[0]} rows, "
-                         "but the file has no vocabulary: pass one, read_model(src, vocab=...)")
+        raise MissingVocabularyError(
+            f"the model reads tokens through an embedding of {parts.embedding.shape[0]} rows, but "
+            "the file has no vocabulary: pass one, read_model(src, vocab=...)")
     unit = parts.unit or ("char" if all(len(t) == 1 or _special(t) for t in tokens) else "word")
     encoder = EmbeddingEncoder(tokens, parts.embedding, unit)
     meta = {k: v for k, v in meta.items() if k != VOCAB_KEY}

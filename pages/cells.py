@@ -48,20 +48,23 @@ class UnitReading:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _read_units(key: models.ModelKey, state: str, text: str, _loaded: models.Loaded) -> tuple:
+def _read_units(key: models.ModelKey, state: str, text: str, layer: int,
+                _loaded: models.Loaded) -> tuple:
     """:func:`read_units`'s fields as a tuple (a page's own classes do not pickle: it runs as
     ``__main__``)."""
     read = _loaded.reader.read(text)
-    states = read.trace.c if state == "c" and read.trace.c is not None else read.trace.h  # (T, H)
+    trace = getattr(read.trace, "layers", [read.trace])[layer]  # a stack's layer (-1: the top)
+    states = trace.c if state == "c" and trace.c is not None else trace.h  # (T, H)
     properties = interpret.text_properties(text)
     return (states.astype(np.float32), properties,
             interpret.best_units(states, properties, k=TOP_UNITS),
             tuple(dict.fromkeys(ch for ch, u in zip(text, read.unknown, strict=True) if u)))
 
 
-def read_units(key: models.ModelKey, state: str, text: str) -> UnitReading:
-    """Run the model ``key`` names over ``text`` and rank its units by every property (cached)."""
-    return UnitReading(*_read_units(key, state, text, models.load(key)))
+def read_units(key: models.ModelKey, state: str, text: str, layer: int = -1) -> UnitReading:
+    """Run the model ``key`` names over ``text`` and rank its units (of a stack's ``layer``) by
+    every property (cached)."""
+    return UnitReading(*_read_units(key, state, text, layer, models.load(key)))
 
 
 def ranking_table(reading: UnitReading) -> pd.DataFrame:
@@ -99,6 +102,8 @@ def main() -> None:
         arch = ui.arch_choice("Model")
         model = ui.model_choice(models.MODEL_LABELS, "text", horizontal=False)
         key = models.resolve(arch, model, "text", seed=ui.view_state().seed)
+        loaded = models.load(key)
+        layer = ui.layer_choice(loaded.cell)
         state = "h"
         if key.cell.has_cell_state:  # an uploaded model has its own cell
             state = ui.choice("cells_state", "Cell state or hidden state", ("c", "h"),
@@ -114,8 +119,12 @@ def main() -> None:
                 icon=":material/keyboard:")
         return
     ui.upload_note(model, "text", "is the model ranked here")
-    loaded = models.load(key)
-    reading = read_units(key, state, seq.text)
+    if not loaded.reader.per_character:
+        st.info("Your model reads words: the properties here are per character, so its units "
+                "cannot be ranked against them. Gates and LSTM vs GRU show it.",
+                icon=":material/info:")
+        return
+    reading = read_units(key, state, seq.text, layer)
     ui.show_model(loaded.description, loaded.problem, loaded.note)
     if not loaded.trained:
         st.warning("These are random weights: any match is chance.", icon=":material/warning:")

@@ -71,10 +71,14 @@ def main() -> None:
     if seq.length == 0:
         st.info("Type a sequence above to compare the gates.", icon=":material/keyboard:")
         return
-    readings = {name: models.read(key, seq) for name, key in keys.items()}
+    layers = {name: ui.layer_choice(m.cell) for name, m in loaded.items()}  # a stacked upload's
+    readings = {name: models.read(key, seq, layers[name]) for name, key in keys.items()}
     ui.show_unknown(list(dict.fromkeys(ch for r in readings.values() for ch in r.unknown_chars)))
     for name, reading in readings.items():
-        labels = ui.mark_unknown(seq.labels, reading.unknown)
+        if reading.length == 0:
+            st.info(f"{name} reads words, and the box holds none.", icon=":material/info:")
+            continue
+        labels = ui.mark_unknown(reading.labels, reading.unknown)
         shown = reading.shown()
         whose = " (your upload)" if keys[name].source == "upload" else ""
         gate_rows = {n: a for n, a in shown.rows.items() if n != "c"}  # gates and h

@@ -30,6 +30,11 @@ def pinned_unit(unit: int) -> int:
     return session[PIN]
 
 
+def layer_name(reading: models.Reading) -> str:
+    """", layer k of L" for a stacked model, else nothing."""
+    return f", layer {reading.layer} of {reading.num_layers}" if reading.num_layers > 1 else ""
+
+
 def main() -> None:
     st.title("Gates: watch a cell read your sequence")
     ui.explain(
@@ -40,18 +45,22 @@ def main() -> None:
         "reading one token at a time with the cell's equations filled in."
     )
     left, right = st.columns([3, 1])
-    with right:
-        arch = ui.arch_choice()
-        model = ui.model_choice(models.MODEL_LABELS, st.session_state.get("mode", "text"))
     with left:
         seq = ui.sequence_input()
+    with right:
+        arch = ui.arch_choice()
+        model = ui.model_choice(models.MODEL_LABELS, seq.mode)
+        key = models.resolve(arch, model, seq.mode, seed=st.session_state.get("seed", 0))
+        loaded = models.load(key)
+        layer = ui.layer_choice(loaded.cell)
     state = ui.view_state()
     if seq.length == 0:
         st.info("Type a sequence above to see the gates.", icon=":material/keyboard:")
         return
-    key = models.resolve(arch, model, seq.mode, seed=state.seed)
-    loaded = models.load(key)
-    reading = models.read(key, seq)
+    reading = models.read(key, seq, layer)
+    if reading.length == 0:
+        st.info("Your model reads words, and the box holds none: type a few.", icon=":material/keyboard:")
+        return
     pin = pinned_unit(state.unit)
     shown = reading.shown(pin)
     if 0 <= state.unit != pin and state.unit not in shown.units:
@@ -62,13 +71,13 @@ def main() -> None:
     cell = reading.cell  # an uploaded model has its own
     ui.show_model(loaded.description, loaded.problem, loaded.note)
     ui.show_unknown(reading.unknown_chars)
-    labels = ui.mark_unknown(seq.labels, reading.unknown)
+    labels = ui.mark_unknown(reading.labels, reading.unknown)
     which = f"the {len(shown.units)} of {reading.hidden_size} units whose h varies most"
     if shown.pinned:  # pinned (an experiment's unit)
         which = f"unit {pin} (top row) and the {len(shown.units) - 1} others whose h varies most"
     ui.show_chart(
         charts.state_heatmaps(shown.rows, labels, shown.units, gates=cell.gates,
-                              title=f"{cell.display_name} gates and states, {which}"),
+                              title=f"{cell.display_name}{layer_name(reading)} gates and states, {which}"),
         f"gates-{cell.arch}", key="gates_heatmaps",
     )
     st.download_button(
@@ -93,7 +102,7 @@ def main() -> None:
                          format_func=lambda u: "the most active" if u == -1 else f"unit {u}",
                          on_change=_picked, selectbox=True)
     with c2:
-        step = ui.slider("step", "Scrubber opens at step", 0, seq.length - 1)
+        step = ui.slider("step", "Scrubber opens at step", 0, reading.length - 1)
     follow = 0 if unit == -1 else units.index(unit) - 1
     ui.show_chart(
         charts.scrubber(shown.rows, labels, shown.units, gates=cell.gates,

@@ -151,12 +151,6 @@ with ui.page_guard():
     )
     prepared = ui.sequence_input(numbers=False)
     left, right = st.columns(2)
-    with right:
-        length = ui.slider(
-            "length", "Input length (tokens)", 2, JACOBIAN_MAX_TOKENS, default=100,
-            help=f"Gradients are measured over the first tokens of the text, at most "
-            f"{JACOBIAN_MAX_TOKENS} (the page's cap, so it re-renders quickly).",
-        )
     with left:
         model = ui.model_choice(
             {"trained": "trained character models", "random": "fresh random weights"}, "text",
@@ -166,17 +160,25 @@ with ui.page_guard():
     ui.upload_note(model, "text", "replaces the trained cell of its kind (or joins them): its "
                    "curve is measured on your text read the way your model reads it")
     cells_keys = gradients.keys(model, **(fresh_knobs() if model == "random" else {}))
+    loaded = gradients.loaded(cells_keys)
+    cap = gradients.token_cap(loaded)
+    with right:
+        length = ui.slider(
+            "length", "Input length (tokens)", 2, cap, default=min(100, cap),
+            help=f"Gradients are measured over the first tokens of the text, at most {cap} for "
+            f"these models (the page's cap, {JACOBIAN_MAX_TOKENS} at most, lower for large "
+            f"models, so one edit stays under about {gradients.SECONDS_PER_EDIT:g} s).",
+        )
     text = prepared.text[:length]
     if len(prepared.text) > length:
         st.caption(
             f"Measuring the first {length} of {len(prepared.text):,} characters "
-            f"(this page reads at most {JACOBIAN_MAX_TOKENS})."
+            f"(this page reads at most {cap} with these models)."
         )
     if len(text) < 2:
         st.info("Type at least two characters to see a gradient flow back through time.",
                 icon=":material/keyboard:")
     else:
-        loaded = gradients.loaded(cells_keys)
         sizes = sorted({m.cell.hidden_size for m in loaded.values()})
         with st.expander(f"The models: {', '.join(loaded)}, {' / '.join(map(str, sizes))} hidden units"):
             st.caption("  \n".join(m.description for m in loaded.values()))

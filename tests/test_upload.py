@@ -10,22 +10,24 @@ Keras recipes) and on bad files; the page part drives the real uploader through 
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import re
 import zipfile
 
 import numpy as np
 import pytest
-from apptest import chart_specs, plotly_array, run_app
+from apptest import assert_clean, chart_specs, plotly_array, run_app
 from conftest import ROOT
+from e2e import assert_no_failure
 from streamlit.testing.v1 import AppTest
 
 import cells
-from app import upload
+from app import ui, upload
 from cells import interpret
 from cells.charmodel import CharModel
+from cells.formats import CONVERT_SNIPPET
 from cells.gradients import gradient_profile
-from cells.weights import KERAS_SNIPPET, TORCH_SNIPPET
 
 
 def saved(cell: cells.Cell, **meta) -> bytes:
@@ -53,8 +55,8 @@ def ascii_one_hot(text: str, I: int) -> np.ndarray:
 def run_snippet(snippet: str, tmp_path, monkeypatch, **names) -> bytes:
     """Run a documented recipe as it is written (it saves into the working directory)."""
     monkeypatch.chdir(tmp_path)
-    exec(snippet, {"np": np, **names})
-    (written,) = tmp_path.glob("*.npz")
+    exec(snippet, dict(names))
+    (written,) = tmp_path.glob("model.*")
     return written.read_bytes()
 
 
@@ -124,31 +126,33 @@ def test_the_shipped_weights_files_upload_as_they_are(name):
 
 
 def test_the_pytorch_recipe_as_documented_gives_torchs_hidden_states(tmp_path, monkeypatch):
+    """The sidebar's two lines on a real two-layer nn.LSTM: every layer read as torch runs it."""
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
-    model = torch.nn.LSTM(1, 7).double()
-    up = upload.parse(run_snippet(TORCH_SNIPPET, tmp_path, monkeypatch, model=model))
+    model = torch.nn.LSTM(1, 7, num_layers=2).double()
+    up = upload.parse(run_snippet(upload.SAVE_TORCH, tmp_path, monkeypatch, model=model))
     series = np.cos(np.arange(15) / 2)
     with torch.no_grad():
         expected, _ = model(torch.from_numpy(series).reshape(-1, 1, 1))
-    assert up.mode == "numbers"
+    assert up.mode == "numbers" and up.reader.cell.num_layers == 2
     trace = up.reader.read(series).trace
     np.testing.assert_allclose(trace.h, expected[:, 0].numpy(), rtol=1e-10, atol=1e-12)
 
 
-def test_the_keras_recipe_as_documented_is_read_as_a_gru(tmp_path, monkeypatch):
-    U, I = 4, 3
-    rng = np.random.default_rng(0)
-    weights = [rng.normal(size=(I, 3 * U)), rng.normal(size=(U, 3 * U)), rng.normal(size=(2, 3 * U))]
+def test_the_keras_recipe_as_documented_gives_keras_outputs(tmp_path, monkeypatch):
+    """The sidebar's line on a real Keras Sequential of two GRUs (reset_after=True)."""
+    import os
 
-    class Layer:  # a keras.layers.GRU's get_weights(), reset_after=True
-        def get_weights(self):
-            return weights
-
-    up = upload.parse(run_snippet(KERAS_SNIPPET, tmp_path, monkeypatch, layer=Layer()))
-    cell = up.reader.cell
-    assert (up.arch, cell.arch, cell.input_size, cell.hidden_size) == ("gru", "gru", I, U)
-    assert up.mode == "text"
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((None, 3)), keras.layers.GRU(4, return_sequences=True),
+                              keras.layers.GRU(4, return_sequences=True)])
+    up = upload.parse(run_snippet(upload.SAVE_KERAS, tmp_path, monkeypatch, model=model))
+    x = np.random.default_rng(1).normal(size=(9, 3)).astype(np.float32)
+    expected = keras.ops.convert_to_numpy(model.predict(x[None], verbose=0))[0]
+    assert (up.arch, up.reader.cell.num_layers, up.mode) == ("gru", 2, "text")
+    np.testing.assert_allclose(up.reader.cell.forward(x).h, expected, atol=1e-5)
 
 
 def test_a_tanh_rnn_file_is_read_by_code_point_like_the_engine():
@@ -197,7 +201,7 @@ BAD_FILES = {
                      "weight_ih_l0"),
     "NaN": (nan_weights(), "NaN"),
     "too many units": (saved(bare("gru", 1, H=upload.MAX_HIDDEN + 1, dtype=np.float32)),
-                       f"at most {upload.MAX_HIDDEN}"),
+                       f"at most {upload.MAX_HIDDEN:,}"),
     "too large": (b"PK" + b"\x00" * (upload.MAX_UPLOAD_BYTES + 1), "more than the limit"),
 }
 
@@ -319,7 +323,8 @@ def test_a_link_naming_someone_elses_upload_shows_the_shipped_model_and_says_why
 def test_the_sidebar_shows_both_recipes_as_code():
     at = run_app()
     codes = [c.value.strip() for c in at.code]
-    assert TORCH_SNIPPET.strip() in codes and KERAS_SNIPPET.strip() in codes
+    assert upload.SAVE_TORCH.strip() in codes and upload.SAVE_KERAS.strip() in codes
+    assert CONVERT_SNIPPET.strip() in codes
 
 
 # --------------------------------------------------------------------------- on the other pages
@@ -484,9 +489,91 @@ def test_in_the_browser_an_upload_is_drawn_and_a_refusal_shows_its_markup_as_tex
         page.wait_for_function(
             """() => { const gd = document.querySelector('.js-plotly-plot');
                        return gd && gd.data[0].name === 'reset gate r'; }""", timeout=90_000)
+        assert_no_failure(page)  # the run has finished: the URL is synced, no error box is left
         captions = " ".join(page.locator('[data-testid="stCaptionContainer"]').all_inner_texts())
         assert "uploaded by you" in captions
         assert "model=upload-" in page.url
-        assert page.locator('[data-testid="stException"]').count() == 0
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- real model files
+
+EXAMPLES = ROOT / "examples"
+
+
+def test_a_two_layer_torch_char_model_from_safetensors_is_shown_layer_by_layer():
+    """examples/torch-char-lstm2.safetensors: nn.Embedding + nn.LSTM(num_layers=2) + nn.Linear,
+    saved by safetensors.torch (scripts/make_examples.py). Every layer's gates are the engine's."""
+    data = (EXAMPLES / "torch-char-lstm2.safetensors").read_bytes()
+    reader = cells.read_model(data)
+    text = "Beautiful is better than ugly."
+    at = upload_file(run_app({"seq": text}), data, "model.safetensors")
+    assert_clean(at)
+    assert any("2 layers" in c.value or "layer 1 of 2" in str(chart_specs(at)[0]["layout"]["title"])
+               for c in at.caption)
+    assert at.selectbox(key="layer").options == ["layer 0 (reads the input)", "layer 1 (top)"]
+    trace = reader.read(text).trace
+    for layer in (1, 0):
+        at.selectbox(key="layer").set_value(layer).run()
+        assert_clean(at)
+        heatmaps = chart_specs(at)[0]
+        assert f"layer {layer} of 2" in heatmaps["layout"]["title"]["text"]
+        f_row = next(t for t in heatmaps["data"] if t["name"] == "forget gate f")
+        units = [int(u.split()[-1]) for u in f_row["y"]]
+        np.testing.assert_allclose(plotly_array(f_row["z"]),
+                                   trace.layers[layer].gates["f"][:, units].T, atol=1e-6)
+    guesses = chart_specs(at)[1]["data"][-1]  # the scrubber's next-character panel
+    assert len(guesses["x"]) == 5 and abs(sum(guesses["x"])) <= 1.0 + 1e-9
+
+
+def test_a_stacked_upload_gets_a_gradient_curve_per_layer_through_depth_and_time():
+    data = (EXAMPLES / "torch-char-lstm2.safetensors").read_bytes()
+    reader = cells.read_model(data)
+    text = "Flat is better than nested."
+    at = upload_file(run_app({"seq": text}), data, "model.safetensors")
+    at.switch_page(GRADIENTS).run()
+    assert_clean(at)
+    spec = chart_specs(at)[0]
+    names = [t["name"] for t in spec["data"] if t.get("mode") == "lines" and "threshold" not in t["name"]]
+    assert names == ["RNN", "LSTM layer 0", "LSTM layer 1", "GRU"]
+    x = reader.encoder.encode(text)[0]
+    for layer in (0, 1):
+        want = cells.jacobian_norms(reader.cell, reader.cell.forward(x), layer=layer)
+        got = next(t for t in spec["data"] if t["name"] == f"LSTM layer {layer}")
+        np.testing.assert_allclose(np.array(got["y"], dtype=float) if isinstance(got["y"], list)
+                                   else plotly_array(got["y"]), want, rtol=1e-9)
+    assert any("LSTM layer 0" in m.value for m in at.markdown)  # each layer's own ∏f explanation
+
+
+def test_a_keras_file_and_a_word_model_with_its_vocabulary_file_are_read():
+    keras_model = (EXAMPLES / "keras-char-lstm2.keras").read_bytes()
+    at = upload_file(run_app({"seq": "hello world"}), keras_model, "m.keras")
+    refusal = [e.value for e in at.error]  # a model with an embedding needs its vocabulary
+    assert len(refusal) == 1 and "Upload its vocabulary in the Vocabulary box" in refusal[0]
+    at.file_uploader(key="upload_vocab").set_value(
+        ("vocab.json", (EXAMPLES / "keras-char-lstm2.vocab.json").read_bytes(), "application/json"))
+    at.run()
+    assert_clean(at)
+    assert any("uploaded by you" in c.value for c in at.caption)
+    words = (EXAMPLES / "torch-word-gru2.safetensors").read_bytes()
+    vocab = (EXAMPLES / "torch-word-gru2.vocab.json").read_bytes()
+    at.file_uploader(key="upload_vocab").set_value(("vocab.json", vocab, "application/json"))
+    at = upload_file(at.run(), words, "words.safetensors")
+    assert_clean(at)
+    tokens = json.loads(vocab)
+    text = " ".join(tokens[5:9]) + " zzzunknownzzz"
+    at.text_area(key="seq").set_value(text).run()
+    assert_clean(at)
+    ticks = chart_specs(at)[0]["layout"]["xaxis"]["ticktext"]
+    assert ticks == [*tokens[5:9], ui.UNKNOWN_LABEL]  # one token per word, the unknown marked
+
+
+def test_a_pickled_checkpoint_is_refused_with_the_lines_that_convert_it():
+    import pickle
+
+    at = upload_file(run_app(), pickle.dumps({"weight_ih_l0": [1.0]}, protocol=4), "model.pt")
+    refusal = [e.value for e in at.error]
+    assert len(refusal) == 1 and refusal[0].startswith("This file was refused:")
+    assert "save_file(model.state_dict(), " in refusal[0] and "pickle" in refusal[0]
+    assert not at.exception and len(chart_specs(at)) == 2  # the page goes on with its own model
