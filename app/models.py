@@ -63,6 +63,7 @@ class ModelKey(NamedTuple):
     radius: float | None = None  # random weights: spectral radius of each W_hh block, or PyTorch's
     forget_bias: float = 1.0  # random weights
     digest: str = ""  # upload: the file's digest
+    corpus: str = ""  # trained: what the shipped model learnt ("" is the mode's default corpus)
 
     @property
     def cell(self) -> type[Cell]:
@@ -77,7 +78,7 @@ def aligned(reader: Reader) -> bool:
 
 
 def resolve(arch: str, model: str, mode: str, *, seed: int = 0, hidden: int = RANDOM_HIDDEN,
-            radius: float | None = None, forget_bias: float = 1.0,
+            radius: float | None = None, forget_bias: float = 1.0, corpus: str = "",
             same_kind: bool = False) -> ModelKey:
     """The key of the model a page reads with: ``model`` is "trained", "random" or the upload's
     name (``upload.Uploaded.key``). The upload is read when it is this visitor's, it reads
@@ -92,7 +93,7 @@ def resolve(arch: str, model: str, mode: str, *, seed: int = 0, hidden: int = RA
         arch = BASELINES[1]
     if model == "random":
         return ModelKey("random", arch, mode, seed, hidden, radius, forget_bias)
-    return ModelKey("trained", arch, mode)
+    return ModelKey("trained", arch, mode, corpus=corpus)
 
 
 def resolve_each(archs: Iterable[str], model: str, mode: str, **knobs) -> dict[str, ModelKey]:
@@ -130,9 +131,16 @@ class Loaded:
         return self.reader.cell
 
 
-def shipped_name(arch: str, mode: str) -> str:
-    """The ``cells.pretrained`` name of the shipped ``arch`` model for ``mode``."""
-    return arch if mode == "text" else f"{arch}-series"
+DEFAULT_CORPUS = {"text": "", "numbers": "series"}
+"""What the shipped models of each mode learnt when a page names no corpus: English prose (the
+fortunes), noisy sines."""
+
+
+def shipped_name(arch: str, mode: str, corpus: str = "") -> str:
+    """The ``cells.pretrained`` name of the shipped ``arch`` model for ``mode`` and ``corpus``:
+    "lstm", "lstm-series", "lstm-code", ..."""
+    corpus = corpus or DEFAULT_CORPUS.get(mode, "")
+    return f"{arch}-{corpus}" if corpus else arch
 
 
 def _random(key: ModelKey) -> Reader:
@@ -163,7 +171,7 @@ def _trained_description(reader: Reader) -> str:
 def _load_shipped_or_random(key: ModelKey) -> Loaded:
     if key.source == "random":
         return Loaded(_random(key), _random_description(key), trained=False)
-    name = shipped_name(key.arch, key.mode)
+    name = shipped_name(key.arch, key.mode, key.corpus)
     fallback = key._replace(source="random", seed=0, hidden=RANDOM_HIDDEN)
     if name not in cells.available_pretrained():
         if key.arch in BASELINES:  # shipped with gatescope: its absence is a broken install
