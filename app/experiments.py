@@ -229,7 +229,7 @@ def carrier_figure(carriers: dict[str, Carrier], text: str) -> go.Figure:
                 fig.add_scatter(x=t, y=c.gates[gate], name=label,
                                 hovertemplate=hover, line={"color": colour, "dash": dash, "width": 1.5},
                                 **common)
-        product = 10.0 ** np.cumsum(np.log10(c.gates[c.highway][c.written + 1: c.end]))
+        product = np.cumprod(c.gates[c.highway][c.written + 1: c.end])
         fig.add_scatter(x=t[c.written: c.end], y=np.r_[1.0, product],
                         name=f"running product of {c.highway} (the highway)", hovertemplate=hover,
                         line={"color": "#009E73", "width": 3}, **common)

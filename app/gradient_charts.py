@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+import cells
 from app.charts import plot_text, token_ticks
 
 CELL_COLOURS = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#CC79A7"}  # vermillion, blue, reddish purple
@@ -32,9 +33,14 @@ def cell_colour(name: str) -> str:
     return MORE_COLOURS[zlib.crc32(base.encode()) % len(MORE_COLOURS)]
 
 
+_BY_DISPLAY_NAME = {cls.display_name: cls for cls in cells.CELLS.values()}
+
+
 def cell_dash(name: str) -> str:
-    """The ungated baseline (the tanh RNN) is also dashed, so the charts read without colour."""
-    return "dash" if name.split(" (")[0] == "RNN" else "solid"
+    """A cell without a memory path (the tanh RNN) is also dashed, so the charts read without
+    colour; ``name`` is a cell's display name (an upload's or a layer's suffix ignored)."""
+    cls = _BY_DISPLAY_NAME.get(name.split(" (")[0].split(" layer ")[0])
+    return "dash" if cls is not None and cls.memory_gate is None and not cls.has_cell_state else "solid"
 
 def _finite_or_none(values: np.ndarray) -> list[float | None]:
     """Plotly draws a gap for None; -inf (an exactly zero Jacobian) and NaN become gaps."""

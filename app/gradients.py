@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 import streamlit as st
 
+import cells
 from app import models
 from cells import gradients as grad
 
@@ -21,10 +22,11 @@ layer, and this keeps a re-render around a second at H = 256."""
 SECONDS_PER_EDIT = 1.5
 """The Jacobian passes of one edit should take at most about this long (a large upload's token cap)."""
 
-SECONDS_PER_CUBE = 0.05e-9
-"""Measured cost of ``cells.jacobian_norms`` per token, per layer carried and per G·H^3 (the LSTM
-on the 2-core development machine: 0.049 ns at H = 128, 0.030 at 256, 0.017 at 512; the largest
-is taken, so the cap errs on the fast side)."""
+SECONDS_PER_CUBE = 0.08e-9
+"""Cost of the Jacobian pass per token, per layer carried and per G·H^3, rounded up from
+measurements on the 2-core development machine (one LSTM: 0.049 ns at H = 128, 0.030 at 256,
+0.017 at 512; a stack adds the rows passed down between layers), so the cap errs on the fast side
+(``bench/bench_gradients.py`` measures the page's work per size)."""
 
 MIN_TOKENS = 2
 
@@ -45,11 +47,11 @@ def keys(model: str, *, hidden: int = models.RANDOM_HIDDEN, radius: float | None
 def token_cap(models_: Mapping[str, models.Loaded]) -> int:
     """How many tokens the page measures for these models: :data:`JACOBIAN_MAX_TOKENS`, fewer when
     their Jacobian passes would take longer than :data:`SECONDS_PER_EDIT` (a large upload). A stack
-    of L layers is measured at every layer, which carries 1 + 2 + ... + L layers' rows."""
+    of L layers is measured at every layer in one pass that carries rows through all L layers."""
     seconds_per_token = 0.0
     for m in models_.values():
         cell, L = m.cell, getattr(m.cell, "num_layers", 1)
-        seconds_per_token += SECONDS_PER_CUBE * cell.blocks * cell.hidden_size**3 * L * (L + 1) / 2
+        seconds_per_token += SECONDS_PER_CUBE * cell.blocks * cell.hidden_size**3 * L
     return int(np.clip(SECONDS_PER_EDIT / seconds_per_token, MIN_TOKENS, JACOBIAN_MAX_TOKENS))
 
 
@@ -79,8 +81,10 @@ def _profiles(cells_keys: Keys, text: str, _loaded: Mapping[str, models.Loaded]
             out[name] = grad.gradient_profile(m.cell, x)
             continue
         trace = m.cell.forward(x)
+        by_layer = cells.jacobian_norms_by_layer(m.cell, trace)  # (L, T), one pass for all layers
         for k in range(num_layers):  # d h^top_{T-1} / d h^(k)_t: through depth and time
-            out[f"{name} layer {k}"] = grad.gradient_profile(m.cell, x, trace, layer=k)
+            out[f"{name} layer {k}"] = grad.gradient_profile(m.cell, x, trace, layer=k,
+                                                             log_norms=by_layer[k])
     return out
 
 

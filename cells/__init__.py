@@ -21,7 +21,7 @@ from __future__ import annotations
 from cells import formats, weights
 from cells.base import CANDIDATE, SIGMOID, Cell, CellSizes, Gate, Grads, Trace
 from cells.charmodel import CharModel, CharTrace
-from cells.diagnostics import gate_saturation, jacobian_norms, seconds_per_token
+from cells.diagnostics import gate_saturation, jacobian_norms, jacobian_norms_by_layer, seconds_per_token
 from cells.factory import ARCHS, CELLS, TORCH_ARCHS, cell_class, init_params, make_cell
 from cells.gru import GRU
 from cells.lstm import LSTM
@@ -85,6 +85,7 @@ __all__ = [
     "gate_saturation",
     "init_params",
     "jacobian_norms",
+    "jacobian_norms_by_layer",
     "load",
     "load_arrays",
     "make_cell",

@@ -21,7 +21,7 @@ import numpy as np
 
 from cells import tasks, weights
 from cells.base import Cell, Trace
-from cells.readers import CHAR_KIND, UNKNOWN_CHAR, VOCAB_KEY, CharEncoder, Reader, _pop_readout
+from cells.readers import CHAR_KIND, UNKNOWN_CHAR, VOCAB_KEY, CharEncoder, Reader, _pop_readout, cast_floats
 from cells.train import Readout, log_softmax
 
 __all__ = ["CHUNK", "DEFAULT_VOCAB", "KIND", "UNKNOWN_CHAR", "VOCAB_KEY", "CharModel", "CharTrace"]
@@ -101,7 +101,7 @@ class CharModel(Reader):
         vocab = "".join(chr(int(c)) for c in codes)
         readout = _pop_readout(rest)
         readout = Readout(readout.weight.astype(dtype), readout.bias.astype(dtype))
-        rest = {k: (a.astype(dtype) if a.dtype.kind == "f" else a) for k, a in rest.items()}
+        rest = cast_floats(rest, dtype)
         return cls(weights.cell_from_arrays(rest, meta or {}), vocab, readout, meta)
 
     @classmethod

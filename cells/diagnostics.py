@@ -25,14 +25,33 @@ def jacobian_norms(cell: Cell | Stack, trace: Trace, layer: int | None = None) -
     added up in log10, so a norm of 1e-1000 comes out as a finite -1000, not 0 or -inf. A
     Jacobian that is exactly zero (e.g. W_hh = 0) gives -inf from there back.
     """
+    return _jacobian_pass(cell, trace, layer, record_all=False)[-1]
+
+
+def jacobian_norms_by_layer(cell: Cell | Stack, trace: Trace) -> np.ndarray:
+    """(L, T): row k is ``jacobian_norms(cell, trace, layer=k)`` for every layer of a stack, all
+    from one pass from the top layer down to layer 0 (the rows reaching h^(k)_t on the way down are
+    the ones layer k's curve needs), so L layers cost L layer-steps per token, not L(L+1)/2.
+    One row for a single cell. Single sequences only (an unbatched trace)."""
+    if trace.batched:
+        raise ValueError("jacobian_norms_by_layer takes the trace of a single sequence")
+    return np.stack(_jacobian_pass(cell, trace, 0, record_all=True))
+
+
+def _jacobian_pass(cell: Cell | Stack, trace: Trace, layer: int | None,
+                   record_all: bool) -> list[np.ndarray]:
+    """The pass behind :func:`jacobian_norms`: from the top layer down to ``layer`` (None: the
+    top), recording the log10 norms at ``layer`` (and, ``record_all``, at every layer above it,
+    bottom first). Batched traces go one sequence at a time."""
     cells_, traces = _layers_of(cell, trace)
     top = len(cells_) - 1
     k = top if layer is None else layer
     if not 0 <= k <= top:
         raise ValueError(f"layer must be in 0..{top}, got {layer}")
     if trace.batched:
-        return np.stack([jacobian_norms(cell, trace.sequence(b), layer) for b in range(trace.hs.shape[1])],
-                        axis=1)
+        per_sequence = [_jacobian_pass(cell, trace.sequence(b), layer, record_all)
+                        for b in range(trace.hs.shape[1])]
+        return [np.stack(rows, axis=1) for rows in zip(*per_sequence, strict=True)]
     T, _, H = trace.hs.shape
     run = range(k, top + 1)  # the layers that carry rows: k and those above it
     local = {j: cells_[j]._local_derivatives(traces[j]) for j in run}
@@ -43,14 +62,15 @@ def jacobian_norms(cell: Cell | Stack, trace: Trace, layer: int | None = None) -
     rec_h[top] += np.eye(H)  # d h^top_{T-1} / d h^top_{T-1}
     da = {j: np.empty((H, G)) for j in run}  # d h^top_{T-1} / d(pre-activations), reused every step
     dc_total = {j: (np.empty((H, H)) if has_c else None) for j in run}
-    log_norms = np.full(T, -np.inf)
+    recorded = tuple(run) if record_all else (k,)
+    log_norms = {j: np.full(T, -np.inf) for j in recorded}
     log_scale = 0.0
     for t in range(T - 1, -1, -1):
         from_above = None  # the rows reaching h^(j)_t through layer j+1's input at step t
         for j in reversed(run):
             dh = rec_h[j] if from_above is None else rec_h[j] + from_above  # total, at (j, t)
-            if j == k:
-                log_norms[t] = log_scale + np.log10(np.linalg.norm(dh))
+            if j in log_norms:
+                log_norms[j][t] = log_scale + np.log10(np.linalg.norm(dh))
             if t == 0 and j == k:
                 break
             rec_h[j], rec_c[j] = cells_[j]._back_step(local[j], t, dh, rec_c[j], da[j], dc_total[j])
@@ -67,7 +87,7 @@ def jacobian_norms(cell: Cell | Stack, trace: Trace, layer: int | None = None) -
             if rec_c[j] is not None:
                 rec_c[j] /= scale
         log_scale += np.log10(scale)
-    return log_norms
+    return [log_norms[j] for j in recorded]
 
 
 def _layers_of(cell: Cell | Stack, trace: Trace) -> tuple[tuple[Cell, ...], tuple[Trace, ...]]:

@@ -228,12 +228,13 @@ def memory_gate_text(cell: Cell) -> str | None:
 
 
 def gradient_profile(cell: Cell, x: np.ndarray, trace: Trace | None = None,
-                     layer: int | None = None) -> GradientProfile:
+                     layer: int | None = None, log_norms: np.ndarray | None = None) -> GradientProfile:
     """Run ``x`` (T, I) through ``cell`` (or take its ``trace``, if already read) and measure how
     its gradient vanishes, and why. For a stack, ``layer`` k measures d h^top_{T-1} / d h^(k)_t
-    (through depth and time) and explains it with layer k's own memory path; None is the top."""
+    (through depth and time) and explains it with layer k's own memory path; None is the top.
+    ``log_norms``: that curve if already measured (``cells.jacobian_norms_by_layer``)."""
     trace = cell.forward(x) if trace is None else trace
-    log_norms = jacobian_norms(cell, trace, layer)  # (T,)
+    log_norms = jacobian_norms(cell, trace, layer) if log_norms is None else log_norms  # (T,)
     layers = getattr(cell, "layers", None)
     if layers is not None:  # a stack: layer k's own cell and trace explain it
         k = len(layers) - 1 if layer is None else layer

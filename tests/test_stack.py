@@ -260,3 +260,20 @@ def test_jacobian_norms_batched_and_bad_layer():
     np.testing.assert_allclose(both[:, 1], one, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match=r"0\.\.1"):
         cells.jacobian_norms(stack, trace, layer=2)
+
+
+@pytest.mark.parametrize("arch", ["lstm", "gru", "rnn"])
+def test_one_pass_gives_every_layers_jacobian_curve(arch):
+    """jacobian_norms_by_layer: row k equals jacobian_norms(layer=k), each its own pass."""
+    params = {}
+    for k in range(3):
+        layer = cells.init_params(arch, 4 if k == 0 else 6, 6, seed=10 + k)
+        params.update({name.replace("_l0", f"_l{k}"): a for name, a in layer.items()})
+    stack = cells.make_cell(arch, params)
+    trace = stack.forward(np.random.default_rng(3).normal(size=(9, 4)))
+    rows = cells.jacobian_norms_by_layer(stack, trace)
+    assert rows.shape == (3, 9)
+    for k in range(3):
+        np.testing.assert_allclose(rows[k], cells.jacobian_norms(stack, trace, layer=k), rtol=1e-12)
+    with pytest.raises(ValueError, match="single sequence"):
+        cells.jacobian_norms_by_layer(stack, stack.forward(np.zeros((3, 2, 4))))
