@@ -1,6 +1,6 @@
 """Widgets and helpers shared by every page: the sequence box, knobs, captions, the error guard.
 
-Input rules (DESIGN.md, "The app's contract"), all enforced here so that every page gets them:
+Input rules (the README's "The app's rules"), all enforced here so that every page gets them:
 
 * The sequence box is ``st.text_area(key="seq")``. Text longer than :data:`MAX_CHARS` characters
   (numbers mode: :data:`MAX_NUMBERS` values) is cut, and the page says so.
