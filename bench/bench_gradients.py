@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import cells  # noqa: E402
-from app import gradients, models  # noqa: E402
-from cells.readers import CharEncoder, Reader  # noqa: E402
+import cells
+from app import gradients, models
+from cells.readers import CharEncoder, Reader
 
 TEXT = ("When the old lighthouse keeper finally climbed the hundred and twelve steps to the lamp "
         "room, he found that the storm had already passed and the sea was as calm as glass.") * 2
