@@ -13,8 +13,8 @@ query parameters only here:
 
 The field names double as the ``st.session_state`` keys of the widgets that edit them (``seq`` is
 the sequence text box on every page, as the README's "The app's rules" require).
-:meth:`ViewState.from_session` reads the widgets' values with the same tolerant parsing. Everything except :func:`sync`'s default
-argument is pure and testable without Streamlit.
+:meth:`ViewState.from_session` reads the widgets' values with the same tolerant parsing.
+Everything except :func:`sync`'s default argument is pure and testable without Streamlit.
 """
 
 from __future__ import annotations
