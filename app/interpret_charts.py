@@ -7,12 +7,12 @@ text reaches the figure only through ``app.charts.plot_text``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from app.charts import STATE_SCALE, plot_text
+from app.charts import GATE_SCALE, STATE_SCALE, plot_text
 
 LINE_WIDTH = 80
 """Characters per row of the coloured text; longer lines wrap."""
@@ -95,6 +95,79 @@ def activation_text(
                        f"darkest at {value_name} = ±{limit:.3g})</span>",
                "x": 0, "xanchor": "left", "font": {"size": 14}},
         height=n_rows * ROW_PX + 70,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    )
+    return fig
+
+
+GATE_ROW_PX = 9
+"""Height of one gate strip under a line of text, in pixels."""
+
+
+def unit_story(
+    text: str,
+    labels: Sequence[str],
+    memory: np.ndarray,
+    gates: Mapping[str, np.ndarray],
+    *,
+    title: str,
+    memory_name: str,
+    width: int = LINE_WIDTH,
+) -> go.Figure:
+    """One unit reading a text, as Karpathy, Johnson & Fei-Fei (2015) draw it: the text itself,
+    each character coloured by the unit's ``memory`` (T,) after reading it (c or h: red negative,
+    blue positive), and beneath every line of text one thin strip per gate of ``gates`` (name ->
+    (T,), on the fixed 0-1 Cividis scale) for the same characters.
+
+    Two heatmaps on one grid: line r of the text sits at row (1 + G) r, its gate strips at the G
+    rows below it (G = len(gates)); empty cells stay blank.
+    """
+    T = len(text)
+    memory = np.asarray(memory, dtype=np.float64)  # (T,)
+    if memory.shape != (T,) or len(labels) != T or any(np.shape(g) != (T,) for g in gates.values()):
+        raise ValueError(f"need one value per character for the memory and every gate: {T} characters")
+    rows, cols = text_grid(text, width)
+    lines = int(rows[-1]) + 1 if T else 1
+    step = 1 + len(gates)  # grid rows per line of text
+    text_z = np.full((lines * step, width), np.nan)
+    gate_z = np.full((lines * step, width), np.nan)
+    shown = np.full((lines * step, width), "", dtype=object)
+    hover = np.full((lines * step, width), "", dtype=object)
+    text_z[rows * step, cols] = memory
+    for t, (label, r, c) in enumerate(zip(labels, rows, cols, strict=True)):
+        safe = plot_text(label)
+        shown[r * step, c] = "" if text[t] == " " else safe
+        hover[r * step, c] = f"char {t}: «{safe}»<br>{memory_name} = {memory[t]:.3f}"
+    for g, (name, values) in enumerate(gates.items(), start=1):
+        values = np.asarray(values, dtype=np.float64)
+        gate_z[rows * step + g, cols] = values
+        for t, (r, c) in enumerate(zip(rows, cols, strict=True)):
+            hover[r * step + g, c] = f"char {t}: «{plot_text(labels[t])}»<br>{name} = {values[t]:.3f}"
+    limit = max(float(np.max(np.abs(memory))) if T else 0.0, 1e-6)
+    heights = [26 if k % step == 0 else GATE_ROW_PX for k in range(lines * step)]
+    edges = np.concatenate([[0.0], np.cumsum(heights)])  # row k: edges[k]..edges[k + 1] px
+    common = {"x": np.arange(width), "y": edges, "customdata": hover, "xgap": 1, "ygap": 0,
+              "hovertemplate": "%{customdata}<extra></extra>", "hoverongaps": False,
+              "showscale": False}
+    fig = go.Figure([
+        go.Heatmap(z=text_z, text=shown, texttemplate="%{text}", name=memory_name,
+                   textfont={"size": 13, "family": "monospace"}, colorscale=STATE_SCALE,
+                   zmin=-limit, zmax=limit, zmid=0.0, **common),
+        go.Heatmap(z=gate_z, colorscale=GATE_SCALE, zmin=0.0, zmax=1.0, name="gates", **common),
+    ])
+    gate_names = ", ".join(gates)
+    fig.update_xaxes(visible=False, range=[-0.5, width - 0.5], fixedrange=True)
+    first_strips = [(edges[g] + edges[g + 1]) / 2 for g in range(1, step)]  # name the first line's
+    fig.update_yaxes(range=[edges[-1], 0], fixedrange=True, showgrid=False, zeroline=False,
+                     tickvals=first_strips, ticktext=list(gates), ticks="", showline=False,
+                     tickfont={"size": 9})
+    fig.update_layout(
+        title={"text": f"{title}   <span style='font-size:12px'>(text: {memory_name}, blue +, red −, "
+                       f"darkest at ±{limit:.3g}"
+                       + (f"; strips beneath: {gate_names}, dark 0 to yellow 1" if gates else "")
+                       + ")</span>",
+               "x": 0, "xanchor": "left", "font": {"size": 14}},
+        height=int(edges[-1]) + 60,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
     return fig

@@ -248,8 +248,9 @@ class Reading:
         return self.h.shape[0]
 
     def shown(self, pin: int = -1, k: int = SHOW_UNITS) -> Shown:
-        """The ``k`` units whose h varies most (``pin`` first when it is a unit)."""
-        units = most_active_units(self.h, k, pin)
+        """The ``k`` units whose h varies most (``pin`` first when it is a unit), in
+        :func:`by_peak` order so that units active at the same time sit together."""
+        units = by_peak(self.h, most_active_units(self.h, k, pin), pinned=0 <= pin < self.hidden_size)
         return Shown(units, {name: a[:, units] for name, a in self.rows.items()},
                      pinned=0 <= pin < self.hidden_size)
 
@@ -264,6 +265,15 @@ def most_active_units(h: np.ndarray, k: int = SHOW_UNITS, pin: int = -1) -> np.n
     if 0 <= pin < h.shape[1]:
         order = np.r_[pin, order[order != pin]]
     return order[:k]
+
+
+def by_peak(h: np.ndarray, units: np.ndarray, pinned: bool = False) -> np.ndarray:
+    """``units`` sorted by the step where each one's h (T, H) departs most from its own mean over
+    the text, so that units that fire together sit together and a diagonal shows the reading
+    order; a pinned first unit stays first."""
+    head, rest = (units[:1], units[1:]) if pinned else (units[:0], units)
+    deviation = np.abs(h[:, rest] - h[:, rest].mean(axis=0))  # (T, U)
+    return np.r_[head, rest[np.argsort(np.argmax(deviation, axis=0), kind="stable")]].astype(int)
 
 
 def guesses_of(tokens: Sequence[str], probs: np.ndarray) -> tuple[tuple[tuple[str, float], ...], ...]:

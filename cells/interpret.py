@@ -190,3 +190,22 @@ def best_units(states: np.ndarray, properties: dict[str, np.ndarray], k: int = 3
         order = valid[np.argsort(-np.abs(row[valid]), kind="stable")][:k]
         out[name] = [UnitScore(name, int(j), float(row[j])) for j in order]
     return out
+
+
+STRUCTURE = ("inside quotes", "inside brackets", "position in word", "position in line")
+"""The properties that need memory (Karpathy et al.'s quote and line-length cells), tried first
+when a page picks one unit to show."""
+
+
+def strongest_unit(states: np.ndarray, text: str, min_r: float = 0.5) -> UnitScore | None:
+    """The one unit to show first for ``text``: the best unit of the :data:`STRUCTURE` property it
+    tracks best, if |r| >= ``min_r``; else the best of any property; None when no property varies.
+
+    states (T, H): one state per character (c or h).
+    """
+    best = {name: scores[0] for name, scores in best_units(states, text_properties(text), k=1).items()
+            if scores}
+    if not best:
+        return None
+    structural = [best[n] for n in STRUCTURE if n in best and abs(best[n].r) >= min_r]
+    return max(structural or best.values(), key=lambda s: abs(s.r))

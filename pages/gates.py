@@ -1,9 +1,11 @@
 """Gates (home page): type a sequence and watch an LSTM or a GRU read it, gate by gate."""
 
+import numpy as np
 import streamlit as st
 
-from app import charts, export, models, ui
+from app import charts, export, interpret_charts, models, ui
 from app.experiments import experiment_links
+from cells import interpret
 
 PIN = "gates_pin"
 """Session key: the unit pinned to the heatmaps' top row (chosen outside the reading's cache)."""
@@ -30,6 +32,28 @@ def pinned_unit(unit: int) -> int:
     return session[PIN]
 
 
+def show_story(text: str, labels: tuple[str, ...], reading: models.Reading) -> None:
+    """The first picture: one unit reading the text, coloured by its memory, with its gates."""
+    memory = reading.cell.memory_state  # c, or h for a cell without a cell state
+    states = reading.rows[memory]  # (T, H)
+    score = interpret.strongest_unit(states, text)
+    unit = int(np.argmax(states.std(axis=0))) if score is None else score.unit
+    gates = {g: reading.rows[g][:, unit] for g in reading.cell.sigmoid_gates}
+    if score is None:
+        what = f"Unit {unit}, the unit whose {memory} varies most over your text."
+    else:
+        what = (f"Unit {unit} tracks “{score.prop}” ({interpret.PROPERTIES[score.prop][0]}): "
+                f"r = {score.r:+.2f} over your text, the strongest match of its "
+                f"{reading.hidden_size} units. The Cells page ranks every unit.")
+    ui.show_chart(
+        interpret_charts.unit_story(text, labels, states[:, unit], gates,
+                                    title=f"One unit reading your text: unit {unit}",
+                                    memory_name=f"{memory} of unit {unit}"),
+        f"gates-story-unit-{unit}", key="gates_story",
+    )
+    st.caption(what)
+
+
 def layer_name(reading: models.Reading) -> str:
     """", layer k of L" for a stacked model, else nothing."""
     return f", layer {reading.layer} of {reading.num_layers}" if reading.num_layers > 1 else ""
@@ -38,7 +62,10 @@ def layer_name(reading: models.Reading) -> str:
 def main() -> None:
     st.title("Gates: watch a cell read your sequence")
     ui.explain(
-        "Each row of the heatmaps is one hidden unit, each column one token of your sequence. "
+        "First, one unit reading your text, the way Karpathy et al. (2015) drew it: the text "
+        "coloured by the unit's memory after each character, its gates in thin strips beneath. "
+        "Then every gate of the most active units: each row of the heatmaps is one hidden unit, "
+        "each column one token of your sequence. "
         "Gates are fractions between 0 (closed: colour dark blue) and 1 (open: yellow), on the "
         "same fixed Cividis scale everywhere; the candidate, the cell state c and the hidden "
         "state h are signed (red negative, blue positive). Below, the scrubber replays the "
@@ -72,9 +99,13 @@ def main() -> None:
     ui.show_model(loaded.description, loaded.problem, loaded.note)
     ui.show_unknown(reading.unknown_chars)
     labels = ui.mark_unknown(reading.labels, reading.unknown)
-    which = f"the {len(shown.units)} of {reading.hidden_size} units whose h varies most"
+    if seq.mode == "text" and loaded.reader.per_character:
+        show_story(seq.text, labels, reading)
+    which = (f"the {len(shown.units)} of {reading.hidden_size} units whose h varies most, sorted by "
+             "the step where each departs most from its average")
     if shown.pinned:  # pinned (an experiment's unit)
-        which = f"unit {pin} (top row) and the {len(shown.units) - 1} others whose h varies most"
+        which = (f"unit {pin} (top row) and the {len(shown.units) - 1} others whose h varies most, "
+                 "sorted by when each departs most from its average")
     ui.show_chart(
         charts.state_heatmaps(shown.rows, labels, shown.units, gates=cell.gates,
                               title=f"{cell.display_name}{layer_name(reading)} gates and states, {which}"),

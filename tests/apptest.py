@@ -63,3 +63,11 @@ def plotly_array(values: list | dict) -> np.ndarray:
             return flat
         return flat.reshape([int(n) for n in str(shape).strip("[]").split(",")])
     return np.array(values, dtype=float)
+
+
+def gate_charts(at: AppTest) -> tuple[dict, dict]:
+    """The Gates page's heatmaps and scrubber: its last two charts (in text mode one unit's story
+    comes first)."""
+    specs = chart_specs(at)
+    assert len(specs) >= 2, f"{len(specs)} charts"
+    return specs[-2], specs[-1]

@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from apptest import HOSTILE, assert_clean, chart_specs, open_page, run_app
+from apptest import HOSTILE, assert_clean, chart_specs, gate_charts, open_page, plotly_array, run_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -101,7 +101,7 @@ def test_home_page_draws_heatmaps_and_a_scrubber_with_one_frame_per_token():
     at = run_app()
     assert_clean(at)
     assert at.text_area(key="seq").value == DEFAULT_TEXT
-    heatmaps, scrubber = chart_specs(at)
+    heatmaps, scrubber = gate_charts(at)
     assert [t["type"] for t in heatmaps["data"]] == ["heatmap"] * 6  # f i o g, c, h
     assert len(scrubber["frames"]) == len(DEFAULT_TEXT)
     assert any("What am I looking at?" in c.value for c in at.caption)
@@ -117,7 +117,7 @@ def test_hostile_text_never_breaks_the_page(name):
     if not text:
         assert specs == [] and at.info
         return
-    frames = specs[1]["frames"]
+    frames = gate_charts(at)[1]["frames"]
     assert len(frames) == min(len(text), ui.MAX_CHARS, 300)
     if len(text) > ui.MAX_CHARS:
         assert any("only the first 2,000" in w.value for w in at.warning)
@@ -132,7 +132,7 @@ def test_unknown_characters_are_named_in_plain_text_and_labelled_on_the_chart():
     assert_clean(at)
     assert any("unknown token" in i.value for i in at.info)
     assert any("ï" in t.value and "☃" in t.value for t in at.text)
-    ticks = chart_specs(at)[0]["layout"]["xaxis"]["ticktext"]
+    ticks = gate_charts(at)[0]["layout"]["xaxis"]["ticktext"]
     assert ticks == ["n", "a", ui.UNKNOWN_LABEL, "v", "e", "␣", ui.UNKNOWN_LABEL]
 
 
@@ -140,7 +140,7 @@ def test_gru_has_reset_update_and_candidate_rows():
     at = run_app()
     at.selectbox(key="arch").set_value("gru").run()
     assert_clean(at)
-    names = [t["name"] for t in chart_specs(at)[0]["data"]]
+    names = [t["name"] for t in gate_charts(at)[0]["data"]]
     assert names == ["reset gate r", "update gate z", "candidate n (tanh)", "hidden state h"]
 
 
@@ -149,10 +149,10 @@ def test_numbers_mode_reads_a_series_and_reports_garbage():
     at.radio(key="mode").set_value("numbers").run()
     assert_clean(at)
     series = at.text_area(key="seq").value  # the default text was swapped for a default series
-    assert series != DEFAULT_TEXT and len(chart_specs(at)[1]["frames"]) == len(series.split(","))
+    assert series != DEFAULT_TEXT and len(gate_charts(at)[1]["frames"]) == len(series.split(","))
     at.text_area(key="seq").set_value("0.5, nan, 1, inf, oops, 2").run()
     assert_clean(at)
-    assert len(chart_specs(at)[1]["frames"]) == 3
+    assert len(gate_charts(at)[1]["frames"]) == 3
     assert {w.value for w in at.warning} >= {"Dropped 1 entries that are not numbers.",
                                              "Dropped 2 entries that are nan or infinite."}
     at.text_area(key="seq").set_value("nan, inf, ,,,").run()
@@ -162,32 +162,32 @@ def test_numbers_mode_reads_a_series_and_reports_garbage():
 
 def test_picking_a_shown_unit_for_the_equations_leaves_the_heatmap_rows_alone():
     at = run_app()
-    heatmaps, _ = chart_specs(at)
+    heatmaps, _ = gate_charts(at)
     rows, title = heatmaps["data"][0]["y"], heatmaps["layout"]["title"]["text"]
     picked = int(rows[2].removeprefix("unit "))  # the third row: not the top one
     at.selectbox(key="unit").set_value(picked).run()
     assert_clean(at)
-    heatmaps, scrubber = chart_specs(at)
+    heatmaps, scrubber = gate_charts(at)
     assert heatmaps["data"][0]["y"] == rows  # same order: the model was not read again, unpinned
     assert heatmaps["layout"]["title"]["text"] == title and "top row" not in title
     assert f"equations of unit {picked}:" in scrubber["layout"]["title"]["text"]
     at.slider(key="step").set_value(3).run()  # a later rerun keeps the order too
-    assert chart_specs(at)[0]["data"][0]["y"] == rows
+    assert gate_charts(at)[0]["data"][0]["y"] == rows
 
 
 def test_a_unit_in_the_url_is_pinned_to_the_top_row_and_picking_another_keeps_it_there():
     at = run_app()
-    rows = chart_specs(at)[0]["data"][0]["y"]
+    rows = gate_charts(at)[0]["data"][0]["y"]
     pinned = int(rows[-1].removeprefix("unit "))  # shown, but last
     at = run_app({"unit": str(pinned)})
     assert_clean(at)
-    heatmaps, _ = chart_specs(at)
+    heatmaps, _ = gate_charts(at)
     pinned_rows = heatmaps["data"][0]["y"]
     assert pinned_rows[0] == f"unit {pinned}"
     assert f"unit {pinned} (top row)" in heatmaps["layout"]["title"]["text"]
     at.selectbox(key="unit").set_value(int(pinned_rows[1].removeprefix("unit "))).run()
     assert_clean(at)
-    heatmaps, _ = chart_specs(at)
+    heatmaps, _ = gate_charts(at)
     assert heatmaps["data"][0]["y"] == pinned_rows
     assert f"unit {pinned} (top row)" in heatmaps["layout"]["title"]["text"]
 
@@ -196,7 +196,7 @@ def test_a_shared_url_opens_the_same_view_and_edits_go_back_into_the_url():
     at = run_app({"seq": "shared view", "arch": "gru", "step": "4"})
     assert_clean(at)
     assert at.text_area(key="seq").value == "shared view" and at.selectbox(key="arch").value == "gru"
-    assert chart_specs(at)[1]["layout"]["sliders"][0]["active"] == 4
+    assert gate_charts(at)[1]["layout"]["sliders"][0]["active"] == 4
     at.text_area(key="seq").set_value("edited").run()
     assert at.query_params["seq"] == "edited" and at.query_params["arch"] == "gru"
 
@@ -205,7 +205,7 @@ def test_a_hand_edited_url_with_garbage_still_gives_a_page():
     at = run_app({"seq": "ok", "step": "99999", "arch": "<script>", "unit": "77777", "model": "x y",
               "mode": "numbers!"})
     assert_clean(at)
-    assert at.selectbox(key="arch").value == "lstm" and len(chart_specs(at)) == 2
+    assert at.selectbox(key="arch").value == "lstm" and len(chart_specs(at)) == 3
 
 
 def test_the_page_guard_turns_a_failure_into_a_message_not_a_traceback(monkeypatch):
@@ -297,9 +297,32 @@ def test_every_registered_cell_shows_its_own_gates_states_and_equations(arch):
     cls = cells.cell_class(arch)
     at = open_page("gates.py", arch=arch)
     assert_clean(at)
-    heatmaps, scrubber = chart_specs(at)
+    heatmaps, scrubber = gate_charts(at)
     names = [t["name"] for t in heatmaps["data"]]
     want = [g.title for g in cls.gates] + ["cell state c"] * cls.has_cell_state + ["hidden state h"]
     assert names == want
     title = scrubber["layout"]["title"]["text"]
     assert cls.equation_lines[-1].split(" = ")[0].replace("_t", "<sub>t</sub>") in title
+
+
+def test_the_first_picture_is_one_unit_reading_the_text_with_what_it_tracks():
+    """Karpathy-style: the typed text coloured by one unit's c, its f, i, o strips beneath, and a
+    caption naming the property it tracks with the r measured on this text."""
+    import re
+
+    import cells
+    from cells import interpret
+
+    text = 'He said "wait here" and "come back" (later), "now".'
+    at = run_app({"seq": text})
+    assert_clean(at)
+    story = chart_specs(at)[0]
+    caption = next(c.value for c in at.caption if c.value.startswith("Unit "))
+    unit, prop, r = re.match(r"Unit (\d+) tracks “(.+?)” .*r = ([+-][0-9.]+)", caption).groups()
+    c = cells.pretrained("lstm").read(text).trace.c  # the shipped model, read without the app
+    want = interpret.correlations(c, interpret.text_properties(text)[prop][None])[0, int(unit)]
+    assert float(r) == pytest.approx(want, abs=0.005) and abs(want) >= 0.5
+    memory = story["data"][0]
+    shown = plotly_array(memory["z"]) if isinstance(memory["z"], dict) else np.array(memory["z"], float)
+    np.testing.assert_allclose(shown[0][~np.isnan(shown[0])][: len(text)], c[:, int(unit)][:80], atol=1e-5)
+    assert story["layout"]["yaxis"]["ticktext"] == ["f", "i", "o"]

@@ -112,3 +112,21 @@ def test_a_property_that_is_the_step_number_ranks_no_unit():
     assert best["position in line"] == [] and best["inside quotes"] == []
     two_lines = interpret.text_properties("ab\ncd")  # columns 0 1 2 0 1: not the step number
     assert interpret.best_units(drifting[:5], two_lines)["position in line"]
+
+
+def test_strongest_unit_prefers_a_structural_property_it_tracks_well():
+    text = 'a "quoted bit" and more "another quote" end'
+    quotes = interpret.inside_quotes(text)
+    states = np.stack([
+        interpret.PROPERTIES["is a space"][1](text),  # unit 0: a perfect "is a space" detector
+        quotes + 0.3 * np.sin(np.arange(len(text))),  # unit 1: tracks quotes, noisily
+        np.cos(np.arange(len(text))),                 # unit 2: noise
+    ], axis=1)
+    score = interpret.strongest_unit(states, text)
+    assert (score.prop, score.unit) == ("inside quotes", 1)
+    assert 0.5 <= score.r < 1.0
+    # with no structural property tracked well enough, the overall best
+    weak = states.copy()
+    weak[:, 1] = np.cos(0.5 * np.arange(len(text)))
+    assert interpret.strongest_unit(weak, text).prop == "is a space"
+    assert interpret.strongest_unit(states[:1, :], text[:1]) is None  # nothing varies

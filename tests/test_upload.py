@@ -17,7 +17,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from apptest import assert_clean, chart_specs, plotly_array, run_app
+from apptest import assert_clean, chart_specs, gate_charts, plotly_array, run_app
 from conftest import ROOT
 from e2e import assert_no_failure
 from streamlit.testing.v1 import AppTest
@@ -257,7 +257,7 @@ def test_an_uploaded_text_model_is_shown_on_the_gates_page_and_named_in_the_url(
     up = at.session_state["upload"]
     assert at.radio(key="model").value == up.key and at.query_params["model"] == up.key
     assert any("uploaded by you" in c.value for c in at.caption)
-    heatmaps = chart_specs(at)[0]
+    heatmaps = gate_charts(at)[0]
     assert [t["name"] for t in heatmaps["data"]] == ["reset gate r", "update gate z",
                                                       "candidate n (tanh)", "hidden state h"]
     h_rows = plotly_array(heatmaps["data"][-1]["z"])  # (U, T) for the shown units
@@ -274,7 +274,7 @@ def test_an_uploaded_tanh_rnn_is_shown_on_the_gates_page_with_only_its_h_row():
     assert up.arch == "rnn" and at.radio(key="model").value == up.key
     assert at.query_params["model"] == up.key
     assert any(c.value.startswith("Model: RNN, 5 units, uploaded by you") for c in at.caption)
-    heatmaps, scrubber = chart_specs(at)
+    heatmaps, scrubber = gate_charts(at)
     assert [t["name"] for t in heatmaps["data"]] == ["hidden state h"]  # no gates, no c
     h_rows = plotly_array(heatmaps["data"][0]["z"])  # (U, T)
     assert h_rows.shape == (5, 8)
@@ -289,7 +289,7 @@ def test_an_uploaded_series_model_switches_to_numbers_mode():
     assert not at.exception and not at.error
     assert at.radio(key="mode").value == "numbers"
     series = at.text_area(key="seq").value  # the default text became the default series
-    assert len(chart_specs(at)[1]["frames"]) == len(series.split(","))
+    assert len(gate_charts(at)[1]["frames"]) == len(series.split(","))
     assert at.radio(key="model").value == at.session_state["upload"].key
 
 
@@ -300,7 +300,7 @@ def test_a_refused_file_is_a_plain_message_and_the_page_keeps_working(name):
     assert not at.exception
     (error,) = at.error
     assert error.value.startswith("This file was refused:") and phrase in error.value
-    assert at.radio(key="model").value == "trained" and len(chart_specs(at)) == 2
+    assert at.radio(key="model").value == "trained" and len(chart_specs(at)) == 3
     assert at.session_state["upload"] is None
 
 
@@ -510,20 +510,20 @@ def test_a_two_layer_torch_char_model_from_safetensors_is_shown_layer_by_layer()
     text = "Beautiful is better than ugly."
     at = upload_file(run_app({"seq": text}), data, "model.safetensors")
     assert_clean(at)
-    assert any("2 layers" in c.value or "layer 1 of 2" in str(chart_specs(at)[0]["layout"]["title"])
+    assert any("2 layers" in c.value or "layer 1 of 2" in str(gate_charts(at)[0]["layout"]["title"])
                for c in at.caption)
     assert at.selectbox(key="layer").options == ["layer 0 (reads the input)", "layer 1 (top)"]
     trace = reader.read(text).trace
     for layer in (1, 0):
         at.selectbox(key="layer").set_value(layer).run()
         assert_clean(at)
-        heatmaps = chart_specs(at)[0]
+        heatmaps = gate_charts(at)[0]
         assert f"layer {layer} of 2" in heatmaps["layout"]["title"]["text"]
         f_row = next(t for t in heatmaps["data"] if t["name"] == "forget gate f")
         units = [int(u.split()[-1]) for u in f_row["y"]]
         np.testing.assert_allclose(plotly_array(f_row["z"]),
                                    trace.layers[layer].gates["f"][:, units].T, atol=1e-6)
-    guesses = chart_specs(at)[1]["data"][-1]  # the scrubber's next-character panel
+    guesses = gate_charts(at)[1]["data"][-1]  # the scrubber's next-character panel
     assert len(guesses["x"]) == 5 and abs(sum(guesses["x"])) <= 1.0 + 1e-9
 
 
@@ -565,7 +565,7 @@ def test_a_keras_file_and_a_word_model_with_its_vocabulary_file_are_read():
     text = " ".join(tokens[5:9]) + " zzzunknownzzz"
     at.text_area(key="seq").set_value(text).run()
     assert_clean(at)
-    ticks = chart_specs(at)[0]["layout"]["xaxis"]["ticktext"]
+    ticks = gate_charts(at)[0]["layout"]["xaxis"]["ticktext"]
     assert ticks == [*tokens[5:9], ui.UNKNOWN_LABEL]  # one token per word, the unknown marked
 
 
@@ -576,4 +576,4 @@ def test_a_pickled_checkpoint_is_refused_with_the_lines_that_convert_it():
     refusal = [e.value for e in at.error]
     assert len(refusal) == 1 and refusal[0].startswith("This file was refused:")
     assert "save_file(model.state_dict(), " in refusal[0] and "pickle" in refusal[0]
-    assert not at.exception and len(chart_specs(at)) == 2  # the page goes on with its own model
+    assert not at.exception and len(chart_specs(at)) == 3  # the page goes on with its own model
