@@ -93,6 +93,7 @@ def resolve(arch: str, model: str, mode: str, *, seed: int = 0, hidden: int = RA
         arch = BASELINES[1]
     if model == "random":
         return ModelKey("random", arch, mode, seed, hidden, radius, forget_bias)
+    corpus = "" if corpus == DEFAULT_CORPUS.get(mode, "") else corpus  # one key per shipped model
     return ModelKey("trained", arch, mode, corpus=corpus)
 
 
@@ -135,6 +136,9 @@ DEFAULT_CORPUS = {"text": "", "numbers": "series"}
 """What the shipped models of each mode learnt when a page names no corpus: English prose (the
 fortunes), noisy sines."""
 
+NUMBERS_CORPORA = {"series": "noisy sines", "sunspots": "yearly sunspots, 1700-1958"}
+"""What the shipped numbers models learnt: corpus -> label (``<arch>-<corpus>.npz``)."""
+
 
 def shipped_name(arch: str, mode: str, corpus: str = "") -> str:
     """The ``cells.pretrained`` name of the shipped ``arch`` model for ``mode`` and ``corpus``:
@@ -164,6 +168,8 @@ def _trained_description(reader: Reader) -> str:
         text += f"; {meta['heldout_prose_bpc']} bits/char on held-out English prose"
     if "test_mse" in meta:
         text += f"; test MSE {meta['test_mse']}"
+    if "heldout" in meta:
+        text += f"; the last {meta['heldout']} values never trained on"
     return text
 
 

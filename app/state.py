@@ -88,6 +88,8 @@ _PARSERS: dict[str, Any] = {
     "seed": _bounded(int, 0, 2**31 - 1),
     "unit": _bounded(int, -1, 4095),
     "layer": _bounded(int, -1, 63),
+    "corpus": _name,
+    "horizon": _bounded(int, 1, 100),
 }
 
 
@@ -111,6 +113,8 @@ class ViewState:
     seed: int = 0  # seed of random weights
     unit: int = -1  # the unit whose equations the scrubber shows; -1: the most active one
     layer: int = -1  # the layer of a stacked model the pages show; -1: the top one
+    corpus: str = "series"  # numbers mode: what the trained model learnt (app.models.NUMBERS_CORPORA)
+    horizon: int = 5  # numbers mode: how many steps ahead the forecast looks
     page: str = ""  # url_path of the page; "" is Gates (home)
 
     @classmethod

@@ -9,7 +9,8 @@ Input rules (the README's "The app's rules"), all enforced here so that every pa
   characters as their Unicode control pictures, format characters (e.g. right-to-left overrides)
   as ``U+XXXX``, a combining mark on a dotted circle ``◌``.
 * Numbers mode parses a comma-separated series; ``nan``, ``inf`` and anything that is not a number
-  are reported and dropped.
+  are reported and dropped. Beside the box, an example series or a column of an uploaded CSV
+  (``app.series``) fills the box, which stays the one source of the series.
 * User text is never rendered as Markdown or HTML: it only ever goes back into the text box, into
   ``st.text``/``st.code`` (plain text), or into chart labels through ``app.charts.plot_text``.
 * :func:`page_guard` turns any exception into a short message, never a traceback.
@@ -32,7 +33,7 @@ import numpy as np
 import streamlit as st
 
 import cells
-from app import upload
+from app import series, upload
 from app.state import DEFAULT_SERIES, DEFAULT_TEXT, MODES, ViewState, sync
 from cells.readers import UNKNOWN_CHAR
 
@@ -220,6 +221,9 @@ def sequence_input(*, numbers: bool = True, label: str = "Sequence") -> Prepared
             help="Numbers: a comma-separated time series, fed to the cell one value at a time.",
         )
         _swap_default_text(mode)
+    loaded_notes: tuple[str, ...] = ()
+    if mode == "numbers":  # examples and a CSV upload, written into the box before it is drawn
+        loaded_notes = series.sources(MAX_NUMBERS)
     st.text_area(
         label,
         key="seq",
@@ -228,7 +232,7 @@ def sequence_input(*, numbers: bool = True, label: str = "Sequence") -> Prepared
         "longer input is cut.",
     )
     prepared = prepare(session.get("seq"), mode)
-    for note in prepared.notes:
+    for note in (*loaded_notes, *prepared.notes):
         st.warning(note, icon=":material/content_cut:")
     return prepared
 
@@ -284,6 +288,13 @@ def arch_choice(label: str = "Cell", options: Sequence[str] | None = None) -> st
     options = tuple(options or cells.ARCHS)
     return choice("arch", label, options, selectbox=len(options) > 4,
                   format_func=lambda a: cells.cell_class(a).display_name)
+
+
+def corpus_choice(corpora: Mapping[str, str]) -> str:
+    """What the trained numbers model learnt (``key="corpus"``): corpus -> label."""
+    return choice("corpus", "Trained on", tuple(corpora), horizontal=True, format_func=corpora.get,
+                  help="Noisy sines: a mix of one or two sine waves. Sunspots: the yearly sunspot "
+                  "numbers, whose last 50 years the models never saw (see the forecast below).")
 
 
 def layer_choice(cell: Any) -> int:

@@ -4,12 +4,13 @@
     m.bits_per_char("The cat sat on the mat.")
     r = cells.pretrained("lstm-series")   # or "gru-series", "rnn-series": a numbers Reader
     r.cell, r.readout, r.meta
+    s = cells.pretrained("lstm-sunspots")   # or "gru-sunspots", "rnn-sunspots": data/sunspots.csv
 
 The character models were trained by ``scripts/train_char.py`` on Debian's ``fortunes``, the
-series models by ``scripts/train_series.py`` on noisy sine mixtures (see those scripts and the
-README). Each is a :class:`~cells.readers.Reader`, read by ``cells.read_model``; its meta
-(``.meta``) records the exact command and the held-out figures. Weights are stored as float32
-and loaded as float64.
+series models by ``scripts/train_series.py`` on noisy sine mixtures or, normalised, on the
+yearly sunspot numbers of 1700-1958 (see those scripts and the README). Each is a
+:class:`~cells.readers.Reader`, read by ``cells.read_model``; its meta (``.meta``) records the exact
+command and the held-out figures. Weights are stored as float32 and loaded as float64.
 """
 
 from __future__ import annotations

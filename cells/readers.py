@@ -24,6 +24,7 @@ Encoders:
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
@@ -113,19 +114,61 @@ class CodePointEncoder:
         return f"characters one-hot by code point (the first {self.input_size})"
 
 
+NORMALISE_KEY = "normalise"
+"""Meta key of a series model's normalisation: {"offset": m, "scale": s}, the model reads (v - m) / s."""
+
+
 @dataclass(frozen=True)
 class NumberEncoder:
-    """A series, one value per step: values (T,) -> x (T, 1); no value is unknown."""
+    """A series, one value per step: values (T,) -> x (T, 1) = (values - offset) / scale; no value
+    is unknown. A model trained on a normalised series keeps the statistics here (its file's meta,
+    :data:`NORMALISE_KEY`), and :meth:`decode` maps its next-value outputs back to the series' units."""
 
+    offset: float = 0.0
+    scale: float = 1.0
     mode = "numbers"
     input_size = 1
 
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.offset) and math.isfinite(self.scale) and self.scale > 0):
+            raise ValueError(f"a series' normalisation needs a finite offset and a finite scale > 0, got "
+                             f"offset {self.offset!r}, scale {self.scale!r}")
+
+    @property
+    def normalises(self) -> bool:
+        return (self.offset, self.scale) != (0.0, 1.0)
+
     def encode(self, values: np.ndarray, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
-        x = np.asarray(values, dtype=dtype).reshape(-1, 1)  # (T, 1)
+        v = np.asarray(values, dtype=np.float64).reshape(-1, 1)  # (T, 1)
+        x = ((v - self.offset) / self.scale).astype(dtype) if self.normalises else v.astype(dtype)
         return x, np.zeros(x.shape[0], dtype=bool)
 
+    def decode(self, outputs: np.ndarray) -> np.ndarray:
+        """A next-value readout's outputs (normalised) in the series' own units."""
+        out = np.asarray(outputs, dtype=np.float64)
+        return out * self.scale + self.offset if self.normalises else out
+
     def describe(self) -> str:
+        if self.normalises:
+            return f"a series, one value per step, read as (value - {self.offset:.4g}) / {self.scale:.4g}"
         return "a series, one value per step"
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """What a file records of this encoder (nothing when it does not normalise)."""
+        return {NORMALISE_KEY: {"offset": self.offset, "scale": self.scale}} if self.normalises else {}
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any]) -> NumberEncoder:
+        """The encoder a file's meta describes (:data:`NORMALISE_KEY`), the plain one without it."""
+        stats = meta.get(NORMALISE_KEY)
+        if stats is None:
+            return cls()
+        try:
+            return cls(float(stats["offset"]), float(stats["scale"]))
+        except (TypeError, KeyError) as exc:
+            raise ValueError(f"the file's {NORMALISE_KEY} must be {{\"offset\": m, \"scale\": s}}, "
+                             f"got {stats!r:.200}") from exc
 
 
 UNKNOWN_TOKEN = "<unk>"
@@ -291,6 +334,8 @@ class Reader:
         outputs = self.readout(trace.h).astype(np.float64)  # (T, O)
         if self.guesses_tokens:
             return Read(trace, unknown, probs=np.exp(log_softmax(outputs)))
+        if isinstance(self.encoder, NumberEncoder) and outputs.shape[1] == 1:
+            outputs = self.encoder.decode(outputs)  # the next value, in the series' units
         return Read(trace, unknown, predictions=outputs)
 
     # -- files -----------------------------------------------------------------------------------
@@ -320,6 +365,8 @@ class Reader:
     def save(self, path: str | os.PathLike | BinaryIO, dtype: type = np.float64) -> None:
         """Write the model to an .npz (no pickle), floats as ``dtype``; :func:`read_model` reads it."""
         kind = {} if self.kind is None else {"kind": self.kind}
+        if isinstance(self.encoder, NumberEncoder):
+            kind.update(self.encoder.meta)
         if isinstance(self.encoder, EmbeddingEncoder):
             kind["unit"] = self.encoder.unit
         weights.save_arrays(path, cast_floats(self.to_arrays(), dtype), {**self.meta, **kind})
@@ -368,8 +415,10 @@ def read_model(src: weights.Source | bytes, *, vocab: Any = None,
         return CharModel.from_arrays(arrays, meta, dtype)
     if file_kind == formats.NPZ and kind == SERIES_KIND:
         readout = _pop_readout(arrays)
+        encoder = NumberEncoder.from_meta(meta)
+        meta.pop(NORMALISE_KEY, None)
         cell = weights.cell_from_arrays(arrays, meta)
-        return Reader(cell, _plain_encoder(cell), readout, meta)
+        return Reader(cell, encoder, readout, meta)
     parts = formats.model_parts(arrays, meta, file_kind)
     cell = make_cell(parts.arch, parts.params)
     readout = None if parts.head is None else Readout(*parts.head)

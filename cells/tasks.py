@@ -19,6 +19,7 @@ The tasks:
   follow, then a query token, at which the model must name the first symbol. Chance is
   ``log(num_symbols)`` nats.
 - ``SeriesTask``: next-value prediction on noisy mixtures of sine waves (a 1-D series).
+- ``WindowTask``: next-value prediction on windows of one real series (``"values"``).
 - ``CharTask``: next-character prediction on windows of a text, with a fixed vocabulary in which
   unknown characters share one id.
 """
@@ -216,11 +217,48 @@ class SeriesTask(_SequenceTask):
         return series[:-1, :, None].astype(dtype), series[1:, :, None].astype(dtype)
 
 
-Task = AddingTask | RecallTask | CharTask | SeriesTask
+@dataclass(frozen=True, eq=False)
+class WindowTask(_SequenceTask):
+    """Next-value prediction on random windows of one given series (already normalised): inputs
+    values ``s .. s+T-1`` of a window, targets ``s+1 .. s+T``, each window from a zero state.
+
+    A real series is short (309 years of sunspots), so the windows overlap; the held-out tail is
+    kept out by the caller, who passes only the training part. ``solved`` has no pass mark: read
+    the forecast errors (``cells.forecast``) instead.
+    """
+
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (N,)
+    input_size: int = 1
+    output_size: int = 1
+    loss: str = "mse"
+    at_every_step: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(self.values) < self.length + 1:
+            raise ValueError(f"a series of {len(self.values)} values is shorter than one window "
+                             f"of {self.length + 1}")
+        if not np.all(np.isfinite(self.values)):
+            raise ValueError("the series contains NaN or infinity")
+
+    def solved(self, test_loss: float, accuracy: float | None) -> bool:
+        return False
+
+    def batch(self, rng: np.random.Generator, batch_size: int,
+              dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """(x (T, B, 1) windows of the series, y (T, B, 1) the same windows one step later)."""
+        starts = rng.integers(0, len(self.values) - self.length, size=batch_size)   # (B,)
+        window = np.asarray(self.values)[starts[None, :] + np.arange(self.length + 1)[:, None]]
+        return window[:-1, :, None].astype(dtype), window[1:, :, None].astype(dtype)
 
 
-def make_task(name: str, length: int, *, text: str | None = None) -> Task:
-    """A task by name: ``"adding"``, ``"recall"``, ``"series"`` or ``"chars"`` (needs ``text``)."""
+Task = AddingTask | RecallTask | CharTask | SeriesTask | WindowTask
+
+
+def make_task(name: str, length: int, *, text: str | None = None,
+              values: np.ndarray | None = None) -> Task:
+    """A task by name: ``"adding"``, ``"recall"``, ``"series"``, ``"chars"`` (needs ``text``) or
+    ``"values"`` (windows of the series ``values``)."""
     if name == "adding":
         return AddingTask(length)
     if name == "recall":
@@ -231,4 +269,8 @@ def make_task(name: str, length: int, *, text: str | None = None) -> Task:
         if text is None:
             raise ValueError("task 'chars' needs a text to model")
         return CharTask(text, length)
-    raise ValueError(f"unknown task {name!r}; expected 'adding', 'recall', 'series' or 'chars'")
+    if name == "values":
+        if values is None:
+            raise ValueError("task 'values' needs a series to model")
+        return WindowTask(length, np.asarray(values, dtype=np.float64))
+    raise ValueError(f"unknown task {name!r}; expected 'adding', 'recall', 'series', 'chars' or 'values'")

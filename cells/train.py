@@ -248,7 +248,8 @@ class TrainResult:
 
 #: Per-task defaults (batch size, Adam learning rate): measured on the adding problem at T=50,
 #: H=32 (bench/bench_train.py) and on the fortunes corpus (scripts/train_char.py).
-DEFAULTS = {"adding": (64, 1e-2), "recall": (64, 1e-2), "series": (32, 1e-2), "chars": (32, 1e-2)}
+DEFAULTS = {"adding": (64, 1e-2), "recall": (64, 1e-2), "series": (32, 1e-2), "chars": (32, 1e-2),
+            "values": (32, 1e-2)}
 TEST_SEQUENCES = 1000
 
 
@@ -283,11 +284,14 @@ def train_task(arch: str, task: str, *, length: int, hidden_size: int, steps: in
                callback: Callable[[int, float], bool | None] | None = None,
                batch_size: int | None = None, lr: float | None = None, clip: float = 1.0,
                dtype: type = np.float64, max_seconds: float | None = None,
-               text: str | None = None, chrono: bool = True) -> TrainResult:
+               text: str | None = None, values: np.ndarray | None = None,
+               chrono: bool = True) -> TrainResult:
     """Train a fresh ``arch`` cell with a readout on ``task`` and test it on held-out sequences.
 
-    ``task`` is ``"adding"``, ``"recall"``, ``"series"`` or ``"chars"`` (next-character
-    prediction on ``text``); ``.solved`` is the task's own pass mark (``Task.solved``).
+    ``task`` is ``"adding"``, ``"recall"``, ``"series"``, ``"chars"`` (next-character
+    prediction on ``text``) or ``"values"`` (next-value prediction on windows of the series
+    ``values``; its test loss is on windows of that same series, so score held-out data apart);
+    ``.solved`` is the task's own pass mark (``Task.solved``).
     ``callback(step, loss)`` is called after every step (1-based); returning False stops training.
     ``max_seconds`` bounds the wall-clock time of training. ``chrono`` sets the gate biases of
     the LSTM and GRU by ``chrono_init`` with max_lag = ``length`` (without it, the long-lag recall
@@ -295,7 +299,7 @@ def train_task(arch: str, task: str, *, length: int, hidden_size: int, steps: in
     Training, test data and weights come from separate seeded generators, so equal arguments give
     equal results.
     """
-    the_task = _tasks.make_task(task, length, text=text)
+    the_task = _tasks.make_task(task, length, text=text, values=values)
     default_batch, default_lr = DEFAULTS[task]
     batch_size = batch_size or default_batch
     lr = lr or default_lr

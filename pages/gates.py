@@ -3,9 +3,12 @@
 import numpy as np
 import streamlit as st
 
-from app import charts, export, interpret_charts, models, ui
+from app import charts, export, forecasts, interpret_charts, models, ui
 from app.experiments import experiment_links
+from app.forecast_charts import error_frame, forecast_figure
+from app.gradient_charts import gradient_figure
 from cells import interpret
+from cells.gradients import SPAN_DECADES
 
 PIN = "gates_pin"
 """Session key: the unit pinned to the heatmaps' top row (chosen outside the reading's cache)."""
@@ -77,7 +80,10 @@ def main() -> None:
     with right:
         arch = ui.arch_choice()
         model = ui.model_choice(models.MODEL_LABELS, seq.mode)
-        key = models.resolve(arch, model, seq.mode, seed=st.session_state.get("seed", 0))
+        corpus = ""
+        if seq.mode == "numbers" and model == "trained":
+            corpus = ui.corpus_choice(models.NUMBERS_CORPORA)
+        key = models.resolve(arch, model, seq.mode, seed=st.session_state.get("seed", 0), corpus=corpus)
         loaded = models.load(key)
         layer = ui.layer_choice(loaded.cell)
     state = ui.view_state()
@@ -141,6 +147,40 @@ def main() -> None:
                         follow=follow, active=step),
         f"scrubber-{cell.arch}", key="gates_scrubber",
     )
+    if seq.mode == "numbers" and key.source == "trained" and forecasts.forecastable(loaded):
+        show_forecast(key, seq)
+
+
+def show_forecast(key: models.ModelKey, seq: ui.Prepared) -> None:
+    """The shipped RNN, LSTM and GRU trained on this real series: forecasts against the naive ones,
+    and how far back each one's gradient reaches over the series."""
+    st.subheader("Forecast: k steps ahead")
+    st.caption(
+        "Each trained cell reads the series up to a point and predicts the next value, then reads "
+        "its own prediction and predicts again, k times. Beside them, the naive forecast (the last "
+        "value) and the seasonal-naive one (the value one cycle earlier). Errors in the series' units."
+    )
+    view = forecasts.forecast_view(key, seq.values)
+    if view.evaluation is None:
+        st.info(view.note, icon=":material/info:")
+    else:
+        ev = view.evaluation
+        st.caption(view.note)
+        st.dataframe(error_frame(ev), hide_index=True, key="gates_forecast_errors")
+        k = ui.choice("horizon", "Chart the forecasts made this many steps ahead", ev.horizons)
+        ui.show_chart(forecast_figure(ev, k), "forecast", key="gates_forecast")
+    if view.profiles:
+        shown = len(view.labels) - view.gradient_start
+        st.caption(
+            f"How far back each cell's gradient reaches over the last {shown} "
+            "values of the series (read from a zero state at the first of them): log10 ‖∂h_T/∂h_t‖."
+        )
+        ui.show_chart(
+            gradient_figure({n: p.log_norms for n, p in view.profiles.items()},
+                            view.labels[view.gradient_start:],
+                            {n: p.memory_span for n, p in view.profiles.items()}, SPAN_DECADES),
+            "forecast-gradients", key="gates_forecast_gradients",
+        )
 
 
 with ui.page_guard():

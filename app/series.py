@@ -1,0 +1,108 @@
+"""Real series in numbers mode: example series and a CSV upload that fill the sequence box.
+
+The sequence box (``key="seq"``) stays the one source of the series: choosing an example, or a
+column of an uploaded CSV, writes the values into the box (so the view is in the URL, and the box
+can still be edited). Files are read by ``cells.series.read_csv``, which says what is wrong with a
+bad one; the page then shows that message and keeps everything else as it was.
+
+:func:`sources` draws the widgets (called by ``app.ui.sequence_input`` before the box). The
+forecast of the models trained on a real series is ``app.forecasts``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from app.upload import literal_markdown
+from cells.series import Table, format_series, read_csv
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+
+EXAMPLES = {
+    "sunspots": ("sunspots.csv", "sunspots", "yearly sunspot numbers, 1700-2008"),
+    "co2": ("co2.csv", "co2", "Mauna Loa CO2 (ppm), monthly, 1958-2001"),
+}
+"""name -> (file in data/, column, label): the shipped series (sources in data/README.md)."""
+
+EXAMPLE_CORPUS = {"sunspots": "sunspots"}
+"""example -> the corpus of the shipped models trained on it: choosing it picks those models."""
+
+MAX_CSV_MB = 20
+"""Largest CSV the uploader takes, in MB (``cells.series.MAX_CSV_BYTES``)."""
+
+EXAMPLE_KEY = "series_example"
+FILE_KEY = "series_csv"
+COLUMN_KEY = "series_column"
+_LOADED_KEY = "_series_loaded"  # (file id, column) last written into the box
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def example_values(name: str) -> np.ndarray:
+    """The shipped series ``name`` (a key of :data:`EXAMPLES`), all of it."""
+    file, column, _ = EXAMPLES[name]
+    table = read_csv(DATA_DIR / file, max_rows=10**6)
+    return table.series([c.name for c in table.columns].index(column))[0]
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _table(data: bytes, max_rows: int) -> Table:
+    return read_csv(data, max_rows=max_rows)
+
+
+def _load_example() -> None:
+    """The example menu changed: write the series into the box, pick its models, reset the menu."""
+    session = st.session_state
+    name = session.get(EXAMPLE_KEY)
+    if name in EXAMPLES:
+        session["seq"] = format_series(example_values(name))
+        if name in EXAMPLE_CORPUS:
+            session["corpus"] = EXAMPLE_CORPUS[name]
+            session["model"] = "trained"
+    session[EXAMPLE_KEY] = ""
+
+
+def sources(max_numbers: int) -> tuple[str, ...]:
+    """The example menu, the CSV uploader and (with a file) its column choice. A newly chosen file
+    or column is written into the sequence box, cut to ``max_numbers`` values; returns the notes on
+    what was dropped or cut (plain words, never the file's content). Call before the box is drawn."""
+    session = st.session_state
+    left, right = st.columns(2)
+    with left:
+        st.selectbox("Load an example series", ("", *EXAMPLES), key=EXAMPLE_KEY, on_change=_load_example,
+                     format_func=lambda n: EXAMPLES[n][2] if n else "—",
+                     help="Real public-domain series shipped with gatescope (sources in data/README.md). "
+                     "The sunspots also pick the models trained on them.")
+    with right:
+        file = st.file_uploader(
+            "Or a CSV file", type=["csv", "tsv", "txt"], key=FILE_KEY, max_upload_size=MAX_CSV_MB,
+            help=f"A column of numbers (comma, semicolon or tab separated, UTF-8, a header row or "
+            f"not; at most {MAX_CSV_MB} MB). Only its first {max_numbers:,} rows are read.")
+    if file is None:
+        session.pop(_LOADED_KEY, None)
+        return ()
+    try:
+        table = _table(file.getvalue(), max_numbers)
+    except ValueError as exc:
+        st.warning("This CSV could not be read: " + literal_markdown(str(exc)) + ". The sequence box "
+                   "keeps its series.", icon=":material/block:")
+        return ()
+    loaded = session.get(_LOADED_KEY)
+    if loaded is None or loaded[0] != file.file_id or session.get(COLUMN_KEY) not in table.numeric:
+        session[COLUMN_KEY] = table.default_column()  # a new file: its likeliest series column
+    column = st.selectbox("Column", table.numeric, key=COLUMN_KEY,
+                          format_func=lambda k: f"{k + 1}: {table.columns[k].name}",
+                          help="The file's columns that hold numbers.")
+    values, notes = table.series(column)
+    if session.get(_LOADED_KEY) != (file.file_id, column):
+        session[_LOADED_KEY] = (file.file_id, column)
+        session["seq"] = format_series(values)
+    skipped = len(table.columns) - len(table.numeric)
+    if skipped:
+        notes += (f"{skipped:,} column(s) of the file hold no numbers and are not offered.",)
+    return notes
