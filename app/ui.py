@@ -258,7 +258,7 @@ def choice(
 
 def slider(
     key: str, label: str, lo: float, hi: float, *, step: float | None = None,
-    default: float | None = None, help: str | None = None,
+    default: float | None = None, help: str | None = None, disabled: bool = False,
 ) -> Any:
     """``st.slider`` bound to ``key``; the session value is clamped into [lo, hi] and cast to lo's type.
 
@@ -276,7 +276,7 @@ def slider(
     except (TypeError, ValueError, OverflowError):
         value = kind(lo if default is None else default)
     st.session_state[key] = value
-    return st.slider(label, min_value=lo, max_value=hi, step=step, key=key, help=help)
+    return st.slider(label, min_value=lo, max_value=hi, step=step, key=key, help=help, disabled=disabled)
 
 
 def arch_choice(label: str = "Cell", options: Sequence[str] | None = None) -> str:
