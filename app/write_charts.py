@@ -114,9 +114,11 @@ def next_char_chart(
     first ``window`` steps; drag to pan.
     """
     N = len(written)
-    top_labels = np.asarray(top_labels, dtype=object).reshape(N, -1)  # (N, K)
-    top_probs = np.asarray(top_probs, dtype=np.float64).reshape(N, -1)  # (N, K)
+    top_probs = np.asarray(top_probs, dtype=np.float64)  # (N, K)
+    if top_probs.ndim != 2 or top_probs.shape[0] != N:
+        raise ValueError(f"need K probabilities per written step ({N}), got {top_probs.shape}")
     K = top_probs.shape[1]
+    top_labels = np.asarray(top_labels, dtype=object).reshape(N, K)  # (N, K)
     chosen_rank = np.asarray(chosen_rank, dtype=np.int64)  # (N,)
     chosen_p = np.asarray(chosen_p, dtype=np.float64)  # (N,)
     if chosen_rank.shape != (N,) or chosen_p.shape != (N,):

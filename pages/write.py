@@ -106,7 +106,8 @@ def main() -> None:
                 f"write-next-{corpus}-{w.arch}", key=f"write_next_{w.arch}",
             )
             with st.expander("The writing as plain text"):
-                st.code(w.text, language=None)
+                st.code(f"\n{w.text}\n", language=None)  # st.code drops one leading and one
+                # trailing newline: these, so that the writing is shown exactly
 
 
 with ui.page_guard():
