@@ -15,10 +15,10 @@ import plotly.graph_objects as go
 from app.charts import GATE_SCALE, STATE_SCALE, plot_text
 from app.interpret_charts import ROW_PX, text_grid
 
-WIDTH = 40
+WIDTH = 32
 """Characters per row of the written text (three models side by side)."""
 
-WINDOW = 30
+WINDOW = 12
 """Written steps the next-character chart shows at first (drag it to see the others)."""
 
 PROB_SCALE = "Blues"
@@ -39,7 +39,8 @@ def written_text(
 ) -> go.Figure:
     """``text`` (the beginning's shown part, then the writing from index ``start``) as a grid of
     characters, each coloured by ``values`` (T,), the activation after reading it: on the fixed
-    0-1 gate scale when ``gate``, else red-blue symmetric around 0.
+    0-1 Cividis gate scale when ``gate``, else red-blue (blue +, red −, white 0) symmetric around 0;
+    the title says where the scale ends.
 
     The beginning is drawn faded with grey italic characters; the writing at full strength; a
     vermilion bar marks the left edge of the first written character ("▶" in its hover).
@@ -71,7 +72,7 @@ def written_text(
         beginning = part == "your beginning"
         fig.add_trace(go.Heatmap(
             z=z, text=shown, customdata=hover, texttemplate="%{text}", name=part,
-            textfont={"size": 13, "family": "monospace", "color": "#888888" if beginning else None,
+            textfont={"size": 12, "family": "monospace", "color": "#888888" if beginning else None,
                       "style": "italic" if beginning else "normal"},
             colorscale=scale, zmin=lo, zmax=hi, zmid=None if gate else 0.0, xgap=1, ygap=1,
             showscale=False, opacity=0.35 if beginning else 1.0, hoverongaps=False,
@@ -83,13 +84,12 @@ def written_text(
                       line={"color": MARK_COLOUR, "width": 4})
     fig.update_xaxes(visible=False, range=[-0.7, width - 0.5], fixedrange=True)
     fig.update_yaxes(visible=False, range=[n_rows - 0.5, -0.5], fixedrange=True)
-    ends = "0 to 1 (Cividis)" if gate else f"blue +, red −, white 0; darkest at ±{hi:.3g}"
+    ends = "0 to 1" if gate else f"darkest at ±{hi:.3g}"
     fig.update_layout(
-        title={"text": f"{title}<br><span style='font-size:12px'>({ends}; faded grey: your "
-                       f"beginning; the vermilion bar: where the model starts writing)</span>",
+        title={"text": f"{title} <span style='font-size:12px'>({ends})</span>",
                "x": 0, "xanchor": "left", "font": {"size": 14}},
-        height=n_rows * ROW_PX + 80, showlegend=False,
-        margin={"l": 10, "r": 10, "t": 56, "b": 10},
+        height=n_rows * ROW_PX + 50, showlegend=False,
+        margin={"l": 10, "r": 10, "t": 36, "b": 10},
     )
     return fig
 
@@ -157,6 +157,6 @@ def next_char_chart(
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}},
         height=(K + 1) * 26 + 130, showlegend=False, dragmode="pan",
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        margin={"l": 60, "r": 10, "t": 40, "b": 10},
     )
     return fig

@@ -70,7 +70,11 @@ def main() -> None:
         f"Each model writes {n} characters (the limit is {MAX_WRITE}) "
         + ("greedily: the likeliest character at every step." if temperature == 0 else
            f"at temperature {temperature:g}, seed {seed}.")
-        + " An empty beginning reads as a new line (the start of a paragraph or a file)."
+        + " An empty beginning reads as a new line (the start of a paragraph or a file). In the "
+        f"coloured text, your beginning (its last {writing.PROMPT_SHOWN} characters) is faded with "
+        "grey italic letters and a vermilion bar marks where the model starts writing; states are "
+        "blue for positive, "
+        "red for negative, gates dark blue (0) to yellow (1)."
     )
     with right:
         unit = ui.choice("write_unit", "Colour by unit", list(range(-1, 128)), selectbox=True,
