@@ -21,6 +21,7 @@ PAGES = [
     ("gradients.py", "Gradients", ":material/trending_down:", "gradients"),
     ("compare.py", "LSTM vs GRU", ":material/compare_arrows:", "compare"),
     ("cells.py", "Cells", ":material/format_color_text:", "cells"),
+    ("write.py", "Write", ":material/edit_note:", "write"),
     ("train.py", "Train", ":material/model_training:", "train"),
     ("experiments.py", "Experiments", ":material/science:", "experiments"),
 ]

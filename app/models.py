@@ -39,6 +39,12 @@ RANDOM_SCHEME = (
     "scale, forget-gate bias 1"
 )
 
+CORPORA = ("prose", "code")
+"""What the shipped text models learnt: English prose (the fortunes: "lstm", ...) or Python source
+code ("lstm-code", ...). A page's corpus choice picks the shipped models and, on Cells, the
+properties ranked (``cells.interpret.PROPERTY_SETS``)."""
+CORPUS_LABELS = {"prose": "English prose", "code": "Python code"}
+
 MODEL_NAMES = ("trained", "random")
 MODEL_LABELS = {"trained": "trained", "random": "random weights"}
 
@@ -93,6 +99,8 @@ def resolve(arch: str, model: str, mode: str, *, seed: int = 0, hidden: int = RA
         arch = BASELINES[1]
     if model == "random":
         return ModelKey("random", arch, mode, seed, hidden, radius, forget_bias)
+    if mode == "text" and corpus == CORPORA[0]:  # prose is the text models' default: one key
+        corpus = ""
     corpus = "" if corpus == DEFAULT_CORPUS.get(mode, "") else corpus  # one key per shipped model
     return ModelKey("trained", arch, mode, corpus=corpus)
 
@@ -166,6 +174,8 @@ def _trained_description(reader: Reader) -> str:
     text += str(meta.get("trained_on", "a corpus described in the README"))
     if "heldout_prose_bpc" in meta:
         text += f"; {meta['heldout_prose_bpc']} bits/char on held-out English prose"
+    if "heldout_code_bpc" in meta:
+        text += f"; {meta['heldout_code_bpc']} bits/char on held-out Python files"
     if "test_mse" in meta:
         text += f"; test MSE {meta['test_mse']}"
     if "heldout" in meta:

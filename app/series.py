@@ -62,7 +62,7 @@ def _load_example() -> None:
     if name in EXAMPLES:
         session["seq"] = format_series(example_values(name))
         if name in EXAMPLE_CORPUS:
-            session["corpus"] = EXAMPLE_CORPUS[name]
+            session["trained_on"] = EXAMPLE_CORPUS[name]
             session["model"] = "trained"
     session[EXAMPLE_KEY] = ""
 

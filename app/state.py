@@ -36,6 +36,12 @@ DEFAULT_SERIES = ", ".join(f"{math.sin(2 * math.pi * t / 12):.2f}" for t in rang
 
 MODES = ("text", "numbers")
 
+CORPORA = ("prose", "code")
+"""What the shipped text models learnt (``app.models.CORPORA``): English prose or Python code."""
+
+MAX_WRITE = 400
+"""Most characters a model writes on the Write page."""
+
 MAX_QUERY_SEQ = 20_000
 """Longest ``seq`` accepted from a URL; the pages cut further (see ``app.ui.MAX_CHARS``)."""
 
@@ -69,6 +75,15 @@ def _name(value: Any) -> str:
     return text
 
 
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("true", "false", "1", "0"):
+        raise ValueError(text)
+    return text in ("true", "1")
+
+
 def _seq(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(value)
@@ -88,8 +103,14 @@ _PARSERS: dict[str, Any] = {
     "seed": _bounded(int, 0, 2**31 - 1),
     "unit": _bounded(int, -1, 4095),
     "layer": _bounded(int, -1, 63),
-    "corpus": _name,
+    "trained_on": _name,
     "horizon": _bounded(int, 1, 100),
+    "corpus": _choice(CORPORA),
+    "temperature": _bounded(float, 0.0, 2.0),
+    "greedy": _flag,
+    "chars": _bounded(int, 1, MAX_WRITE),
+    "sample_seed": _bounded(int, 0, 2**31 - 1),
+    "write_unit": _bounded(int, -1, 4095),
 }
 
 
@@ -113,8 +134,14 @@ class ViewState:
     seed: int = 0  # seed of random weights
     unit: int = -1  # the unit whose equations the scrubber shows; -1: the most active one
     layer: int = -1  # the layer of a stacked model the pages show; -1: the top one
-    corpus: str = "series"  # numbers mode: what the trained model learnt (app.models.NUMBERS_CORPORA)
+    trained_on: str = "series"  # numbers mode: what the trained model learnt (app.models.NUMBERS_CORPORA)
     horizon: int = 5  # numbers mode: how many steps ahead the forecast looks
+    corpus: str = "prose"  # what the shipped text models learnt (Cells, Write): "prose" or "code"
+    temperature: float = 0.8  # Write: sampling temperature
+    greedy: bool = False  # Write: always the likeliest character (temperature 0)
+    chars: int = 200  # Write: characters written
+    sample_seed: int = 0  # Write: the seed of the sampling
+    write_unit: int = -1  # Write: the unit colouring the text; -1: each model's most active one
     page: str = ""  # url_path of the page; "" is Gates (home)
 
     @classmethod

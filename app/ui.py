@@ -262,7 +262,7 @@ def choice(
 
 def slider(
     key: str, label: str, lo: float, hi: float, *, step: float | None = None,
-    default: float | None = None, help: str | None = None,
+    default: float | None = None, help: str | None = None, disabled: bool = False,
 ) -> Any:
     """``st.slider`` bound to ``key``; the session value is clamped into [lo, hi] and cast to lo's type.
 
@@ -280,7 +280,7 @@ def slider(
     except (TypeError, ValueError, OverflowError):
         value = kind(lo if default is None else default)
     st.session_state[key] = value
-    return st.slider(label, min_value=lo, max_value=hi, step=step, key=key, help=help)
+    return st.slider(label, min_value=lo, max_value=hi, step=step, key=key, help=help, disabled=disabled)
 
 
 def arch_choice(label: str = "Cell", options: Sequence[str] | None = None) -> str:
@@ -291,8 +291,8 @@ def arch_choice(label: str = "Cell", options: Sequence[str] | None = None) -> st
 
 
 def corpus_choice(corpora: Mapping[str, str]) -> str:
-    """What the trained numbers model learnt (``key="corpus"``): corpus -> label."""
-    return choice("corpus", "Trained on", tuple(corpora), horizontal=True, format_func=corpora.get,
+    """What the trained numbers model learnt (``key="trained_on"``): corpus -> label."""
+    return choice("trained_on", "Trained on", tuple(corpora), horizontal=True, format_func=corpora.get,
                   help="Noisy sines: a mix of one or two sine waves. Sunspots: the yearly sunspot "
                   "numbers, whose last 50 years the models never saw (see the forecast below).")
 

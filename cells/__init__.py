@@ -33,7 +33,9 @@ from cells.readers import (
     NumberEncoder,
     Read,
     Reader,
+    Writing,
     read_model,
+    write,
 )
 from cells.rnn import RNN
 from cells.stack import Stack, StackGrads, StackTrace
@@ -76,6 +78,7 @@ __all__ = [
     "Trace",
     "TrainResult",
     "WeightsFileError",
+    "Writing",
     "available_pretrained",
     "cell_arrays",
     "cell_class",
@@ -97,4 +100,5 @@ __all__ = [
     "seconds_per_token",
     "train_task",
     "weights",
+    "write",
 ]

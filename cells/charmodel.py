@@ -21,7 +21,16 @@ import numpy as np
 
 from cells import tasks, weights
 from cells.base import Cell, Trace
-from cells.readers import CHAR_KIND, UNKNOWN_CHAR, VOCAB_KEY, CharEncoder, Reader, _pop_readout, cast_floats
+from cells.readers import (
+    CHAR_KIND,
+    UNKNOWN_CHAR,
+    VOCAB_KEY,
+    CharEncoder,
+    Reader,
+    _pop_readout,
+    cast_floats,
+    write,
+)
 from cells.train import Readout, log_softmax
 
 __all__ = ["CHUNK", "DEFAULT_VOCAB", "KIND", "UNKNOWN_CHAR", "VOCAB_KEY", "CharModel", "CharTrace"]
@@ -148,24 +157,13 @@ class CharModel(Reader):
         return float(-np.mean(self._log2_probs_of_next(ids)))
 
     def sample(self, prefix: str, n: int, *, temperature: float = 1.0, seed: int = 0) -> str:
-        """``n`` characters drawn after ``prefix`` (an empty prefix means a paragraph start, "\\n").
+        """``n`` characters written after ``prefix`` (an empty prefix means a paragraph start, "\\n").
 
-        p(c) is proportional to p_t(c)^(1/temperature); the unknown token is never drawn.
+        p(c) is proportional to p_t(c)^(1/temperature); ``temperature=0`` is greedy (argmax); the
+        unknown token is never drawn. :func:`cells.readers.write` gives the traces and
+        distributions too.
         """
-        if temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {temperature}")
-        rng = np.random.default_rng(seed)
-        ids = self.encode(prefix or "\n")
-        tr = self.cell.forward(self.inputs(ids))
-        h, c = tr.h[-1], None if tr.c is None else tr.c[-1]
-        out = []
-        for _ in range(n):
-            logits = self.readout(h).astype(np.float64)[: self.unknown_id] / temperature
-            p = np.exp(log_softmax(logits))
-            nxt = int(rng.choice(len(p), p=p))
-            out.append(self.vocab[nxt])
-            h, c, _ = self.cell.step(self.inputs(np.array([nxt]))[0], h, c)
-        return "".join(out)
+        return write(self, prefix, n, temperature=temperature, seed=seed).text
 
     def top_next(self, probs_row: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` likeliest next characters of a (V,) distribution, as (char, probability)."""

@@ -115,9 +115,130 @@ PROPERTIES: dict[str, tuple[str, Callable[[str], np.ndarray]]] = {
 reading character t, so a unit can only track it from what it has read so far."""
 
 
-def text_properties(text: str) -> dict[str, np.ndarray]:
-    """Every property of :data:`PROPERTIES` for ``text``: name -> (T,) float64 signal."""
-    return {name: signal(text) for name, (_, signal) in PROPERTIES.items()}
+# --------------------------------------------------------------------------- code
+
+TAB_WIDTH = 4
+"""Columns a tab counts for in the indentation of code (one indentation level is 4 columns)."""
+
+
+@dataclass(frozen=True)
+class CodeScan:
+    """Python source scanned by :func:`scan_code`, one value per character c_t (after reading it).
+
+    string: 1 inside a string literal, from its opening quote (included) to its closing quote
+    (excluded), triple-quoted strings included; comment: 1 from a ``#`` outside strings (included)
+    to the end of its line (the newline excluded); depth: brackets ``( [ {`` open in code (not in
+    strings or comments); indent: the leading whitespace of c_t's line read so far, in
+    indentation levels (columns / 4, a tab counting 4 columns).
+    """
+
+    string: np.ndarray
+    comment: np.ndarray
+    depth: np.ndarray
+    indent: np.ndarray
+
+
+def scan_code(text: str) -> CodeScan:
+    """Scan Python source one character at a time, by hand: never fails, whatever the text (code
+    cut anywhere, unclosed strings and brackets, stray closers, not Python at all).
+
+    The rules are those of Python's tokenizer for what they track: a backslash escapes the next
+    character in a string (raw strings too, as for their quotes); a single-quoted string that
+    meets the end of its line ends there (unterminated); three quotes open a string that only the
+    same three quotes close (the first two quotes of such an opening count as inside it); a stray
+    closing bracket counts as 0 open brackets.
+    """
+    T = len(text)
+    string, comment = np.zeros(T), np.zeros(T)
+    depth, indent = np.zeros(T), np.zeros(T)
+    state = "code"  # "code" | "string" | "comment"
+    quote, triple, escaped, run = "", False, False, 0
+    opened_at, empty_closed_at = -2, -2  # where the last string opened; where an empty one closed
+    open_now, column, leading = 0, 0, True
+    for t, ch in enumerate(text):
+        if state == "comment":
+            if ch == "\n":
+                state = "code"
+        elif state == "string":
+            if escaped:
+                escaped, run = False, 0
+            elif ch == "\\":
+                escaped, run = True, 0
+            elif ch == quote:
+                run += 1
+                if not triple or run == 3:
+                    state = "code"
+                    if not triple and opened_at == t - 1:
+                        empty_closed_at = t
+            else:
+                run = 0
+                if ch == "\n" and not triple:
+                    state = "code"
+        elif ch == "#":
+            state = "comment"
+        elif ch in "'\"":
+            triple = empty_closed_at == t - 1 and text[t - 1] == ch
+            state, quote, escaped, run, opened_at = "string", ch, False, 0, t
+            if triple:
+                string[t - 1] = 1.0  # the second quote opened a triple-quoted string, not closed one
+        elif ch in OPENING:
+            open_now += 1
+        elif ch in CLOSING:
+            open_now = max(open_now - 1, 0)
+        string[t] = state == "string"
+        comment[t] = state == "comment"
+        depth[t] = open_now
+        if leading and ch in " \t":
+            column += TAB_WIDTH if ch == "\t" else 1
+        elif ch != "\n":
+            leading = False
+        indent[t] = column / TAB_WIDTH
+        if ch == "\n":
+            column, leading = 0, True
+    return CodeScan(string, comment, depth, indent)
+
+
+def code_properties(text: str) -> dict[str, np.ndarray]:
+    """Every property of :data:`CODE_PROPERTIES` for ``text`` (one scan): name -> (T,) signal."""
+    scan = scan_code(text)
+    return {
+        "inside a string": scan.string,
+        "inside a comment": scan.comment,
+        "inside brackets": (scan.depth > 0).astype(np.float64),
+        "bracket depth": scan.depth,
+        "indentation depth": scan.indent,
+        "position in line": line_position(text),
+    }
+
+
+def _code_property(name: str) -> Callable[[str], np.ndarray]:
+    return lambda text: code_properties(text)[name]
+
+
+CODE_PROPERTIES: dict[str, tuple[str, Callable[[str], np.ndarray]]] = {
+    name: (means, _code_property(name)) for name, means in (
+        ("inside a string", "between a string's opening quote(s) and its closing one(s)"),
+        ("inside a comment", "from a # outside strings to the end of its line"),
+        ("inside brackets", "while a ( [ or { is open in the code (not in strings or comments)"),
+        ("bracket depth", "how many ( [ { are open in the code"),
+        ("indentation depth", "the line's leading whitespace, in levels of 4 columns"),
+        ("position in line", "the column: characters since the last newline"),
+    )
+}
+"""Properties of Python source, from :func:`scan_code` (name -> (what it means, text -> (T,)))."""
+
+PROPERTY_SETS: dict[str, dict[str, tuple[str, Callable[[str], np.ndarray]]]] = {
+    "prose": PROPERTIES, "code": CODE_PROPERTIES,
+}
+"""The properties ranked for each kind of text: English prose or Python code."""
+
+
+def text_properties(text: str, kind: str = "prose") -> dict[str, np.ndarray]:
+    """Every property of ``kind``'s set (:data:`PROPERTY_SETS`: "prose", the default, or "code")
+    for ``text``: name -> (T,) float64 signal."""
+    if kind == "code":
+        return code_properties(text)
+    return {name: signal(text) for name, (_, signal) in PROPERTY_SETS[kind].items()}
 
 
 def _varies(centred: np.ndarray, norms: np.ndarray, axis: int) -> np.ndarray:

@@ -263,6 +263,78 @@ class Read:
     predictions: np.ndarray | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class Writing:
+    """What a character model wrote after a beginning (:func:`write`).
+
+    prompt: the text it read first (an empty beginning reads as a newline: a paragraph's or a
+    file's start); ids (N,): the written character ids, never the unknown one; text: those
+    characters. prompt_trace (P, H): the cell reading the prompt from a zero state; trace (N, H):
+    the cell reading each written character, from the state the prompt left (together, exactly the
+    reading of ``prompt + text``). probs (N, V): the model's next-character distribution before
+    each written character (temperature 1, unknown included); drawn (N, V): the one it was drawn
+    from (temperature applied, unknown 0; one-hot at temperature 0, greedy).
+    """
+
+    prompt: str
+    ids: np.ndarray
+    text: str
+    prompt_trace: Trace
+    trace: Trace
+    probs: np.ndarray
+    drawn: np.ndarray
+    temperature: float
+    seed: int
+
+
+def write(reader: Reader, prompt: str, n: int, *, temperature: float = 1.0, seed: int = 0) -> Writing:
+    """Let a character model (one cell over a :class:`CharEncoder`, with its readout) continue
+    ``prompt`` by ``n`` characters, one at a time, each read back in before the next is chosen.
+
+    Character k is drawn from p_k(c) proportional to p_k(c)^(1/temperature) over the known
+    characters (the unknown token is never drawn), with ``numpy.random.default_rng(seed)``: the
+    same arguments write the same text. ``temperature=0`` is greedy: the likeliest known character
+    (argmax, the first on a tie), no randomness. ``temperature`` -> 0 tends to greedy; 1 samples
+    the model's own distribution; above 1 flattens it.
+    """
+    encoder = reader.encoder
+    if not isinstance(encoder, CharEncoder) or reader.readout is None or isinstance(reader.cell, Stack):
+        raise ValueError("writing needs a character model: one cell over a vocabulary and a "
+                         "next-character readout")
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise ValueError(f"temperature must be 0 (greedy) or positive, got {temperature}")
+    if n < 0:
+        raise ValueError(f"cannot write {n} characters")
+    cell, readout = reader.cell, reader.readout
+    V, unknown = encoder.input_size, encoder.unknown_id
+    rng = np.random.default_rng(seed)
+    start = prompt or "\n"
+    prompt_trace = reader.read(start).trace
+    h0 = prompt_trace.h[-1]
+    c0 = None if prompt_trace.c is None else prompt_trace.c[-1]
+    ids = np.zeros(n, dtype=np.int64)
+    probs = np.zeros((n, V))
+    drawn = np.zeros((n, V))
+    h, c = h0, c0
+    for k in range(n):
+        logits = readout(h).astype(np.float64)  # (V,)
+        probs[k] = np.exp(log_softmax(logits))
+        known = logits[:unknown]
+        if temperature == 0:
+            nxt = int(np.argmax(known))
+            drawn[k, nxt] = 1.0
+        else:
+            p = np.exp(log_softmax(known / temperature))
+            drawn[k, :unknown] = p
+            nxt = int(rng.choice(unknown, p=p))
+        ids[k] = nxt
+        if k < n - 1:
+            h, c, _ = cell.step(tasks.one_hot(np.array(nxt), V, cell.dtype), h, c)
+    trace = cell.forward(tasks.one_hot(ids, V, cell.dtype), h0, c0)  # (N, H)
+    return Writing(start, ids, "".join(encoder.vocab[i] for i in ids), prompt_trace, trace, probs,
+                   drawn, float(temperature), seed)
+
+
 def cast_floats(arrays: dict[str, np.ndarray], dtype: type) -> dict[str, np.ndarray]:
     """``arrays`` with every float array as ``dtype`` (ints and bytes kept): the one float cast."""
     return {k: (a.astype(dtype) if a.dtype.kind == "f" else a) for k, a in arrays.items()}

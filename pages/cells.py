@@ -32,9 +32,32 @@ SAMPLE_TEXT = (
 """A longer text with quotes, brackets and several lines, for a fairer ranking (written for
 gatescope; not from the training corpus)."""
 
+SAMPLE_CODE = (
+    "import os\n\n\n"
+    "def largest_files(root, count=10):\n"
+    '    """The `count` largest files under root, as (size, path) pairs."""\n'
+    "    sizes = []  # (size, path)\n"
+    "    for folder, _dirs, names in os.walk(root):\n"
+    "        for name in names:\n"
+    "            path = os.path.join(folder, name)\n"
+    "            try:\n"
+    "                sizes.append((os.path.getsize(path), path))\n"
+    "            except OSError:  # gone, or not readable\n"
+    "                continue\n"
+    "    sizes.sort(reverse=True)\n"
+    "    return sizes[:count]\n\n\n"
+    'if __name__ == "__main__":\n'
+    "    for size, path in largest_files('.'):\n"
+    '        print(f"{size:>12,}  {path}")\n'
+)
+"""A Python function with strings, comments, brackets and indentation (written for gatescope; not
+from the training corpus)."""
+
+SAMPLES = {"prose": SAMPLE_TEXT, "code": SAMPLE_CODE}
+
 
 def _load_sample() -> None:
-    st.session_state["seq"] = SAMPLE_TEXT
+    st.session_state["seq"] = SAMPLES.get(st.session_state.get("corpus"), SAMPLE_TEXT)
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,29 +65,31 @@ class UnitReading:
     """The typed text read by a model: one state per unit and character, and the ranking."""
 
     states: np.ndarray  # (T, H) the ranked state (c or h)
+    corpus: str  # which property set: "prose" or "code" (cells.interpret.PROPERTY_SETS)
     properties: dict[str, np.ndarray]  # name -> (T,) signal
     best: dict[str, list[interpret.UnitScore]]  # name -> best units, best first
     unknown_chars: tuple[str, ...]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _read_units(key: models.ModelKey, state: str, text: str, layer: int,
+def _read_units(key: models.ModelKey, corpus: str, state: str, text: str, layer: int,
                 _loaded: models.Loaded) -> tuple:
     """:func:`read_units`'s fields as a tuple (a page's own classes do not pickle: it runs as
     ``__main__``)."""
     read = _loaded.reader.read(text)
     trace = getattr(read.trace, "layers", [read.trace])[layer]  # a stack's layer (-1: the top)
     states = trace.c if state == "c" and trace.c is not None else trace.h  # (T, H)
-    properties = interpret.text_properties(text)
-    return (states.astype(np.float32), properties,
+    properties = interpret.text_properties(text, corpus)
+    return (states.astype(np.float32), corpus, properties,
             interpret.best_units(states, properties, k=TOP_UNITS),
             tuple(dict.fromkeys(ch for ch, u in zip(text, read.unknown, strict=True) if u)))
 
 
-def read_units(key: models.ModelKey, state: str, text: str, layer: int = -1) -> UnitReading:
+def read_units(key: models.ModelKey, state: str, text: str, layer: int = -1,
+               corpus: str = "prose") -> UnitReading:
     """Run the model ``key`` names over ``text`` and rank its units (of a stack's ``layer``) by
-    every property (cached)."""
-    return UnitReading(*_read_units(key, state, text, layer, models.load(key)))
+    every property of ``corpus``'s set (cached)."""
+    return UnitReading(*_read_units(key, corpus, state, text, layer, models.load(key)))
 
 
 def ranking_table(reading: UnitReading) -> pd.DataFrame:
@@ -77,7 +102,7 @@ def ranking_table(reading: UnitReading) -> pd.DataFrame:
         top = scores[0]
         rows.append({
             "property": name,
-            "means": interpret.PROPERTIES[name][0],
+            "means": interpret.PROPERTY_SETS[reading.corpus][name][0],
             "best unit": top.unit,
             "correlation r": top.r,
             "runners-up (r)": ", ".join(f"{s.unit} ({s.r:+.2f})" for s in scores[1:]),
@@ -99,9 +124,14 @@ def main() -> None:
     )
     left, right = st.columns([3, 1])
     with right:
+        corpus = ui.choice("corpus", "Text", models.CORPORA, format_func=models.CORPUS_LABELS.get,
+                           help="English prose: the models trained on fortunes, ranked against "
+                           "properties of prose. Python code: the models trained on Python source, "
+                           "ranked against properties of code (strings, comments, brackets, "
+                           "indentation).")
         arch = ui.arch_choice("Model")
         model = ui.model_choice(models.MODEL_LABELS, "text", horizontal=False)
-        key = models.resolve(arch, model, "text", seed=ui.view_state().seed)
+        key = models.resolve(arch, model, "text", seed=ui.view_state().seed, corpus=corpus)
         loaded = models.load(key)
         layer = ui.layer_choice(loaded.cell)
         state = "h"
@@ -113,7 +143,8 @@ def main() -> None:
         seq = ui.sequence_input(numbers=False)
     with right:
         st.button("Try a longer text", on_click=_load_sample, icon=":material/article:",
-                  help="Four lines with quotes and brackets: more for a unit to be right about.")
+                  help="Prose: four lines with quotes and brackets; code: a Python function with "
+                  "strings, comments and indentation. More for a unit to be right about.")
     if seq.length < 2:
         st.info("Type at least two characters: a correlation needs a text to vary over.",
                 icon=":material/keyboard:")
@@ -124,7 +155,7 @@ def main() -> None:
                 "cannot be ranked against them. Gates and LSTM vs GRU show it.",
                 icon=":material/info:")
         return
-    reading = read_units(key, state, seq.text, layer)
+    reading = read_units(key, state, seq.text, layer, corpus)
     ui.show_model(loaded.description, loaded.problem, loaded.note)
     if not loaded.trained:
         st.warning("These are random weights: any match is chance.", icon=":material/warning:")
@@ -159,7 +190,8 @@ def main() -> None:
     with st.expander(f"The property itself: {name}"):
         ui.show_chart(
             activation_text(seq.text, seq.labels, reading.properties[name],
-                            title=f"“{name}”: {interpret.PROPERTIES[name][0]}", value_name=name),
+                            title=f"“{name}”: {interpret.PROPERTY_SETS[corpus][name][0]}",
+                            value_name=name),
             "cells-property", key="cells_property_chart",
         )
 

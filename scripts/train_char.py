@@ -1,12 +1,19 @@
-"""Train the shipped character models (cells.pretrained) on Debian's ``fortunes`` package.
+"""Train the shipped character models (cells.pretrained) on Debian's ``fortunes`` package or on
+Python source code.
 
-    OPENBLAS_NUM_THREADS=1 python scripts/train_char.py --arch lstm
+    OPENBLAS_NUM_THREADS=1 python scripts/train_char.py --arch lstm                 # lstm.npz
+    OPENBLAS_NUM_THREADS=1 python scripts/train_char.py --arch lstm --corpus code   # lstm-code.npz
 
 The corpus is read at training time from /usr/share/games/fortunes (``apt-get install fortunes``)
 and never committed. Each fortune is reflowed to one line per paragraph; collections that are
 not ordinary English (ASCII art, the untranslated ones, the scripture-like Tao Te Ching) are left
 out. Every 20th fortune is held out for evaluation, along with scripts/data/heldout_prose.txt,
 a passage of ordinary English prose written for this project and never trained on.
+
+``--corpus code``: the ``.py`` files of this Python's standard library, read at training time from
+``sysconfig.get_paths()["stdlib"]`` and never committed; the test suites, the codec tables of
+``encodings``, ``pydoc_data`` and installed packages are left out. Every 20th file (in sorted path
+order) is held out. Files are joined by a blank line, tabs and newlines kept as they are.
 
 Training: random windows of ``--window`` characters from a zero state (as CharModel.trace reads a
 text), Adam at ``--lr`` with a cosine decay to a tenth of it, the gradient norm clipped at 1. The
@@ -19,7 +26,10 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import sysconfig
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import cells  # noqa: E402
 from cells.charmodel import CharModel  # noqa: E402
-from cells.tasks import CharTask, build_vocab  # noqa: E402
+from cells.tasks import CharTask, build_vocab, encode  # noqa: E402
 from cells.train import Trainer  # noqa: E402
 
 FORTUNE_DIRS = (Path("/usr/share/games/fortunes"), Path("/usr/share/fortune"))
@@ -81,6 +91,72 @@ def read_corpus(directory: Path) -> tuple[str, str]:
     return "\n".join(train) + "\n", "\n".join(held_out) + "\n"
 
 
+#: Parts of the standard library left out of the code corpus: test suites (large, and not
+#: ordinary code), generated codec tables, pydoc's data, installed packages.
+CODE_EXCLUDED = {"test", "tests", "idle_test", "encodings", "pydoc_data", "site-packages",
+                 "dist-packages", "__pycache__"}
+#: Characters of held-out code scored in the model's meta (the held-out files, in order).
+CODE_EVAL_CHARS = 400_000
+
+
+def read_code_corpus(directory: Path) -> tuple[str, str]:
+    """(training text, held-out text): the stdlib's ``.py`` files, every 20th one held out."""
+    files = [f for f in sorted(directory.rglob("*.py"))
+             if not CODE_EXCLUDED & set(f.relative_to(directory).parts) and f.is_file()]
+    train, held_out = [], []
+    for k, path in enumerate(files):
+        text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+        (held_out if k % HELD_OUT_EVERY == 0 else train).append(text.strip("\n") + "\n")
+    return "\n\n".join(train), "\n\n".join(held_out)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """What a model is trained on: the texts, what the file's meta says, and where it is written."""
+
+    name: str  # "" (prose: the file is <arch>.npz) or "code" (<arch>-code.npz)
+    train: str
+    held_out: str
+    trained_on: str
+    description: str
+    evals: dict[str, str]  # meta key -> held-out text scored at the end (and, cut, while training)
+
+    def out_name(self, arch: str) -> str:
+        return f"{arch}-{self.name}" if self.name else arch
+
+
+def prose_corpus() -> Corpus:
+    directory = find_fortunes()
+    train, held = read_corpus(directory)
+    return Corpus("", train, held, "Debian's fortunes (quotes, jokes, literature)",
+                  f"{directory}, one line per paragraph, without {', '.join(sorted(EXCLUDED))}; "
+                  f"every {HELD_OUT_EVERY}th fortune held out",
+                  {"heldout_fortunes_bpc": held, "heldout_prose_bpc": PROSE.read_text(encoding="utf-8")})
+
+
+def code_corpus() -> Corpus:
+    directory = Path(sysconfig.get_paths()["stdlib"])
+    train, held = read_code_corpus(directory)
+    version = ".".join(map(str, sys.version_info[:3]))
+    return Corpus("code", train, held, f"Python source code (the standard library of Python {version})",
+                  f"the .py files of {directory}, without {', '.join(sorted(CODE_EXCLUDED))}; "
+                  f"every {HELD_OUT_EVERY}th file held out",
+                  {"heldout_code_bpc": held[:CODE_EVAL_CHARS]})
+
+
+CORPORA: dict[str, Callable[[], Corpus]] = {"prose": prose_corpus, "code": code_corpus}
+#: Characters seen by default, per corpus (the code models: at most about 4 minutes each at one thread).
+DEFAULT_CHARS = {"prose": 16e6, "code": 6e6}
+
+
+def unigram_bits(train: str, held_out: str, vocab: str) -> float:
+    """Bits/char of ``held_out`` under the training text's character frequencies (add-one)."""
+    ids = encode(train, vocab)
+    counts = np.bincount(ids, minlength=len(vocab) + 1) + 1.0
+    logp = np.log2(counts / counts.sum())
+    return float(-logp[encode(held_out, vocab)].mean())
+
+
 def learning_rate(lr: float, progress: float) -> float:
     """Cosine decay from lr to lr/10 as progress goes from 0 to 1."""
     return lr * (0.1 + 0.45 * (1.0 + np.cos(np.pi * min(progress, 1.0))))
@@ -89,24 +165,30 @@ def learning_rate(lr: float, progress: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--arch", choices=cells.ARCHS, required=True)
+    ap.add_argument("--corpus", choices=tuple(CORPORA), default="prose")
     ap.add_argument("--hidden", type=int, default=128)
-    ap.add_argument("--chars", type=float, default=16e6, help="characters seen in training")
+    ap.add_argument("--chars", type=float, help="characters seen in training (default: 16e6 prose, "
+                    "6e6 code)")
     ap.add_argument("--window", type=int, default=128)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-every", type=int, default=250, help="steps between evaluations")
-    ap.add_argument("--out", type=Path, help="default: cells/weights_data/<arch>.npz")
+    ap.add_argument("--out", type=Path, help="default: cells/weights_data/<arch>.npz (prose), "
+                    "<arch>-code.npz (code)")
     args = ap.parse_args()
-    out = args.out or ROOT / "cells" / "weights_data" / f"{args.arch}.npz"
+    if args.chars is None:
+        args.chars = DEFAULT_CHARS[args.corpus]
 
-    directory = find_fortunes()
-    train_text, held_text = read_corpus(directory)
-    prose = PROSE.read_text(encoding="utf-8")
+    corpus = CORPORA[args.corpus]()
+    out = args.out or ROOT / "cells" / "weights_data" / f"{corpus.out_name(args.arch)}.npz"
+    train_text = corpus.train
     vocab = build_vocab(train_text, min_count=MIN_CHAR_COUNT)
     task = CharTask(train_text, args.window, vocab)
-    print(f"corpus {directory}: {len(train_text):,} training chars, {len(held_text):,} held out, "
-          f"vocab {len(vocab)} + unknown", flush=True)
+    unigram = {k: round(unigram_bits(train_text, text, vocab), 3) for k, text in corpus.evals.items()}
+    print(f"corpus {corpus.description}: {len(train_text):,} training chars, "
+          f"{len(corpus.held_out):,} held out, vocab {len(vocab)} + unknown; unigram bits/char {unigram}",
+          flush=True)
 
     model = CharModel.untrained(args.arch, args.hidden, args.seed, vocab, dtype=np.float32)
     trainer = Trainer(model.cell, model.readout, loss="xent", at_every_step=True, lr=args.lr)
@@ -115,12 +197,12 @@ def main() -> None:
     steps = int(np.ceil(args.chars / chars_per_step))
 
     def snapshot(chars_seen: int) -> CharModel:
+        corpus_flag = f" --corpus {args.corpus}" if args.corpus != "prose" else ""
         return CharModel(trainer.cell, vocab, trainer.readout, {
-            "trained_on": "Debian's fortunes (quotes, jokes, literature)",
-            "corpus": f"{directory}, one line per paragraph, without "
-                      f"{', '.join(sorted(EXCLUDED))}; every {HELD_OUT_EVERY}th fortune held out",
+            "trained_on": corpus.trained_on,
+            "corpus": corpus.description,
             "chars_seen": chars_seen,
-            "command": f"python scripts/train_char.py --arch {args.arch} --hidden {args.hidden} "
+            "command": f"python scripts/train_char.py --arch {args.arch}{corpus_flag} --hidden {args.hidden} "
                        f"--chars {args.chars:g} --window {args.window} --batch {args.batch} "
                        f"--lr {args.lr:g} --seed {args.seed}",
         })
@@ -133,14 +215,15 @@ def main() -> None:
         running = loss if running is None else 0.98 * running + 0.02 * loss
         if step % args.eval_every == 0 or step == steps:
             m = snapshot(step * chars_per_step)
-            print(f"step {step}/{steps} chars {step * chars_per_step / 1e6:.2f}M "
-                  f"train {running:.3f} held-out fortunes {m.bits_per_char(held_text[:EVAL_CHARS]):.3f}"
-                  f" prose {m.bits_per_char(prose):.3f} bits/char  {time.perf_counter() - start:.0f}s",
-                  flush=True)
+            scores = " ".join(f"{k.removesuffix('_bpc')} {m.bits_per_char(text[:EVAL_CHARS]):.3f}"
+                              for k, text in corpus.evals.items())
+            print(f"step {step}/{steps} chars {step * chars_per_step / 1e6:.2f}M train {running:.3f} "
+                  f"{scores} bits/char  {time.perf_counter() - start:.0f}s", flush=True)
     model = snapshot(steps * chars_per_step)
-    model.meta["heldout_fortunes_bpc"] = round(model.bits_per_char(held_text), 3)
-    model.meta["heldout_prose_bpc"] = round(model.bits_per_char(prose), 3)
     model.meta["train_seconds"] = round(time.perf_counter() - start)
+    for k, text in corpus.evals.items():
+        model.meta[k] = round(model.bits_per_char(text), 3)
+        model.meta[k.replace("_bpc", "_unigram_bpc")] = unigram[k]
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out, dtype=np.float32)
     print(f"wrote {out}: {model.meta}", flush=True)

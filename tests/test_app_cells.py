@@ -146,3 +146,35 @@ def test_the_default_page_names_the_model_and_shows_the_best_units():
     assert any(c.value.startswith("Model: LSTM") for c in at.caption)
     assert at.text_area(key="seq").value == DEFAULT_TEXT
     assert len(chart_specs(at)) == 4
+
+
+CODE = (
+    "def area(shape, scale=1.0):\n"
+    '    """Area of a shape, scaled (see #12)."""\n'
+    "    if shape.kind == 'circle':  # pi r^2\n"
+    "        return 3.14159 * (shape.r * scale) ** 2\n"
+    "    return sum(w * h for (w, h) in [shape.size])  # one box\n"
+)
+
+
+def test_with_corpus_code_the_code_model_is_ranked_against_code_properties():
+    at = open_page("cells.py", seq=CODE, corpus="code", arch="lstm", cells_state="c")
+    assert_clean(at)
+    assert any(c.value.startswith("Model: LSTM") and "Python" in c.value for c in at.caption)
+    table = at.dataframe[0].value
+    assert set(table["property"]) == set(interpret.CODE_PROPERTIES)
+    states = cells.pretrained("lstm-code").read(CODE).trace.c  # the code model, read without the app
+    props = interpret.code_properties(CODE)
+    for name in ("inside a string", "inside a comment", "indentation depth"):
+        row = table.set_index("property").loc[name]
+        r = [np.corrcoef(props[name], states[:, j])[0, 1] for j in range(states.shape[1])]
+        assert int(row["best unit"]) == int(np.nanargmax(np.abs(r)))
+        assert row["correlation r"] == pytest.approx(r[int(row["best unit"])], abs=1e-5)
+        assert row["means"] == interpret.CODE_PROPERTIES[name][0]
+    at.selectbox(key="cells_property").set_value("inside a comment").run()
+    assert_clean(at)
+    np.testing.assert_array_equal(shown_values(chart_specs(at)[3], CODE), props["inside a comment"])
+    at.button[0].click().run()  # "Try a longer text" gives a longer piece of code
+    assert_clean(at)
+    text = at.text_area(key="seq").value
+    assert "def " in text and "#" in text and '"""' in text and text.count("\n    ") >= 5

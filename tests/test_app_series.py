@@ -34,8 +34,8 @@ def test_the_shipped_sunspots_fill_the_box_pick_their_models_and_are_forecast():
     assert_clean(at)
     values = read_csv(SUNSPOTS).series(1)[0]
     np.testing.assert_array_equal(box_values(at), values)  # the box holds the whole series
-    assert at.radio(key="corpus").value == "sunspots" and at.selectbox(key="series_example").value == ""
-    assert at.query_params["corpus"] == "sunspots"  # the view, sequence included, is in the URL
+    assert at.radio(key="trained_on").value == "sunspots" and at.selectbox(key="series_example").value == ""
+    assert at.query_params["trained_on"] == "sunspots"  # the view, sequence included, is in the URL
     assert ui.prepare(at.query_params["seq"], "numbers").values.tolist() == values.tolist()
     caption = next(c.value for c in at.caption if c.value.startswith("Model: "))
     assert "LSTM, 16 units" in caption and "sunspot" in caption
@@ -59,7 +59,7 @@ def test_the_shipped_sunspots_fill_the_box_pick_their_models_and_are_forecast():
 
 
 def test_a_series_too_short_to_forecast_says_so():
-    at = run_app({"mode": "numbers", "corpus": "sunspots", "seq": "1, 2, 3, 4, 5"})
+    at = run_app({"mode": "numbers", "trained_on": "sunspots", "seq": "1, 2, 3, 4, 5"})
     assert_clean(at)
     assert any("Forecasting needs more than 11 values" in i.value for i in at.info)
     assert len(chart_specs(at)) == 3  # heatmaps, scrubber, gradient curve: no forecast chart

@@ -65,7 +65,9 @@ def test_sample_is_reproducible_from_the_seed_and_uses_known_characters(model):
     assert len(a) == 40 and set(a) <= set(model.vocab)
     assert len(model.sample("", 5, temperature=0.5, seed=0)) == 5
     with pytest.raises(ValueError, match="temperature"):
-        model.sample("a", 3, temperature=0)
+        model.sample("a", 3, temperature=-1)
+    greedy = model.sample("The ", 20, temperature=0, seed=1)  # temperature 0: greedy, no randomness
+    assert greedy == model.sample("The ", 20, temperature=0, seed=2)
 
 
 def test_top_next_ranks_characters_and_shows_the_unknown_token():

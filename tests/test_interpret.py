@@ -130,3 +130,86 @@ def test_strongest_unit_prefers_a_structural_property_it_tracks_well():
     weak[:, 1] = np.cos(0.5 * np.arange(len(text)))
     assert interpret.strongest_unit(weak, text).prop == "is a space"
     assert interpret.strongest_unit(states[:1, :], text[:1]) is None  # nothing varies
+
+
+# --------------------------------------------------------------------------- code
+
+
+def marks(text: str, signal: np.ndarray) -> str:
+    """The characters of ``text`` where ``signal`` is 1, others as "."; for readable expectations."""
+    return "".join(ch if v else "." for ch, v in zip(text, signal, strict=True))
+
+
+def test_a_string_runs_from_its_opening_quote_to_before_its_closing_one():
+    text = 'x = "a(b#" + \'c\' + ""'
+    scan = interpret.scan_code(text)
+    assert marks(text, scan.string) == '...."a(b#....\'c....".'
+    assert scan.string.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0]
+    assert scan.comment.sum() == 0  # the # is inside a string
+    assert scan.depth.sum() == 0  # so is the (
+
+
+def test_triple_quoted_strings_span_lines_and_only_three_quotes_close_them():
+    text = 's = """a "b" \'\'c\nd"""\ny'
+    scan = interpret.scan_code(text)
+    assert marks(text, scan.string) == '...."""a "b" \'\'c\nd""...'
+    start, end = text.index('"""'), text.rindex('"""') + 2  # the last quote closes: excluded
+    assert scan.string.tolist() == [float(start <= t < end) for t in range(len(text))]
+
+
+def test_escaped_quotes_do_not_close_a_string_and_a_newline_ends_an_unterminated_one():
+    text = "a = 'it\\'s' + 'open\nb = (1"
+    scan = interpret.scan_code(text)
+    first = text.index("'")
+    closing = text.index("s'") + 1  # the quote after "it\'s"
+    assert scan.string[first:closing].all() and not scan.string[closing]
+    newline = text.index("\n")
+    assert scan.string[newline - 4:newline].all() and not scan.string[newline:].any()
+    assert scan.depth[-2:].tolist() == [1, 1]  # the bracket on the next line is code again
+
+
+def test_a_comment_runs_from_the_hash_to_the_end_of_its_line():
+    text = "x = [1,  # one (\n2]  # done"
+    scan = interpret.scan_code(text)
+    assert marks(text, scan.comment) == ".........# one (.....# done"
+    hash1, newline, hash2 = text.index("#"), text.index("\n"), text.rindex("#")
+    expected = [float(hash1 <= t < newline or t >= hash2) for t in range(len(text))]
+    assert scan.comment.tolist() == expected
+    assert scan.depth[text.index("(")] == 1  # a bracket in a comment does not count
+    assert scan.depth.tolist()[text.index("2")] == 1 and scan.depth[text.index("]")] == 0
+
+
+def test_brackets_nest_in_code_and_a_stray_closer_stays_at_zero():
+    text = "f(a[1], {2: (3)}) ) ("
+    props = interpret.text_properties(text, "code")
+    assert props["bracket depth"].tolist() == [0, 1, 1, 2, 2, 1, 1, 1, 2, 2, 2, 2, 3, 3, 2, 1, 0, 0, 0, 0, 1]
+    assert props["inside brackets"].tolist() == [float(d > 0) for d in props["bracket depth"]]
+
+
+def test_indentation_counts_leading_spaces_and_tabs_in_levels_of_four():
+    text = "if x:\n    y = 1  \n\tz\n        w\n"
+    indent = interpret.scan_code(text).indent
+    lines = text.split("\n")[:-1]
+    starts = np.cumsum([0] + [len(line) + 1 for line in lines[:-1]])
+    # after the leading whitespace, the whole line has its indentation in levels
+    assert [indent[s + len(line) - 1] for s, line in zip(starts, lines, strict=True)] == [0, 1, 1, 2]
+    assert indent[starts[1]:starts[1] + 4].tolist() == [0.25, 0.5, 0.75, 1.0]  # while reading it
+    assert indent[text.index("y = 1") + 6] == 1  # spaces after code are not indentation
+    assert indent[text.index("z")] == 1  # a tab is four columns
+
+
+@pytest.mark.parametrize("text", [
+    "", "'", '"""', "'''unclosed\n\n", "\\", ")))(((", "# only", "x = '\\", "\t\t", "😀 'é' \u202e",
+    'f"{x!r:>{w}}"', "def f(\n    a,", 'b"""x""" \'', "''''''x",
+])
+def test_the_scanner_never_fails_on_partial_code(text):
+    props = interpret.text_properties(text, "code")
+    assert set(props) == set(interpret.CODE_PROPERTIES)
+    for name, signal in props.items():
+        assert signal.shape == (len(text),) and np.all(np.isfinite(signal)), name
+        np.testing.assert_array_equal(interpret.CODE_PROPERTIES[name][1](text), signal)
+
+
+def test_six_quotes_are_an_empty_triple_quoted_string():
+    text = "''''''x"
+    assert interpret.scan_code(text).string.tolist() == [1, 1, 1, 1, 1, 0, 0]
