@@ -212,6 +212,13 @@ class Cell:
         differ in n). dL/dx_t is this times weight_ih."""
         return da
 
+    def zero_state(self, batch: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(h, c) zeros for ``step``: (H,) each, or (B, H) for a batch; c is None without a cell
+        state. A stack's are (L, [B,] H)."""
+        shape = (self.hidden_size,) if batch is None else (batch, self.hidden_size)
+        h = np.zeros(shape, dtype=self.dtype)
+        return h, (np.zeros_like(h) if self.has_cell_state else None)
+
     def memory_path(self, trace: Trace) -> np.ndarray | None:
         """(T, [B], H) the factor d s_t / d s_{t-1} along the memory state's direct path (s = c or
         h, see :attr:`memory_state`): the memory gate, or 1 - it; None for a cell without one."""

@@ -129,8 +129,7 @@ def seconds_per_token(cell: Cell, tokens: int = 200, repeats: int = 5) -> dict[s
     x[np.arange(tokens), np.arange(tokens) % cell.input_size] = 1.0
     step_runs, forward_runs = [], []
     for _ in range(repeats):
-        h = np.zeros(cell.hidden_size, cell.dtype)
-        c = np.zeros(cell.hidden_size, cell.dtype) if cell.has_cell_state else None
+        h, c = cell.zero_state()
         start = time.perf_counter()
         for x_t in x:
             h, c, _ = cell.step(x_t, h, c)

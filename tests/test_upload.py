@@ -577,3 +577,28 @@ def test_a_pickled_checkpoint_is_refused_with_the_lines_that_convert_it():
     assert len(refusal) == 1 and refusal[0].startswith("This file was refused:")
     assert "save_file(model.state_dict(), " in refusal[0] and "pickle" in refusal[0]
     assert not at.exception and len(chart_specs(at)) == 3  # the page goes on with its own model
+
+
+def test_a_stacked_upload_is_read_layer_by_layer_on_lstm_vs_gru_and_cells():
+    data = (EXAMPLES / "torch-char-lstm2.safetensors").read_bytes()
+    reader = cells.read_model(data)
+    text = 'He said "simple is better" (twice).'
+    at = upload_file(run_app({"seq": text}), data, "model.safetensors")
+    at.switch_page(COMPARE).run()
+    assert_clean(at)
+    assert at.selectbox(key="layer").value == 1  # the top layer by default
+    at.selectbox(key="layer").set_value(0).run()
+    assert_clean(at)
+    yours = next(s for s in chart_specs(at) if "(your upload)" in s["layout"]["title"]["text"])
+    h_row = next(t for t in yours["data"] if t["name"] == "hidden state h")
+    units = [int(u.split()[-1]) for u in h_row["y"]]
+    np.testing.assert_allclose(plotly_array(h_row["z"]),
+                               reader.read(text).trace.layers[0].h[:, units].T, atol=1e-6)
+    at.switch_page(CELLS).run()
+    assert_clean(at)
+    assert at.selectbox(key="layer").value == 0  # the choice is kept across pages
+    table = at.dataframe[0].value.set_index("property")
+    unit = int(table.loc["inside quotes", "best unit"])
+    c0 = reader.read(text).trace.layers[0].c  # the cell state of layer 0 (the page's default: c)
+    r = np.corrcoef(cells.interpret.inside_quotes(text), c0[:, unit])[0, 1]
+    assert table.loc["inside quotes", "correlation r"] == pytest.approx(r, abs=1e-5)
