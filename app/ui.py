@@ -290,6 +290,14 @@ def arch_choice(label: str = "Cell", options: Sequence[str] | None = None) -> st
                   format_func=lambda a: cells.cell_class(a).display_name)
 
 
+def text_corpus_choice(corpora: Mapping[str, str], label: str, why: str) -> str:
+    """What the shipped text models learnt (``key="corpus"``): corpus -> label; ``why`` says what
+    the choice changes on this page."""
+    return choice("corpus", label, tuple(corpora), format_func=corpora.get,
+                  help="English prose: models trained on Debian's fortunes. Python code: models "
+                  f"trained on the standard library's source. {why}")
+
+
 def corpus_choice(corpora: Mapping[str, str]) -> str:
     """What the trained numbers model learnt (``key="trained_on"``): corpus -> label."""
     return choice("trained_on", "Trained on", tuple(corpora), horizontal=True, format_func=corpora.get,

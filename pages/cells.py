@@ -124,11 +124,9 @@ def main() -> None:
     )
     left, right = st.columns([3, 1])
     with right:
-        corpus = ui.choice("corpus", "Text", models.CORPORA, format_func=models.CORPUS_LABELS.get,
-                           help="English prose: the models trained on fortunes, ranked against "
-                           "properties of prose. Python code: the models trained on Python source, "
-                           "ranked against properties of code (strings, comments, brackets, "
-                           "indentation).")
+        corpus = ui.text_corpus_choice(models.CORPUS_LABELS, "Text",
+                                       "Prose is ranked against properties of prose, code against "
+                                       "properties of code (strings, comments, brackets, indentation).")
         arch = ui.arch_choice("Model")
         model = ui.model_choice(models.MODEL_LABELS, "text", horizontal=False)
         key = models.resolve(arch, model, "text", seed=ui.view_state().seed, corpus=corpus)

@@ -49,9 +49,8 @@ def main() -> None:
     )
     left, right = st.columns([3, 1])
     with right:
-        corpus = ui.choice("corpus", "Models of", models.CORPORA, format_func=models.CORPUS_LABELS.get,
-                           help="English prose: trained on Debian's fortunes. Python code: trained on "
-                           "the standard library's source. Both are 128-unit character models.")
+        corpus = ui.text_corpus_choice(models.CORPUS_LABELS, "Models of",
+                                       "Both are 128-unit character models.")
         greedy = st.checkbox("Greedy (always the likeliest)", key="greedy",
                              help="Temperature 0: the argmax at every step, no randomness.")
         temperature = ui.slider("temperature", "Temperature", 0.0, 2.0, step=0.05, default=0.8,
