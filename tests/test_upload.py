@@ -602,3 +602,25 @@ def test_a_stacked_upload_is_read_layer_by_layer_on_lstm_vs_gru_and_cells():
     c0 = reader.read(text).trace.layers[0].c  # the cell state of layer 0 (the page's default: c)
     r = np.corrcoef(cells.interpret.inside_quotes(text), c0[:, unit])[0, 1]
     assert table.loc["inside quotes", "correlation r"] == pytest.approx(r, abs=1e-5)
+
+
+def test_in_the_browser_a_stacked_safetensors_model_is_shown_with_its_layer_choice(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/?seq=Simple+is+better+than+complex.")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+            str(EXAMPLES / "torch-char-lstm2.safetensors"))
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.js-plotly-plot')].some(
+                   gd => (gd.layout.title.text || '').includes('layer 1 of 2'))""", timeout=90_000)
+        assert_no_failure(page)
+        assert page.locator('[data-testid="stSelectbox"]', has_text="Layer").count() == 1
+        assert "model=upload-" in page.url and "layer=1" in page.url  # the top layer, in the view
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Gradients").click()  # same session
+        page.wait_for_function(
+            """() => { const gd = document.querySelector('.js-plotly-plot');
+                       return gd && gd.data.some(t => t.name === 'LSTM layer 0'); }""", timeout=90_000)
+        assert_no_failure(page)
+    finally:
+        context.close()
