@@ -20,6 +20,10 @@ LINE_WIDTH = 80
 ROW_PX = 24
 """Height of one row of characters, in pixels."""
 
+TEXT_GRID = "text-grid"
+"""``layout.meta`` of the charts that lay text out as a grid of characters (their x is a column,
+not a token: what browser tests and benchmarks waiting for token axes skip)."""
+
 
 def text_grid(text: str, width: int = LINE_WIDTH) -> tuple[np.ndarray, np.ndarray]:
     """(row (T,), column (T,)) of every character when ``text`` is written ``width`` to a row.
@@ -94,7 +98,7 @@ def activation_text(
         title={"text": f"{title}   <span style='font-size:12px'>(blue +, red −, white 0; "
                        f"darkest at {value_name} = ±{limit:.3g})</span>",
                "x": 0, "xanchor": "left", "font": {"size": 14}},
-        height=n_rows * ROW_PX + 70,
+        height=n_rows * ROW_PX + 70, meta=TEXT_GRID,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
     return fig
@@ -167,7 +171,7 @@ def unit_story(
                        + (f"; strips beneath: {gate_names}, dark 0 to yellow 1" if gates else "")
                        + ")</span>",
                "x": 0, "xanchor": "left", "font": {"size": 14}},
-        height=int(edges[-1]) + 60,
+        height=int(edges[-1]) + 60, meta=TEXT_GRID,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
     return fig
