@@ -27,12 +27,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from cells.factory import ARCHS
+from cells.tunes import DEFAULT_TUNE, TUNES
 
 DEFAULT_TEXT = "The cat sat on the mat, and then it said: \"I'm not moving (ever) again.\""
 """The default English sentence: words, punctuation, a quote and brackets the gates can track."""
 
 DEFAULT_SERIES = ", ".join(f"{math.sin(2 * math.pi * t / 12):.2f}" for t in range(36))
 """The default numbers-mode series: three periods of a sine wave, comma-separated."""
+
+DEFAULT_MELODY = TUNES[DEFAULT_TUNE]
+"""The music page's default melody (in ``cells.melody``'s notation)."""
 
 MODES = ("text", "numbers")
 
@@ -88,6 +92,9 @@ _PARSERS: dict[str, Any] = {
     "seed": _bounded(int, 0, 2**31 - 1),
     "unit": _bounded(int, -1, 4095),
     "layer": _bounded(int, -1, 63),
+    "melody": _seq,
+    "temperature": _bounded(float, 0.0, 2.0),
+    "sample_seed": _bounded(int, 0, 2**31 - 1),
 }
 
 
@@ -111,6 +118,9 @@ class ViewState:
     seed: int = 0  # seed of random weights
     unit: int = -1  # the unit whose equations the scrubber shows; -1: the most active one
     layer: int = -1  # the layer of a stacked model the pages show; -1: the top one
+    melody: str = DEFAULT_MELODY  # the music page's notation box (cells.melody)
+    temperature: float = 1.0  # the music page's sampling temperature (0: greedy)
+    sample_seed: int = 0  # the music page's sampling seed
     page: str = ""  # url_path of the page; "" is Gates (home)
 
     @classmethod
