@@ -523,12 +523,19 @@ class MelodyModel(Reader):
         logp = log_softmax(self.readout(tr.h).astype(np.float64))  # (T-1, V)
         return np.take_along_axis(logp, ids[1:, None], axis=1)[:, 0]
 
+    def _ids(self, melody: Any) -> np.ndarray:
+        """Token ids (T,) of a melody: notation, a Melody, tokens, or already ids (an int array)."""
+        if isinstance(melody, np.ndarray) and melody.dtype.kind in "iu":
+            return melody.astype(np.int64)
+        return self.encoder.ids(melody)[0]
+
     def log_likelihood(self, melodies: Iterable[Any]) -> float:
         """Mean ln p(note | the notes before it) in nats per note, over every note but the first
-        of each melody (each read from a zero state)."""
+        of each melody (each read from a zero state). A melody is notation, a Melody, tokens, or
+        token ids (an int array)."""
         total, count = 0.0, 0
         for melody in melodies:
-            ids, _ = self.encoder.ids(melody)
+            ids = self._ids(melody)
             if len(ids) >= 2:
                 lp = self.log_probs_of_next(ids)
                 total += float(lp.sum())
