@@ -50,7 +50,7 @@ def test_the_default_tune_is_heard_seen_with_bar_lines_and_continued(page):
     assert gates[0]["x"][0].endswith("«C4 q»")
     lines = [s["x0"] for s in fig["layout"]["shapes"]]
     assert lines == [t - 0.5 for t in melody.bar_starts] and len(lines) == 11
-    codes = [c.value for c in page.code]
+    codes = [c.value for c in page.main.code]
     assert len(codes) == 3 and all(len(c.split()) == 2 * 16 for c in codes)
     assert page.dataframe[0].value["property"].tolist()  # the rhythm ranking
     unit_chart = chart_specs(page)[1]
@@ -74,9 +74,9 @@ def test_picking_a_tune_loads_it_and_a_shared_link_restores_the_view():
     assert_clean(at)
     assert at.text_area(key="melody").value == TUNES["Greensleeves (3/4)"]
     at.slider(key="temperature").set_value(0.0).run()
-    greedy = [c.value for c in at.code]
+    greedy = [c.value for c in at.main.code]
     at.slider(key="sample_seed").set_value(5).run()
-    assert [c.value for c in at.code] == greedy  # greedy: the seed does not matter
+    assert [c.value for c in at.main.code] == greedy  # greedy: the seed does not matter
     assert at.query_params["temperature"] == ["0"] or at.query_params["temperature"] == "0"
     shared = run_app({"melody": "3/4 G4 q | C5 h E5 q |", "temperature": "0"})
     shared.switch_page("../pages/music.py").run()
@@ -87,11 +87,11 @@ def test_picking_a_tune_loads_it_and_a_shared_link_restores_the_view():
 def test_sampling_at_temperature_one_changes_with_the_seed(page):
     page.slider(key="temperature").set_value(1.0).run()
     page.slider(key="sample_seed").set_value(1).run()
-    first = [c.value for c in page.code]
+    first = [c.value for c in page.main.code]
     page.slider(key="sample_seed").set_value(2).run()
-    assert [c.value for c in page.code] != first
+    assert [c.value for c in page.main.code] != first
     page.slider(key="sample_seed").set_value(1).run()
-    assert [c.value for c in page.code] == first  # reproducible
+    assert [c.value for c in page.main.code] == first  # reproducible
 
 
 def test_bad_notation_is_named_and_the_rest_of_the_page_stays(page):

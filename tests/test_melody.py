@@ -192,6 +192,7 @@ def test_the_shipped_melody_models_load_and_record_their_figures(arch):
     m = cells.pretrained(f"{arch}-melody")
     assert isinstance(m, mel.MelodyModel) and m.cell.arch == arch
     meta = m.meta
-    assert meta["heldout_loglik_per_note"] > meta["unigram_loglik_per_note"]
+    heldout, bigram = meta["heldout_loglik_per_note"], meta["bigram_loglik_per_note"]
+    assert heldout > bigram > meta["unigram_loglik_per_note"]
     assert "scripts/train_melody.py" in meta["command"]
     assert meta["bar_unit"]["h"]["unit"] < m.cell.hidden_size
