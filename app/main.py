@@ -24,6 +24,7 @@ PAGES = [
     ("write.py", "Write", ":material/edit_note:", "write"),
     ("train.py", "Train", ":material/model_training:", "train"),
     ("experiments.py", "Experiments", ":material/science:", "experiments"),
+    ("music.py", "Melodies", ":material/music_note:", "music"),
 ]
 
 st.set_page_config(page_title="gatescope", page_icon=":material/tune:", layout="wide")

@@ -26,6 +26,7 @@ from app import upload
 from app.ui import Prepared, token_label
 from cells.base import Cell
 from cells.charmodel import DEFAULT_VOCAB
+from cells.melody import MelodyModel
 from cells.readers import CharEncoder, NumberEncoder, Reader
 
 BASELINES = ("rnn", "lstm", "gru")
@@ -63,7 +64,7 @@ class ModelKey(NamedTuple):
 
     source: str  # "trained" | "random" | "upload"
     arch: str  # a registered cell name (an upload: its own)
-    mode: str  # "text" | "numbers"
+    mode: str  # "text" | "numbers" | "notes" (melodies, cells.melody)
     seed: int = 0  # random weights
     hidden: int = RANDOM_HIDDEN  # random weights
     radius: float | None = None  # random weights: spectral radius of each W_hh block, or PyTorch's
@@ -140,9 +141,9 @@ class Loaded:
         return self.reader.cell
 
 
-DEFAULT_CORPUS = {"text": "", "numbers": "series"}
+DEFAULT_CORPUS = {"text": "", "numbers": "series", "notes": "melody"}
 """What the shipped models of each mode learnt when a page names no corpus: English prose (the
-fortunes), noisy sines."""
+fortunes), noisy sines, folk melodies (the Essen collection)."""
 
 NUMBERS_CORPORA = {"series": "noisy sines", "sunspots": "yearly sunspots, 1700-1958"}
 """What the shipped numbers models learnt: corpus -> label (``<arch>-<corpus>.npz``)."""
@@ -156,6 +157,9 @@ def shipped_name(arch: str, mode: str, corpus: str = "") -> str:
 
 
 def _random(key: ModelKey) -> Reader:
+    if key.mode == "notes":
+        return MelodyModel.untrained(key.arch, key.hidden, key.seed, forget_bias=key.forget_bias,
+                                     recurrent_radius=key.radius)
     encoder = CharEncoder(DEFAULT_VOCAB) if key.mode == "text" else NumberEncoder()
     return Reader.untrained(key.arch, encoder, key.hidden, seed=key.seed,
                             forget_bias=key.forget_bias, recurrent_radius=key.radius)
@@ -180,6 +184,9 @@ def _trained_description(reader: Reader) -> str:
         text += f"; test MSE {meta['test_mse']}"
     if "heldout" in meta:
         text += f"; the last {meta['heldout']} values never trained on"
+    if "heldout_loglik_per_note" in meta:
+        text += (f"; held-out log-likelihood {meta['heldout_loglik_per_note']:.3f} nats per note "
+                 f"(bigram baseline {meta.get('bigram_loglik_per_note', float('nan')):.3f})")
     return text
 
 
@@ -317,7 +324,7 @@ def reading_of(loaded: Loaded, sequence: str | np.ndarray, layer: int = -1) -> R
     if trace.c is not None:
         rows["c"] = trace.c
     rows["h"] = trace.h
-    if reader.mode == "text":
+    if reader.mode in ("text", "notes"):
         tokens = reader.tokens_of(sequence)
         labels = tuple(map(token_label, tokens))
         unknown_chars = tuple(dict.fromkeys(t for t, u in zip(tokens, read.unknown, strict=True) if u))
@@ -340,13 +347,26 @@ def reading_of(loaded: Loaded, sequence: str | np.ndarray, layer: int = -1) -> R
 @st.cache_data(max_entries=READ_ENTRIES, show_spinner=False)
 def _read(key: ModelKey, text: str, values: np.ndarray, layer: int, _loaded: Loaded) -> Reading:
     """The reading of a sequence by the model ``key`` names (``_loaded``, not hashed, is it)."""
-    return reading_of(_loaded, text if key.mode == "text" else values, layer)
+    return reading_of(_loaded, values if key.mode == "numbers" else text, layer)
 
 
 def read(key: ModelKey, seq: Prepared, layer: int = -1) -> Reading:
     """``seq`` read by the model ``key`` names, cached per key, sequence and layer (a stack's; -1:
     the top one)."""
-    return _read(key, seq.text if key.mode == "text" else "", seq.values, layer, load(key))
+    return _read(key, "" if key.mode == "numbers" else seq.text, seq.values, layer, load(key))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _continuation(key: ModelKey, tokens: tuple[str, ...], n: int, temperature: float, seed: int,
+                  _loaded: Loaded) -> tuple[str, ...]:
+    return tuple(_loaded.reader.continue_melody(list(tokens), n, temperature=temperature, seed=seed))
+
+
+def continuation(key: ModelKey, tokens: Sequence[str], n: int, *, temperature: float,
+                 seed: int) -> tuple[str, ...]:
+    """``n`` note tokens the melody model ``key`` names draws after ``tokens`` (cached per key,
+    melody, length, temperature and seed; ``MelodyModel.continue_melody``)."""
+    return _continuation(key, tuple(tokens), n, float(temperature), int(seed), load(key))
 
 
 @st.cache_data(max_entries=16, ttl=300, show_spinner=False)

@@ -27,12 +27,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from cells.factory import ARCHS
+from cells.tunes import DEFAULT_TUNE, TUNES
 
 DEFAULT_TEXT = "The cat sat on the mat, and then it said: \"I'm not moving (ever) again.\""
 """The default English sentence: words, punctuation, a quote and brackets the gates can track."""
 
 DEFAULT_SERIES = ", ".join(f"{math.sin(2 * math.pi * t / 12):.2f}" for t in range(36))
 """The default numbers-mode series: three periods of a sine wave, comma-separated."""
+
+DEFAULT_MELODY = TUNES[DEFAULT_TUNE]
+"""The music page's default melody (in ``cells.melody``'s notation)."""
 
 MODES = ("text", "numbers")
 
@@ -111,6 +115,7 @@ _PARSERS: dict[str, Any] = {
     "chars": _bounded(int, 1, MAX_WRITE),
     "sample_seed": _bounded(int, 0, 2**31 - 1),
     "write_unit": _bounded(int, -1, 4095),
+    "melody": _seq,
 }
 
 
@@ -137,11 +142,12 @@ class ViewState:
     trained_on: str = "series"  # numbers mode: what the trained model learnt (app.models.NUMBERS_CORPORA)
     horizon: int = 5  # numbers mode: how many steps ahead the forecast looks
     corpus: str = "prose"  # what the shipped text models learnt (Cells, Write): "prose" or "code"
-    temperature: float = 0.8  # Write: sampling temperature
+    temperature: float = 0.8  # Write, Melodies: sampling temperature (0: greedy)
     greedy: bool = False  # Write: always the likeliest character (temperature 0)
     chars: int = 200  # Write: characters written
-    sample_seed: int = 0  # Write: the seed of the sampling
+    sample_seed: int = 0  # Write, Melodies: the seed of the sampling
     write_unit: int = -1  # Write: the unit colouring the text; -1: each model's most active one
+    melody: str = DEFAULT_MELODY  # the music page's notation box (cells.melody)
     page: str = ""  # url_path of the page; "" is Gates (home)
 
     @classmethod

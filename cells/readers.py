@@ -45,6 +45,8 @@ CHAR_KIND = "charmodel"
 """``kind`` in the meta of a character model's file."""
 SERIES_KIND = "series"
 """``kind`` in the meta of a series model's file (a 1-input cell and a next-value readout)."""
+MELODY_KIND = "melody"
+"""``kind`` in the meta of a melody model's file (``cells.melody.MelodyModel``: note tokens)."""
 
 
 class MissingVocabularyError(ValueError):
@@ -379,8 +381,9 @@ class Reader:
 
     @property
     def guesses_tokens(self) -> bool:
-        """True when the readout gives a next-token distribution (a character model)."""
-        return self.readout is not None and isinstance(self.encoder, CharEncoder | EmbeddingEncoder)
+        """True when the readout gives a next-token distribution (a character or melody model)."""
+        return self.readout is not None and (isinstance(self.encoder, CharEncoder | EmbeddingEncoder)
+                                             or self.encoder.mode == "notes")
 
     @property
     def per_character(self) -> bool:
@@ -423,6 +426,8 @@ class Reader:
         if isinstance(self.encoder, EmbeddingEncoder):
             arrays[formats.EMBEDDING_KEY] = self.encoder.weight
             arrays[VOCAB_KEY] = weights.text_array(json.dumps(list(self.encoder.tokens), ensure_ascii=False))
+        if hasattr(self.encoder, "to_arrays"):  # an encoder that stores itself (cells.melody)
+            arrays.update(self.encoder.to_arrays())
         return arrays
 
     @property
@@ -432,7 +437,7 @@ class Reader:
             return CHAR_KIND
         if isinstance(self.encoder, NumberEncoder) and self.readout is not None:
             return SERIES_KIND
-        return None
+        return getattr(self.encoder, "kind", None)
 
     def save(self, path: str | os.PathLike | BinaryIO, dtype: type = np.float64) -> None:
         """Write the model to an .npz (no pickle), floats as ``dtype``; :func:`read_model` reads it."""
@@ -454,7 +459,7 @@ class Reader:
         params = init_params(arch, encoder.input_size, hidden_size, seed=seed, dtype=dtype,
                              forget_bias=forget_bias, recurrent_radius=recurrent_radius)
         readout = None
-        if isinstance(encoder, CharEncoder):
+        if isinstance(encoder, CharEncoder) or encoder.mode == "notes":
             readout = Readout.init(hidden_size, encoder.input_size, seed=seed + 1, dtype=dtype)
         return cls(make_cell(arch, params), encoder, readout, {"trained_on": "nothing (random weights)"})
 
@@ -470,6 +475,7 @@ def read_model(src: weights.Source | bytes, *, vocab: Any = None,
 
     * meta ``kind="charmodel"``: a character model (``CharModel``): cell, readout, vocabulary;
     * meta ``kind="series"``: a 1-input cell and its next-value readout;
+    * meta ``kind="melody"``: a melody model (``cells.melody.MelodyModel``): cell, readout, notes;
     * an embedding (+ head): a language model over a vocabulary (:class:`EmbeddingEncoder`); the
       vocabulary comes from the file or ``vocab`` (a list of tokens, a token -> id dict, or a path,
       bytes or file holding either as JSON, or one token per line), which wins if both are given;
@@ -485,6 +491,10 @@ def read_model(src: weights.Source | bytes, *, vocab: Any = None,
         from cells.charmodel import CharModel
 
         return CharModel.from_arrays(arrays, meta, dtype)
+    if file_kind == formats.NPZ and kind == MELODY_KIND:
+        from cells.melody import MelodyModel
+
+        return MelodyModel.from_arrays(arrays, meta, dtype)
     if file_kind == formats.NPZ and kind == SERIES_KIND:
         readout = _pop_readout(arrays)
         encoder = NumberEncoder.from_meta(meta)
