@@ -19,7 +19,7 @@ from app import models
 from app.state import MAX_WRITE
 from app.ui import mark_unknown, token_label
 
-WRITERS = ("lstm", "gru", "rnn")
+WRITERS = models.BASELINES
 """The shipped cells that write, in the page's column order."""
 
 PROMPT_SHOWN = 200
