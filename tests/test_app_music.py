@@ -130,4 +130,5 @@ def test_the_melody_temperature_and_seed_round_trip_through_the_url():
     assert ViewState.from_query(state.to_query()) == state
     assert ViewState().to_query() == {}  # the default tune stays out of the URL
     bad = ViewState.from_query({"temperature": "5", "sample_seed": "-1", "melody": ["x" * 30_000]})
-    assert bad.temperature == ViewState().temperature and bad.sample_seed == 0 and len(bad.melody) == MAX_QUERY_SEQ
+    assert bad.temperature == ViewState().temperature and bad.sample_seed == 0
+    assert len(bad.melody) == MAX_QUERY_SEQ
