@@ -23,6 +23,7 @@ PAGES = [
     ("cells.py", "Cells", ":material/format_color_text:", "cells"),
     ("train.py", "Train", ":material/model_training:", "train"),
     ("experiments.py", "Experiments", ":material/science:", "experiments"),
+    ("lab.py", "Lab", ":material/biotech:", "lab"),
 ]
 
 st.set_page_config(page_title="gatescope", page_icon=":material/tune:", layout="wide")
