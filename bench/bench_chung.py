@@ -1,7 +1,7 @@
 """Chung et al. (2014) on music: a tanh RNN, an LSTM and a GRU of ~20k parameters model Bach chorales.
 
     pip install music21   # the bench only; cells/ and app/ never import it
-    OPENBLAS_NUM_THREADS=1 python bench/bench_chung.py [--steps 1500] [--seed 0]
+    OPENBLAS_NUM_THREADS=1 python bench/bench_chung.py [--steps 3000] [--seed 0]
 
 Chung, Gulcehre, Cho & Bengio (2014), "Empirical Evaluation of Gated Recurrent Neural Networks on
 Sequence Modeling", Table 2, JSB Chorales, negative log-likelihood per time step (train / test):
@@ -97,7 +97,7 @@ def batch(rng: np.random.Generator, rolls: list[np.ndarray]) -> tuple[np.ndarray
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     start = time.perf_counter()
