@@ -225,8 +225,8 @@ def forget_bias_span(span_zero: int, span_one: int, length: int, hidden: int) ->
     measured = (f"random LSTM, {hidden} units, on the sequence in the box ({length} tokens): memory "
                 f"span {span_zero} tokens with bias 0, {span_one}{reach} with bias 1")
     return Claim("Why bias 1: the gradient reaches further back", "Jozefowicz et al. (2015)",
-                 "With bias 0 the forget gate starts near 0.5 and the gradient through c vanishes "
-                 "within a few steps; bias 1 (σ = 0.73) keeps it longer", measured, held, "live")
+                 "With bias 0 the forget gate starts near 0.5, so the gradient along c halves at "
+                 "every step; bias 1 (σ(1) ≈ 0.73) lets it reach further back", measured, held, "live")
 
 
 def claims_table(data: dict[str, Any]) -> list[Claim]:
