@@ -30,6 +30,8 @@ TRAIN_BUTTON = "lab_train"
 WEIGHTS = {"trained": "trained where gatescope ships them", "random": "random weights for every cell"}
 GATE_UNITS = 8
 """Each cell's small heatmaps show the units whose h varies most, at most this many."""
+HEATMAP_SCALE = 0.8
+"""The heatmaps are drawn at this fraction of the Gates page's height (two cells per row)."""
 LAB_DEFAULTS = {"length": 50, "hidden": 32, "steps": 1000}
 """Where the lab's training starts: the Train page's defaults."""
 
@@ -114,11 +116,11 @@ def show_cells(archs: tuple[str, ...], model: str, prepared: ui.Prepared) -> Non
     st.caption("Parameters: the cell's own weights and biases (no embedding or readout). Memory "
                f"span: how many tokens back the gradient stays within 10^{SPAN_DECADES:g} of its "
                "value at the last token.")
-    ui.show_chart(
-        gradient_figure({n: p.log_norms for n, p in profs.items()}, labels,
-                        {n: p.memory_span for n, p in profs.items()}, SPAN_DECADES),
-        "lab-gradients", key="lab_gradients",
-    )
+    fig = gradient_figure({n: p.log_norms for n, p in profs.items()}, labels,
+                          {n: p.memory_span for n, p in profs.items()}, SPAN_DECADES)
+    fig.update_layout(legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1,
+                              "yanchor": "top"})  # seven cells: a column beside the chart
+    ui.show_chart(fig, "lab-gradients", key="lab_gradients")
     st.subheader("Each cell's gates on the sequence")
     sequence = ui.prepare(text, "text")
     names = list(loaded)
@@ -129,12 +131,11 @@ def show_cells(archs: tuple[str, ...], model: str, prepared: ui.Prepared) -> Non
             shown = reading.shown(k=GATE_UNITS)
             rows = {g.name: shown.rows[g.name] for g in reading.cell.gates}
             rows["h"] = shown.h
+            fig = state_heatmaps(rows, labels, shown.units, gates=reading.cell.gates,
+                                 title=f"{name}: {', '.join(rows)} ({len(shown.units)} units)")
+            fig.update_layout(height=int(fig.layout.height * HEATMAP_SCALE))
             with col:
-                ui.show_chart(
-                    state_heatmaps(rows, labels, shown.units, gates=reading.cell.gates,
-                                   title=f"{name}: {', '.join(rows)} ({len(shown.units)} units)"),
-                    f"lab-gates-{key.arch}", key=f"lab_gates_{key.arch}",
-                )
+                ui.show_chart(fig, f"lab-gates-{key.arch}", key=f"lab_gates_{key.arch}")
 
 
 # --------------------------------------------------------------------------- training
@@ -231,13 +232,9 @@ def show_claims(text: str) -> None:
                    "scripts/lab_claims.py. Only the live row is shown.", icon=":material/warning:")
     rows = claim_rows(text)
     if rows:
-        st.dataframe(
-            [{"claim": c.claim, "paper": c.paper, "the paper's finding": c.finding,
-              "gatescope measured": c.measured, "held here?": c.held} for c in rows],
-            hide_index=True, width="stretch",
-            column_config={"gatescope measured": st.column_config.TextColumn(width="large"),
-                           "the paper's finding": st.column_config.TextColumn(width="large")},
-        )
+        st.table([{"claim": c.claim, "held here?": c.held, "paper": c.paper,
+                   "the paper's finding": c.finding, "gatescope measured": c.measured}
+                  for c in rows], hide_index=True)  # a static table: the long texts wrap
     commands = [section["command"] for section in data.values() if "command" in section]
     st.caption(
         "".join(f"Precomputed by `{c}`. " for c in commands)

@@ -26,5 +26,8 @@ def test_the_lab_renders_its_charts_and_table(page, app_url):
     page.wait_for_selector(BOX, timeout=90_000)
     page.wait_for_function(CHARTS, timeout=120_000)
     assert_no_failure(page)
-    assert page.locator('[data-testid="stDataFrame"]').count() == 2  # the cells and the claims
+    assert page.locator('[data-testid="stDataFrame"]').count() == 1  # the cells
+    rows = page.locator('[data-testid="stTable"] tbody tr')
+    assert rows.count() == 7  # six precomputed claims and the live one
+    assert "Greff" in rows.first.inner_text()
     assert page.get_by_role("button", name=f"Train the {len(NAMES)} cells").count() == 1
