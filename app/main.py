@@ -25,6 +25,7 @@ PAGES = [
     ("train.py", "Train", ":material/model_training:", "train"),
     ("experiments.py", "Experiments", ":material/science:", "experiments"),
     ("music.py", "Melodies", ":material/music_note:", "music"),
+    ("lab.py", "Lab", ":material/biotech:", "lab"),
 ]
 
 st.set_page_config(page_title="gatescope", page_icon=":material/tune:", layout="wide")

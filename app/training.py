@@ -1,15 +1,16 @@
-"""Bounded, cached training runs for the Train page.
+"""Bounded, cached training runs for the Train and Lab pages.
 
-A visitor picks a task, a length, a hidden size and a number of steps; :func:`train_all` trains a
-tanh RNN, an LSTM and a GRU on it with ``cells.train.train_task`` and keeps what the page draws
-(:class:`ArchRun`: the loss curve, the test result, the trained cell's gates and gradient profile
-on one task example).
+A visitor picks a task, a length, a hidden size, a number of steps and (on the Lab page) the cells;
+:func:`train_all` trains each cell on it with ``cells.train.train_task`` (the Train page's are a
+tanh RNN, an LSTM and a GRU) and keeps what the page draws (:class:`ArchRun`: the loss curve, the
+test result, the trained cell's gates and gradient profile on one task example).
 
 Bounds, so one visitor cannot hold the server for minutes:
 
 * at most :func:`step_cap` steps per cell (:data:`MAX_STEPS`; the environment variable
   ``GATESCOPE_TRAIN_MAX_STEPS`` can only lower it: the tests set it to a handful of steps);
-* at most :data:`MAX_SECONDS` seconds of training per cell (``train_task``'s ``max_seconds``);
+* at most :data:`MAX_SECONDS` seconds of training per cell (``train_task``'s ``max_seconds``),
+  and :data:`MAX_TOTAL_SECONDS` for all the cells of one training (more than three cells share it);
 * one training at a time on the server (:func:`_server_lock`): a second visitor waits for it.
 
 Results are cached per settings (:class:`Settings`, the cap included) in a bounded store shared by
@@ -31,13 +32,16 @@ import numpy as np
 import streamlit as st
 
 import cells
+from app import ui
 from app.models import BASELINES, most_active_units
+from app.train_charts import loss_figure
 from cells import tasks
 from cells.gradients import GradientProfile, gradient_profile
 from cells.train import TrainResult, train_task
 
 ARCHS = BASELINES
-NAMES = {arch: cells.cell_class(arch).display_name for arch in ARCHS}
+"""The Train page's cells."""
+NAMES = {arch: cells.cell_class(arch).display_name for arch in cells.ARCHS}
 TASKS = ("adding", "recall")
 LENGTHS = (10, 20, 50, 100)
 HIDDEN_SIZES = (8, 16, 32, 64)
@@ -52,7 +56,10 @@ MAX_STEPS = 2000
 MAX_SECONDS = 20.0
 """Most seconds of training per cell (so at most about a minute for the three)."""
 
-WAIT_SECONDS = 3 * MAX_SECONDS + 30
+MAX_TOTAL_SECONDS = 3 * MAX_SECONDS
+"""Most seconds of one training, all its cells together: k > 3 cells get MAX_TOTAL_SECONDS / k each."""
+
+WAIT_SECONDS = MAX_TOTAL_SECONDS + 30
 """How long a visitor waits for another visitor's training before being told to try again."""
 
 SEED = 0
@@ -86,9 +93,16 @@ def step_choices() -> tuple[int, ...]:
     return (*(s for s in STEP_CHOICES if s < cap), cap)
 
 
+def seconds_per_cell(count: int) -> float:
+    """The time cap of each of ``count`` cells trained together: :data:`MAX_SECONDS`, or an equal
+    share of :data:`MAX_TOTAL_SECONDS` when there are more than three."""
+    return min(MAX_SECONDS, MAX_TOTAL_SECONDS / max(1, count))
+
+
 @dataclass(frozen=True)
 class Settings:
-    """One training request; the key of the result store. ``steps`` is already capped."""
+    """One training request; the key of the result store. ``steps`` is already capped, ``archs``
+    are the cells trained, in the order they train and are shown."""
 
     task: str
     length: int
@@ -96,15 +110,21 @@ class Settings:
     steps: int
     seed: int = SEED
     max_seconds: float = MAX_SECONDS
+    archs: tuple[str, ...] = ARCHS
 
     @classmethod
-    def capped(cls, task: str, length: int, hidden: int, steps: int) -> Settings:
-        """Settings from the page's widgets: unknown values fall back, steps capped."""
+    def capped(cls, task: str, length: int, hidden: int, steps: int,
+               archs: tuple[str, ...] = ARCHS) -> Settings:
+        """Settings from the page's widgets: unknown values fall back, steps capped, unknown cells
+        dropped (none left: the Train page's three), the time cap shared among the cells."""
+        archs = tuple(dict.fromkeys(a for a in archs if a in cells.CELLS)) or ARCHS
         return cls(
             task=task if task in TASKS else DEFAULTS["task"],
             length=length if length in LENGTHS else DEFAULTS["length"],
             hidden=hidden if hidden in HIDDEN_SIZES else DEFAULTS["hidden"],
             steps=int(steps) if steps in step_choices() else step_cap(),
+            max_seconds=seconds_per_cell(len(archs)),
+            archs=archs,
         )
 
 
@@ -175,8 +195,10 @@ class LiveLosses:
     passed since the last redraw or the cell reached its last step.
     """
 
-    def __init__(self, steps: int, redraw_seconds: float = REDRAW_SECONDS) -> None:
+    def __init__(self, steps: int, redraw_seconds: float = REDRAW_SECONDS,
+                 archs: tuple[str, ...] = ARCHS) -> None:
         self.steps = steps
+        self.archs = archs
         self.redraw_seconds = redraw_seconds
         self.losses: dict[str, list[float]] = {}
         self._last_draw = -float("inf")
@@ -190,8 +212,8 @@ class LiveLosses:
         return False
 
     def progress(self, arch: str, step: int) -> float:
-        """Fraction of the whole run (three cells) done after ``step`` steps of ``arch``."""
-        return min(1.0, (ARCHS.index(arch) + step / self.steps) / len(ARCHS))
+        """Fraction of the whole run (all its cells) done after ``step`` steps of ``arch``."""
+        return min(1.0, (self.archs.index(arch) + step / self.steps) / len(self.archs))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """name -> (S,) losses so far."""
@@ -236,7 +258,7 @@ class ArchRun:
 
 @dataclass(frozen=True, eq=False)
 class Runs:
-    """The three cells trained with one :class:`Settings`, and the example they are shown on."""
+    """The cells trained with one :class:`Settings`, and the example they are shown on."""
 
     settings: Settings
     runs: dict[str, ArchRun]  # arch -> run
@@ -317,7 +339,7 @@ class ServerBusyError(RuntimeError):
 
 
 def train_all(settings: Settings, on_step: Callable[[str, int, float], None]) -> Runs:
-    """Train RNN, LSTM and GRU with ``settings`` (one at a time on the server), store the result.
+    """Train each of ``settings.archs`` (one training at a time on the server), store the result.
 
     ``on_step(arch, step, loss)`` is called after every training step. If the page is stopped
     midway (the visitor changes a setting), nothing is stored and the server lock is released.
@@ -330,7 +352,7 @@ def train_all(settings: Settings, on_step: Callable[[str, int, float], None]) ->
         if found is not None:
             return found
         runs, x, target = {}, None, ""
-        for arch in ARCHS:
+        for arch in settings.archs:
             result = train_task(
                 arch, settings.task, length=settings.length, hidden_size=settings.hidden,
                 steps=settings.steps, seed=settings.seed, max_seconds=settings.max_seconds,
@@ -345,3 +367,29 @@ def train_all(settings: Settings, on_step: Callable[[str, int, float], None]) ->
         return out
     finally:
         lock.release()
+
+
+def train_live(settings: Settings, chart_name: str = "train-loss") -> Runs:
+    """:func:`train_all` on a page: a progress bar and the loss curves of the cells racing, redrawn
+    while the steps come in (at most every :data:`REDRAW_SECONDS`); both are removed at the end.
+    Raises :class:`ServerBusyError` like :func:`train_all`."""
+    bar = st.progress(0.0, text="Starting…")
+    chart = st.empty()
+    live = LiveLosses(settings.steps, archs=settings.archs)
+    refs = references(settings.task)
+
+    def on_step(arch: str, step: int, loss: float) -> None:
+        if not live.add(arch, step, loss):
+            return
+        bar.progress(live.progress(arch, step),
+                     text=f"Training {NAMES[arch]}: step {step:,} of {settings.steps:,}")
+        with chart:
+            ui.show_chart(loss_figure(live.arrays(), max_steps=settings.steps, references=refs,
+                                      loss_name=loss_name(settings.task)),
+                          chart_name, key=f"{chart_name}_live_{sum(map(len, live.losses.values()))}")
+
+    try:
+        return train_all(settings, on_step)
+    finally:
+        bar.empty()
+        chart.empty()

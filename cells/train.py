@@ -4,7 +4,7 @@ One training step on a batch ``x`` (T, B, I):
 
     h_t = cell(x_t, h_{t-1})                      cell.forward, every t
     y_hat = W h + b                               the readout, on h_{T-1} or on every h_t
-    L = MSE(y_hat, y)  or  mean -log softmax(y_hat)[y]
+    L = MSE(y_hat, y)  or  mean -log softmax(y_hat)[y]  or  mean sum_k BCE(sigmoid(y_hat_k), y_k)
     dL/dW, dL/db, dL/dh_t                         readout backward
     dL/dtheta                                     cell.backward (exact BPTT)
     g <- g * min(1, c / ||g||)                    clip the global gradient norm at c
@@ -93,6 +93,29 @@ def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[float, np.nda
     return float(-picked.mean()), dlogits / n
 
 
+def binary_cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    """Multi-label negative log-likelihood in nats, and its gradient with respect to ``logits``.
+
+    Each output k is an independent Bernoulli with p_k = sigmoid(logits_k) (a piano roll: each key
+    on or off), so one output vector's NLL is sum_k -[y_k log p_k + (1 - y_k) log(1 - p_k)]; the
+    loss is its mean over the vectors (all leading axes), i.e. NLL per step for a sequence.
+    ``logits`` (..., O), ``target`` (..., O) in [0, 1]. Written as softplus(z) - y z, stable for
+    any finite logits; the gradient is (sigmoid(z) - y) / (number of vectors).
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(target, dtype=np.float64)
+    if z.shape != y.shape:
+        raise ValueError(f"bce: logits {z.shape} and targets {y.shape} differ in shape")
+    n = z.size // z.shape[-1] if z.ndim else 1
+    nll = np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))
+    grad = (0.5 + 0.5 * np.tanh(0.5 * z) - y) / n
+    return float(nll.sum() / n), grad.astype(np.asarray(logits).dtype, copy=False)
+
+
+LOSSES = {"mse": mse_loss, "xent": cross_entropy, "bce": binary_cross_entropy}
+"""The trainer's losses by name: regression, softmax classification, multi-label (sigmoid) outputs."""
+
+
 # ----------------------------------------------------------------------------------------------
 # optimiser
 
@@ -157,15 +180,16 @@ def readout_outputs(cell: Cell, readout: Readout, x: np.ndarray, at_every_step: 
 class Trainer:
     """A cell, a readout on its hidden states, a loss, Adam and clipping: one ``step`` per batch.
 
-    ``loss`` is ``"mse"`` or ``"xent"``; ``at_every_step`` puts the readout on every h_t (language
-    modelling) rather than on the last one only. Cells are immutable, so the trainer keeps the
-    parameters and makes a fresh cell from them after every update (``self.cell``).
+    ``loss`` is ``"mse"``, ``"xent"`` or ``"bce"`` (:data:`LOSSES`); ``at_every_step`` puts the
+    readout on every h_t (language modelling) rather than on the last one only. Cells are
+    immutable, so the trainer keeps the parameters and makes a fresh cell from them after every
+    update (``self.cell``).
     """
 
     def __init__(self, cell: Cell, readout: Readout, *, loss: str, at_every_step: bool,
                  lr: float, clip: float = 1.0) -> None:
-        if loss not in ("mse", "xent"):
-            raise ValueError(f"loss must be 'mse' or 'xent', got {loss!r}")
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(map(repr, LOSSES))}, got {loss!r}")
         self.cell = cell
         self.readout = readout
         self.loss = loss
@@ -176,7 +200,7 @@ class Trainer:
         self.last_grad_norm = 0.0
 
     def _loss(self, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        return mse_loss(out, y) if self.loss == "mse" else cross_entropy(out, y)
+        return LOSSES[self.loss](out, y)
 
     def outputs(self, x: np.ndarray) -> np.ndarray:
         """Readout outputs: (T, B, O) if ``at_every_step`` else (B, O), for x (T, B, I)."""
@@ -189,7 +213,7 @@ class Trainer:
     def test(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         """(loss, accuracy) on a batch; accuracy (argmax = target) only for cross-entropy."""
         out = self.outputs(x)
-        accuracy = None if self.loss == "mse" else float(np.mean(out.argmax(-1) == y))
+        accuracy = float(np.mean(out.argmax(-1) == y)) if self.loss == "xent" else None
         return self._loss(out, y)[0], accuracy
 
     def gradients(self, x: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:

@@ -63,31 +63,6 @@ def settings_widgets() -> training.Settings:
     return training.Settings.capped(task, length, hidden, steps)
 
 
-def train_live(settings: training.Settings) -> training.Runs:
-    """Train with a progress bar and a loss chart redrawn while the steps come in."""
-    bar = st.progress(0.0, text="Starting…")
-    chart = st.empty()
-    live = training.LiveLosses(settings.steps)
-    references = training.references(settings.task)
-
-    def on_step(arch: str, step: int, loss: float) -> None:
-        if not live.add(arch, step, loss):
-            return
-        bar.progress(live.progress(arch, step),
-                     text=f"Training {training.NAMES[arch]}: step {step:,} of {settings.steps:,}")
-        with chart:
-            ui.show_chart(loss_figure(live.arrays(), max_steps=settings.steps, references=references,
-                                      loss_name=training.loss_name(settings.task)),
-                          "train-loss", key=f"train_live_{sum(map(len, live.losses.values()))}")
-
-    try:
-        runs = training.train_all(settings, on_step)
-    finally:
-        bar.empty()
-        chart.empty()
-    return runs
-
-
 def show_scores(runs: training.Runs) -> None:
     task = runs.settings.task
     for col, run in zip(st.columns(len(runs.runs)), runs.runs.values(), strict=True):
@@ -145,7 +120,7 @@ def main() -> None:
             return
         slot.empty()
         try:
-            runs = train_live(settings)
+            runs = training.train_live(settings)
         except training.ServerBusyError as exc:
             st.warning(str(exc), icon=":material/hourglass_top:")
             return

@@ -22,6 +22,7 @@ from cells.train import (
     Adam,
     Readout,
     Trainer,
+    binary_cross_entropy,
     chrono_init,
     clip_grad_norm,
     cross_entropy,
@@ -135,6 +136,46 @@ def test_cross_entropy_matches_a_direct_formula_and_finite_differences():
     assert loss == pytest.approx(direct, rel=1e-12)
     assert np.allclose(grad, _numeric_grad(lambda: cross_entropy(logits, target)[0], logits),
                        atol=1e-8)
+
+
+def test_bce_is_the_multi_label_nll_per_vector_and_its_gradient_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(scale=3.0, size=(3, 4, 5))
+    target = (rng.random((3, 4, 5)) < 0.3).astype(float)
+    loss, grad = binary_cross_entropy(logits, target)
+    p = 1.0 / (1.0 + np.exp(-logits))
+    direct = -np.sum(target * np.log(p) + (1 - target) * np.log(1 - p)) / 12  # 12 vectors of 5
+    assert loss == pytest.approx(direct, rel=1e-12)
+    assert np.allclose(grad, _numeric_grad(lambda: binary_cross_entropy(logits, target)[0], logits),
+                       atol=1e-8)
+    far = np.array([[800.0, -800.0]])  # no overflow: -log sigmoid(-800) = 800 exactly
+    assert binary_cross_entropy(far, np.array([[0.0, 1.0]]))[0] == pytest.approx(1600.0)
+    assert binary_cross_entropy(far, np.array([[1.0, 0.0]]))[0] == pytest.approx(0.0, abs=1e-300)
+
+
+def test_trainer_with_bce_backpropagates_through_the_cell_and_learns_a_piano_roll():
+    rng = np.random.default_rng(1)
+    roll = (rng.random((9, 2, 6)) < 0.4).astype(float)  # (T+1, B, keys): predict the next step
+    x, y = roll[:-1], roll[1:]
+    cell = cells.make_cell("gru", cells.init_params("gru", 6, 4, seed=1))
+    trainer = Trainer(cell, Readout.init(4, 6, seed=2), loss="bce", at_every_step=True, lr=1e-2)
+    _, grads = trainer.gradients(x, y)
+    params = {**trainer.cell_params, **trainer.readout.params}
+
+    def loss() -> float:
+        trainer.cell = cells.make_cell("gru", trainer.cell_params)
+        return trainer.evaluate(x, y)
+
+    for key in ("weight_hh_l0", "bias_ih_l0", "readout.bias"):
+        assert np.allclose(grads[key], _numeric_grad(loss, params[key]), atol=1e-7), key
+    trainer.cell = cells.make_cell("gru", trainer.cell_params)
+    first = trainer.evaluate(x, y)
+    for _ in range(200):
+        trainer.step(x, y)
+    assert trainer.evaluate(x, y) < 0.5 * first
+    assert trainer.test(x, y)[1] is None  # no accuracy for multi-label outputs
+    with pytest.raises(ValueError, match="'bce'"):
+        Trainer(cell, Readout.init(4, 6, seed=2), loss="hinge", at_every_step=True, lr=1e-2)
 
 
 def test_readout_backward_matches_finite_differences():

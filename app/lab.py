@@ -1,0 +1,244 @@
+"""The Lab page's parts: the chosen cells on the sequence in the box (gates, gradient, parameters),
+their live training on the adding problem (``app.training``: the Train page's lock, caps and
+store), and the table of the literature's claims (``cells.claims``).
+
+The models come from ``app.models`` and the gradient profiles from ``app.gradients``, so a cell is
+read here exactly as on the other pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import streamlit as st
+
+import cells
+from app import gradients, models, training, ui
+from app.charts import state_heatmaps
+from app.gradient_charts import gradient_figure
+from app.train_charts import loss_figure
+from cells import claims
+from cells.gradients import SPAN_DECADES
+
+LAB_ARCHS = ("lstm", "lstm-cifg", "lstm-nfg", "lstm-noaf", "lstm-nig", "lstm-nog", "lstm-niaf",
+             "gru", "mgu", "rnn")
+"""The cells the lab offers, in the order it shows them."""
+DEFAULT_ARCHS = ("lstm", "lstm-cifg", "lstm-nfg", "lstm-noaf", "gru", "mgu", "rnn")
+CELLS_KEY = "lab_cells"
+TRAIN_BUTTON = "lab_train"
+WEIGHTS = {"trained": "trained where gatescope ships them", "random": "random weights for every cell"}
+GATE_UNITS = 8
+"""Each cell's small heatmaps show the units whose h varies most, at most this many."""
+HEATMAP_SCALE = 0.8
+"""The heatmaps are drawn at this fraction of the Gates page's height (two cells per row)."""
+LAB_DEFAULTS = {"length": 50, "hidden": 32, "steps": 1000}
+"""Where the lab's training starts: the Train page's defaults."""
+
+
+def chosen_cells() -> tuple[str, ...]:
+    """The multiselect of cells (``key="lab_cells"``, the lab's defaults at first), in the lab's
+    order; a session value naming unknown cells (a hand-edited state) keeps only the known ones."""
+    session = st.session_state
+    picked = session.get(CELLS_KEY)
+    if not isinstance(picked, list | tuple):
+        picked = list(DEFAULT_ARCHS)
+    session[CELLS_KEY] = [a for a in LAB_ARCHS if a in picked]
+    picked = st.multiselect(
+        "Cells", LAB_ARCHS, key=CELLS_KEY, format_func=lambda a: cells.cell_class(a).display_name,
+        help="Greff et al.'s LSTM variants (NIG, NFG, NOG: no input, forget or output gate; NIAF, "
+        "NOAF: no input or output activation; CIFG: input gate coupled to the forget gate), the "
+        "GRU, the minimal gated unit and the plain tanh RNN.",
+    )
+    return tuple(a for a in LAB_ARCHS if a in picked)
+
+
+def keys(archs: Sequence[str], model: str) -> gradients.Keys:
+    """display name -> model key per cell: the shipped trained model where there is one (with
+    ``model="trained"``), else seeded random weights of :data:`app.models.RANDOM_HIDDEN` units."""
+    found = models.resolve_each(archs, model, "text", hidden=models.RANDOM_HIDDEN)
+    return tuple(found.items())
+
+
+def weights_note(loaded: dict[str, models.Loaded], model: str) -> str:
+    """Which cells are trained and which have random weights, in one sentence."""
+    trained = [n for n, m in loaded.items() if m.trained]
+    fresh = [n for n, m in loaded.items() if not m.trained]
+    parts = []
+    if trained:
+        parts.append(f"trained models (shipped with gatescope or yours): {', '.join(trained)}")
+    if fresh:
+        why = "as chosen" if model == "random" else "gatescope ships no trained model of these"
+        parts.append(f"random weights, the same {models.RANDOM_HIDDEN} units and seed 0 for each "
+                     f"({why}): {', '.join(fresh)}")
+    return "Weights: " + "; ".join(parts) + "."
+
+
+def summary_rows(loaded: dict[str, models.Loaded], profs: dict[str, cells.gradients.GradientProfile]
+                 ) -> list[dict[str, object]]:
+    """One row per cell: its gates, size, parameters, weights and memory span."""
+    rows = []
+    for name, m in loaded.items():
+        cell = m.cell
+        p = profs.get(name)
+        rows.append({
+            "cell": name,
+            "gates": ", ".join(cell.sigmoid_gates) or "none",
+            "hidden units": cell.hidden_size,
+            "parameters": int(cell.num_params),
+            "weights": "trained" if m.trained else "random",
+            "memory span (tokens)": gradients.span_text(p) if p is not None else "",
+        })
+    return rows
+
+
+def show_cells(archs: tuple[str, ...], model: str, prepared: ui.Prepared) -> None:
+    """The chosen cells on the sequence: a summary table, one gradient chart, small heatmaps."""
+    cells_keys = keys(archs, model)
+    loaded = gradients.loaded(cells_keys)
+    for m in loaded.values():
+        if m.problem:
+            st.warning(m.problem, icon=":material/warning:")
+    st.caption(weights_note(loaded, model))
+    cap = gradients.token_cap(loaded)
+    text = prepared.text[:cap]
+    if len(prepared.text) > cap:
+        st.caption(f"Reading the first {cap} of {len(prepared.text):,} characters (the gradient "
+                   "measurement's cap for these models).")
+    if len(text) < 2:
+        st.info("Type at least two characters to see the cells' gates and gradients.",
+                icon=":material/keyboard:")
+        return
+    unknown = np.any([gradients.inputs(m, text)[1] for m in loaded.values()], axis=0)  # (T,)
+    labels = ui.mark_unknown(prepared.labels[:len(text)], unknown)
+    profs = gradients.profiles(cells_keys, text)
+    st.dataframe(summary_rows(loaded, profs), hide_index=True, width="stretch")
+    st.caption("Parameters: the cell's own weights and biases (no embedding or readout). Memory "
+               f"span: how many tokens back the gradient stays within 10^{SPAN_DECADES:g} of its "
+               "value at the last token.")
+    fig = gradient_figure({n: p.log_norms for n, p in profs.items()}, labels,
+                          {n: p.memory_span for n, p in profs.items()}, SPAN_DECADES)
+    fig.update_layout(legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1,
+                              "yanchor": "top"})  # seven cells: a column beside the chart
+    ui.show_chart(fig, "lab-gradients", key="lab_gradients")
+    st.subheader("Each cell's gates on the sequence")
+    sequence = ui.prepare(text, "text")
+    names = list(loaded)
+    for start in range(0, len(names), 2):
+        for col, name in zip(st.columns(2), names[start:start + 2], strict=False):
+            key = dict(cells_keys)[name]
+            reading = models.read(key, sequence)
+            shown = reading.shown(k=GATE_UNITS)
+            rows = {g.name: shown.rows[g.name] for g in reading.cell.gates}
+            rows["h"] = shown.h
+            fig = state_heatmaps(rows, labels, shown.units, gates=reading.cell.gates,
+                                 title=f"{name}: {', '.join(rows)} ({len(shown.units)} units)")
+            fig.update_layout(height=int(fig.layout.height * HEATMAP_SCALE))
+            with col:
+                ui.show_chart(fig, f"lab-gates-{key.arch}", key=f"lab_gates_{key.arch}")
+
+
+# --------------------------------------------------------------------------- training
+
+
+def training_settings(archs: tuple[str, ...]) -> training.Settings:
+    """Length, hidden size and steps of the lab's training (the Train page's choices and caps)."""
+    cap = training.step_cap()
+    for name, value in LAB_DEFAULTS.items():
+        st.session_state.setdefault(f"lab_{name}", min(value, cap) if name == "steps" else value)
+    cols = st.columns(3)
+    with cols[0]:
+        length = ui.choice("lab_length", "Length T", training.LENGTHS, selectbox=True,
+                           help="Steps per sequence: the lag the cells have to bridge.")
+    with cols[1]:
+        hidden = ui.choice("lab_hidden", "Hidden size H", training.HIDDEN_SIZES, selectbox=True)
+    with cols[2]:
+        steps = ui.choice("lab_steps", "Training steps", training.step_choices(), selectbox=True,
+                          help="Batches of 64 sequences, Adam, clipping at norm 1.")
+    settings = training.Settings.capped("adding", length, hidden, steps, archs=archs)
+    st.caption(
+        f"Bounds: each cell trains for at most {cap:,} steps and {settings.max_seconds:.3g} seconds "
+        f"({training.MAX_TOTAL_SECONDS:g} s shared by all the cells of one training), whichever "
+        "comes first; one training runs at a time on this server, and results are kept per "
+        f"settings and cells. Seed {training.SEED}; chrono gate-bias initialisation (Tallec & "
+        "Ollivier 2018)."
+    )
+    return settings
+
+
+def show_training(archs: tuple[str, ...]) -> None:
+    """Train the chosen cells on the adding problem, live (or show the cached results)."""
+    settings = training_settings(archs)
+    runs = training.cached(settings)
+    if runs is None:
+        slot = st.empty()
+        if not slot.button(f"Train the {len(archs)} cells", type="primary",
+                           icon=":material/play_arrow:", key=TRAIN_BUTTON):
+            st.info("Nothing trained with these settings and cells yet: press Train.",
+                    icon=":material/school:")
+            return
+        slot.empty()
+        try:
+            runs = training.train_live(settings, "lab-loss")
+        except training.ServerBusyError as exc:
+            st.warning(str(exc), icon=":material/hourglass_top:")
+            return
+    else:
+        st.caption("Trained with these settings earlier on this server: the results are cached.")
+    st.dataframe([{"cell": r.name, "test MSE": round(float(r.test_loss), 4),
+                   "solved": "yes" if r.solved else "no", "steps": r.steps,
+                   "seconds": round(r.seconds, 1)} for r in runs.runs.values()],
+                 hide_index=True, width="stretch")
+    if runs.stopped_by_time:
+        st.caption(f"Stopped by the {settings.max_seconds:.3g}-second cap before the last step: "
+                   f"{', '.join(runs.stopped_by_time)}.")
+    ui.show_chart(
+        loss_figure({r.name: r.losses for r in runs.runs.values()}, max_steps=runs.settings.steps,
+                    references=training.references("adding"), loss_name=training.loss_name("adding")),
+        "lab-loss", key="lab_loss",
+    )
+
+
+# --------------------------------------------------------------------------- claims
+
+
+@st.cache_data(show_spinner=False)
+def _claims_data() -> dict:
+    return claims.load_claims()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _forget_bias_spans(text: str) -> tuple[int, int, int]:
+    """The memory spans of a random LSTM with forget-gate bias 0 and 1 on ``text``, and its length."""
+    found = tuple((f"bias {b:g}", models.resolve("lstm", "random", "text", hidden=models.RANDOM_HIDDEN,
+                                                 forget_bias=b)) for b in (0.0, 1.0))
+    profs = gradients.profiles(found, text)
+    return profs["bias 0"].memory_span, profs["bias 1"].memory_span, len(text)
+
+
+def claim_rows(text: str) -> list[claims.Claim]:
+    """The precomputed rows and, when the sequence has two characters or more, the live one."""
+    rows = claims.claims_table(_claims_data())
+    if len(text) >= 2:
+        span0, span1, length = _forget_bias_spans(text[:gradients.JACOBIAN_MAX_TOKENS])
+        rows.append(claims.forget_bias_span(span0, span1, length, models.RANDOM_HIDDEN))
+    return rows
+
+
+def show_claims(text: str) -> None:
+    data = _claims_data()
+    if not data:
+        st.warning("The precomputed figures (cells/claims_data/lab_claims.json) are missing: run "
+                   "scripts/lab_claims.py. Only the live row is shown.", icon=":material/warning:")
+    rows = claim_rows(text)
+    if rows:
+        st.table([{"claim": c.claim, "held here?": c.held, "paper": c.paper,
+                   "the paper's finding": c.finding, "gatescope measured": c.measured}
+                  for c in rows], hide_index=True)  # a static table: the long texts wrap
+    commands = [section["command"] for section in data.values() if "command" in section]
+    st.caption(
+        "".join(f"Precomputed by `{c}`. " for c in commands)
+        + "The row on the forget-gate bias's mechanism runs live on the sequence in the box. "
+        f"'{claims.UNCLEAR}': the difference is smaller than twice the spread between seeds; "
+        f"'about equal' and 'cost little': less than {claims.SMALL_GAP:g} bits/char worse."
+    )

@@ -1,0 +1,33 @@
+"""Lab: Greff et al.'s LSTM variants, the GRU, the MGU and the RNN side by side; trained live on
+the adding problem; and the literature's claims beside what gatescope measured.
+
+View code only: the parts live in ``app.lab`` (models, training and claims from ``app.models``,
+``app.training`` and ``cells.claims``).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import lab, ui
+
+with ui.page_guard():
+    st.title("Gate lab: which parts of a gated cell matter?")
+    ui.explain(
+        "Pick cells: the LSTM, its variants with one part taken away (Greff et al. 2017), the GRU, "
+        "the one-gate MGU and the plain RNN. Each reads the sequence in the box: its gates, how far "
+        "back its gradient reaches and its parameter count. Train them on the adding problem and "
+        "watch their losses race; below, the papers' claims beside what gatescope measured."
+    )
+    archs = lab.chosen_cells()
+    prepared = ui.sequence_input(numbers=False)
+    model = ui.model_choice(lab.WEIGHTS, "text", help="Trained: the character models gatescope "
+                            "ships (LSTM, GRU, RNN); the other cells have random weights, and say so.")
+    if not archs:
+        st.info("Pick at least one cell.", icon=":material/checklist:")
+    else:
+        lab.show_cells(archs, model, prepared)
+        st.subheader("Train them on the adding problem")
+        lab.show_training(archs)
+    st.subheader("The literature's claims, measured here")
+    lab.show_claims(prepared.text)

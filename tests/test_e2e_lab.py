@@ -1,0 +1,33 @@
+"""The Lab page end to end in headless Chromium: /lab draws its gradient chart, one small heatmap
+per default cell and the claims table, with no failure on the page.
+
+Uses the server and Chromium fixtures of conftest.py (``app_url``, ``page``) and
+``e2e.assert_no_failure``.
+"""
+
+from __future__ import annotations
+
+from e2e import BOX, assert_no_failure
+
+import cells
+from app import lab
+
+NAMES = [cells.cell_class(a).display_name for a in lab.DEFAULT_ARCHS]
+CHARTS = f"""() => {{
+  const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  const curves = plots.some(gd => {NAMES!r}.every(n => gd.data.some(t => t.name === n)));
+  const heatmaps = plots.filter(gd => gd.data.length && gd.data.every(t => t.type === 'heatmap'));
+  return curves && heatmaps.length === {len(NAMES)};
+}}"""
+
+
+def test_the_lab_renders_its_charts_and_table(page, app_url):
+    page.goto(f"{app_url}/lab")
+    page.wait_for_selector(BOX, timeout=90_000)
+    page.wait_for_function(CHARTS, timeout=120_000)
+    assert_no_failure(page)
+    assert page.locator('[data-testid="stDataFrame"]').count() == 1  # the cells
+    rows = page.locator('[data-testid="stTable"] tbody tr')
+    assert rows.count() == 7  # six precomputed claims and the live one
+    assert "Greff" in rows.first.inner_text()
+    assert page.get_by_role("button", name=f"Train the {len(NAMES)} cells").count() == 1
