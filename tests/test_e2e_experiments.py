@@ -50,7 +50,7 @@ def test_a_shared_experiment_link_opens_the_preset_with_its_unit_on_top(new_page
     other.goto(urljoin(f"{app_url}/experiments", href))
     other.wait_for_function(f"() => document.querySelector('{BOX}')?.value === {e.view.seq!r}",
                             timeout=90_000)
-    other.wait_for_selector(".js-plotly-plot .gtitle", timeout=90_000)
-    title = other.locator(".js-plotly-plot .gtitle").first.text_content()
-    assert f"unit {e.view.unit} (top row)" in title
+    heatmaps = other.locator(".js-plotly-plot .gtitle", has_text="gates and states")
+    heatmaps.wait_for(timeout=90_000)
+    assert f"unit {e.view.unit} (top row)" in heatmaps.text_content()
     assert_no_failure(other)

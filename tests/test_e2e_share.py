@@ -15,8 +15,8 @@ from e2e import BOX, assert_no_failure
 
 VIEW = """() => {
   const plots = [...document.querySelectorAll('.js-plotly-plot')];
-  if (plots.length < 2 || !plots[1].layout.sliders) return null;
-  const [heatmaps, scrubber] = plots;
+  const [heatmaps, scrubber] = plots.slice(-2);  // the last two (in text mode a story comes first)
+  if (plots.length < 2 || !scrubber.layout.sliders) return null;
   const ticks = [...heatmaps.querySelectorAll('.subplot.xy .xaxislayer-above .xtick text')];
   return {
     ticks: ticks.map(t => t.textContent),
@@ -90,7 +90,8 @@ def test_the_toolbar_saves_a_chart_as_a_named_png(new_page, app_url):
     page.goto(f"{app_url}/?seq=png&arch=gru")
     page.wait_for_selector(BOX, timeout=90_000)
     view_of(page, 3)
-    heatmaps = page.locator(".js-plotly-plot").first
+    plots = page.locator(".js-plotly-plot")
+    heatmaps = plots.nth(plots.count() - 2)  # the heatmaps, before the scrubber
     heatmaps.hover()
     with page.expect_download(timeout=60_000) as download:
         heatmaps.locator('.modebar-btn[data-title^="Download plot"]').click()
