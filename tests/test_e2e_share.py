@@ -61,7 +61,8 @@ def test_the_url_the_app_writes_reopens_the_same_view_in_another_browser(new_pag
     box.fill(text)
     box.press("Control+Enter")
     view_of(author, len(text))
-    author.get_by_text("GRU", exact=True).click()
+    author.locator('[data-testid="stSelectbox"]', has_text="Cell").click()  # the cell choice
+    author.get_by_role("option", name="GRU", exact=True).click()
     author.wait_for_function("() => new URL(location.href).searchParams.get('arch') === 'gru'",
                              timeout=60_000)
     seen = view_of(author, len(text))

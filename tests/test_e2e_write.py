@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from e2e import assert_no_failure
 
 import cells
+from app.writing import WRITERS
 
 PROMPT = "def add(a, b):\n    return "
 
@@ -21,7 +22,7 @@ def test_the_write_page_shows_each_models_writing_and_its_charts(page, app_url):
     shown = page.eval_on_selector_all(
         '[data-testid="stMain"] [data-testid="stCode"] code', "els => els.map(e => e.textContent)")
     expected = [cells.write(cells.pretrained(f"{a}-code"), PROMPT, 60, temperature=0).text
-                for a in ("lstm", "gru", "rnn")]
+                for a in WRITERS]  # the page's column order
     assert shown == expected
     # the coloured text holds the written characters (as heatmap cell labels) after the beginning's
     labels = page.evaluate(
