@@ -190,7 +190,7 @@ def state_heatmaps(
     layout.update(
         height=plot_px + 120 + (30 if title else 0),
         margin={"l": 55, "r": 10, "t": 60 if title else 30, "b": 60},
-        title={"text": title},
+        title={"text": title}, meta=token_meta(len(labels)),
     )
     return _figure(data, layout)
 
@@ -209,6 +209,17 @@ def _grid(rows: int, cols: int, titles: Sequence[str], **kwargs: Any) -> dict[st
     """A fresh layout dict of a subplot grid (axes, domains, subplot titles), as make_subplots
     makes it; cached, since the grid depends only on these arguments."""
     return json.loads(_grid_layout(rows, cols, tuple(titles), **kwargs))
+
+
+def token_meta(T: int) -> dict[str, int]:
+    """``layout.meta`` of a chart of a T-token sequence: the browser tests and benchmarks read it
+    (``gd._fullLayout.meta.tokens``) to know the chart shows the sequence just typed."""
+    return {"tokens": int(T)}
+
+
+def figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """The one constructor of the app's figures from plain dicts (see :func:`_figure`)."""
+    return _figure(data, layout)
 
 
 def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
@@ -341,7 +352,7 @@ def scrubber(
     frames = [{"name": str(t), "data": bars(t), "layout": {"title": title(t)}} for t in window]
     layout.update(
         title=copy.deepcopy(frames[active - window.start]["layout"]["title"]),  # not built twice
-        barmode="group", bargap=0.15, height=680,
+        barmode="group", bargap=0.15, height=680, meta=token_meta(T),
         margin={"l": 60, "r": 50, "t": 150, "b": 150},
         legend={"orientation": "h", "y": 1.06, "x": 0, "yanchor": "bottom"},
         updatemenus=[{

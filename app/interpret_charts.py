@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from app.charts import GATE_SCALE, STATE_SCALE, plot_text
+from app.charts import GATE_SCALE, STATE_SCALE, plot_text, token_meta
 
 LINE_WIDTH = 80
 """Characters per row of the coloured text; longer lines wrap."""
@@ -168,6 +168,6 @@ def unit_story(
                        + ")</span>",
                "x": 0, "xanchor": "left", "font": {"size": 14}},
         height=int(edges[-1]) + 60,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10}, meta=token_meta(T),
     )
     return fig
