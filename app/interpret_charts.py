@@ -123,11 +123,12 @@ def unit_story(
     blue positive), and beneath every line of text one thin strip per gate of ``gates`` (name ->
     (T,), on the fixed 0-1 Cividis scale) for the same characters.
 
-    Two heatmaps on one grid of equal rows :data:`GATE_ROW_PX` high (an even grid lets Plotly draw
-    each as one small image, scaled up pixelated, instead of painting every cell): line r of the
-    text takes the :data:`TEXT_ROWS` grid rows from (TEXT_ROWS + G) r, its characters written on
-    the middle one, and its gate strips the G rows below them (G = len(gates)); empty cells stay
-    blank. The hover names the character, its step and the value.
+    Two heatmaps on one grid of rows :data:`GATE_ROW_PX` high: line r of the text takes the
+    :data:`TEXT_ROWS` grid rows from (TEXT_ROWS + G) r, its gate strips the G rows below them
+    (G = len(gates)); empty cells stay blank. Evenly spaced rows let Plotly draw each heatmap as
+    one small image scaled up pixelated, instead of painting every cell (with three gates, as the
+    LSTM's f, i, o, the text's bands are even too). The hover names the character, its step and
+    the value.
     """
     T = len(text)
     memory = np.asarray(memory, dtype=np.float64)  # (T,)
@@ -135,21 +136,26 @@ def unit_story(
         raise ValueError(f"need one value per character for the memory and every gate: {T} characters")
     rows, cols = text_grid(text, width)
     lines = int(rows[-1]) + 1 if T else 1
-    step = TEXT_ROWS + len(gates)  # grid rows per line of text
+    G = len(gates)
+    step = TEXT_ROWS + G  # grid rows per line of text
     R = lines * step
-    text_z = np.full((R, width), np.nan, dtype=np.float32)
+    # The text trace: per line, one row for the text band and (with gates) one empty row for the
+    # strips' band, centred on each band: Plotly visits every cell for the characters' texts, so
+    # it gets 2 rows a line, not R / lines.
+    bands = 2 if G else 1
+    centres = [(TEXT_ROWS - 1) / 2, TEXT_ROWS + (G - 1) / 2][:bands]
+    text_y = (np.arange(lines)[:, None] * step + np.array(centres)).ravel()  # (bands * lines,)
+    text_z = np.full((bands * lines, width), np.nan, dtype=np.float32)
+    shown = np.full((bands * lines, width), "", dtype=object)
+    text_hover = np.full((bands * lines, width), None, dtype=object)  # each trace: its own cells
     gate_z = np.full((R, width), np.nan, dtype=np.float32)
-    shown = np.full((R, width), "", dtype=object)
-    text_hover = np.full((R, width), None, dtype=object)  # each trace hovers over its own rows
     gate_hover = np.full((R, width), None, dtype=object)
     safe = [plot_text(label) for label in labels]
     where = [f"char {t}: «{label}»" for t, label in enumerate(safe)]
-    for k in range(TEXT_ROWS):
-        text_z[rows * step + k, cols] = memory
-        for t, (r, c) in enumerate(zip(rows, cols, strict=True)):
-            text_hover[r * step + k, c] = where[t]
+    text_z[rows * bands, cols] = memory
     for t, (r, c) in enumerate(zip(rows, cols, strict=True)):
-        shown[r * step + TEXT_ROWS // 2, c] = "" if text[t] == " " else safe[t]
+        shown[r * bands, c] = "" if text[t] == " " else safe[t]
+        text_hover[r * bands, c] = where[t]
     for g, (name, values) in enumerate(gates.items()):
         gate_z[rows * step + TEXT_ROWS + g, cols] = np.asarray(values, dtype=np.float64)
         for t, (r, c) in enumerate(zip(rows, cols, strict=True)):
@@ -157,7 +163,7 @@ def unit_story(
     limit = max(float(np.max(np.abs(memory))) if T else 0.0, 1e-6)
     common = {"type": "heatmap", "hoverongaps": False, "showscale": False}
     data = [
-        {**common, "z": text_z, "text": shown, "texttemplate": "%{text}", "name": memory_name,
+        {**common, "z": text_z, "y": text_y, "text": shown, "texttemplate": "%{text}", "name": memory_name,
          "textfont": {"size": 13, "family": "monospace"}, "colorscale": get_colorscale(STATE_SCALE),
          "zmin": -limit, "zmax": limit, "zmid": 0.0, "customdata": text_hover,
          "hovertemplate": f"%{{customdata}}<br>{memory_name} = %{{z:.3f}}<extra></extra>"},
