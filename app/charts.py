@@ -39,8 +39,10 @@ STATE_SCALE = "RdBu"
 MAX_TICKS = 90
 """Most token tick labels on one axis; longer sequences label every k-th token."""
 
-MAX_FRAMES = 300
-"""Most steps one scrubber holds; a longer sequence gets a window of this many steps."""
+MAX_FRAMES = 100
+"""Most steps one scrubber holds; a longer sequence gets a window of this many steps around the
+step it opens at (the page's "Scrubber opens at step" moves the window). Every frame is parsed
+and stored by the browser on every edit, so a window, not the whole text."""
 
 STATE_TITLES = {"c": "cell state c", "h": "hidden state h"}
 GATE_COLOURS = {  # Okabe-Ito, a colour-blind-safe qualitative palette, by the papers' symbols
@@ -109,6 +111,38 @@ def token_categories(labels: Sequence[str]) -> list[str]:
     return [f"{t}: «{plot_text(label)}»" for t, label in enumerate(labels)]
 
 
+MAX_COLUMNS = 500
+"""Most columns a heatmap draws: a longer sequence is drawn at about a screen's resolution, one
+column per k consecutive steps (their mean), the fewest k that fits. The scrubber and the CSV
+export keep every step."""
+
+
+def column_starts(T: int, max_columns: int = MAX_COLUMNS) -> np.ndarray:
+    """The first step of each heatmap column: every step, or every k-th for T > ``max_columns``."""
+    every = max(1, math.ceil(T / max_columns))
+    return np.arange(0, T, every)
+
+
+def columns(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``values`` (T, U) as one row per column (C, U), float32: the mean of each column's steps."""
+    values = np.asarray(values, np.float32)
+    if len(starts) == len(values):
+        return values
+    sums = np.add.reduceat(values.astype(np.float64), starts, axis=0)  # (C, U)
+    counts = np.diff(np.r_[starts, len(values)])[:, None]
+    return (sums / counts).astype(np.float32)
+
+
+def column_categories(labels: Sequence[str], starts: np.ndarray) -> list[str]:
+    """One unique category per heatmap column: ``"12: «c»"`` (step: token), or for a column of
+    several steps ``"12–15: «cats»"`` (first–last step: their tokens)."""
+    if len(starts) == len(labels):
+        return token_categories(labels)
+    ends = [*starts[1:], len(labels)]
+    return [f"{a}–{b - 1}: «{''.join(plot_text(label) for label in labels[a:b])}»"
+            for a, b in zip(starts, ends, strict=True)]
+
+
 def cell_state_range(c: np.ndarray | None) -> float:
     """Half-width of the symmetric scale for the cell state c: 1, or wider to hold 90% of |c|.
 
@@ -157,16 +191,19 @@ def state_heatmaps(
     layout = _grid(len(rows), 1, [titles.get(n, n) for n in rows],
                    vertical_spacing=gap_px / plot_px, shared_xaxes=True)
     unit_names = [f"unit {u}" for u in units]
-    tokens = token_categories(labels)  # (T,) one category per step, shown by the hover
+    starts = column_starts(len(labels))  # (C,) first step of each column
+    every = int(starts[1] - starts[0]) if len(starts) > 1 else 1  # steps per column
+    tokens = column_categories(labels, starts)  # (C,) one category per column, shown by the hover
     c_max = cell_state_range(rows.get("c"))
+    step_word = "step" if every == 1 else f"mean of {every} steps"
     data = [
-        {"type": "heatmap", "z": np.asarray(values, np.float32).T, "x": tokens, "y": unit_names,
+        {"type": "heatmap", "z": columns(values, starts).T, "x": tokens, "y": unit_names,
          "coloraxis": _scale_of(name, sigmoid, c_max)[0], "name": titles.get(name, name),
          "xaxis": _axis_id("x", row), "yaxis": _axis_id("y", row),
-         "hovertemplate": f"step %{{x}}<br>%{{y}}<br>{name} = %{{z:.3f}}<extra></extra>"}
+         "hovertemplate": f"{step_word} %{{x}}<br>%{{y}}<br>{name} = %{{z:.3f}}<extra></extra>"}
         for row, (name, values) in enumerate(rows.items(), start=1)
     ]
-    positions, ticktext = token_ticks(labels)
+    positions, ticktext = token_ticks([labels[t] for t in starts])
     for row in range(1, len(rows) + 1):
         layout[_axis_id("xaxis", row)].update(
             type="category", tickmode="array", tickvals=[tokens[t] for t in positions],
@@ -175,7 +212,9 @@ def state_heatmaps(
         layout[_axis_id("yaxis", row)].update(
             autorange="reversed", showgrid=False, showticklabels=U <= 16,
             title={"text": "unit" if U > 16 else ""})
-    layout[_axis_id("xaxis", len(rows))]["title"] = {"text": "token (step t →)"}
+    layout[_axis_id("xaxis", len(rows))]["title"] = {
+        "text": "token (step t →)" if every == 1 else f"token (step t →; one column per {every} steps, "
+        "their mean; every step in the scrubber and the CSV)"}
     first_row: dict[str, int] = {}  # colour axis -> the first row that uses it (its colour bar)
     for row, name in enumerate(rows, start=1):
         first_row.setdefault(_scale_of(name, sigmoid, c_max)[0], row)
@@ -190,9 +229,9 @@ def state_heatmaps(
     layout.update(
         height=plot_px + 120 + (30 if title else 0),
         margin={"l": 55, "r": 10, "t": 60 if title else 30, "b": 60},
-        title={"text": title},
+        title={"text": title}, meta=token_meta(len(labels)),
     )
-    return _figure(data, layout)
+    return figure(data, layout)
 
 
 def _axis_id(prefix: str, n: int) -> str:
@@ -211,20 +250,47 @@ def _grid(rows: int, cols: int, titles: Sequence[str], **kwargs: Any) -> dict[st
     return json.loads(_grid_layout(rows, cols, tuple(titles), **kwargs))
 
 
-def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
-    """A Figure from plain dicts, without Plotly's per-property validation.
+def token_meta(T: int) -> dict[str, int]:
+    """``layout.meta`` of a chart of a T-token sequence: the browser tests and benchmarks read it
+    (``gd._fullLayout.meta.tokens``) to know the chart shows the sequence just typed."""
+    return {"tokens": int(T)}
 
-    The builders here make every property themselves from arrays, and validating a six-heatmap
-    figure costs more than the rest of a page's work.
+
+def figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """The one constructor of the app's figures from plain dicts, without Plotly's per-property
+    validation when Plotly still offers that.
+
+    The builders here make every property themselves from arrays, and validating costs 7-15 ms a
+    chart on every edit (measured: the Gates page's three charts, 100 and 2,000 characters). The
+    unvalidated path is Plotly's private ``go.Figure(..., _validate=False)``; should a Plotly
+    release drop it, this falls back to the public, validating constructor (same figure, slower),
+    and ``tests/test_charts.py::test_the_unvalidated_constructor_still_exists_and_agrees`` fails
+    to say so.
     """
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return _construct(go.Figure, {"data": data, "layout": layout})
+
+
+def _construct(make: Any, spec: dict[str, Any]) -> Any:
+    """``make(spec)`` (go.Figure or a figure's ``__init__``) unvalidated if Plotly allows it, else
+    validated."""
+    if _UNVALIDATED:
+        try:
+            return make(spec, _validate=False)
+        except TypeError:  # a Plotly without the private keyword
+            pass
+    return make(spec)
+
+
+_UNVALIDATED = True
+"""Whether :func:`figure` may try Plotly's private unvalidated path (tests switch it off to
+compare both paths)."""
 
 
 def _short(values: np.ndarray) -> np.ndarray:
-    """Values for frames, rounded to 4 decimals (once per array; a frame takes a row's
-    ``tolist()``): frames skip Plotly's binary array encoding, and full float reprs would triple
-    their size in the page."""
-    return np.round(np.asarray(values, np.float64), 4)
+    """Values for frames, rounded to 3 decimals, what the hover shows (once per array; a frame
+    takes a row's ``tolist()``): frames skip Plotly's binary array encoding, and full float reprs
+    would triple their size in the page. A bar 1,000th of its axis is under a pixel."""
+    return np.round(np.asarray(values, np.float64), 3)
 
 
 class AnimatedFigure(go.Figure):
@@ -237,7 +303,7 @@ class AnimatedFigure(go.Figure):
 
     def __init__(self, data: list[dict[str, Any]], layout: dict[str, Any],
                  frames: list[dict[str, Any]]) -> None:
-        super().__init__({"data": data, "layout": layout}, _validate=False)
+        _construct(super().__init__, {"data": data, "layout": layout})  # as :func:`figure`
         self._plain_frames = frames
 
     def to_dict(self) -> dict[str, Any]:
@@ -313,7 +379,7 @@ def scrubber(
         """What changes from step to step: the bars' heights (and the guesses' texts)."""
         out: list[dict[str, Any]] = [{"type": "bar", "y": v[t].tolist()} for v in rounded]
         if with_guesses:
-            out.append({"type": "bar", "x": [p for _, p in guesses[t]],
+            out.append({"type": "bar", "x": [round(p, 4) for _, p in guesses[t]],
                         "text": [f"«{plot_text(ch)}» {p:.0%}" for ch, p in guesses[t]]})
         return out
 
@@ -341,7 +407,7 @@ def scrubber(
     frames = [{"name": str(t), "data": bars(t), "layout": {"title": title(t)}} for t in window]
     layout.update(
         title=copy.deepcopy(frames[active - window.start]["layout"]["title"]),  # not built twice
-        barmode="group", bargap=0.15, height=680,
+        barmode="group", bargap=0.15, height=680, meta=token_meta(T),
         margin={"l": 60, "r": 50, "t": 150, "b": 150},
         legend={"orientation": "h", "y": 1.06, "x": 0, "yanchor": "bottom"},
         updatemenus=[{

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 import cells
-from app.charts import plot_text, token_ticks
+from app.charts import plot_text, token_meta, token_ticks
 
 CELL_COLOURS = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#CC79A7"}  # vermillion, blue, reddish purple
 """The app's one table of cell colours, by display name; other cells get :data:`MORE_COLOURS`."""
@@ -54,6 +54,7 @@ def _token_axis(fig: go.Figure, labels: Sequence[str], title: str, **where) -> N
         title_text=title, tickmode="array", tickvals=positions, ticktext=texts, tickangle=0,
         range=[-0.5, max(len(labels), 1) - 0.5], zeroline=False, showgrid=False, **where,
     )
+    fig.update_layout(meta=token_meta(len(labels)))
 
 
 def _hover_tokens(labels: Sequence[str]) -> list[str]:

@@ -11,18 +11,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
-from app.charts import GATE_SCALE, STATE_SCALE, plot_text
+from app.charts import GATE_SCALE, STATE_SCALE, figure, plot_text, token_meta
 
 LINE_WIDTH = 80
 """Characters per row of the coloured text; longer lines wrap."""
 
 ROW_PX = 24
 """Height of one row of characters, in pixels."""
-
-TEXT_GRID = "text-grid"
-"""``layout.meta`` of the charts that lay text out as a grid of characters (their x is a column,
-not a token: what browser tests and benchmarks waiting for token axes skip)."""
 
 
 def text_grid(text: str, width: int = LINE_WIDTH) -> tuple[np.ndarray, np.ndarray]:
@@ -98,7 +95,7 @@ def activation_text(
         title={"text": f"{title}   <span style='font-size:12px'>(blue +, red −, white 0; "
                        f"darkest at {value_name} = ±{limit:.3g})</span>",
                "x": 0, "xanchor": "left", "font": {"size": 14}},
-        height=n_rows * ROW_PX + 70, meta=TEXT_GRID,
+        height=n_rows * ROW_PX + 70, meta=token_meta(T),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
     return fig
@@ -106,6 +103,9 @@ def activation_text(
 
 GATE_ROW_PX = 9
 """Height of one gate strip under a line of text, in pixels."""
+
+TEXT_ROWS = 3
+"""Gate strips' heights one line of text takes (27 pixels)."""
 
 
 def unit_story(
@@ -123,8 +123,12 @@ def unit_story(
     blue positive), and beneath every line of text one thin strip per gate of ``gates`` (name ->
     (T,), on the fixed 0-1 Cividis scale) for the same characters.
 
-    Two heatmaps on one grid: line r of the text sits at row (1 + G) r, its gate strips at the G
-    rows below it (G = len(gates)); empty cells stay blank.
+    Two heatmaps on one grid of rows :data:`GATE_ROW_PX` high: line r of the text takes the
+    :data:`TEXT_ROWS` grid rows from (TEXT_ROWS + G) r, its gate strips the G rows below them
+    (G = len(gates)); empty cells stay blank. Evenly spaced rows let Plotly draw each heatmap as
+    one small image scaled up pixelated, instead of painting every cell (with three gates, as the
+    LSTM's f, i, o, the text's bands are even too). The hover names the character, its step and
+    the value.
     """
     T = len(text)
     memory = np.asarray(memory, dtype=np.float64)  # (T,)
@@ -132,46 +136,54 @@ def unit_story(
         raise ValueError(f"need one value per character for the memory and every gate: {T} characters")
     rows, cols = text_grid(text, width)
     lines = int(rows[-1]) + 1 if T else 1
-    step = 1 + len(gates)  # grid rows per line of text
-    text_z = np.full((lines * step, width), np.nan)
-    gate_z = np.full((lines * step, width), np.nan)
-    shown = np.full((lines * step, width), "", dtype=object)
-    hover = np.full((lines * step, width), "", dtype=object)
-    text_z[rows * step, cols] = memory
-    for t, (label, r, c) in enumerate(zip(labels, rows, cols, strict=True)):
-        safe = plot_text(label)
-        shown[r * step, c] = "" if text[t] == " " else safe
-        hover[r * step, c] = f"char {t}: «{safe}»<br>{memory_name} = {memory[t]:.3f}"
-    for g, (name, values) in enumerate(gates.items(), start=1):
-        values = np.asarray(values, dtype=np.float64)
-        gate_z[rows * step + g, cols] = values
+    G = len(gates)
+    step = TEXT_ROWS + G  # grid rows per line of text
+    R = lines * step
+    # The text trace: per line, one row for the text band and (with gates) one empty row for the
+    # strips' band, centred on each band: Plotly visits every cell for the characters' texts, so
+    # it gets 2 rows a line, not R / lines.
+    bands = 2 if G else 1
+    centres = [(TEXT_ROWS - 1) / 2, TEXT_ROWS + (G - 1) / 2][:bands]
+    text_y = (np.arange(lines)[:, None] * step + np.array(centres)).ravel()  # (bands * lines,)
+    text_z = np.full((bands * lines, width), np.nan, dtype=np.float32)
+    shown = np.full((bands * lines, width), "", dtype=object)
+    text_hover = np.full((bands * lines, width), None, dtype=object)  # each trace: its own cells
+    gate_z = np.full((R, width), np.nan, dtype=np.float32)
+    gate_hover = np.full((R, width), None, dtype=object)
+    safe = [plot_text(label) for label in labels]
+    where = [f"char {t}: «{label}»" for t, label in enumerate(safe)]
+    text_z[rows * bands, cols] = memory
+    for t, (r, c) in enumerate(zip(rows, cols, strict=True)):
+        shown[r * bands, c] = "" if text[t] == " " else safe[t]
+        text_hover[r * bands, c] = where[t]
+    for g, (name, values) in enumerate(gates.items()):
+        gate_z[rows * step + TEXT_ROWS + g, cols] = np.asarray(values, dtype=np.float64)
         for t, (r, c) in enumerate(zip(rows, cols, strict=True)):
-            hover[r * step + g, c] = f"char {t}: «{plot_text(labels[t])}»<br>{name} = {values[t]:.3f}"
+            gate_hover[r * step + TEXT_ROWS + g, c] = f"{where[t]}<br>{name}"
     limit = max(float(np.max(np.abs(memory))) if T else 0.0, 1e-6)
-    heights = [26 if k % step == 0 else GATE_ROW_PX for k in range(lines * step)]
-    edges = np.concatenate([[0.0], np.cumsum(heights)])  # row k: edges[k]..edges[k + 1] px
-    common = {"x": np.arange(width), "y": edges, "customdata": hover, "xgap": 1, "ygap": 0,
-              "hovertemplate": "%{customdata}<extra></extra>", "hoverongaps": False,
-              "showscale": False}
-    fig = go.Figure([
-        go.Heatmap(z=text_z, text=shown, texttemplate="%{text}", name=memory_name,
-                   textfont={"size": 13, "family": "monospace"}, colorscale=STATE_SCALE,
-                   zmin=-limit, zmax=limit, zmid=0.0, **common),
-        go.Heatmap(z=gate_z, colorscale=GATE_SCALE, zmin=0.0, zmax=1.0, name="gates", **common),
-    ])
+    common = {"type": "heatmap", "hoverongaps": False, "showscale": False}
+    data = [
+        {**common, "z": text_z, "y": text_y, "text": shown, "texttemplate": "%{text}", "name": memory_name,
+         "textfont": {"size": 13, "family": "monospace"}, "colorscale": get_colorscale(STATE_SCALE),
+         "zmin": -limit, "zmax": limit, "zmid": 0.0, "customdata": text_hover,
+         "hovertemplate": f"%{{customdata}}<br>{memory_name} = %{{z:.3f}}<extra></extra>"},
+        {**common, "z": gate_z, "colorscale": get_colorscale(GATE_SCALE), "zmin": 0.0, "zmax": 1.0,
+         "name": "gates", "customdata": gate_hover,
+         "hovertemplate": "%{customdata} = %{z:.3f}<extra></extra>"},
+    ]
     gate_names = ", ".join(gates)
-    fig.update_xaxes(visible=False, range=[-0.5, width - 0.5], fixedrange=True)
-    first_strips = [(edges[g] + edges[g + 1]) / 2 for g in range(1, step)]  # name the first line's
-    fig.update_yaxes(range=[edges[-1], 0], fixedrange=True, showgrid=False, zeroline=False,
-                     tickvals=first_strips, ticktext=list(gates), ticks="", showline=False,
-                     tickfont={"size": 9})
-    fig.update_layout(
-        title={"text": f"{title}   <span style='font-size:12px'>(text: {memory_name}, blue +, red −, "
-                       f"darkest at ±{limit:.3g}"
-                       + (f"; strips beneath: {gate_names}, dark 0 to yellow 1" if gates else "")
-                       + ")</span>",
-               "x": 0, "xanchor": "left", "font": {"size": 14}},
-        height=int(edges[-1]) + 60, meta=TEXT_GRID,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-    )
+    layout = {
+        "xaxis": {"visible": False, "range": [-0.5, width - 0.5], "fixedrange": True},
+        "yaxis": {"range": [R - 0.5, -0.5], "fixedrange": True, "showgrid": False, "zeroline": False,
+                  "tickvals": list(range(TEXT_ROWS, step)), "ticktext": list(gates), "ticks": "",
+                  "showline": False, "tickfont": {"size": 9}},  # names the first line's strips
+        "title": {"text": f"{title}   <span style='font-size:12px'>(text: {memory_name}, blue +, red −, "
+                          f"darkest at ±{limit:.3g}"
+                          + (f"; strips beneath: {gate_names}, dark 0 to yellow 1" if gates else "")
+                          + ")</span>",
+                  "x": 0, "xanchor": "left", "font": {"size": 14}},
+        "height": R * GATE_ROW_PX + 50,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "meta": token_meta(T),
+    }
+    fig = figure(data, layout)
     return fig

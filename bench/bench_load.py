@@ -1,20 +1,25 @@
-"""Load: several browser sessions edit the Gates page's text at once, for several rounds.
+"""Load: many browser sessions edit the text at once, on the Gates and Gradients pages.
 
 Starts ``streamlit run app/main.py`` (as the tests do), opens ``--sessions`` headless Chromium
-contexts (Debian's ``/usr/bin/chromium`` through Playwright), and in every round all of them type
-a new text at the same moment (a barrier lines them up) and wait until both charts show it. It
-repeats that burst ``--bursts`` times and prints:
+contexts (Debian's ``/usr/bin/chromium`` through Playwright), half of them on Gates and half on
+Gradients (``--pages``, dealt in turn), and in every round all of them type a new text at the same
+moment (a barrier lines them up) and wait until every chart on their page shows it (the tests'
+``CHARTS_READY``: the token count each chart carries). It repeats that burst ``--bursts`` times and
+prints:
 
-* the latency from pressing Ctrl+Enter to the charts showing the new text, median and p95;
+* the latency from pressing Ctrl+Enter to the charts showing the new text: median and p95, over
+  all edits and per page;
 * the server's resident memory (``/proc/<pid>/status``) before the first burst, after each burst
-  and at its peak: with bounded caches, the second burst should not raise it further;
-* the time a new visitor needs to see the page's charts after the burst, beside the first one's;
+  and at its peak: with bounded caches (tests/test_caches.py), the second burst should not raise it
+  further;
+* the time a new visitor needs to see the Gates page's charts after the bursts, beside the first
+  visitor's;
 * any session that did not get its charts or saw an exception or error box (exit code 1 then).
 
 Every loop is bounded (sessions x rounds x bursts) and every wait has a timeout.
 
-    python bench/bench_load.py                 # 6 sessions, 5 rounds, 2 bursts
-    python bench/bench_load.py --sessions 3 --rounds 2 --bursts 1
+    python bench/bench_load.py                 # 12 sessions (6 Gates, 6 Gradients), 5 rounds, 2 bursts
+    python bench/bench_load.py --sessions 4 --rounds 2 --bursts 1
 """
 
 from __future__ import annotations
@@ -35,24 +40,19 @@ from conftest import launch_chromium, start_server, stop_server  # noqa: E402
 from e2e import BOX  # noqa: E402
 from e2e import FAILURE as BAD  # noqa: E402  (the tests' failure check: exception or error box)
 from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
+from test_e2e import CHARTS_READY  # noqa: E402
 
 TIMEOUT_MS = 120_000
 WORDS = ("the cat sat on the mat and then it said: i am not moving, ever again. "
          "a quick brown fox jumps over the lazy dog; gates open, gates close.")
-
-SHOWS = """(want) => {
-  const plots = [...document.querySelectorAll('.js-plotly-plot')];
-  if (plots.length < 2 || !plots[1].layout.sliders) return false;
-  const ticks = [...plots[0].querySelectorAll('.subplot.xy .xaxislayer-above .xtick text')];
-  return ticks.map(t => t.textContent).join('') === want.replaceAll(' ', '\u2423')
-    && plots[1].layout.sliders[0].steps.length === want.length;
-}"""
-"""True once the heatmaps' token axis and the scrubber both hold ``want`` (spaces shown as ␣)."""
+PAGES = {"gates": ("", 3), "gradients": ("gradients", 3)}
+"""Page name -> (URL path, charts it draws for a text): Gates' story, heatmaps and scrubber;
+Gradients' gradient curves, their why and the what-if."""
 
 
 @dataclass
 class Results:
-    latencies: list[float] = field(default_factory=list)  # seconds, one per edit
+    latencies: dict[str, list[float]] = field(default_factory=dict)  # page -> seconds, per edit
     failures: list[str] = field(default_factory=list)
     rss_peak_kb: int = 0
 
@@ -66,33 +66,34 @@ def rss_kb(pid: int, field_name: str = "VmRSS") -> int:
 
 
 def text_for(session: int, burst: int, rnd: int) -> str:
-    """A distinct text per edit, 60-80 characters (so every token has its own tick)."""
+    """A distinct text per edit, 60-80 characters (under the Gradients page's default length)."""
     start = (7 * session + 13 * rnd + 29 * burst) % 60
     return f"s{session} b{burst} r{rnd}: {WORDS[start:start + 60 + 4 * rnd]}".rstrip()
 
 
-async def shows(page: Page, text: str) -> None:
-    await page.wait_for_function(SHOWS, arg=text, timeout=TIMEOUT_MS)
+async def shows(page: Page, name: str, text: str) -> None:
+    await page.wait_for_function(CHARTS_READY, arg={"count": PAGES[name][1], "T": len(text)},
+                                 timeout=TIMEOUT_MS)
 
 
-async def open_page(browser: Browser, url: str) -> tuple[Page, float]:
-    """A new visitor: a fresh context, the home page, until both charts show the default text."""
+async def open_page(browser: Browser, url: str, name: str = "gates") -> tuple[Page, float]:
+    """A new visitor: a fresh context, the page, until its charts show the text in the box."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     start = time.perf_counter()
-    await page.goto(url, timeout=TIMEOUT_MS)
+    await page.goto(f"{url}/{PAGES[name][0]}", timeout=TIMEOUT_MS)
     await page.wait_for_selector(BOX, timeout=TIMEOUT_MS)
-    await shows(page, await page.locator(BOX).input_value())
+    await shows(page, name, await page.locator(BOX).input_value())
     return page, time.perf_counter() - start
 
 
-async def session(page: Page, who: int, burst: int, rounds: int, barrier: asyncio.Barrier,
+async def session(page: Page, name: str, who: int, burst: int, rounds: int, barrier: asyncio.Barrier,
                   results: Results) -> None:
     """One visitor's edits: every round, wait for the others, type, time until the charts show it."""
     box = page.locator(BOX)
     for rnd in range(rounds):
         text = text_for(who, burst, rnd)
-        where = f"session {who}, burst {burst}, round {rnd}"
+        where = f"session {who} ({name}), burst {burst}, round {rnd}"
         try:
             await box.fill(text, timeout=TIMEOUT_MS)
         except Exception as exc:  # the box never came back: this session lost its page
@@ -103,11 +104,11 @@ async def session(page: Page, who: int, burst: int, rounds: int, barrier: asynci
         start = time.perf_counter()
         await box.press("Control+Enter")
         try:
-            await shows(page, text)
+            await shows(page, name, text)
         except Exception as exc:  # a timeout: this session did not get its charts
             await fail(page, where, f"no charts: {exc!s:.200}", results)
             continue
-        results.latencies.append(time.perf_counter() - start)
+        results.latencies.setdefault(name, []).append(time.perf_counter() - start)
         if await page.locator(BAD).count():
             await fail(page, where, "an error box", results)
 
@@ -130,7 +131,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def main(sessions: int, rounds: int, bursts: int) -> int:
+def describe(values: list[float]) -> str:
+    return (f"median {statistics.median(values):.2f} s, p95 {percentile(values, 0.95):.2f} s, "
+            f"max {max(values):.2f} s")
+
+
+async def main(sessions: int, rounds: int, bursts: int, pages: list[str]) -> int:
     proc, url = start_server()
     results = Results()
     try:
@@ -141,13 +147,15 @@ async def main(sessions: int, rounds: int, bursts: int) -> int:
             rss = {"before": rss_kb(proc.pid)}
             stop = asyncio.Event()
             sampler = asyncio.create_task(sample_rss(proc.pid, results, stop))
+            names = [pages[who % len(pages)] for who in range(sessions)]
             for burst in range(bursts):
-                pages = [page for page, _ in await asyncio.gather(
-                    *(open_page(browser, url) for _ in range(sessions)))]
+                opened = []
+                for name in names:  # one at a time: 12 first loads at once are not the test
+                    opened.append((await open_page(browser, url, name))[0])
                 barrier = asyncio.Barrier(sessions)
-                await asyncio.gather(*(session(page, who, burst, rounds, barrier, results)
-                                       for who, page in enumerate(pages)))
-                await asyncio.gather(*(page.context.close() for page in pages))
+                await asyncio.gather(*(session(page, name, who, burst, rounds, barrier, results)
+                                       for who, (page, name) in enumerate(zip(opened, names, strict=True))))
+                await asyncio.gather(*(page.context.close() for page in opened))
                 rss[f"after burst {burst + 1}"] = rss_kb(proc.pid)
             stop.set()
             await sampler
@@ -158,12 +166,14 @@ async def main(sessions: int, rounds: int, bursts: int) -> int:
         stop_server(proc)
 
     edits = sessions * rounds * bursts
-    lat = results.latencies
-    print(f"gatescope under load: {sessions} sessions x {rounds} rounds x {bursts} bursts "
+    every = [s for values in results.latencies.values() for s in values]
+    split = ", ".join(f"{names.count(n)} on {n}" for n in pages)
+    print(f"gatescope under load: {sessions} sessions ({split}) x {rounds} rounds x {bursts} bursts "
           f"= {edits} simultaneous edits, {os.cpu_count()} CPUs")
-    if lat:
-        print(f"edit -> charts: median {statistics.median(lat):.2f} s, "
-              f"p95 {percentile(lat, 0.95):.2f} s, max {max(lat):.2f} s ({len(lat)} of {edits} edits)")
+    if every:
+        print(f"edit -> charts, all pages: {describe(every)} ({len(every)} of {edits} edits)")
+    for name, values in results.latencies.items():
+        print(f"edit -> charts, {name}: {describe(values)} ({len(values)} edits)")
     print("server RSS: " + ", ".join(f"{k} {v / 1024:.0f} MB" for k, v in rss.items())
           + f", peak {results.rss_peak_kb / 1024:.0f} MB")
     print(f"first visitor: charts in {first_seconds:.2f} s; "
@@ -178,8 +188,9 @@ async def main(sessions: int, rounds: int, bursts: int) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=6, choices=range(1, 13))
+    parser.add_argument("--sessions", type=int, default=12, choices=range(1, 25))
     parser.add_argument("--rounds", type=int, default=5, choices=range(1, 21))
     parser.add_argument("--bursts", type=int, default=2, choices=range(1, 6))
+    parser.add_argument("--pages", nargs="+", default=list(PAGES), choices=list(PAGES))
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.sessions, args.rounds, args.bursts)))
+    sys.exit(asyncio.run(main(args.sessions, args.rounds, args.bursts, args.pages)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import plotly.colors
 import pytest
@@ -119,8 +121,8 @@ def test_scrubber_has_one_frame_per_token_and_a_matching_slider():
     assert len(fig.layout.sliders[0].steps) == T
     assert {b.label for b in fig.layout.updatemenus[0].buttons} == {"▶ play", "❚❚ pause"}
     for t, frame in enumerate(frames):  # bars: f, i, o on the 0-1 axis, then g, c, h
-        np.testing.assert_allclose(frame["data"][0]["y"], gates["f"][t], atol=5e-5)  # 4 decimals
-        np.testing.assert_allclose(frame["data"][5]["y"], h[t], atol=5e-5)
+        np.testing.assert_allclose(frame["data"][0]["y"], gates["f"][t], atol=5e-4)  # 3 decimals
+        np.testing.assert_allclose(frame["data"][5]["y"], h[t], atol=5e-4)
     assert tuple(fig.layout.yaxis.range) == (0, 1)
 
 
@@ -161,7 +163,7 @@ def test_scrubber_shows_the_guesses_escaped():
 
 
 def test_long_sequences_get_a_window_of_frames_around_the_active_step():
-    T = charts.MAX_FRAMES + 250
+    T = max(charts.MAX_FRAMES + 250, 550)
     gates, c, h = lstm_arrays(T, U=2)
     fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(2), **LSTM_FACTS, active=400)
     names = [int(f["name"]) for f in frames_of(fig)]
@@ -193,3 +195,56 @@ def test_chart_config_names_the_png_export():
     config = charts.chart_config("gates-lstm")
     assert config["toImageButtonOptions"]["filename"] == "gatescope-gates-lstm"
     assert config["toImageButtonOptions"]["format"] == "png"
+
+
+def test_long_sequences_are_drawn_at_screen_resolution_one_column_per_k_steps():
+    T, U = 1234, 3
+    gates, c, h = lstm_arrays(T, U)
+    fig = charts.state_heatmaps(lstm_rows(gates, c, h), labels_of(T), range(U), gates=LSTM.gates)
+    k = int(np.ceil(T / charts.MAX_COLUMNS))  # 3 steps a column
+    f = np.asarray(fig.data[0].z)  # (U, C)
+    assert f.shape == (U, int(np.ceil(T / k))) and f.shape[1] <= charts.MAX_COLUMNS
+    np.testing.assert_allclose(f[:, 0], gates["f"][:k].mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(f[:, -1], gates["f"][(f.shape[1] - 1) * k:].mean(axis=0), rtol=1e-5)
+    assert fig.data[0].x[1] == "3–5: «def»" and len(set(fig.data[0].x)) == f.shape[1]
+    assert f"mean of {k} steps" in fig.data[0].hovertemplate and "%{z" in fig.data[0].hovertemplate
+    assert len(fig.layout.xaxis.tickvals) <= charts.MAX_TICKS
+    assert set(fig.layout.xaxis.tickvals) <= set(fig.data[0].x)
+    assert fig.layout.meta == {"tokens": T}
+    short = charts.state_heatmaps(lstm_rows(*lstm_arrays(charts.MAX_COLUMNS, U)),
+                                  labels_of(charts.MAX_COLUMNS), range(U), gates=LSTM.gates)
+    assert len(short.data[0].x) == charts.MAX_COLUMNS  # every step up to the limit
+
+
+def test_the_unvalidated_constructor_still_exists_and_agrees(monkeypatch):
+    """``charts.figure`` uses Plotly's private ``go.Figure(..., _validate=False)`` (requirements.txt
+    does not pin Plotly below the next major for it). This fails loudly the day a Plotly release
+    drops that path or makes it build a different figure: then ``charts.figure`` falls back to the
+    validating constructor (the app keeps working, each edit a few ms slower), and the fast path
+    should be dropped or replaced."""
+    import plotly.graph_objects as go
+
+    from app import interpret_charts
+
+    spec = {"data": [{"type": "heatmap", "z": np.eye(2, dtype=np.float32), "x": ["a", "b"]}],
+            "layout": {"height": 200, "meta": {"tokens": 2}}}
+    fast = go.Figure(spec, _validate=False)  # TypeError the day the keyword goes
+    assert fast._validate is False, "Plotly ignores _validate=False: drop the private path"
+    assert json.loads(fast.to_json()) == json.loads(go.Figure(spec).to_json())
+
+    T = 7
+    gates, c, h = lstm_arrays(T, U=3)
+
+    def built() -> list[dict]:
+        return [json.loads(fig.to_json()) for fig in (
+            charts.state_heatmaps(lstm_rows(gates, c, h), labels_of(T), range(3), gates=LSTM.gates),
+            charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(3), **LSTM_FACTS,
+                            guesses=[[("a", 0.5)]] * T),
+            interpret_charts.unit_story("ab <c>&d", list("ab <c>&d"), [*c[:, 0].tolist(), 0.0],
+                                        {g: np.r_[gates[g][:, 0], 0.5] for g in "fio"},
+                                        title="t", memory_name="c"),
+        )]
+
+    unvalidated = built()
+    monkeypatch.setattr(charts, "_UNVALIDATED", False)
+    assert built() == unvalidated  # the validating constructor builds the very same JSON

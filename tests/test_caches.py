@@ -1,0 +1,258 @@
+"""Every cache the app keeps is bounded: a list of them all, checked against the code, and each one
+filled past its bound to see that it keeps at most that many entries.
+
+The app's caches (a server's memory stays flat however many visitors come, bench/bench_load.py):
+
+=============================================  =========================  =====
+cache                                          kind                       bound
+=============================================  =========================  =====
+app/models.py _load_shipped_or_random          st.cache_resource          24
+app/models.py _read                            st.cache_data              16 (READ_ENTRIES)
+app/models.py _step_seconds                    st.cache_data, ttl 300 s   16
+app/gradients.py _profiles                     st.cache_data              32
+app/gradients.py _edit_distances               st.cache_data              32
+app/forecasts.py _forecast                     st.cache_data              16
+app/series.py example_values                   st.cache_data              4
+app/series.py _table                           st.cache_data              8
+app/writing.py _written                        st.cache_data              12 (WRITE_ENTRIES)
+pages/cells.py _read_units                     st.cache_data              16
+app/training.py _store, _server_lock           st.cache_resource          1 each (no arguments)
+app/training.py RunStore (in _store)           LRU map                    24 (CACHE_ENTRIES)
+app/charts.py _grid_layout, _equation_text     functools.lru_cache        32 each
+app/experiments.py quote_carriers              functools.lru_cache        4
+app/experiments.py _costs                      functools.lru_cache        2
+=============================================  =========================  =====
+
+A Streamlit cache function is called outside a script run here (Streamlit then keeps it in
+memory, as the server does) and its entries are counted by their recomputations: fill it with
+bound + 1 different arguments, call the last ``bound`` again (no recomputation: all kept), then the
+first (recomputed: it was dropped).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cells
+from app import charts, experiments, forecasts, gradients, models, series, training, writing
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BOUNDS = {
+    "app/models.py:_load_shipped_or_random": 24,
+    "app/models.py:_read": models.READ_ENTRIES,
+    "app/models.py:_step_seconds": 16,
+    "app/gradients.py:_profiles": 32,
+    "app/gradients.py:_edit_distances": 32,
+    "app/forecasts.py:_forecast": 16,
+    "app/series.py:example_values": 4,
+    "app/series.py:_table": 8,
+    "app/writing.py:_written": writing.WRITE_ENTRIES,
+    "pages/cells.py:_read_units": 16,
+    "app/training.py:_store": 1,
+    "app/training.py:_server_lock": 1,
+    "app/charts.py:_grid_layout": 32,
+    "app/charts.py:_equation_text": 32,
+    "app/experiments.py:quote_carriers": 4,
+    "app/experiments.py:_costs": 2,
+}
+"""Every cache in the code -> the most entries it keeps (the table above)."""
+
+CACHE_DECORATORS = ("cache_data", "cache_resource", "lru_cache", "cache")
+
+
+def _bound_of(decorator: ast.expr, func: ast.FunctionDef) -> int | None:
+    """The bound a cache decorator sets (None: unbounded); a Streamlit cache of a function without
+    arguments holds one entry."""
+    if not isinstance(decorator, ast.Call):  # @functools.cache, @st.cache_data without arguments
+        name = decorator.attr if isinstance(decorator, ast.Attribute) else getattr(decorator, "id", "")
+        return 1 if name != "cache" and not func.args.args else None
+    keywords = {k.arg: k.value for k in decorator.keywords}
+    bound = keywords.get("max_entries", keywords.get("maxsize"))
+    if bound is None and decorator.args:
+        bound = decorator.args[0]
+    if bound is None:
+        return 1 if not func.args.args and not func.args.kwonlyargs else None
+    value = ast.literal_eval(bound) if isinstance(bound, ast.Constant) else _constant(bound, func)
+    return value
+
+
+def _constant(node: ast.expr, func: ast.FunctionDef) -> int:
+    """A module constant used as a bound (say READ_ENTRIES), looked up in its module."""
+    name = node.id if isinstance(node, ast.Name) else ast.unparse(node)
+    return {"READ_ENTRIES": models.READ_ENTRIES, "WRITE_ENTRIES": writing.WRITE_ENTRIES}[name]
+
+
+def caches_in_code() -> dict[str, int | None]:
+    """Every cache decorator in app/, pages/ and cells/: "file:function" -> its bound."""
+    found = {}
+    for path in sorted([*ROOT.glob("app/*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("cells/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+                if name in CACHE_DECORATORS:
+                    found[f"{path.relative_to(ROOT)}:{node.name}"] = _bound_of(decorator, node)
+    return found
+
+
+def test_every_cache_in_the_code_is_listed_and_bounded():
+    found = caches_in_code()
+    unbounded = [name for name, bound in found.items() if bound is None]
+    assert not unbounded, f"caches without a bound (max_entries / maxsize): {unbounded}"
+    assert found == BOUNDS, "a cache was added, removed or re-bounded: update BOUNDS and the table"
+
+
+def holds_at_most(call: Callable[[int], object], bound: int, computed: Callable[[], int]) -> None:
+    """``call(i)`` fills entry i; ``computed()`` counts the computations so far. Fill bound + 1
+    entries, the last ``bound`` must all be kept, the first must have been dropped."""
+    for i in range(bound + 1):
+        call(i)
+    assert computed() == bound + 1
+    for i in range(bound, 0, -1):  # the newest `bound`, all still there
+        call(i)
+    assert computed() == bound + 1, "fewer entries kept than the bound"
+    call(0)  # the oldest was dropped to keep `bound`
+    assert computed() == bound + 2, "more entries kept than the bound"
+
+
+class Counter:
+    def __init__(self, result: Callable = lambda *a, **k: None) -> None:
+        self.n, self.result = 0, result
+
+    def __call__(self, *args, **kwargs):
+        self.n += 1
+        return self.result(*args, **kwargs)
+
+
+class CountingMapping(dict):
+    """An unhashed ``_loaded``/``_readers`` argument that counts the computations reading it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0
+
+    def items(self):
+        self.n += 1
+        return super().items()
+
+
+@pytest.fixture(autouse=True)
+def no_streamlit_warnings(monkeypatch):
+    import logging
+
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+
+
+def test_readings_cache(monkeypatch):
+    loaded = models.load(models.resolve("lstm", "trained", "text"))
+    counter = Counter(models.reading_of)
+    monkeypatch.setattr(models, "reading_of", counter)
+    models._read.clear()
+    key = models.resolve("lstm", "trained", "text")
+    holds_at_most(lambda i: models._read(key, f"text {i}", np.zeros(0), -1, loaded),
+                  BOUNDS["app/models.py:_read"], lambda: counter.n)
+
+
+def test_models_cache(monkeypatch):
+    counter = Counter(models._random)
+    monkeypatch.setattr(models, "_random", counter)
+    models._load_shipped_or_random.clear()
+    holds_at_most(lambda i: models._load_shipped_or_random(
+        models.ModelKey("random", "lstm", "text", seed=i, hidden=4)),
+        BOUNDS["app/models.py:_load_shipped_or_random"], lambda: counter.n)
+
+
+def test_step_seconds_cache(monkeypatch):
+    counter = Counter(lambda cell, tokens: {"step": 1e-5})
+    monkeypatch.setattr(cells, "seconds_per_token", counter)
+    models._step_seconds.clear()
+    loaded = models.load(models.resolve("lstm", "random", "text"))
+    key = models.resolve("lstm", "random", "text")
+    holds_at_most(lambda i: models._step_seconds(key, i + 1, loaded),
+                  BOUNDS["app/models.py:_step_seconds"], lambda: counter.n)
+
+
+@pytest.mark.parametrize("name", ["_profiles", "_edit_distances"])
+def test_gradients_caches(name):
+    cached = getattr(gradients, name)
+    cached.clear()
+    loaded = CountingMapping()  # no models: each computation is one pass over none
+    keys = (("LSTM", models.resolve("lstm", "trained", "text")),)
+    if name == "_profiles":
+        def call(i): return cached(keys, f"text {i}", loaded)
+    else:
+        def call(i): return cached(keys, f"text {i}", 1, "x", loaded)
+    holds_at_most(call, BOUNDS[f"app/gradients.py:{name}"], lambda: loaded.n)
+
+
+def test_forecast_cache(monkeypatch):
+    counter = Counter(forecasts.horizons)
+    monkeypatch.setattr(forecasts, "horizons", counter)
+    forecasts._forecast.clear()
+    holds_at_most(lambda i: forecasts._forecast("series", np.array([float(i)]), 50, 10, {}),
+                  BOUNDS["app/forecasts.py:_forecast"], lambda: counter.n)
+
+
+def test_csv_tables_cache(monkeypatch):
+    counter = Counter()
+    monkeypatch.setattr(series, "read_csv", counter)
+    series._table.clear()
+    holds_at_most(lambda i: series._table(f"a\n{i}\n".encode(), 100), BOUNDS["app/series.py:_table"],
+                  lambda: counter.n)
+
+
+def test_example_series_cache_holds_every_example():
+    """Keyed by an example's name: it cannot hold more than the shipped examples, all of which fit."""
+    assert len(series.EXAMPLES) <= BOUNDS["app/series.py:example_values"]
+
+
+def test_writings_cache(monkeypatch):
+    counter = Counter()
+    monkeypatch.setattr(writing, "written_of", counter)
+    writing._written.clear()
+    key = models.resolve("lstm", "trained", "text")
+    holds_at_most(lambda i: writing._written(key, f"prompt {i}", 10, 0.0, 0, None),
+                  BOUNDS["app/writing.py:_written"], lambda: counter.n)
+
+
+def test_training_run_store_keeps_the_most_recent():
+    bound = training.CACHE_ENTRIES
+    assert bound == 24  # the table above
+    store = training.RunStore(bound)
+    for i in range(bound + 5):
+        store.put(i, f"runs {i}")
+        assert len(store._entries) <= bound
+    assert store.get(0) is None and store.get(bound + 4) == f"runs {bound + 4}"
+    store.get(5)  # touched: now the most recent
+    store.put("new", "runs")
+    assert store.get(5) == "runs 5" and store.get(6) is None  # the least recently used went first
+
+
+def test_chart_lru_caches():
+    charts._grid_layout.cache_clear()
+    charts._equation_text.cache_clear()
+    for i in range(40):
+        charts._grid(1, 1, [f"title {i}"])
+        charts._equation_text((f"line {i}",))
+    for cached, name in ((charts._grid_layout, "_grid_layout"), (charts._equation_text, "_equation_text")):
+        info = cached.cache_info()
+        assert info.maxsize == BOUNDS[f"app/charts.py:{name}"] and info.currsize == info.maxsize
+
+
+def test_experiment_lru_caches(monkeypatch):
+    monkeypatch.setattr(experiments, "pretrained", lambda arch: arch)
+    monkeypatch.setattr(experiments, "carrier", lambda reader, text, start, end: (text, start, end))
+    experiments.quote_carriers.cache_clear()
+    for i in range(10):
+        experiments.quote_carriers(f'say "{i}" now')
+    info = experiments.quote_carriers.cache_info()
+    assert info.maxsize == BOUNDS["app/experiments.py:quote_carriers"] and info.currsize == info.maxsize
+    assert experiments._costs.cache_info().maxsize == BOUNDS["app/experiments.py:_costs"]
