@@ -9,6 +9,7 @@ cache                                          kind                       bound
 app/models.py _load_shipped_or_random          st.cache_resource          24
 app/models.py _read                            st.cache_data              16 (READ_ENTRIES)
 app/models.py _step_seconds                    st.cache_data, ttl 300 s   16
+app/models.py _continuation                    st.cache_data              64
 app/gradients.py _profiles                     st.cache_data              32
 app/gradients.py _edit_distances               st.cache_data              32
 app/forecasts.py _forecast                     st.cache_data              16
@@ -16,6 +17,10 @@ app/series.py example_values                   st.cache_data              4
 app/series.py _table                           st.cache_data              8
 app/writing.py _written                        st.cache_data              12 (WRITE_ENTRIES)
 pages/cells.py _read_units                     st.cache_data              16
+app/music.py _sound                            st.cache_data              32
+app/music.py _ranking                          st.cache_data              32
+app/lab.py _claims_data                        st.cache_data              1 (no arguments)
+app/lab.py _forget_bias_spans                  st.cache_data              32
 app/training.py _store, _server_lock           st.cache_resource          1 each (no arguments)
 app/training.py RunStore (in _store)           LRU map                    24 (CACHE_ENTRIES)
 app/charts.py _grid_layout, _equation_text     functools.lru_cache        32 each
@@ -39,7 +44,7 @@ import numpy as np
 import pytest
 
 import cells
-from app import charts, experiments, forecasts, gradients, models, series, training, writing
+from app import charts, experiments, forecasts, gradients, lab, models, music, series, training, writing
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,6 +52,11 @@ BOUNDS = {
     "app/models.py:_load_shipped_or_random": 24,
     "app/models.py:_read": models.READ_ENTRIES,
     "app/models.py:_step_seconds": 16,
+    "app/models.py:_continuation": 64,
+    "app/music.py:_sound": 32,
+    "app/music.py:_ranking": 32,
+    "app/lab.py:_claims_data": 1,
+    "app/lab.py:_forget_bias_spans": 32,
     "app/gradients.py:_profiles": 32,
     "app/gradients.py:_edit_distances": 32,
     "app/forecasts.py:_forecast": 16,
@@ -256,3 +266,43 @@ def test_experiment_lru_caches(monkeypatch):
     info = experiments.quote_carriers.cache_info()
     assert info.maxsize == BOUNDS["app/experiments.py:quote_carriers"] and info.currsize == info.maxsize
     assert experiments._costs.cache_info().maxsize == BOUNDS["app/experiments.py:_costs"]
+
+
+def test_music_caches(monkeypatch):
+    sounds = Counter()
+    monkeypatch.setattr(music.sound, "synthesize", sounds)
+    music._sound.clear()
+    holds_at_most(lambda i: music._sound(((60 + i % 12, 1.0 + i),)), BOUNDS["app/music.py:_sound"],
+                  lambda: sounds.n)
+    rankings = Counter(lambda *a, **k: {})
+    monkeypatch.setattr(music.interpret, "best_units", rankings)
+    music._ranking.clear()
+    holds_at_most(lambda i: music._ranking("C4 q", np.full((1, 2), float(i))),
+                  BOUNDS["app/music.py:_ranking"], lambda: rankings.n)
+
+
+def test_continuation_cache():
+    class Reader:  # counts the continuations written
+        n = 0
+
+        def continue_melody(self, tokens, n, *, temperature, seed):
+            Reader.n += 1
+            return tokens[:n]
+
+    loaded = models.Loaded(Reader(), "counting", trained=False)
+    key = models.resolve("lstm", "trained", "notes")
+    models._continuation.clear()
+    holds_at_most(lambda i: models._continuation(key, ("C4 q",), 1, 1.0, i, loaded),
+                  BOUNDS["app/models.py:_continuation"], lambda: Reader.n)
+
+
+def test_lab_span_cache(monkeypatch):
+    counter = Counter(lambda keys, text: {"bias 0": _Span(), "bias 1": _Span()})
+    monkeypatch.setattr(lab.gradients, "profiles", counter)
+    lab._forget_bias_spans.clear()
+    holds_at_most(lambda i: lab._forget_bias_spans(f"text {i}"),
+                  BOUNDS["app/lab.py:_forget_bias_spans"], lambda: counter.n)
+
+
+class _Span:
+    memory_span = 1
