@@ -144,17 +144,7 @@ def show_cells(archs: tuple[str, ...], model: str, prepared: ui.Prepared) -> Non
 def training_settings(archs: tuple[str, ...]) -> training.Settings:
     """Length, hidden size and steps of the lab's training (the Train page's choices and caps)."""
     cap = training.step_cap()
-    for name, value in LAB_DEFAULTS.items():
-        st.session_state.setdefault(f"lab_{name}", min(value, cap) if name == "steps" else value)
-    cols = st.columns(3)
-    with cols[0]:
-        length = ui.choice("lab_length", "Length T", training.LENGTHS, selectbox=True,
-                           help="Steps per sequence: the lag the cells have to bridge.")
-    with cols[1]:
-        hidden = ui.choice("lab_hidden", "Hidden size H", training.HIDDEN_SIZES, selectbox=True)
-    with cols[2]:
-        steps = ui.choice("lab_steps", "Training steps", training.step_choices(), selectbox=True,
-                          help="Batches of 64 sequences, Adam, clipping at norm 1.")
+    length, hidden, steps = training.size_widgets("lab", LAB_DEFAULTS, st.columns(3))
     settings = training.Settings.capped("adding", length, hidden, steps, archs=archs)
     st.caption(
         f"Bounds: each cell trains for at most {cap:,} steps and {settings.max_seconds:.3g} seconds "

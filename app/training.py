@@ -86,6 +86,24 @@ def step_cap() -> int:
     return max(1, min(MAX_STEPS, override))
 
 
+def size_widgets(prefix: str, defaults: dict[str, int | str], columns: list) -> tuple[int, int, int]:
+    """The length, hidden size and step-count widgets (keys ``<prefix>_length``, ``_hidden``,
+    ``_steps``; the steps capped by :func:`step_choices`), one in each of ``columns``, starting
+    from ``defaults``: (length, hidden, steps). Shared by the Train page and the Lab."""
+    cap = step_cap()
+    for name, value in defaults.items():
+        st.session_state.setdefault(f"{prefix}_{name}", min(value, cap) if name == "steps" else value)
+    with columns[0]:
+        length = ui.choice(f"{prefix}_length", "Length T", LENGTHS, selectbox=True,
+                           help="Steps per sequence: the lag a cell has to bridge.")
+    with columns[1]:
+        hidden = ui.choice(f"{prefix}_hidden", "Hidden size H", HIDDEN_SIZES, selectbox=True)
+    with columns[2]:
+        steps = ui.choice(f"{prefix}_steps", "Training steps", step_choices(), selectbox=True,
+                          help="Batches of 64 sequences, Adam, clipping at norm 1.")
+    return length, hidden, steps
+
+
 def step_choices() -> tuple[int, ...]:
     """The step counts a visitor can pick: :data:`STEP_CHOICES` below the cap, and the cap
     itself (so a cap of 700 offers 250, 500 and 700). The one place the cap meets the page."""

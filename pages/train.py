@@ -40,19 +40,12 @@ TASK_TEXT = {
 
 def settings_widgets() -> training.Settings:
     cap = training.step_cap()
-    for name, value in training.DEFAULTS.items():
-        st.session_state.setdefault(f"train_{name}", min(value, cap) if name == "steps" else value)
     cols = st.columns([1.4, 1, 1, 1])
     with cols[0]:
+        st.session_state.setdefault("train_task", training.DEFAULTS["task"])
         task = ui.choice("train_task", "Task", training.TASKS, format_func=TASK_LABELS.get)
-    with cols[1]:
-        length = ui.choice("train_length", "Length T", training.LENGTHS, selectbox=True,
-                           help="Steps per sequence: the lag the cell has to bridge.")
-    with cols[2]:
-        hidden = ui.choice("train_hidden", "Hidden size H", training.HIDDEN_SIZES, selectbox=True)
-    with cols[3]:
-        steps = ui.choice("train_steps", "Training steps", training.step_choices(), selectbox=True,
-                          help="Batches of 64 sequences, Adam, clipping at norm 1.")
+    sizes = {k: v for k, v in training.DEFAULTS.items() if k != "task"}
+    length, hidden, steps = training.size_widgets("train", sizes, cols[1:])
     st.markdown(TASK_TEXT[task])
     st.caption(
         f"Bounds: each cell trains for at most {cap:,} steps and {training.MAX_SECONDS:g} seconds, "
