@@ -477,7 +477,8 @@ def test_in_the_browser_an_upload_is_drawn_and_a_refusal_shows_its_markup_as_tex
     try:
         page = context.new_page()
         page.goto(f"{app_url}/?seq=typed+here")
-        uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+        # the model file's uploader, not the vocabulary's
+        uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"][accept*=".npz"]')
         uploader.set_input_files(str(bad))
         alert = page.locator('[data-testid="stAlertContentError"]')
         alert.wait_for(timeout=90_000)
@@ -487,8 +488,8 @@ def test_in_the_browser_an_upload_is_drawn_and_a_refusal_shows_its_markup_as_tex
 
         uploader.set_input_files(str(good))
         page.wait_for_function(
-            """() => { const gd = document.querySelector('.js-plotly-plot');
-                       return gd && gd.data[0].name === 'reset gate r'; }""", timeout=90_000)
+            """() => [...document.querySelectorAll('.js-plotly-plot')].some(gd =>
+                       gd.data && gd.data[0].name === 'reset gate r')""", timeout=90_000)  # the heatmaps
         assert_no_failure(page)  # the run has finished: the URL is synced, no error box is left
         captions = " ".join(page.locator('[data-testid="stCaptionContainer"]').all_inner_texts())
         assert "uploaded by you" in captions
