@@ -477,7 +477,8 @@ def test_in_the_browser_an_upload_is_drawn_and_a_refusal_shows_its_markup_as_tex
     try:
         page = context.new_page()
         page.goto(f"{app_url}/?seq=typed+here")
-        uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first  # the model file
+        # the model file's uploader, not the vocabulary's
+        uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"][accept*=".npz"]')
         uploader.set_input_files(str(bad))
         alert = page.locator('[data-testid="stAlertContentError"]')
         alert.wait_for(timeout=90_000)
