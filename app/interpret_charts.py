@@ -117,11 +117,13 @@ def unit_story(
     title: str,
     memory_name: str,
     width: int = LINE_WIDTH,
+    of_tokens: int | None = None,
 ) -> go.Figure:
     """One unit reading a text, as Karpathy, Johnson & Fei-Fei (2015) draw it: the text itself,
     each character coloured by the unit's ``memory`` (T,) after reading it (c or h: red negative,
     blue positive), and beneath every line of text one thin strip per gate of ``gates`` (name ->
-    (T,), on the fixed 0-1 Cividis scale) for the same characters.
+    (T,), on the fixed 0-1 Cividis scale) for the same characters. ``of_tokens``: the length of the
+    sequence when ``text`` is its beginning (recorded in ``layout.meta``, see ``charts.token_meta``).
 
     Two heatmaps on one grid of rows :data:`GATE_ROW_PX` high: line r of the text takes the
     :data:`TEXT_ROWS` grid rows from (TEXT_ROWS + G) r, its gate strips the G rows below them
@@ -183,7 +185,8 @@ def unit_story(
                           + ")</span>",
                   "x": 0, "xanchor": "left", "font": {"size": 14}},
         "height": R * GATE_ROW_PX + 50,
-        "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "meta": token_meta(T),
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "meta": token_meta(T if of_tokens is None else of_tokens),  # the whole sequence's length
     }
     fig = figure(data, layout)
     return fig

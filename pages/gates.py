@@ -35,13 +35,20 @@ def pinned_unit(unit: int) -> int:
     return session[PIN]
 
 
+STORY_CHARS = 480
+"""The first picture colours at most this many characters (six lines): a passage reads better than
+a wall of text, and every drawn character costs the browser time (bench/bench_render.py)."""
+
+
 def show_story(text: str, labels: tuple[str, ...], reading: models.Reading) -> None:
-    """The first picture: one unit reading the text, coloured by its memory, with its gates."""
+    """The first picture: one unit reading the text (its first :data:`STORY_CHARS` characters),
+    coloured by its memory, with its gates; the unit is chosen over the whole text."""
     memory = reading.cell.memory_state  # c, or h for a cell without a cell state
     states = reading.rows[memory]  # (T, H)
     score = interpret.strongest_unit(states, text)
     unit = int(np.argmax(states.std(axis=0))) if score is None else score.unit
-    gates = {g: reading.rows[g][:, unit] for g in reading.cell.sigmoid_gates}
+    shown = slice(0, STORY_CHARS)
+    gates = {g: reading.rows[g][shown, unit] for g in reading.cell.sigmoid_gates}
     if score is None:
         what = f"Unit {unit}, the unit whose {memory} varies most over your text."
     else:
@@ -49,9 +56,11 @@ def show_story(text: str, labels: tuple[str, ...], reading: models.Reading) -> N
                 f"r = {score.r:+.2f} over your text, the strongest match of its "
                 f"{reading.hidden_size} units. The Cells page ranks every unit.")
     ui.show_chart(
-        interpret_charts.unit_story(text, labels, states[:, unit], gates,
-                                    title=f"One unit reading your text: unit {unit}",
-                                    memory_name=f"{memory} of unit {unit}"),
+        interpret_charts.unit_story(text[shown], labels[shown], states[shown, unit], gates,
+                                    title=f"One unit reading your text: unit {unit}"
+                                    + (f" (the first {STORY_CHARS} characters)"
+                                       if len(text) > STORY_CHARS else ""),
+                                    memory_name=f"{memory} of unit {unit}", of_tokens=len(text)),
         f"gates-story-unit-{unit}", key="gates_story",
     )
     st.caption(what)

@@ -326,3 +326,15 @@ def test_the_first_picture_is_one_unit_reading_the_text_with_what_it_tracks():
     shown = plotly_array(memory["z"]) if isinstance(memory["z"], dict) else np.array(memory["z"], float)
     np.testing.assert_allclose(shown[0][~np.isnan(shown[0])][: len(text)], c[:, int(unit)][:80], atol=1e-5)
     assert story["layout"]["yaxis"]["ticktext"] == ["f", "i", "o"]
+
+
+def test_a_long_text_colours_only_its_first_passage_in_the_first_picture():
+    text = ('He said "wait (here)" and left. ' * 30)[:900]
+    at = run_app({"seq": text})
+    assert_clean(at)
+    story = chart_specs(at)[0]
+    drawn = sum(1 for row in story["data"][0]["text"] for cell in row if cell)
+    spaces = text[:480].count(" ")
+    assert drawn == 480 - spaces  # every character of the passage but the spaces, none after it
+    assert "(the first 480 characters)" in story["layout"]["title"]["text"]
+    assert story["layout"]["meta"]["tokens"] == 900  # the chart is of the 900-token sequence
