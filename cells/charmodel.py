@@ -79,12 +79,12 @@ class CharModel(Reader):
 
     @property
     def vocab_size(self) -> int:
-        """V: the known characters plus the unknown token."""
-        return len(self.vocab) + 1
+        """V: the known characters plus the unknown token (the encoder's inputs)."""
+        return self.encoder.input_size
 
     @property
     def unknown_id(self) -> int:
-        return len(self.vocab)
+        return self.encoder.unknown_id
 
     # -- construction ----------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from cells import tasks, weights
 from cells.base import Cell
-from cells.readers import MELODY_KIND, VOCAB_KEY, Reader, _pop_readout
+from cells.readers import MELODY_KIND, VOCAB_KEY, Reader, VocabularyIds, _pop_readout
 from cells.train import Readout, log_softmax
 
 DURATIONS = {"w": 4.0, "h": 2.0, "q": 1.0, "e": 0.5, "s": 0.25}
@@ -391,7 +391,7 @@ def rhythm_properties(melody: Melody) -> dict[str, np.ndarray]:
 
 
 @dataclass(frozen=True, eq=False)
-class NoteEncoder:
+class NoteEncoder(VocabularyIds):
     """Note tokens one-hot by ``vocab``; a token not in it is the unknown id ``len(vocab)``.
 
     Reads a melody as notation text (parsed leniently: unreadable words are skipped), a
@@ -409,14 +409,6 @@ class NoteEncoder:
         if bad:
             raise ValueError(f"not note tokens: {', '.join(map(repr, bad[:5]))}")
         object.__setattr__(self, "_index", {tok: i for i, tok in enumerate(self.vocab)})
-
-    @property
-    def input_size(self) -> int:
-        return len(self.vocab) + 1
-
-    @property
-    def unknown_id(self) -> int:
-        return len(self.vocab)
 
     @property
     def tokens(self) -> tuple[str, ...]:

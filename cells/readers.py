@@ -64,12 +64,11 @@ class Encoder(Protocol):
     def describe(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class CharEncoder:
-    """Characters one-hot by ``vocab``; a character not in it is the unknown id ``len(vocab)``."""
+class VocabularyIds:
+    """What an encoder over a vocabulary with one unknown token after it shares: ids 0..V-2 are the
+    vocabulary's tokens, the last id (V - 1) is "unknown", and the input is one-hot over all V."""
 
-    vocab: str
-    mode = "text"
+    vocab: str | tuple[str, ...]
 
     @property
     def input_size(self) -> int:
@@ -78,6 +77,14 @@ class CharEncoder:
     @property
     def unknown_id(self) -> int:
         return len(self.vocab)
+
+
+@dataclass(frozen=True)
+class CharEncoder(VocabularyIds):
+    """Characters one-hot by ``vocab``; a character not in it is the unknown id ``len(vocab)``."""
+
+    vocab: str
+    mode = "text"
 
     @property
     def tokens(self) -> str:
