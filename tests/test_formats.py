@@ -9,7 +9,6 @@ import io
 import json
 import os
 import pickle
-import re
 import struct
 import tracemalloc
 import zipfile
@@ -22,6 +21,7 @@ import torch
 from safetensors.numpy import save as st_save
 from safetensors.torch import save as st_torch_save
 from safetensors.torch import save_file
+from test_weights import refused
 
 import cells
 from cells import formats
@@ -32,15 +32,6 @@ os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported (inside the fi
 TORCH_MODULES = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
 TEXT = "the cat sat on the mat.\nthe dog ate the hat."
 CHARS = sorted(set(TEXT))
-
-
-def refused(src, *pattern: str, reader=cells.load, **kwargs) -> str:
-    with pytest.raises(ValueError) as e:
-        reader(src, **kwargs)
-    message = str(e.value)
-    for p in pattern:
-        assert re.search(p, message, re.IGNORECASE), f"{p!r} not in {message!r}"
-    return message
 
 
 def refused_within(memory: int, src, *pattern: str, **kwargs) -> None:

@@ -503,13 +503,18 @@ def test_in_the_browser_an_upload_is_drawn_and_a_refusal_shows_its_markup_as_tex
 EXAMPLES = ROOT / "examples"
 
 
+def upload_torch_example(text: str) -> tuple[AppTest, cells.Reader]:
+    """The app reading ``text``, with examples/torch-char-lstm2.safetensors (nn.Embedding +
+    nn.LSTM(num_layers=2) + nn.Linear) uploaded; and the same file read by the engine alone."""
+    data = (EXAMPLES / "torch-char-lstm2.safetensors").read_bytes()
+    return upload_file(run_app({"seq": text}), data, "model.safetensors"), cells.read_model(data)
+
+
 def test_a_two_layer_torch_char_model_from_safetensors_is_shown_layer_by_layer():
     """examples/torch-char-lstm2.safetensors: nn.Embedding + nn.LSTM(num_layers=2) + nn.Linear,
     saved by safetensors.torch (scripts/make_examples.py). Every layer's gates are the engine's."""
-    data = (EXAMPLES / "torch-char-lstm2.safetensors").read_bytes()
-    reader = cells.read_model(data)
     text = "Beautiful is better than ugly."
-    at = upload_file(run_app({"seq": text}), data, "model.safetensors")
+    at, reader = upload_torch_example(text)
     assert_clean(at)
     assert any("2 layers" in c.value or "layer 1 of 2" in str(gate_charts(at)[0]["layout"]["title"])
                for c in at.caption)
@@ -529,10 +534,8 @@ def test_a_two_layer_torch_char_model_from_safetensors_is_shown_layer_by_layer()
 
 
 def test_a_stacked_upload_gets_a_gradient_curve_per_layer_through_depth_and_time():
-    data = (EXAMPLES / "torch-char-lstm2.safetensors").read_bytes()
-    reader = cells.read_model(data)
     text = "Flat is better than nested."
-    at = upload_file(run_app({"seq": text}), data, "model.safetensors")
+    at, reader = upload_torch_example(text)
     at.switch_page(GRADIENTS).run()
     assert_clean(at)
     spec = chart_specs(at)[0]
@@ -581,10 +584,8 @@ def test_a_pickled_checkpoint_is_refused_with_the_lines_that_convert_it():
 
 
 def test_a_stacked_upload_is_read_layer_by_layer_on_lstm_vs_gru_and_cells():
-    data = (EXAMPLES / "torch-char-lstm2.safetensors").read_bytes()
-    reader = cells.read_model(data)
     text = 'He said "simple is better" (twice).'
-    at = upload_file(run_app({"seq": text}), data, "model.safetensors")
+    at, reader = upload_torch_example(text)
     at.switch_page(COMPARE).run()
     assert_clean(at)
     assert at.selectbox(key="layer").value == 1  # the top layer by default

@@ -77,10 +77,11 @@ def good_members(arch: str = "lstm") -> dict[str, bytes]:
     return {f"{k}.npy": npy_bytes(a) for k, a in good_arrays(arch).items()}
 
 
-def refused(src, *pattern: str, **kwargs) -> str:
-    """Load ``src``, expect a ValueError whose message matches every pattern; return the message."""
+def refused(src, *pattern: str, reader=load, **kwargs) -> str:
+    """Read ``src`` with ``reader`` (``cells.load``), expect a ValueError whose message matches every
+    pattern; return the message."""
     with pytest.raises(ValueError) as e:
-        load(src, **kwargs)
+        reader(src, **kwargs)
     message = str(e.value)
     for p in pattern:
         assert re.search(p, message, re.IGNORECASE), f"{p!r} not in {message!r}"
