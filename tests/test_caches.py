@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 BOUNDS = {
     "app/models.py:_load_shipped_or_random": 24,
-    "app/models.py:_read": models.READ_ENTRIES,
+    "app/models.py:_read": 16,
     "app/models.py:_step_seconds": 16,
     "app/models.py:_continuation": 64,
     "app/music.py:_sound": 32,
@@ -62,7 +62,7 @@ BOUNDS = {
     "app/forecasts.py:_forecast": 16,
     "app/series.py:example_values": 4,
     "app/series.py:_table": 8,
-    "app/writing.py:_written": writing.WRITE_ENTRIES,
+    "app/writing.py:_written": 12,
     "pages/cells.py:_read_units": 16,
     "app/training.py:_store": 1,
     "app/training.py:_server_lock": 1,
