@@ -109,7 +109,7 @@ class CharModel(Reader):
             raise ValueError(f"{VOCAB_KEY}: expected a 1-D array of Unicode code points")
         vocab = "".join(chr(int(c)) for c in codes)
         readout = _pop_readout(rest)
-        readout = Readout(readout.weight.astype(dtype), readout.bias.astype(dtype))
+        readout = Readout(readout.weight.astype(dtype, copy=False), readout.bias.astype(dtype, copy=False))
         rest = cast_floats(rest, dtype)
         return cls(weights.cell_from_arrays(rest, meta or {}), vocab, readout, meta)
 

@@ -145,10 +145,6 @@ def _delta(a: Figure, b: Figure) -> str:
     return f"{a.mean - b.mean:+.3f}"
 
 
-def _names(arch_names: dict[str, str], names: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(arch_names.get(n, n) for n in names)
-
-
 DISPLAY = {"lstm": "LSTM", "lstm-nig": "NIG", "lstm-nfg": "NFG", "lstm-nog": "NOG",
            "lstm-niaf": "NIAF", "lstm-noaf": "NOAF", "lstm-cifg": "CIFG", "gru": "GRU",
            "mgu": "MGU", "rnn": "RNN", "lstm-fb0": "LSTM, forget bias 0"}

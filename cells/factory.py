@@ -98,7 +98,15 @@ def init_params(
             block = params["weight_hh_l0"][g * H : (g + 1) * H]
             block *= recurrent_radius / np.max(np.abs(np.linalg.eigvals(block)))
     if cls.forget_bias_gate is not None:
-        k = cls.gate_names.index(cls.forget_bias_gate)
-        params["bias_ih_l0"][k * H : (k + 1) * H] = forget_bias
-        params["bias_hh_l0"][k * H : (k + 1) * H] = 0.0
+        set_gate_bias(cls, params, cls.forget_bias_gate, forget_bias)
     return {name: a.astype(dtype) for name, a in params.items()}
+
+
+def set_gate_bias(cls: type[Cell], params: dict[str, np.ndarray], gate: str,
+                  bias: float | np.ndarray) -> None:
+    """Set ``gate``'s bias in place: ``bias_ih_l0``'s block of that gate to ``bias`` (a number or
+    (H,)), ``bias_hh_l0``'s block to 0, so the gate's total bias is ``bias``."""
+    H = params["weight_hh_l0"].shape[1]
+    block = slice(cls.gate_names.index(gate) * H, (cls.gate_names.index(gate) + 1) * H)
+    params["bias_ih_l0"][block] = bias
+    params["bias_hh_l0"][block] = 0.0

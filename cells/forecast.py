@@ -31,14 +31,6 @@ NAIVE = "naive (last value)"
 SEASONAL = "seasonal naive"
 
 
-def _zero_state(cell, batch: int) -> tuple[np.ndarray, np.ndarray | None]:
-    zero_state = getattr(cell, "zero_state", None)
-    if zero_state is not None:  # a stack: (L, B, H)
-        return zero_state(batch)
-    h = np.zeros((batch, cell.hidden_size), dtype=cell.dtype)
-    return h, (np.zeros_like(h) if cell.has_cell_state else None)
-
-
 def iterated_forecasts(reader: Reader, values: np.ndarray, origins: Iterable[int], steps: int
                        ) -> np.ndarray:
     """(len(origins), steps): from each origin t (an index of ``values``), the model's forecasts
@@ -57,7 +49,7 @@ def iterated_forecasts(reader: Reader, values: np.ndarray, origins: Iterable[int
     cell = reader.cell
     x_known = encoder.encode(values, cell.dtype)[0][:, 0]  # (T,) normalised inputs
     B = origins.size
-    h, c = _zero_state(cell, B)
+    h, c = cell.zero_state(B)  # (B, H), or (L, B, H) for a stack
     fed = np.zeros(B, dtype=cell.dtype)  # each column's last prediction, normalised
     out = np.full((B, steps), np.nan)
     for t in range(int(origins.max()) + steps):

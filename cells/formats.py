@@ -70,7 +70,8 @@ from typing import Any
 import numpy as np
 
 from cells import weights
-from cells.weights import WeightsFileError, _refusing
+from cells.factory import CELLS, TORCH_ARCHS
+from cells.weights import WeightsFileError, _refusing, refuse_constant
 
 MAX_HIDDEN = 1024
 """Most hidden units per layer a file may have."""
@@ -213,7 +214,7 @@ def load_safetensors(data: bytes, *, max_bytes: int = weights.DEFAULT_MAX_BYTES,
     if n > MAX_HEADER_BYTES:
         raise WeightsFileError(f"the .safetensors header takes {n:,} bytes, more than {MAX_HEADER_BYTES:,}")
     with _refusing("the .safetensors header is not valid UTF-8 JSON"):
-        header = json.loads(data[8 : 8 + n].decode(), parse_constant=_refuse_constant)
+        header = json.loads(data[8 : 8 + n].decode(), parse_constant=refuse_constant)
     if not isinstance(header, dict):
         raise WeightsFileError("the .safetensors header is not a JSON object")
     meta = header.pop("__metadata__", None) or {}
@@ -279,10 +280,6 @@ def _tensor_entry(key: object, entry: object, buffer: int) -> _Tensor:
     return _Tensor(key, np.dtype(_ST_DTYPES[dtype]), tuple(shape), begin, end)
 
 
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 # -- Keras 3 .keras ---------------------------------------------------------------------------------
 
 _KERAS_RNN = {"LSTM": ("lstm", "lstm"), "GRU": ("gru", "gru"), "SimpleRNN": ("rnn", "simple_rnn")}
@@ -340,7 +337,7 @@ class _KerasPlan:
 def _keras_plan(config_bytes: bytes, max_hidden: int, max_layers: int) -> _KerasPlan:
     """What config.json says the model is, checked: only the accepted layers and settings."""
     with _refusing("config.json is not valid UTF-8 JSON"):
-        config = json.loads(config_bytes.decode(), parse_constant=_refuse_constant)
+        config = json.loads(config_bytes.decode(), parse_constant=refuse_constant)
     if not isinstance(config, dict) or config.get("class_name") != "Sequential":
         what = config.get("class_name") if isinstance(config, dict) else type(config).__name__
         raise WeightsFileError(f"the .keras model is a {str(what)[:40]!r}: only a Sequential model is read")
@@ -565,7 +562,7 @@ def _arch_of(params: dict[str, np.ndarray], meta: Mapping[str, Any], arch_array:
     if W_ih is None or W_hh is None or W_ih.ndim != 2 or W_hh.ndim != 2 or W_hh.shape[1] == 0:
         raise WeightsFileError("missing weight_ih_l0 / weight_hh_l0: cannot tell the architecture")
     blocks = W_ih.shape[0] / W_hh.shape[1]
-    arch = {4: "lstm", 3: "gru", 1: "rnn"}.get(blocks)
+    arch = {CELLS[a].blocks: a for a in TORCH_ARCHS}.get(blocks)  # torch's modules: 4, 3, 1 blocks
     if arch is None:
         raise WeightsFileError(f"weight_ih_l0 has {W_ih.shape[0]} rows for weight_hh_l0's {W_hh.shape[1]} "
                                "units: not 4H (LSTM), 3H (GRU) or H (RNN); say the arch in the metadata")
@@ -612,7 +609,7 @@ def _vocab_from_text(text: str, lines: bool) -> tuple[str, ...]:
     stripped = text.strip()
     if stripped[:1] in ("[", "{"):
         with _refusing("the vocabulary is not valid JSON"):
-            value = json.loads(stripped, parse_constant=_refuse_constant)
+            value = json.loads(stripped, parse_constant=refuse_constant)
         return _vocab_from_ids(value) if isinstance(value, dict) else _vocab_list(value)
     if lines:
         return _vocab_list(text.rstrip("\n").split("\n"))

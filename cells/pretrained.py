@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from cells import weights
 from cells.readers import Reader, read_model
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights_data"
@@ -34,12 +35,21 @@ def pretrained(name: str, dtype: type = np.float64) -> Reader:
     """The shipped model ``name``, weights as ``dtype``: a CharModel for "lstm", "gru", "rnn";
     a numbers Reader (1-input cell, next-value readout) for "lstm-series", "gru-series",
     "rnn-series". A name that is not shipped is a ValueError listing the shipped ones."""
+    return read_model(_path(name), dtype=dtype)
+
+
+def _path(name: str) -> Path:
+    """The file of shipped model ``name``; a ValueError listing the shipped ones for any other."""
     names = available_pretrained()
     if name not in names:
         raise ValueError(f"no pretrained model {name!r}; shipped: {', '.join(names) or 'none'}")
-    return read_model(WEIGHTS_DIR / f"{name}.npz", dtype=dtype)
+    return WEIGHTS_DIR / f"{name}.npz"
 
 
 def pretrained_meta(name: str) -> dict[str, Any]:
-    """What the file of model ``name`` says about it: training command, corpus, figures."""
-    return pretrained(name).meta
+    """What the file of model ``name`` says about it: training command, corpus, figures (read
+    without building the model)."""
+    pretrained_path = _path(name)
+    meta = weights.load_arrays(pretrained_path)[1]
+    meta.pop("kind", None)
+    return meta

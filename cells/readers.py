@@ -346,7 +346,7 @@ def write(reader: Reader, prompt: str, n: int, *, temperature: float = 1.0, seed
 
 def cast_floats(arrays: dict[str, np.ndarray], dtype: type) -> dict[str, np.ndarray]:
     """``arrays`` with every float array as ``dtype`` (ints and bytes kept): the one float cast."""
-    return {k: (a.astype(dtype) if a.dtype.kind == "f" else a) for k, a in arrays.items()}
+    return {k: (a.astype(dtype, copy=False) if a.dtype.kind == "f" else a) for k, a in arrays.items()}
 
 
 class Reader:

@@ -264,9 +264,3 @@ class Stack:
     def memory_path(self, trace: Trace) -> np.ndarray | None:
         """The top layer's memory path (see :meth:`Cell.memory_path`)."""
         return self.top.memory_path(trace)
-
-    def _local_derivatives(self, trace: Trace) -> dict[str, np.ndarray]:
-        return self.top._local_derivatives(trace)
-
-    def _back_step(self, local, t, dh, dc_next, da, dc):
-        return self.top._back_step(local, t, dh, dc_next, da, dc)

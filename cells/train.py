@@ -24,7 +24,7 @@ import numpy as np
 
 from cells import tasks as _tasks
 from cells.base import Cell
-from cells.factory import cell_class, init_params, make_cell
+from cells.factory import cell_class, init_params, make_cell, set_gate_bias
 
 #: Names under which the readout's arrays sit beside the cell's in a parameter dict.
 READOUT_WEIGHT = "readout.weight"
@@ -298,9 +298,7 @@ def chrono_init(arch: str, params: dict[str, np.ndarray], max_lag: int, *, seed:
     H = out["weight_hh_l0"].shape[1]
     log_u = np.log(np.random.default_rng(seed).uniform(1.0, max(max_lag - 1, 1.0), H))   # (H,)
     for gate, sign in cls.chrono:
-        block = slice(cls.gate_names.index(gate) * H, (cls.gate_names.index(gate) + 1) * H)
-        out["bias_ih_l0"][block] = sign * log_u
-        out["bias_hh_l0"][block] = 0.0
+        set_gate_bias(cls, out, gate, sign * log_u)
     return out
 
 

@@ -420,12 +420,14 @@ def _meta_bytes(meta: Mapping[str, Any]) -> bytes:
     return text.encode()
 
 
+def refuse_constant(name: str) -> None:
+    """``json.loads``'s ``parse_constant``: NaN and Infinity are not JSON numbers; refuse them."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _meta_from_array(a: np.ndarray) -> dict:
     if a.dtype != np.uint8 or a.ndim != 1 or a.size > MAX_META_BYTES:
         raise WeightsFileError(f"{META_KEY} must be at most {MAX_META_BYTES:,} UTF-8 bytes as a uint8 array")
-
-    def refuse_constant(name: str) -> None:
-        raise ValueError(f"{name} is not a JSON number")
 
     with _refusing(f"{META_KEY} is not valid UTF-8 JSON"):
         meta = json.loads(a.tobytes().decode(), parse_constant=refuse_constant)

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from essen import read_essen  # noqa: E402
+from train_char import learning_rate  # noqa: E402
 
 import cells  # noqa: E402
 from cells import interpret  # noqa: E402
@@ -67,11 +68,6 @@ def next_bar_position(song: dict) -> np.ndarray:
     _midi, ql, p, bar = notes[-1]
     nxt[-1] = (p + ql) % bar
     return nxt
-
-
-def learning_rate(lr: float, progress: float) -> float:
-    """Cosine decay from lr to lr/10 as progress goes from 0 to 1."""
-    return lr * (0.1 + 0.45 * (1.0 + np.cos(np.pi * min(progress, 1.0))))
 
 
 def states(model: MelodyModel, melodies: list[np.ndarray], state: str = "h") -> np.ndarray:
