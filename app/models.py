@@ -46,7 +46,6 @@ code ("lstm-code", ...). A page's corpus choice picks the shipped models and, on
 properties ranked (``cells.interpret.PROPERTY_SETS``)."""
 CORPUS_LABELS = {"prose": "English prose", "code": "Python code"}
 
-MODEL_NAMES = ("trained", "random")
 MODEL_LABELS = {"trained": "trained", "random": "random weights"}
 
 SHOW_UNITS = 32
@@ -310,6 +309,17 @@ def guesses_of(tokens: Sequence[str], probs: np.ndarray) -> tuple[tuple[tuple[st
     )
 
 
+def trace_rows(cell: Cell, trace: cells.Trace) -> dict[str, np.ndarray]:
+    """What the pages draw and export of a trace, by name: the cell's gates in display order, then
+    c (a cell with a cell state) and h; (T, [B,] H) each, views of the trace."""
+    gates = trace.gates
+    rows = {g.name: gates[g.name] for g in cell.gates}
+    if trace.c is not None:
+        rows["c"] = trace.c
+    rows["h"] = trace.h
+    return rows
+
+
 def reading_of(loaded: Loaded, sequence: str | np.ndarray, layer: int = -1) -> Reading:
     """Read ``sequence`` with ``loaded``'s reader (uncached; see :func:`read`); ``layer`` picks a
     stack's layer (-1 or out of range: the top one)."""
@@ -319,11 +329,7 @@ def reading_of(loaded: Loaded, sequence: str | np.ndarray, layer: int = -1) -> R
     layers = getattr(trace, "layers", (trace,))
     layer = layer if 0 <= layer < len(layers) else len(layers) - 1
     trace = layers[layer]
-    gates = trace.gates
-    rows = {g.name: gates[g.name] for g in cell.gates}
-    if trace.c is not None:
-        rows["c"] = trace.c
-    rows["h"] = trace.h
+    rows = trace_rows(cell, trace)
     if reader.mode in ("text", "notes"):
         tokens = reader.tokens_of(sequence)
         labels = tuple(map(token_label, tokens))

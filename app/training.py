@@ -33,7 +33,7 @@ import streamlit as st
 
 import cells
 from app import ui
-from app.models import BASELINES, most_active_units
+from app.models import BASELINES, most_active_units, trace_rows
 from app.train_charts import loss_figure
 from cells import tasks
 from cells.gradients import GradientProfile, gradient_profile
@@ -294,9 +294,7 @@ def summarise(result: TrainResult, task: str, x: np.ndarray) -> ArchRun:
     trace = result.cell.forward(x)  # (T, H)
     profile = gradient_profile(result.cell, x, trace)
     units = most_active_units(trace.h, SHOW_UNITS)
-    states = {"c": trace.c, "h": trace.h}
-    rows = {**{g.name: trace.gates[g.name] for g in result.cell.gates},
-            **{s: states[s] for s in result.cell.states}}
+    rows = trace_rows(result.cell, trace)
     output = result.readout(trace.h[-1])  # (O,) the answer, read from the last hidden state
     return ArchRun(
         arch=result.arch,

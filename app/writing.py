@@ -43,12 +43,10 @@ class Written:
     as the unknown token), ``rows`` the cell's gates, c (LSTM) and h over it, (S, H) float32 each.
     At each written step k: ``top_labels``/``top_probs`` (N, K) the model's K likeliest next
     characters and probabilities (temperature 1), ``chosen_rank`` (N,) the rank of the character
-    written (0 = likeliest), ``chosen_p`` (N,) its probability, ``drawn_p`` (N,) its probability
-    under the distribution it was drawn from (temperature applied).
+    written (0 = likeliest), ``chosen_p`` (N,) its probability.
     """
 
     arch: str
-    prompt_length: int  # characters of the beginning the model read
     shown: str
     start: int
     labels: tuple[str, ...]
@@ -58,7 +56,6 @@ class Written:
     top_probs: np.ndarray  # (N, K)
     chosen_rank: np.ndarray  # (N,) int
     chosen_p: np.ndarray  # (N,)
-    drawn_p: np.ndarray  # (N,)
     entropy: float  # mean entropy (bits) of the distributions drawn from
     unknown_chars: tuple[str, ...]
     description: str
@@ -79,16 +76,13 @@ def written_of(arch: str, loaded: models.Loaded, prompt: str, n: int, temperatur
     P = len(w.prompt)
     cut = max(P - PROMPT_SHOWN, 0)
     shown = w.prompt[cut:] + w.text
-    rows: dict[str, np.ndarray] = {}
-    for name in [g.name for g in reader.cell.gates] + ["c", "h"]:
-        before = w.prompt_trace.gates.get(name) if name not in ("c", "h") else getattr(w.prompt_trace, name)
-        after = w.trace.gates.get(name) if name not in ("c", "h") else getattr(w.trace, name)
-        if before is None or after is None:
-            continue
-        rows[name] = np.concatenate([before[cut:], after]).astype(np.float32)  # (S, H)
+    after = models.trace_rows(reader.cell, w.trace)
+    rows = {name: np.concatenate([before[cut:], after[name]]).astype(np.float32)  # (S, H)
+            for name, before in models.trace_rows(reader.cell, w.prompt_trace).items()}
     tokens = reader.encoder.tokens
+    prompt_unknown = reader.encoder.ids(w.prompt) == reader.encoder.unknown_id
     unknown = np.zeros(len(shown), dtype=bool)
-    unknown[: P - cut] = reader.encoder.ids(w.prompt[cut:]) == reader.encoder.unknown_id
+    unknown[: P - cut] = prompt_unknown[cut:]
     labels = mark_unknown(tuple(map(token_label, shown)), unknown)
     order = np.argsort(-w.probs, axis=1, kind="stable")  # (N, V)
     top = order[:, :TOP_K]
@@ -97,11 +91,10 @@ def written_of(arch: str, loaded: models.Loaded, prompt: str, n: int, temperatur
     steps = np.arange(n)
     drawn = np.clip(w.drawn, 1e-300, 1.0)
     entropy = float(-(w.drawn * np.log2(drawn)).sum(axis=1).mean()) if n else 0.0
-    prompt_unknown = reader.encoder.ids(w.prompt) == reader.encoder.unknown_id
     return Written(
-        arch=arch, prompt_length=len(prompt), shown=shown, start=P - cut, labels=labels, text=w.text,
+        arch=arch, shown=shown, start=P - cut, labels=labels, text=w.text,
         rows=rows, top_labels=visible[top], top_probs=np.take_along_axis(w.probs, top, axis=1),
-        chosen_rank=ranks, chosen_p=w.probs[steps, w.ids], drawn_p=w.drawn[steps, w.ids],
+        chosen_rank=ranks, chosen_p=w.probs[steps, w.ids],
         entropy=entropy,
         unknown_chars=tuple(dict.fromkeys(ch for ch, u in zip(w.prompt, prompt_unknown, strict=True) if u)),
         description=loaded.description, problem=loaded.problem or loaded.note,

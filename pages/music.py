@@ -145,7 +145,7 @@ def continuations(model: str, read: music.ReadMelody) -> None:
                + (" (greedy: the likeliest note every time)." if temperature == 0 else "."))
     columns = st.columns(len(models.BASELINES))
     for column, arch in zip(columns, models.BASELINES, strict=True):
-        key = models.resolve(arch, model, MODE)
+        key = models.resolve(arch, model, MODE, seed=ui.view_state().seed)  # the models shown above
         tokens = models.continuation(key, read.melody.tokens, music.CONTINUE_NOTES,
                                      temperature=temperature, seed=seed)
         with column:
