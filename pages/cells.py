@@ -13,13 +13,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import models, ui
+from app import charts, models, ranking, ui
 from app.interpret_charts import activation_text
 from cells import interpret
-
-STATE_LABELS = {"c": "cell state c", "h": "hidden state h"}
-TOP_UNITS = 3
-"""Units shown for the chosen property, best first."""
 
 SAMPLE_TEXT = (
     'The keeper looked up from his logbook. "Storm tonight," he said (to nobody in particular), '
@@ -71,25 +67,14 @@ class UnitReading:
     unknown_chars: tuple[str, ...]
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _read_units(key: models.ModelKey, corpus: str, state: str, text: str, layer: int,
-                _loaded: models.Loaded) -> tuple:
-    """:func:`read_units`'s fields as a tuple (a page's own classes do not pickle: it runs as
-    ``__main__``)."""
-    read = _loaded.reader.read(text)
-    trace = getattr(read.trace, "layers", [read.trace])[layer]  # a stack's layer (-1: the top)
-    states = trace.c if state == "c" and trace.c is not None else trace.h  # (T, H)
-    properties = interpret.text_properties(text, corpus)
-    return (states.astype(np.float32), corpus, properties,
-            interpret.best_units(states, properties, k=TOP_UNITS),
-            tuple(dict.fromkeys(ch for ch, u in zip(text, read.unknown, strict=True) if u)))
-
-
-def read_units(key: models.ModelKey, state: str, text: str, layer: int = -1,
+def read_units(key: models.ModelKey, seq: ui.Prepared, state: str, layer: int = -1,
                corpus: str = "prose") -> UnitReading:
-    """Run the model ``key`` names over ``text`` and rank its units (of a stack's ``layer``) by
-    every property of ``corpus``'s set (cached)."""
-    return UnitReading(*_read_units(key, corpus, state, text, layer, models.load(key)))
+    """The model ``key`` names over the text (``app.models.read``, cached there) and its units of
+    a stack's ``layer`` ranked by every property of ``corpus``'s set (``app.ranking``, cached)."""
+    reading = models.read(key, seq, layer)
+    state = state if state in reading.rows else "h"
+    properties, best = ranking.rank_units(reading, seq.text, state, corpus)
+    return UnitReading(reading.rows[state], corpus, properties, best, reading.unknown_chars)
 
 
 def ranking_table(reading: UnitReading) -> pd.DataFrame:
@@ -135,7 +120,7 @@ def main() -> None:
         state = "h"
         if key.cell.has_cell_state:  # an uploaded model has its own cell
             state = ui.choice("cells_state", "Cell state or hidden state", ("c", "h"),
-                              format_func=STATE_LABELS.get,
+                              format_func=charts.STATE_TITLES.get,
                               help="Karpathy et al. coloured the cell state c.")
     with left:
         seq = ui.sequence_input(numbers=False)
@@ -153,7 +138,7 @@ def main() -> None:
                 "cannot be ranked against them. Gates and LSTM vs GRU show it.",
                 icon=":material/info:")
         return
-    reading = read_units(key, state, seq.text, layer, corpus)
+    reading = read_units(key, seq, state, layer, corpus)
     ui.show_model(loaded.description, loaded.problem, loaded.note)
     if not loaded.trained:
         st.warning("These are random weights: any match is chance.", icon=":material/warning:")
@@ -177,7 +162,7 @@ def main() -> None:
     )
     name = ui.choice("cells_property", "Show the units for", list(table["property"]), selectbox=True,
                      help="The properties in the table's order: the strongest match first.")
-    what = STATE_LABELS[state]
+    what = charts.STATE_TITLES[state]
     for score in reading.best[name]:
         ui.show_chart(
             activation_text(seq.text, seq.labels, reading.states[:, score.unit],

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from app import charts, export, forecasts, interpret_charts, models, ui
+from app import charts, export, forecasts, interpret_charts, models, ranking, ui
 from app.experiments import experiment_links
 from app.forecast_charts import error_frame, forecast_figure
 from app.gradient_charts import gradient_figure
@@ -45,7 +45,7 @@ def show_story(text: str, labels: tuple[str, ...], reading: models.Reading) -> N
     coloured by its memory, with its gates; the unit is chosen over the whole text."""
     memory = reading.cell.memory_state  # c, or h for a cell without a cell state
     states = reading.rows[memory]  # (T, H)
-    score = interpret.strongest_unit(states, text)
+    score = ranking.strongest_unit(reading, text)
     unit = int(np.argmax(states.std(axis=0))) if score is None else score.unit
     shown = slice(0, STORY_CHARS)
     gates = {g: reading.rows[g][shown, unit] for g in reading.cell.sigmoid_gates}

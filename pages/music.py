@@ -19,7 +19,6 @@ from cells.tunes import TUNES
 
 MODE = "notes"
 YOURS = "your melody"
-STATE_LABELS = {"c": "cell state c", "h": "hidden state h"}
 
 HOW_TO = f"""
 Write notes as **pitch, then duration**, separated by spaces or new lines:
@@ -160,7 +159,7 @@ def rhythm(key: models.ModelKey, loaded: models.Loaded, read: music.ReadMelody,
     st.subheader("Which unit keeps the rhythm?")
     state = "h"
     if "c" in reading.rows:
-        state = ui.choice("music_state", "Rank the units of", ("c", "h"), format_func=STATE_LABELS.get)
+        state = ui.choice("music_state", "Rank the units of", ("c", "h"), format_func=charts.STATE_TITLES.get)
     if len(read.melody) < 2:
         st.info("A correlation needs at least two notes.", icon=":material/music_note:")
         return
@@ -177,7 +176,7 @@ def rhythm(key: models.ModelKey, loaded: models.Loaded, read: music.ReadMelody,
                  column_config={"correlation r": st.column_config.NumberColumn(format="%+.2f")})
     shipped = loaded.reader.meta.get("bar_unit", {}).get(state) if loaded.trained else None
     st.caption(
-        f"Pearson r of each unit's {STATE_LABELS[state]} with each property over the "
+        f"Pearson r of each unit's {charts.STATE_TITLES[state]} with each property over the "
         f"{len(read.melody)} notes of your melody (as on the Cells page). One short melody is weak "
         "evidence; "
         + (f"on the held-out Essen melodies, unit {shipped['unit']} of this model tracks "
@@ -189,7 +188,8 @@ def rhythm(key: models.ModelKey, loaded: models.Loaded, read: music.ReadMelody,
     ui.show_chart(
         unit_over_notes(ui.mark_unknown(reading.labels, reading.unknown),
                         reading.rows[state][:, top.unit], props[name], read.melody.bar_starts,
-                        title=f"Unit {top.unit}, {STATE_LABELS[state]}: r = {top.r:+.2f} with “{name}”",
+                        title=f"Unit {top.unit}, {charts.STATE_TITLES[state]}: r = {top.r:+.2f} "
+                        f"with “{name}”",
                         value_name=f"{state} of unit {top.unit}", signal_name=name),
         f"music-unit-{key.arch}-{top.unit}", key="music_unit",
     )

@@ -16,7 +16,8 @@ app/forecasts.py _forecast                     st.cache_data              16
 app/series.py example_values                   st.cache_data              4
 app/series.py _table                           st.cache_data              8
 app/writing.py _written                        st.cache_data              12 (WRITE_ENTRIES)
-pages/cells.py _read_units                     st.cache_data              16
+app/ranking.py _units                          st.cache_data              16
+app/ranking.py _strongest                      st.cache_data              16
 app/music.py _sound                            st.cache_data              32
 app/music.py _ranking                          st.cache_data              32
 app/lab.py _claims_data                        st.cache_data              1 (no arguments)
@@ -44,7 +45,19 @@ import numpy as np
 import pytest
 
 import cells
-from app import charts, experiments, forecasts, gradients, lab, models, music, series, training, writing
+from app import (
+    charts,
+    experiments,
+    forecasts,
+    gradients,
+    lab,
+    models,
+    music,
+    ranking,
+    series,
+    training,
+    writing,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,7 +76,8 @@ BOUNDS = {
     "app/series.py:example_values": 4,
     "app/series.py:_table": 8,
     "app/writing.py:_written": 12,
-    "pages/cells.py:_read_units": 16,
+    "app/ranking.py:_units": 16,
+    "app/ranking.py:_strongest": 16,
     "app/training.py:_store": 1,
     "app/training.py:_server_lock": 1,
     "app/charts.py:_grid_layout": 32,
@@ -306,3 +320,19 @@ def test_lab_span_cache(monkeypatch):
 
 class _Span:
     memory_span = 1
+
+
+@pytest.mark.parametrize("name", ["_units", "_strongest"])
+def test_ranking_caches(monkeypatch, name):
+    counter = Counter(lambda *a, **k: ({}, {}))
+    monkeypatch.setattr(ranking.interpret, "best_units" if name == "_units" else "strongest_unit",
+                        counter)
+    monkeypatch.setattr(ranking.interpret, "text_properties", lambda *a: {})
+    cached = getattr(ranking, name)
+    cached.clear()
+    states = np.zeros((2, 3), np.float32)
+    if name == "_units":
+        def call(i): return cached(states, f"text {i}", "prose")
+    else:
+        def call(i): return cached(states, f"text {i}")
+    holds_at_most(call, BOUNDS[f"app/ranking.py:{name}"], lambda: counter.n)
