@@ -144,6 +144,7 @@ class LSTMVariant(Cell):
         ys = cs if self.linear_output else hs if "o" not in self._k else np.empty_like(hs)
         recurrent = np.empty((B, G * H), dtype=self.dtype)
         ig = np.empty((B, H), dtype=self.dtype)
+        F, I_, Gc, O = (self._gate(acts, name) for name in ("f", "i", "g", "o"))  # (T, B, H) or None
         h, c = h0, c0
         for t in range(T):
             a = acts[t]  # (B, G*H), sigmoid rows halved
@@ -153,7 +154,10 @@ class LSTMVariant(Cell):
                 np.tanh(a[:, s], out=a[:, s])
             a *= self._half
             a += self._shift  # i, f, o = σ(.), g = tanh(.) (NIAF: g = .)
-            f, i, g, o = (self._gate(a, name) for name in ("f", "i", "g", "o"))  # (B, H) or None
+            g = Gc[t]  # (B, H) views; f, i, o None where the variant has no such gate
+            f = None if F is None else F[t]
+            i = None if I_ is None else I_[t]
+            o = None if O is None else O[t]
             if f is None:  # NFG: c_t = c_{t-1} + i g
                 np.multiply(i, g, out=cs[t])
                 cs[t] += c
