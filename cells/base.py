@@ -206,10 +206,12 @@ class Cell:
         if cls.keras_blocks is not None and sorted(cls.keras_blocks) != list(range(cls.blocks)):
             raise TypeError(f"{cls.__name__}: keras_blocks must order its {cls.blocks} blocks")
 
-    def _input_da(self, local: dict[str, np.ndarray], t: int, dh: np.ndarray, da: np.ndarray) -> np.ndarray:
+    def _input_da(self, local: dict[str, np.ndarray], t: int, dh: np.ndarray, da: np.ndarray,
+                  out: np.ndarray) -> np.ndarray:
         """dL/d(W_ih x_t + b_ih) of step t, given what ``_back_step`` wrote into ``da`` for the total
-        ``dh``: the same array for a cell whose two sides share their pre-activation (the GRU's
-        differ in n). dL/dx_t is this times weight_ih."""
+        ``dh``: ``da`` itself for a cell whose two sides share their pre-activation; a cell whose
+        sides differ (the GRU's n) writes it into ``out`` (shaped like ``da``). dL/dx_t is this
+        times weight_ih."""
         return da
 
     def zero_state(self, batch: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -61,6 +61,7 @@ def _jacobian_pass(cell: Cell | Stack, trace: Trace, layer: int | None,
     rec_c = {j: (np.zeros((H, H)) if has_c else None) for j in run}  # ... / d c^(j)_t, h^(j)_t fixed
     rec_h[top] += np.eye(H)  # d h^top_{T-1} / d h^top_{T-1}
     da = {j: np.empty((H, G)) for j in run}  # d h^top_{T-1} / d(pre-activations), reused every step
+    da_x_buffer = {j: np.empty((H, G)) for j in run}  # the input side's, where it differs (GRU)
     dc_total = {j: (np.empty((H, H)) if has_c else None) for j in run}
     recorded = tuple(run) if record_all else (k,)
     log_norms = {j: np.full(T, -np.inf) for j in recorded}
@@ -75,7 +76,8 @@ def _jacobian_pass(cell: Cell | Stack, trace: Trace, layer: int | None,
                 break
             rec_h[j], rec_c[j] = cells_[j]._back_step(local[j], t, dh, rec_c[j], da[j], dc_total[j])
             if j > k:
-                from_above = cells_[j]._input_da(local[j], t, dh, da[j]) @ cells_[j].params["weight_ih_l0"]
+                da_x = cells_[j]._input_da(local[j], t, dh, da[j], da_x_buffer[j])
+                from_above = da_x @ cells_[j].params["weight_ih_l0"]
         if t == 0:
             break
         scale = np.sqrt(sum(np.sum(rec_h[j] ** 2) + (0.0 if rec_c[j] is None else np.sum(rec_c[j] ** 2))

@@ -161,12 +161,13 @@ h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
             "z": z,  # dh_t/dh_{t-1} along the direct path
         }
 
-    def _input_da(self, local, t, dh, da):
-        """The input side's da: the hidden side's but for n, where r_t does not stand in between."""
+    def _input_da(self, local, t, dh, da, out):
+        """The input side's da, into ``out``: the hidden side's but for n, where r_t does not stand
+        in between (the same rule as ``backward``'s, for one step)."""
         H = self.hidden_size
-        da_x = da.copy()
-        np.multiply(dh, local["dh_to_da_n"][t], out=da_x[..., 2 * H :])  # dL/da_n
-        return da_x
+        np.copyto(out[..., : 2 * H], da[..., : 2 * H])  # dL/da_r, dL/da_z
+        np.multiply(dh, local["dh_to_da_n"][t], out=out[..., 2 * H :])  # dL/da_n
+        return out
 
     def _back_step(self, local, t, dh, dc_next, da, dc):
         """One step back. dh: total dL/dh_t. Writes dL/d(W_h h_{t-1} + b_h) into ``da``; returns
