@@ -77,6 +77,12 @@ class ModelKey(NamedTuple):
         return cells.cell_class(self.arch)
 
 
+def chosen_upload(model: str, mode: str) -> upload.Uploaded | None:
+    """This visitor's upload when ``model`` names it and it reads ``mode``; else None."""
+    up = upload.current()
+    return up if up is not None and model == up.key and up.mode == mode else None
+
+
 def aligned(reader: Reader) -> bool:
     """True when ``reader`` reads one token per character or value, as the shipped models do, so
     its steps line up with theirs on the pages that compare cells."""
@@ -91,9 +97,8 @@ def resolve(arch: str, model: str, mode: str, *, seed: int = 0, hidden: int = RA
     ``mode`` and (``same_kind``, on pages that compare cells token by token with the shipped
     character models) it is an ``arch`` reading one character per token; otherwise an upload's
     name falls back to the trained model. Unknown names fall back to "trained"."""
-    up = upload.current()
-    if up is not None and model == up.key and up.mode == mode and (
-            not same_kind or (up.arch == arch and aligned(up.reader))):
+    up = chosen_upload(model, mode)
+    if up is not None and (not same_kind or (up.arch == arch and aligned(up.reader))):
         return ModelKey("upload", up.arch, mode, digest=up.digest)
     if arch not in cells.CELLS:
         arch = BASELINES[1]
@@ -110,9 +115,8 @@ def resolve_each(archs: Iterable[str], model: str, mode: str, **knobs) -> dict[s
     chosen upload of another kind is added at the end."""
     keys = {cells.cell_class(a).display_name: resolve(a, model, mode, same_kind=True, **knobs)
             for a in archs}
-    up = upload.current()
-    if up is not None and model == up.key and up.mode == mode and up.arch not in archs \
-            and aligned(up.reader):
+    up = chosen_upload(model, mode)
+    if up is not None and up.arch not in archs and aligned(up.reader):
         keys[f"{up.reader.cell.display_name} (yours)"] = resolve(up.arch, model, mode)
     return keys
 
@@ -195,20 +199,22 @@ def _load_shipped_or_random(key: ModelKey) -> Loaded:
         return Loaded(_random(key), _random_description(key), trained=False)
     name = shipped_name(key.arch, key.mode, key.corpus)
     fallback = key._replace(source="random", seed=0, hidden=RANDOM_HIDDEN)
+
+    def random_instead(problem: str = "", note: str = "") -> Loaded:
+        return Loaded(_random(fallback), _random_description(fallback), False, problem, note)
+
     if name not in cells.available_pretrained():
         if key.arch in BASELINES:  # shipped with gatescope: its absence is a broken install
-            problem = (f"The trained {key.cell.display_name} is missing: no file {name}.npz in "
-                       "cells/weights_data. These are random weights, not a trained model.")
-            return Loaded(_random(fallback), _random_description(fallback), False, problem=problem)
-        note = (f"gatescope ships no trained {key.cell.display_name} for {key.mode}: these are "
-                "random weights.")
-        return Loaded(_random(fallback), _random_description(fallback), False, note=note)
+            return random_instead(problem=f"The trained {key.cell.display_name} is missing: no file "
+                                  f"{name}.npz in cells/weights_data. These are random weights, "
+                                  "not a trained model.")
+        return random_instead(note=f"gatescope ships no trained {key.cell.display_name} for "
+                              f"{key.mode}: these are random weights.")
     try:
         reader = cells.pretrained(name)
     except (ValueError, OSError) as exc:
-        problem = (f"The trained {key.cell.display_name} could not be loaded ({exc}). These are "
-                   "random weights, not a trained model.")
-        return Loaded(_random(fallback), _random_description(fallback), False, problem=problem)
+        return random_instead(problem=f"The trained {key.cell.display_name} could not be loaded "
+                              f"({exc}). These are random weights, not a trained model.")
     return Loaded(reader, _trained_description(reader), trained=True)
 
 

@@ -25,8 +25,7 @@ def pinned_unit(unit: int) -> int:
     """The unit to pin to the top row for the view's ``unit``.
 
     A ``unit`` from the URL or an experiment's preset is pinned; one picked for the equations
-    (always a unit already shown) keeps the pin as it was, so the model is not read again and the
-    rows keep their order.
+    (always a unit already shown) keeps the pin as it was, so the heatmap rows keep their order.
     """
     session = st.session_state
     if PICKED not in session or session[PICKED] != unit:
