@@ -40,10 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from conftest import launch_chromium, start_server, stop_server  # noqa: E402
-from e2e import BOX  # noqa: E402
+from e2e import BOX, CHARTS_READY  # noqa: E402
 from e2e import FAILURE as BAD  # noqa: E402  (the tests' failure check: exception or error box)
 from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
-from test_e2e import CHARTS_READY  # noqa: E402
 
 TIMEOUT_MS = 120_000
 WORDS = ("the cat sat on the mat and then it said: i am not moving, ever again. "

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import MAIN, launch_chromium, start_server, stop_server  # noqa: E402
-from test_e2e import CHARTS_READY  # noqa: E402
+from e2e import CHARTS_READY  # noqa: E402
 
 MINIMAL_PAGE = f'''
 import sys

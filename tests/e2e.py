@@ -33,6 +33,22 @@ TEXTS = """(selector) => [...document.querySelectorAll(selector)]
 """Each failure's text (an exception element's own alert inside it counts once), and for the guard's
 box the exception line it writes just below."""
 
+CHARTS_READY = """({count, T}) => {
+  const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  if (plots.length < count) return false;
+  return plots.every(gd => {
+    if (!gd._fullData || gd._fullData.length === 0 || !gd._fullLayout) return false;
+    const meta = gd._fullLayout.meta;
+    if (meta && meta.tokens !== undefined) return meta.tokens === T;
+    return gd._fullData.every(t => t.type !== 'heatmap' || t.x.length === T)
+      && (!gd.layout.sliders || gd.layout.sliders.length === 0
+          || gd.layout.sliders[0].steps.length === Math.min(T, 300));
+  });
+}"""
+"""True once ``count`` charts are drawn and each shows a sequence of T tokens: the token count a
+token chart carries in ``layout.meta.tokens`` (``app.charts.token_meta``), else (a figure without
+it) its heatmaps' columns and its slider's steps."""
+
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 """The app once the script run has finished: everything the run will draw is on the page."""
 

@@ -11,25 +11,9 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, start_server, stop_server
-from e2e import BOX, assert_no_failure, failures
+from e2e import BOX, CHARTS_READY, assert_no_failure, failures
 
 PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> **x** $y$'
-
-CHARTS_READY = """({count, T}) => {
-  const plots = [...document.querySelectorAll('.js-plotly-plot')];
-  if (plots.length < count) return false;
-  return plots.every(gd => {
-    if (!gd._fullData || gd._fullData.length === 0 || !gd._fullLayout) return false;
-    const meta = gd._fullLayout.meta;
-    if (meta && meta.tokens !== undefined) return meta.tokens === T;
-    return gd._fullData.every(t => t.type !== 'heatmap' || t.x.length === T)
-      && (!gd.layout.sliders || gd.layout.sliders.length === 0
-          || gd.layout.sliders[0].steps.length === Math.min(T, 300));
-  });
-}"""
-"""True once ``count`` charts are drawn and each shows a sequence of T tokens: the token count a
-token chart carries in ``layout.meta.tokens`` (``app.charts.token_meta``), else (a figure without
-it) its heatmaps' columns and its slider's steps."""
 
 GATES_CHARTS = 3
 """The Gates page's charts in text mode: one unit's story, the heatmaps, the scrubber."""
