@@ -13,7 +13,7 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/, not the 
 
 import streamlit as st  # noqa: E402
 
-from app import ui, upload  # noqa: E402
+from app import live_chart, ui, upload  # noqa: E402
 
 # (file in pages/, title, icon, url_path). The first is the home page.
 PAGES = [
@@ -29,6 +29,7 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="gatescope", page_icon=":material/tune:", layout="wide")
+live_chart.ensure_plotly_js()
 ui.init_session()
 page = st.navigation(
     [

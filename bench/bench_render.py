@@ -40,11 +40,13 @@ from e2e import CHARTS_READY  # noqa: E402
 
 MINIMAL_PAGE = f'''
 import sys
+from pathlib import Path
 sys.path.insert(0, {str(ROOT)!r})
 import numpy as np
 import streamlit as st
-from app import charts, ui
+from app import charts, live_chart, ui
 
+live_chart.ensure_plotly_js(Path(__file__).parent / "static")
 text = st.text_area("Sequence", "The cat sat on the mat.", key="seq", height=100)
 z = np.random.default_rng(0).uniform(size=(32, max(1, len(text)))).astype(np.float32)
 ui.show_chart(charts.figure(

@@ -70,7 +70,7 @@ def layer_name(reading: models.Reading) -> str:
     return f", layer {reading.layer} of {reading.num_layers}" if reading.num_layers > 1 else ""
 
 
-def main() -> None:
+def header() -> None:
     st.title("Gates: watch a cell read your sequence")
     ui.explain(
         "First, one unit reading your text, the way Karpathy et al. (2015) drew it: the text "
@@ -82,6 +82,9 @@ def main() -> None:
         "state h are signed (red negative, blue positive). Below, the scrubber replays the "
         "reading one token at a time with the cell's equations filled in."
     )
+
+
+def main() -> None:
     left, right = st.columns([3, 1])
     with left:
         seq = ui.sequence_input()
@@ -192,5 +195,7 @@ def show_forecast(key: models.ModelKey, seq: ui.Prepared) -> None:
 
 
 with ui.page_guard():
-    main()
+    header()
+ui.live_body(main, "")
+with ui.page_guard():
     experiment_links("")

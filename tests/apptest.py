@@ -49,8 +49,10 @@ def assert_clean(at: AppTest) -> None:
 
 
 def chart_specs(at: AppTest) -> list[dict]:
-    """Every Plotly chart on the page, as the JSON the browser gets."""
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    """Every chart on the page, as the Plotly figure JSON the browser gets (``app.live_chart``'s
+    component data: ``{"figure": <figure JSON>, "config": ...}``)."""
+    return [json.loads(json.loads(chart.proto.json)["figure"]) for chart in at.get("bidi_component")
+            if chart.proto.component_name == "gatescope_chart"]
 
 
 def plotly_array(values: list | dict) -> np.ndarray:

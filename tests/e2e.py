@@ -21,8 +21,9 @@ from __future__ import annotations
 BOX = 'textarea[aria-label="Sequence"]'
 """The sequence box every page reads."""
 
-FAILURE = '[data-testid="stException"], [data-testid="stAlertContentError"]'
-"""Streamlit's exception element or any error alert (the page guard's box)."""
+FAILURE = '[data-testid="stException"], [data-testid="stAlertContentError"], .gs-chart-error'
+"""Streamlit's exception element, any error alert (the page guard's box), or a chart's message
+that it could not be drawn (``app.live_chart.ERROR_CLASS``)."""
 
 TEXTS = """(selector) => [...document.querySelectorAll(selector)]
     .filter(el => !el.parentElement.closest(selector)).map(el => {

@@ -109,7 +109,7 @@ def test_properties_that_cannot_rank_units_are_left_out_and_named():
 def test_a_text_nothing_can_be_ranked_on_says_so():
     at = open_page("cells.py", seq="aa")
     assert_clean(at)
-    assert not at.dataframe and not at.get("plotly_chart")
+    assert not at.dataframe and not chart_specs(at)
     assert any("No property varies" in i.value for i in at.info)
 
 

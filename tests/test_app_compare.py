@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from apptest import HOSTILE, assert_clean
+from apptest import HOSTILE, assert_clean, chart_specs
 from conftest import MAIN, ROOT
 from streamlit.testing.v1 import AppTest
 
@@ -24,10 +22,6 @@ def table(at: AppTest) -> dict[str, dict[str, str]]:
     return at.dataframe[0].value.to_dict()
 
 
-def specs(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
 def test_parameter_counts_match_the_weight_shapes():
     at = AppTest.from_file(MAIN, default_timeout=60).run()
     at.switch_page(COMPARE).run()
@@ -42,7 +36,7 @@ def test_parameter_counts_match_the_weight_shapes():
 
 
 def test_both_cells_gates_on_the_same_text_and_the_saturation_scatter(page):
-    lstm, gru, scatter = specs(page)
+    lstm, gru, scatter = chart_specs(page)
     T = len(page.text_area(key="seq").value)
     assert [t["name"] for t in lstm["data"]][:3] == ["forget gate f", "input gate i", "output gate o"]
     assert [t["name"] for t in gru["data"]][:2] == ["reset gate r", "update gate z"]
@@ -56,7 +50,7 @@ def test_both_cells_gates_on_the_same_text_and_the_saturation_scatter(page):
 def test_hostile_text_never_breaks_the_page(page, name):
     page.text_area(key="seq").set_value(HOSTILE[name]).run()
     assert_clean(page)
-    assert len(specs(page)) == (0 if HOSTILE[name] == "" else 3)
+    assert len(chart_specs(page)) == (0 if HOSTILE[name] == "" else 3)
     if len(HOSTILE[name]) > 2000:
         assert any("only the first 2,000" in w.value for w in page.warning)
 
@@ -65,5 +59,5 @@ def test_numbers_mode_with_garbage(page):
     page.radio(key="mode").set_value("numbers").run()
     page.text_area(key="seq").set_value("1, nan, 2, -inf, x, 3").run()
     assert_clean(page)
-    assert len(specs(page)) == 3
+    assert len(chart_specs(page)) == 3
     assert table(page)["LSTM"]["input size I"] == "1"

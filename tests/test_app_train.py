@@ -125,7 +125,7 @@ def test_a_second_training_waits_for_the_first_and_gives_up_politely(monkeypatch
 def test_the_page_trains_three_cells_and_shows_loss_results_gates_and_gradients(tiny_cap, task):
     at = open_page("train.py", train_task=task, train_length=10, train_hidden=8)
     assert_clean(at)
-    assert at.info and not at.metric and not at.get("plotly_chart")  # nothing until Train
+    assert at.info and not at.metric and not chart_specs(at)  # nothing until Train
     assert any(f"at most {TINY} steps" in c.value for c in at.caption)
     at.button(key=training.TRAIN_BUTTON).click().run()
     assert_clean(at)

@@ -1,0 +1,111 @@
+"""Plotly charts that stay mounted: drawn once, then updated in place on every rerun.
+
+``st.plotly_chart`` makes a chart's identity from its figure, so every edit that changes a figure
+throws the chart away and builds a new one (Plotly's ``newPlot``, its toolbar, Streamlit's
+wrapper), which was most of an edit's time on the Gates page (README, "Benchmarks"). This module
+draws figures with a small Streamlit component (``st.components.v2``, in the page itself, no
+iframe) keyed by the chart's name: the browser keeps the chart's element from one run to the next
+and hands each new figure to ``Plotly.react``, which redraws only what changed.
+
+The component runs the plotly.js that ships with the installed ``plotly`` package (the version
+its figures are made for). Streamlit serves it from ``app/static/`` (``server.enableStaticServing``
+in ``.streamlit/config.toml``); :func:`ensure_plotly_js` copies it there when the app starts, so
+nothing is fetched from the internet and nothing generated is committed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import plotly
+import plotly.io as pio
+import streamlit as st
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+"""Streamlit's static folder for ``app/main.py`` (served at ``<app URL>/app/static/``)."""
+
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+"""The plotly.js bundled with the installed Python package."""
+
+ERROR_CLASS = "gs-chart-error"
+"""CSS class of the message a chart shows when it cannot be drawn (the browser tests look for it)."""
+
+_JS = r"""
+const SRC = 'app/static/plotly.min.js';
+
+function loadPlotly() {
+  if (!window.__gatescopePlotly) {
+    window.__gatescopePlotly = new Promise((resolve, reject) => {
+      if (window.Plotly) return resolve(window.Plotly);
+      const script = document.createElement('script');
+      script.src = new URL(SRC, document.baseURI).href;
+      const failed = () => reject(new Error(
+        'plotly.js did not load from ' + script.src + ' (start the app with `streamlit run '
+        + 'app/main.py` from the repository folder, which reads .streamlit/config.toml)'));
+      script.onload = () => window.Plotly ? resolve(window.Plotly) : failed();
+      script.onerror = failed;
+      document.head.appendChild(script);
+    });
+  }
+  return window.__gatescopePlotly;
+}
+
+function showError(host, message) {
+  let box = host.querySelector('.ERROR_CLASS');
+  if (!box) {
+    box = document.createElement('div');
+    box.className = 'ERROR_CLASS';
+    box.setAttribute('role', 'alert');
+    host.appendChild(box);
+  }
+  box.textContent = 'This chart could not be drawn: ' + message;
+}
+
+export default function ({ parentElement, data }) {
+  const host = parentElement;
+  let gd = host.querySelector(':scope > .gs-chart');
+  if (!gd) {
+    gd = document.createElement('div');
+    gd.className = 'gs-chart';
+    host.appendChild(gd);
+    // the container's width can change without a window resize (sidebar, columns); its height
+    // follows the chart's own, so only a new width redraws
+    let width = host.clientWidth;
+    new ResizeObserver(() => {
+      if (host.clientWidth === width || !window.Plotly || !gd._fullLayout) return;
+      width = host.clientWidth;
+      window.Plotly.Plots.resize(gd);
+    }).observe(host);
+  }
+  gd.__latest = data;  // a figure that arrives while plotly.js loads replaces the older one
+  loadPlotly().then(Plotly => {
+    if (gd.__latest !== data) return;
+    const fig = JSON.parse(data.figure);
+    return Plotly.react(gd, {data: fig.data, layout: fig.layout, frames: fig.frames || [],
+                             config: {...data.config, responsive: true}})
+      .then(() => host.querySelector('.ERROR_CLASS')?.remove());
+  }).catch(err => showError(host, err.message));
+}
+""".replace("ERROR_CLASS", ERROR_CLASS)
+
+_component = st.components.v2.component("gatescope_chart", js=_JS, isolate_styles=False)
+
+
+def ensure_plotly_js(static_dir: Path = STATIC_DIR) -> None:
+    """Put the installed plotly.js in Streamlit's static folder (``static/`` beside the script
+    ``streamlit run`` was given) unless an identical copy is there."""
+    target = static_dir / PLOTLY_JS.name
+    if target.exists() and target.stat().st_size == PLOTLY_JS.stat().st_size:
+        return
+    static_dir.mkdir(exist_ok=True)
+    partial = target.with_suffix(".partial")
+    shutil.copyfile(PLOTLY_JS, partial)
+    partial.replace(target)  # atomic: a visitor never loads half a file
+
+
+def draw(fig: Any, config: dict[str, Any], key: str | None) -> None:
+    """Draw ``fig`` (a Plotly figure) with Plotly ``config``; the same ``key`` on the next run
+    updates this chart in place."""
+    _component(key=key, data={"figure": pio.to_json(fig, validate=False), "config": config})
