@@ -69,22 +69,24 @@ export default function ({ parentElement, data }) {
   if (!gd) {
     gd = document.createElement('div');
     gd.className = 'gs-chart';
+    gd.style.contain = 'layout style';  // a redraw inside does not lay out the rest of the page
     host.appendChild(gd);
-    // the container's width can change without a window resize (sidebar, columns); its height
-    // follows the chart's own, so only a new width redraws
+    // A chart is as wide as its container, given to Plotly as a number: with autosize Plotly
+    // measures the page on every redraw (every scrubber step). The container's height follows
+    // the chart's own, so only a new width (window, sidebar, columns) redraws.
     let width = host.clientWidth;
     new ResizeObserver(() => {
       if (host.clientWidth === width || !window.Plotly || !gd._fullLayout) return;
       width = host.clientWidth;
-      window.Plotly.Plots.resize(gd);
+      window.Plotly.relayout(gd, {width});
     }).observe(host);
   }
   gd.__latest = data;  // a figure that arrives while plotly.js loads replaces the older one
   loadPlotly().then(Plotly => {
     if (gd.__latest !== data) return;
     const fig = JSON.parse(data.figure);
-    return Plotly.react(gd, {data: fig.data, layout: fig.layout, frames: fig.frames || [],
-                             config: {...data.config, responsive: true}})
+    const layout = {...fig.layout, width: fig.layout.width || host.clientWidth};
+    return Plotly.react(gd, {data: fig.data, layout, frames: fig.frames || [], config: data.config})
       .then(() => host.querySelector('.ERROR_CLASS')?.remove());
   }).catch(err => showError(host, err.message));
 }
