@@ -44,6 +44,10 @@ MAX_FRAMES = 100
 step it opens at (the page's "Scrubber opens at step" moves the window). Every frame is parsed
 and stored by the browser on every edit, so a window, not the whole text."""
 
+MAX_SLIDER_LABELS = 40
+"""A scrubber of more steps draws no step labels under its slider: they would overlap, and each
+costs the browser a text element on every edit."""
+
 STATE_TITLES = {"c": "cell state c", "h": "hidden state h"}
 GATE_COLOURS = {  # Okabe-Ito, a colour-blind-safe qualitative palette, by the papers' symbols
     "f": "#E69F00", "i": "#56B4E9", "o": "#009E73", "g": "#CC79A7",
@@ -154,18 +158,33 @@ def cell_state_range(c: np.ndarray | None) -> float:
     return max(1.0, float(np.percentile(np.abs(c), 90)))
 
 
-def _scale_of(name: str, sigmoid: frozenset[str], c_max: float) -> tuple[str, float, float]:
-    """(coloraxis, zmin, zmax) for a row: gates 0..1, candidates and h -1..1, c ±c_max."""
-    if name in sigmoid:
-        return "coloraxis", 0.0, 1.0
-    if name == "c":
-        return "coloraxis3", -c_max, c_max
-    return "coloraxis2", -1.0, 1.0
+GATE_BAND = (0.0, 0.49)
+SIGNED_BAND = (0.51, 1.0)
+"""Where the gates' Cividis and the signed rows' RdBu sit on :func:`state_heatmaps`' one
+composite colour scale (the gap between them is never drawn)."""
 
 
-def _colorbar(title: str, domain: Sequence[float]) -> dict[str, Any]:
-    return {"title": {"text": title, "side": "right"}, "y": (domain[0] + domain[1]) / 2,
-            "len": max(0.12, domain[1] - domain[0]), "yanchor": "middle", "thickness": 14}
+def _squeezed(scale: str, band: tuple[float, float]) -> tuple[tuple[float, str], ...]:
+    lo, hi = band
+    return tuple((lo + (hi - lo) * float(at), colour) for at, colour in get_colorscale(scale))
+
+
+COMPOSITE_SCALE = _squeezed(GATE_SCALE, GATE_BAND) + _squeezed(STATE_SCALE, SIGNED_BAND)
+"""Cividis squeezed into :data:`GATE_BAND`, RdBu into :data:`SIGNED_BAND`: one colour scale for a
+heatmap whose rows are gates and signed values alike."""
+
+
+def composite_values(values: np.ndarray, sigmoid: bool, half_range: float = 1.0) -> np.ndarray:
+    """Where ``values`` fall on :data:`COMPOSITE_SCALE`: a gate's 0..1 in the gate band, a
+    signed value's ``-half_range..half_range`` in the signed band (beyond it: the band's ends)."""
+    lo, hi = GATE_BAND if sigmoid else SIGNED_BAND
+    unit = np.clip(values, 0.0, 1.0) if sigmoid else (np.clip(values / half_range, -1.0, 1.0) + 1) / 2
+    return (lo + (hi - lo) * unit).astype(np.float32)
+
+
+def heatmap_rows(name: str, units: Sequence[int]) -> list[str]:
+    """The y categories of one block of :func:`state_heatmaps`: ``"f · unit 4"``."""
+    return [f"{name} · unit {u}" for u in units]
 
 
 def state_heatmaps(
@@ -176,60 +195,76 @@ def state_heatmaps(
     gates: Sequence[Gate],
     title: str = "",
 ) -> go.Figure:
-    """One heatmap per row of ``rows`` (in the order given: gates, then c and h), (T, U) each for
-    the U shown ``units``; ``gates`` is the cell's description of its gates (titles, roles).
+    """Every row of ``rows`` (in the order given: gates, then c and h), (T, U) each for the U
+    shown ``units``, as a block of one heatmap, one block under the other; ``gates`` is the
+    cell's description of its gates (titles, roles).
 
-    labels: (T,) token labels. x = token (characters as tick labels), y = unit; hover shows
-    token, unit and value.
+    labels: (T,) token labels. x = token (characters as tick labels), y = unit, block by block
+    (categories :func:`heatmap_rows`); the hover shows token, row, unit and value.
+
+    One heatmap trace on one pair of axes, not a subplot per row: the browser draws it in about
+    a third of the time (README, "Benchmarks"). Every block keeps its own fixed scale: ``z`` holds
+    each value's place on :data:`COMPOSITE_SCALE` (gates 0..1 Cividis; candidates and h
+    -1..1 RdBu; c RdBu over ±:func:`cell_state_range`), ``customdata`` the values themselves.
+    Two colour bars (two invisible one-cell traces) show the gates' scale and the signed one.
     """
     titles = row_titles(gates)
     sigmoid = sigmoid_rows(gates)
-    h = rows["h"]
-    U = h.shape[1]  # h (T, U)
-    row_px, gap_px = max(110, 4 * U + 40), 60  # one heatmap; the gap holds its ticks and title
-    plot_px = len(rows) * row_px + (len(rows) - 1) * gap_px
-    layout = _grid(len(rows), 1, [titles.get(n, n) for n in rows],
-                   vertical_spacing=gap_px / plot_px, shared_xaxes=True)
-    unit_names = [f"unit {u}" for u in units]
+    U = rows["h"].shape[1]  # h (T, U)
+    unit_px = max(5.0, 110 / U)  # a block is at least 110 px tall
+    gap = math.ceil(22 / unit_px)  # blank rows above each block: room for its title
     starts = column_starts(len(labels))  # (C,) first step of each column
     every = int(starts[1] - starts[0]) if len(starts) > 1 else 1  # steps per column
     tokens = column_categories(labels, starts)  # (C,) one category per column, shown by the hover
     c_max = cell_state_range(rows.get("c"))
+    blank = np.full((gap, len(starts)), np.nan, np.float32)  # (gap, C)
+    places, values, categories, annotations = [], [], [], []
+    for k, (name, block) in enumerate(rows.items()):
+        by_column = columns(block, starts).T  # (U, C)
+        places.append(blank)  # above every block: its title
+        values.append(blank)
+        categories += [" " * (k * gap + j) for j in range(1, gap + 1)]  # unique, never shown
+        annotations.append({
+            "text": titles.get(name, name) + (f" (colour ends ±{c_max:.2g})" if name == "c" else ""),
+            "x": 0, "xref": "paper", "xanchor": "left", "y": len(categories) - 0.5,
+            "yref": "y", "yanchor": "bottom", "showarrow": False, "font": {"size": 13}})
+        places.append(composite_values(by_column, name in sigmoid, c_max if name == "c" else 1.0))
+        values.append(by_column)
+        categories += heatmap_rows(name, units)
     step_word = "step" if every == 1 else f"mean of {every} steps"
-    data = [
-        {"type": "heatmap", "z": columns(values, starts).T, "x": tokens, "y": unit_names,
-         "coloraxis": _scale_of(name, sigmoid, c_max)[0], "name": titles.get(name, name),
-         "xaxis": _axis_id("x", row), "yaxis": _axis_id("y", row),
-         "hovertemplate": f"{step_word} %{{x}}<br>%{{y}}<br>{name} = %{{z:.3f}}<extra></extra>"}
-        for row, (name, values) in enumerate(rows.items(), start=1)
-    ]
+    data = [{"type": "heatmap", "z": np.vstack(places), "customdata": np.vstack(values),
+             "x": tokens, "y": categories, "zmin": 0.0, "zmax": 1.0,
+             "colorscale": [list(stop) for stop in COMPOSITE_SCALE], "showscale": False,
+             "hoverongaps": False, "name": "gates and states",
+             "hovertemplate": f"{step_word} %{{x}}<br>%{{y}} = %{{customdata:.3f}}<extra></extra>"}]
+    bars = {"coloraxis": (GATE_SCALE, 0.0, 1.0, "gates (0 to 1)", 0.8),
+            "coloraxis2": (STATE_SCALE, -1.0, 1.0, "candidate, h (−1 to 1)", 0.3)}
+    layout: dict[str, Any] = {}
+    for axis, (scale, lo, hi, label, middle) in bars.items():
+        data.append({"type": "heatmap", "z": [[lo]], "x": tokens[:1], "y": categories[:1],
+                     "coloraxis": axis, "opacity": 0, "hoverinfo": "skip"})  # its bar only
+        layout[axis] = {"colorscale": get_colorscale(scale), "cmin": lo, "cmax": hi,
+                        "colorbar": {"title": {"text": label, "side": "right"}, "y": middle,
+                                     "len": 0.35, "yanchor": "middle", "thickness": 14}}
     positions, ticktext = token_ticks([labels[t] for t in starts])
-    for row in range(1, len(rows) + 1):
-        layout[_axis_id("xaxis", row)].update(
-            type="category", tickmode="array", tickvals=[tokens[t] for t in positions],
-            ticktext=ticktext, tickangle=0, showgrid=False, showticklabels=row in (1, len(rows)),
-            tickfont={"size": 11})
-        layout[_axis_id("yaxis", row)].update(
-            autorange="reversed", showgrid=False, showticklabels=U <= 16,
-            title={"text": "unit" if U > 16 else ""})
-    layout[_axis_id("xaxis", len(rows))]["title"] = {
-        "text": "token (step t →)" if every == 1 else f"token (step t →; one column per {every} steps, "
-        "their mean; every step in the scrubber and the CSV)"}
-    first_row: dict[str, int] = {}  # colour axis -> the first row that uses it (its colour bar)
-    for row, name in enumerate(rows, start=1):
-        first_row.setdefault(_scale_of(name, sigmoid, c_max)[0], row)
-    bars = {"coloraxis": (GATE_SCALE, 0.0, 1.0, "gate (0 to 1)"),
-            "coloraxis2": (STATE_SCALE, -1.0, 1.0, "tanh (−1 to 1)"),
-            "coloraxis3": (STATE_SCALE, -c_max, c_max, "c (ends: 90th pct)")}
-    for axis, (scale, lo, hi, label) in bars.items():
-        if axis in first_row:
-            domain = layout[_axis_id("yaxis", first_row[axis])]["domain"]
-            layout[axis] = {"colorscale": get_colorscale(scale), "cmin": lo, "cmax": hi,
-                            "colorbar": _colorbar(label, domain)}
     layout.update(
-        height=plot_px + 120 + (30 if title else 0),
-        margin={"l": 55, "r": 10, "t": 60 if title else 30, "b": 60},
-        title={"text": title}, meta=token_meta(len(labels)),
+        xaxis={"type": "category", "tickmode": "array", "tickvals": [tokens[t] for t in positions],
+               "ticktext": ticktext, "tickangle": 0, "showgrid": False, "side": "top",
+               "tickfont": {"size": 11},
+               "title": {"text": "token (step t →)" if every == 1 else
+                         f"token (step t →; one column per {every} steps, their mean; every step "
+                         "in the scrubber and the CSV)"}},
+        yaxis={"type": "category", "categoryorder": "array", "categoryarray": categories,
+               "autorange": "reversed", "showgrid": False, "showticklabels": U <= 16, "ticks": "",
+               "tickmode": "array", "tickvals": [c for c in categories if "unit" in c],
+               "ticktext": [c.split(" · ")[1] for c in categories if "unit" in c],
+               "title": {"text": "unit" if U > 16 else ""}},
+        annotations=annotations,
+        height=round(len(categories) * unit_px) + 150 + (40 if title else 0),
+        margin={"l": 55, "r": 10, "t": 120 if title else 80, "b": 20},
+        title={"text": title, "x": 0, "xanchor": "left", "y": 1, "yref": "container",
+               "yanchor": "top", "pad": {"t": 12}, "font": {"size": 15}},
+        meta=token_meta(len(labels)),
     )
     return figure(data, layout)
 
@@ -405,6 +440,7 @@ def scrubber(
                         textangle=0, cliponaxis=False,
                         xaxis="x3", yaxis="y3", hovertemplate="%{text}<extra></extra>")
     frames = [{"name": str(t), "data": bars(t), "layout": {"title": title(t)}} for t in window]
+    labelled = len(window) <= MAX_SLIDER_LABELS  # else the title alone says the step and token
     layout.update(
         title=copy.deepcopy(frames[active - window.start]["layout"]["title"]),  # not built twice
         barmode="group", bargap=0.15, height=680, meta=token_meta(T),
@@ -421,10 +457,10 @@ def scrubber(
         sliders=[{
             "active": active - window.start, "x": 0.2, "len": 0.8, "y": -0.17,
             "yanchor": "top", "pad": {"t": 0},
-            "font": {"size": 11} if len(window) <= 40 else {"color": "rgba(0,0,0,0)"},
-            "currentvalue": {"prefix": "step ", "font": {"size": 13}, "visible": True},
-            "steps": [{"label": f"{t}: {plot_text(labels[t])}", "method": "animate",
-                       "args": [[str(t)], _JUMP]} for t in window],
+            "font": {"size": 11},
+            "currentvalue": {"prefix": "step ", "font": {"size": 13}, "visible": labelled},
+            "steps": [{"label": f"{t}: {plot_text(labels[t])}" if labelled else "",
+                       "method": "animate", "args": [[str(t)], _JUMP]} for t in window],
         }],
     )
     layout["yaxis"].update(range=[0, 1], title={"text": "value"})

@@ -67,6 +67,21 @@ def plotly_array(values: list | dict) -> np.ndarray:
     return np.array(values, dtype=float)
 
 
+def heatmap_blocks(spec: dict) -> dict[str, tuple[list[int], np.ndarray]]:
+    """The blocks of a ``app.charts.state_heatmaps`` figure (as JSON), in order: row name ->
+    (units, values (U, C)), read from its heatmap's y categories ("f · unit 4") and customdata."""
+    trace = spec["data"][0]
+    values = plotly_array(trace["customdata"])  # (rows, C), blank rows between blocks
+    blocks: dict[str, tuple[list[int], list[np.ndarray]]] = {}
+    for row, category in enumerate(trace["y"]):
+        if " · unit " in category:
+            name, unit = category.split(" · unit ")
+            units, rows = blocks.setdefault(name, ([], []))
+            units.append(int(unit))
+            rows.append(values[row])
+    return {name: (units, np.array(rows)) for name, (units, rows) in blocks.items()}
+
+
 def gate_charts(at: AppTest) -> tuple[dict, dict]:
     """The Gates page's heatmaps and scrubber: its last two charts (in text mode one unit's story
     comes first)."""

@@ -50,6 +50,10 @@ CHARTS_READY = """({count, T}) => {
 token chart carries in ``layout.meta.tokens`` (``app.charts.token_meta``), else (a figure without
 it) its heatmaps' columns and its slider's steps."""
 
+HEATMAP_BLOCKS = """(gd) => [...new Set(gd.data[0].y.filter(y => y.includes(' · unit '))
+    .map(y => y.split(' · ')[0]))]"""
+"""The row names of a drawn ``app.charts.state_heatmaps`` chart, block by block (``f``, ``i``...)."""
+
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 """The app once the script run has finished: everything the run will draw is on the page."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apptest import HOSTILE, assert_clean, chart_specs
+from apptest import HOSTILE, assert_clean, chart_specs, heatmap_blocks
 from conftest import MAIN, ROOT
 from streamlit.testing.v1 import AppTest
 
@@ -38,9 +38,12 @@ def test_parameter_counts_match_the_weight_shapes():
 def test_both_cells_gates_on_the_same_text_and_the_saturation_scatter(page):
     lstm, gru, scatter = chart_specs(page)
     T = len(page.text_area(key="seq").value)
-    assert [t["name"] for t in lstm["data"]][:3] == ["forget gate f", "input gate i", "output gate o"]
-    assert [t["name"] for t in gru["data"]][:2] == ["reset gate r", "update gate z"]
-    assert all(len(t["x"]) == T for t in lstm["data"] + gru["data"])  # one column per token
+    assert list(heatmap_blocks(lstm)) == ["f", "i", "o", "g", "h"]  # gates and h, no c
+    assert list(heatmap_blocks(gru)) == ["r", "z", "n", "h"]
+    assert [a["text"] for a in lstm["layout"]["annotations"]][:3] == [
+        "forget gate f", "input gate i", "output gate o"]
+    assert all(values.shape[1] == T for fig in (lstm, gru)  # one column per token
+               for _, values in heatmap_blocks(fig).values())
     names = {t.get("name") for t in scatter["data"]}
     assert {"LSTM input gate i", "LSTM forget gate f", "GRU update gate z"} <= names
     assert page.latex and len(page.latex) == 2  # the equations of both cells

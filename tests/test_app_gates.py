@@ -7,7 +7,16 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from apptest import HOSTILE, assert_clean, chart_specs, gate_charts, open_page, plotly_array, run_app
+from apptest import (
+    HOSTILE,
+    assert_clean,
+    chart_specs,
+    gate_charts,
+    heatmap_blocks,
+    open_page,
+    plotly_array,
+    run_app,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -102,7 +111,7 @@ def test_home_page_draws_heatmaps_and_a_scrubber_with_one_frame_per_token():
     assert_clean(at)
     assert at.text_area(key="seq").value == DEFAULT_TEXT
     heatmaps, scrubber = gate_charts(at)
-    assert [t["type"] for t in heatmaps["data"]] == ["heatmap"] * 6  # f i o g, c, h
+    assert list(heatmap_blocks(heatmaps)) == ["f", "i", "o", "g", "c", "h"]
     assert len(scrubber["frames"]) == len(DEFAULT_TEXT)
     assert any("What am I looking at?" in c.value for c in at.caption)
 
@@ -140,8 +149,9 @@ def test_gru_has_reset_update_and_candidate_rows():
     at = run_app()
     at.selectbox(key="arch").set_value("gru").run()
     assert_clean(at)
-    names = [t["name"] for t in gate_charts(at)[0]["data"]]
-    assert names == ["reset gate r", "update gate z", "candidate n (tanh)", "hidden state h"]
+    assert list(heatmap_blocks(gate_charts(at)[0])) == ["r", "z", "n", "h"]
+    titles = [a["text"] for a in gate_charts(at)[0]["layout"]["annotations"]]
+    assert titles == ["reset gate r", "update gate z", "candidate n (tanh)", "hidden state h"]
 
 
 def test_numbers_mode_reads_a_series_and_reports_garbage():
@@ -163,32 +173,32 @@ def test_numbers_mode_reads_a_series_and_reports_garbage():
 def test_picking_a_shown_unit_for_the_equations_leaves_the_heatmap_rows_alone():
     at = run_app()
     heatmaps, _ = gate_charts(at)
-    rows, title = heatmaps["data"][0]["y"], heatmaps["layout"]["title"]["text"]
-    picked = int(rows[2].removeprefix("unit "))  # the third row: not the top one
+    rows, title = heatmap_blocks(heatmaps)["h"][0], heatmaps["layout"]["title"]["text"]
+    picked = rows[2]  # the third row: not the top one
     at.selectbox(key="unit").set_value(picked).run()
     assert_clean(at)
     heatmaps, scrubber = gate_charts(at)
-    assert heatmaps["data"][0]["y"] == rows  # same order: the model was not read again, unpinned
+    assert heatmap_blocks(heatmaps)["h"][0] == rows  # same order: not read again, unpinned
     assert heatmaps["layout"]["title"]["text"] == title and "top row" not in title
     assert f"equations of unit {picked}:" in scrubber["layout"]["title"]["text"]
     at.slider(key="step").set_value(3).run()  # a later rerun keeps the order too
-    assert gate_charts(at)[0]["data"][0]["y"] == rows
+    assert heatmap_blocks(gate_charts(at)[0])["h"][0] == rows
 
 
 def test_a_unit_in_the_url_is_pinned_to_the_top_row_and_picking_another_keeps_it_there():
     at = run_app()
-    rows = gate_charts(at)[0]["data"][0]["y"]
-    pinned = int(rows[-1].removeprefix("unit "))  # shown, but last
+    rows = heatmap_blocks(gate_charts(at)[0])["h"][0]
+    pinned = rows[-1]  # shown, but last
     at = run_app({"unit": str(pinned)})
     assert_clean(at)
     heatmaps, _ = gate_charts(at)
-    pinned_rows = heatmaps["data"][0]["y"]
-    assert pinned_rows[0] == f"unit {pinned}"
+    pinned_rows = heatmap_blocks(heatmaps)["h"][0]
+    assert pinned_rows[0] == pinned
     assert f"unit {pinned} (top row)" in heatmaps["layout"]["title"]["text"]
-    at.selectbox(key="unit").set_value(int(pinned_rows[1].removeprefix("unit "))).run()
+    at.selectbox(key="unit").set_value(pinned_rows[1]).run()
     assert_clean(at)
     heatmaps, _ = gate_charts(at)
-    assert heatmaps["data"][0]["y"] == pinned_rows
+    assert heatmap_blocks(heatmaps)["h"][0] == pinned_rows
     assert f"unit {pinned} (top row)" in heatmaps["layout"]["title"]["text"]
 
 
@@ -298,9 +308,10 @@ def test_every_registered_cell_shows_its_own_gates_states_and_equations(arch):
     at = open_page("gates.py", arch=arch)
     assert_clean(at)
     heatmaps, scrubber = gate_charts(at)
-    names = [t["name"] for t in heatmaps["data"]]
+    titles = [a["text"].split(" (colour ends")[0] for a in heatmaps["layout"]["annotations"]]
     want = [g.title for g in cls.gates] + ["cell state c"] * cls.has_cell_state + ["hidden state h"]
-    assert names == want
+    assert titles == want
+    assert list(heatmap_blocks(heatmaps)) == [g.name for g in cls.gates] + ["c"] * cls.has_cell_state + ["h"]
     title = scrubber["layout"]["title"]["text"]
     assert cls.equation_lines[-1].split(" = ")[0].replace("_t", "<sub>t</sub>") in title
 

@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 import pytest
-from apptest import assert_clean, chart_specs, open_page, plotly_array
+from apptest import assert_clean, chart_specs, heatmap_blocks, open_page, plotly_array
 
 from app import training
 from cells import tasks
@@ -140,7 +140,8 @@ def test_the_page_trains_three_cells_and_shows_loss_results_gates_and_gradients(
     assert all(plotly_array(t["x"]).tolist() == list(range(1, TINY + 1)) for t in loss["data"])
     assert [t.label for t in at.tabs] == ["RNN", "LSTM", "GRU"]
     gates = specs[1:4]
-    assert [len(s["data"]) for s in gates] == [1, 6, 4]  # RNN: h; LSTM: f i o g c h; GRU: r z n h
+    assert [list(heatmap_blocks(s)) for s in gates] == [
+        ["h"], ["f", "i", "o", "g", "c", "h"], ["r", "z", "n", "h"]]
     curves = [t["name"] for t in specs[4]["data"] if t.get("mode") == "lines"]
     assert curves[:3] == ["RNN", "LSTM", "GRU"]  # then the span threshold
 

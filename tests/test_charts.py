@@ -7,6 +7,7 @@ import json
 import numpy as np
 import plotly.colors
 import pytest
+from apptest import heatmap_blocks, plotly_array
 
 import cells
 from app import charts
@@ -40,48 +41,79 @@ def labels_of(T: int) -> list[str]:
     return [chr(ord("a") + t % 26) for t in range(T)]
 
 
-def test_heatmaps_one_row_per_gate_then_c_and_h_with_shapes_units_by_tokens():
+def spec_of(fig) -> dict:
+    """A figure as the browser gets it (JSON)."""
+    return json.loads(fig.to_json())
+
+
+def colours(spec: dict, name: str) -> np.ndarray:
+    """The colour every cell of block ``name`` of a heatmaps figure is drawn in: its place on the
+    trace's colour scale, sampled the way Plotly interpolates."""
+    trace = spec["data"][0]
+    places = plotly_array(trace["z"])
+    rows = [k for k, category in enumerate(trace["y"]) if category.startswith(f"{name} · unit ")]
+    block = places[rows]  # (U, C)
+    return np.array(plotly.colors.sample_colorscale(trace["colorscale"], block.ravel().tolist()),
+                    dtype=object).reshape(block.shape)
+
+
+def test_heatmaps_one_block_per_gate_then_c_and_h_with_shapes_units_by_tokens():
     gates, c, h = lstm_arrays(T=9, U=5)
     fig = charts.state_heatmaps(lstm_rows(gates, c, h), labels_of(9), [4, 0, 2, 1, 3],
                                 gates=LSTM.gates)
-    assert [t.name for t in fig.data] == ["forget gate f", "input gate i", "output gate o",
-                                          "candidate g (tanh)", "cell state c", "hidden state h"]
-    for trace in fig.data:
-        assert np.asarray(trace.z).shape == (5, 9)  # (U, T)
-        assert list(trace.y) == ["unit 4", "unit 0", "unit 2", "unit 1", "unit 3"]
-    np.testing.assert_allclose(np.asarray(fig.data[0].z), gates["f"].T, rtol=1e-6)
+    spec = spec_of(fig)
+    assert [a["text"] for a in spec["layout"]["annotations"]] == [
+        "forget gate f", "input gate i", "output gate o", "candidate g (tanh)",
+        "cell state c (colour ends ±1)", "hidden state h"]
+    blocks = heatmap_blocks(spec)
+    assert list(blocks) == ["f", "i", "o", "g", "c", "h"]
+    for units, values in blocks.values():
+        assert units == [4, 0, 2, 1, 3] and values.shape == (5, 9)  # (U, T)
+    for name, want in {**gates, "c": c, "h": h}.items():
+        np.testing.assert_allclose(blocks[name][1], want.T, rtol=1e-6)
+    assert [t["type"] for t in spec["data"]] == ["heatmap"] * 3  # the heatmap, two colour bars
+    assert spec["data"][1]["opacity"] == spec["data"][2]["opacity"] == 0
 
 
 def test_gate_colour_scale_is_fixed_0_to_1_whatever_the_values():
     T, U = 7, 3
-    narrow = {"f": np.full((T, U), 0.5) + RNG.uniform(-0.01, 0.01, (T, U))}
-    fig = charts.state_heatmaps({**narrow, "h": np.zeros((T, U))}, labels_of(T), range(U),
-                                gates=LSTM.gates)
-    assert fig.data[0].coloraxis == "coloraxis"
-    assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0, 1)
-    colours = [colour for _, colour in fig.layout.coloraxis.colorscale]
-    assert colours == [colour for _, colour in plotly.colors.get_colorscale("Cividis")]
+    narrow = np.full((T, U), 0.5) + RNG.uniform(-0.01, 0.01, (T, U))
+    spec = spec_of(charts.state_heatmaps({"f": narrow, "h": np.zeros((T, U))}, labels_of(T),
+                                         range(U), gates=LSTM.gates))
+    want = np.array(plotly.colors.sample_colorscale("Cividis", narrow.T.ravel().tolist()),
+                    dtype=object).reshape(U, T)
+    assert (colours(spec, "f") == want).all()  # Cividis over 0..1, not stretched to the values
+    bar = spec["layout"]["coloraxis"]  # the gates' colour bar says so
+    assert (bar["cmin"], bar["cmax"]) == (0, 1)
+    assert [colour for _, colour in bar["colorscale"]] == [
+        colour for _, colour in plotly.colors.get_colorscale("Cividis")]
 
 
 def test_cell_state_scale_is_symmetric_around_zero_and_h_is_fixed_minus_1_to_1():
     gates, c, h = lstm_arrays(T=200)
     c = c * 3.0
     c[5, 0] = 40.0  # one runaway unit must not wash out the others
-    fig = charts.state_heatmaps(lstm_rows(gates, c, h), labels_of(200), range(6), gates=LSTM.gates)
-    c_axis = fig.layout[fig.data[4].coloraxis]
-    assert c_axis.cmin == -c_axis.cmax and 1.0 <= c_axis.cmax < 40.0
-    assert np.mean(np.abs(c) <= c_axis.cmax) >= 0.9
-    h_axis = fig.layout[fig.data[5].coloraxis]
-    assert (h_axis.cmin, h_axis.cmax) == (-1, 1)
+    rows = lstm_rows(gates, c, h)
+    rows["c"][6, 1] = 0.0
+    spec = spec_of(charts.state_heatmaps(rows, labels_of(200), range(6), gates=LSTM.gates))
+    red_end, middle, blue_end = plotly.colors.sample_colorscale("RdBu", [0.0, 0.5, 1.0])
+    c_colours = colours(spec, "c")  # (U, T)
+    assert c_colours[0, 5] == blue_end and c_colours[1, 6] == middle
+    inside = (c_colours != blue_end) & (c_colours != red_end)
+    assert np.mean(inside) >= 0.85  # the 90th percentile of |c| sets the ends, not the runaway
+    want_h = np.array(plotly.colors.sample_colorscale("RdBu", ((h.T.ravel() + 1) / 2).tolist()),
+                      dtype=object).reshape(6, 200)
+    assert (colours(spec, "h") == want_h).all()
 
 
 def test_hover_names_token_unit_and_value():
     gates, c, h = lstm_arrays(T=4)
     fig = charts.state_heatmaps(lstm_rows(gates, c, h), ["a", "<", "&", "b"], range(6),
                                 gates=LSTM.gates)
-    template = fig.data[0].hovertemplate
-    assert "%{x}" in template and "%{y}" in template and "%{z" in template
-    assert list(fig.data[0].x) == ["0: «a»", "1: «&lt;»", "2: «&amp;»", "3: «b»"]
+    trace = fig.data[0]
+    assert "%{x}" in trace.hovertemplate and "%{y} = %{customdata:.3f}" in trace.hovertemplate
+    assert list(trace.x) == ["0: «a»", "1: «&lt;»", "2: «&amp;»", "3: «b»"]
+    assert "f · unit 0" in trace.y and trace.hoverongaps is False  # blank rows have no hover
 
 
 def test_every_token_is_a_tick_for_short_sequences():
@@ -124,6 +156,17 @@ def test_scrubber_has_one_frame_per_token_and_a_matching_slider():
         np.testing.assert_allclose(frame["data"][0]["y"], gates["f"][t], atol=5e-4)  # 3 decimals
         np.testing.assert_allclose(frame["data"][5]["y"], h[t], atol=5e-4)
     assert tuple(fig.layout.yaxis.range) == (0, 1)
+    assert [s.label for s in fig.layout.sliders[0].steps][:2] == ["0: a", "1: b"]
+
+
+def test_a_long_scrubber_labels_no_steps_and_its_title_names_the_step():
+    T = 60
+    gates, c, h = lstm_arrays(T)
+    fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(6), **LSTM_FACTS, active=7)
+    slider = fig.layout.sliders[0]
+    assert len(slider.steps) == T and {s.label for s in slider.steps} == {""}
+    assert slider.currentvalue.visible is False
+    assert fig.layout.title.text.startswith("<b>step 7 of 59 · token «h»</b>")
 
 
 def test_scrubber_equations_carry_the_steps_own_numbers():
@@ -202,12 +245,12 @@ def test_long_sequences_are_drawn_at_screen_resolution_one_column_per_k_steps():
     gates, c, h = lstm_arrays(T, U)
     fig = charts.state_heatmaps(lstm_rows(gates, c, h), labels_of(T), range(U), gates=LSTM.gates)
     k = int(np.ceil(T / charts.MAX_COLUMNS))  # 3 steps a column
-    f = np.asarray(fig.data[0].z)  # (U, C)
+    f = heatmap_blocks(spec_of(fig))["f"][1]  # (U, C)
     assert f.shape == (U, int(np.ceil(T / k))) and f.shape[1] <= charts.MAX_COLUMNS
     np.testing.assert_allclose(f[:, 0], gates["f"][:k].mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(f[:, -1], gates["f"][(f.shape[1] - 1) * k:].mean(axis=0), rtol=1e-5)
     assert fig.data[0].x[1] == "3–5: «def»" and len(set(fig.data[0].x)) == f.shape[1]
-    assert f"mean of {k} steps" in fig.data[0].hovertemplate and "%{z" in fig.data[0].hovertemplate
+    assert f"mean of {k} steps" in fig.data[0].hovertemplate
     assert len(fig.layout.xaxis.tickvals) <= charts.MAX_TICKS
     assert set(fig.layout.xaxis.tickvals) <= set(fig.data[0].x)
     assert fig.layout.meta == {"tokens": T}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, start_server, stop_server
-from e2e import BOX, CHARTS_READY, assert_no_failure, failures
+from e2e import BOX, CHARTS_READY, HEATMAP_BLOCKS, assert_no_failure, failures
 
 PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> **x** $y$'
 
@@ -70,8 +70,8 @@ def test_a_shared_url_opens_the_same_sequence(page, app_url):
     page.wait_for_selector(BOX, timeout=60_000)
     wait_for_charts(page, 3, len("shared view"))
     assert page.locator(BOX).input_value() == "shared view"
-    names = page.evaluate("document.querySelectorAll('.js-plotly-plot')[1].data.map(t => t.name)")
-    assert names[:2] == ["reset gate r", "update gate z"]
+    blocks = page.evaluate(f"({HEATMAP_BLOCKS})(document.querySelectorAll('.js-plotly-plot')[1])")
+    assert blocks == ["r", "z", "n", "h"]
     assert_no_failure(page)
 
 

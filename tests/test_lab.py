@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 import pytest
-from apptest import HOSTILE, assert_clean, chart_specs, open_page
+from apptest import HOSTILE, assert_clean, chart_specs, heatmap_blocks, open_page
 
 import cells
 from app import lab, training
@@ -168,8 +168,9 @@ def test_the_page_shows_the_default_cells_gates_gradients_parameters_and_claims(
     gates = specs[1:8]
     for arch, spec in zip(lab.DEFAULT_ARCHS, gates, strict=True):
         cls = cells.cell_class(arch)
-        assert [t["name"].split(" ")[0] for t in spec["data"]] == [
-            *(g.title.split(" ")[0] for g in cls.gates), "hidden"]
+        assert list(heatmap_blocks(spec)) == [*(g.name for g in cls.gates), "h"]
+        assert [a["text"] for a in spec["layout"]["annotations"]] == [
+            *(g.title for g in cls.gates), "hidden state h"]
     assert at.button(key=lab.TRAIN_BUTTON)  # nothing trained yet
     table = at.table[0].value
     assert len(table) == 7 and table["held here?"].isin(["yes", "no", "within noise"]).all()

@@ -17,7 +17,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from apptest import assert_clean, chart_specs, gate_charts, plotly_array, run_app
+from apptest import assert_clean, chart_specs, gate_charts, heatmap_blocks, plotly_array, run_app
 from conftest import ROOT
 from e2e import assert_no_failure
 from streamlit.testing.v1 import AppTest
@@ -257,10 +257,9 @@ def test_an_uploaded_text_model_is_shown_on_the_gates_page_and_named_in_the_url(
     up = at.session_state["upload"]
     assert at.radio(key="model").value == up.key and at.query_params["model"] == up.key
     assert any("uploaded by you" in c.value for c in at.caption)
-    heatmaps = gate_charts(at)[0]
-    assert [t["name"] for t in heatmaps["data"]] == ["reset gate r", "update gate z",
-                                                      "candidate n (tanh)", "hidden state h"]
-    h_rows = plotly_array(heatmaps["data"][-1]["z"])  # (U, T) for the shown units
+    blocks = heatmap_blocks(gate_charts(at)[0])
+    assert list(blocks) == ["r", "z", "n", "h"]
+    h_rows = blocks["h"][1]  # (U, T) for the shown units
     x = ascii_one_hot("hi there", 128)
     np.testing.assert_allclose(np.sort(np.abs(h_rows[:, -1])),
                                np.sort(np.abs(cell.forward(x).h[-1])), rtol=1e-6)  # float32 charts
@@ -275,8 +274,9 @@ def test_an_uploaded_tanh_rnn_is_shown_on_the_gates_page_with_only_its_h_row():
     assert at.query_params["model"] == up.key
     assert any(c.value.startswith("Model: RNN, 5 units, uploaded by you") for c in at.caption)
     heatmaps, scrubber = gate_charts(at)
-    assert [t["name"] for t in heatmaps["data"]] == ["hidden state h"]  # no gates, no c
-    h_rows = plotly_array(heatmaps["data"][0]["z"])  # (U, T)
+    blocks = heatmap_blocks(heatmaps)
+    assert list(blocks) == ["h"]  # no gates, no c
+    h_rows = blocks["h"][1]  # (U, T)
     assert h_rows.shape == (5, 8)
     h = cell.forward(ascii_one_hot("hi there", 128)).h  # (T, 5)
     np.testing.assert_allclose(np.sort(h_rows, axis=0), np.sort(h.T, axis=0), rtol=1e-6,
@@ -360,9 +360,9 @@ def test_an_uploaded_gru_replaces_the_trained_gru_on_lstm_vs_gru_and_stays_chose
     lstm, gru, _ = chart_specs(at)
     assert "(your upload)" in gru["layout"]["title"]["text"]
     assert "(your upload)" not in lstm["layout"]["title"]["text"]
-    (h,) = [t for t in gru["data"] if t["name"] == "hidden state h"]
+    h_rows = heatmap_blocks(gru)["h"][1]  # (U, T)
     x = ascii_one_hot("hi there", 128)
-    np.testing.assert_allclose(np.sort(np.abs(plotly_array(h["z"])[:, -1])),
+    np.testing.assert_allclose(np.sort(np.abs(h_rows[:, -1])),
                                np.sort(np.abs(cell.forward(x).h[-1])), rtol=1e-6)
     at.switch_page(GATES).run()  # back on Gates, the upload is still the one shown
     assert_still_chosen(at, key)
@@ -459,7 +459,7 @@ def test_an_uploaded_tanh_rnn_replaces_the_trained_rnn_on_gradients_and_joins_ls
     assert (rows["RNN (yours)"]["hidden size H"], rows["RNN (yours)"]["input size I"]) == ("5", "128")
     yours = chart_specs(at)[2]
     assert "(your upload)" in yours["layout"]["title"]["text"]
-    assert [t["name"] for t in yours["data"]] == ["hidden state h"]
+    assert list(heatmap_blocks(yours)) == ["h"]
 
 
 # --------------------------------------------------------------------------- in Chromium
@@ -489,7 +489,8 @@ def test_in_the_browser_an_upload_is_drawn_and_a_refusal_shows_its_markup_as_tex
         uploader.set_input_files(str(good))
         page.wait_for_function(
             """() => [...document.querySelectorAll('.js-plotly-plot')].some(
-                   gd => gd.data[0].name === 'reset gate r')""", timeout=90_000)
+                   gd => Array.isArray(gd.data[0].y) && gd.data[0].y.includes('r · unit 0'))""",
+            timeout=90_000)
         assert_no_failure(page)  # the run has finished: the URL is synced, no error box is left
         captions = " ".join(page.locator('[data-testid="stCaptionContainer"]').all_inner_texts())
         assert "uploaded by you" in captions
@@ -524,10 +525,8 @@ def test_a_two_layer_torch_char_model_from_safetensors_is_shown_layer_by_layer()
         assert_clean(at)
         heatmaps = gate_charts(at)[0]
         assert f"layer {layer} of 2" in heatmaps["layout"]["title"]["text"]
-        f_row = next(t for t in heatmaps["data"] if t["name"] == "forget gate f")
-        units = [int(u.split()[-1]) for u in f_row["y"]]
-        np.testing.assert_allclose(plotly_array(f_row["z"]),
-                                   trace.layers[layer].gates["f"][:, units].T, atol=1e-6)
+        units, f_rows = heatmap_blocks(heatmaps)["f"]
+        np.testing.assert_allclose(f_rows, trace.layers[layer].gates["f"][:, units].T, atol=1e-6)
     guesses = gate_charts(at)[1]["data"][-1]  # the scrubber's next-character panel
     assert len(guesses["x"]) == 5 and abs(sum(guesses["x"])) <= 1.0 + 1e-9
 
@@ -591,10 +590,8 @@ def test_a_stacked_upload_is_read_layer_by_layer_on_lstm_vs_gru_and_cells():
     at.selectbox(key="layer").set_value(0).run()
     assert_clean(at)
     yours = next(s for s in chart_specs(at) if "(your upload)" in s["layout"]["title"]["text"])
-    h_row = next(t for t in yours["data"] if t["name"] == "hidden state h")
-    units = [int(u.split()[-1]) for u in h_row["y"]]
-    np.testing.assert_allclose(plotly_array(h_row["z"]),
-                               reader.read(text).trace.layers[0].h[:, units].T, atol=1e-6)
+    units, h_rows = heatmap_blocks(yours)["h"]
+    np.testing.assert_allclose(h_rows, reader.read(text).trace.layers[0].h[:, units].T, atol=1e-6)
     at.switch_page(CELLS).run()
     assert_clean(at)
     assert at.selectbox(key="layer").value == 0  # the choice is kept across pages
