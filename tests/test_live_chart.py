@@ -4,6 +4,7 @@ and a plain message when plotly.js cannot load."""
 from __future__ import annotations
 
 import os
+import re
 
 from conftest import MAIN, start_server, stop_server
 from e2e import BOX, CHARTS_READY, assert_no_failure, failures
@@ -57,3 +58,30 @@ def test_without_static_serving_a_chart_says_it_could_not_be_drawn(page):
         assert "streamlit run app/main.py" in shown[0]
     finally:
         stop_server(proc)
+
+
+HOVER = """async ([row, col]) => {
+  const gd = document.querySelectorAll('.js-plotly-plot')[1];  // the heatmaps
+  const frame = () => new Promise(r => setTimeout(r, 100));  // Plotly throttles hover events
+  Plotly.Fx.unhover(gd);
+  await frame();
+  Plotly.Fx.hover(gd, {xval: col, yval: row});  // category axes: positions
+  await frame();
+  return gd.querySelector('.hoverlayer').textContent || null;
+}"""
+
+
+def test_the_one_trace_heatmap_hovers_with_the_block_unit_and_exact_value(page, app_url):
+    """The heatmaps are one trace whose colours are places on a composite scale: the hover must
+    still name the row and unit and give the value itself, and the blank rows between blocks
+    have no hover at all."""
+    page.goto(f"{app_url}/?seq=Hover+me")
+    page.wait_for_function(CHARTS_READY, arg={"count": GATES_CHARTS, "T": 8}, timeout=60_000)
+    rows = page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[1].data[0].y")
+    first = next(k for k, y in enumerate(rows) if y.startswith("f · unit "))
+    shown = page.evaluate(HOVER, [first, 2])
+    assert re.fullmatch(r"step 2: «v»f · unit \d+ = \d\.\d{3}", shown), shown  # a gate: 0..1
+    c_row = next(k for k, y in enumerate(rows) if y.startswith("c · unit "))
+    assert re.search(r"c · unit \d+ = -?\d+\.\d{3}$", page.evaluate(HOVER, [c_row, 0]))
+    assert page.evaluate(HOVER, [first - 1, 2]) is None  # the blank row above the block
+    assert_no_failure(page)
