@@ -14,6 +14,7 @@ the app is keyed by it, so one model is read one way on every page.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -23,11 +24,12 @@ import streamlit as st
 
 import cells
 from app import upload
+from app.lru import LRUMap
 from app.ui import Prepared, token_label
 from cells.base import Cell
 from cells.charmodel import DEFAULT_VOCAB
 from cells.melody import MelodyModel
-from cells.readers import CharEncoder, NumberEncoder, Reader
+from cells.readers import CharEncoder, NumberEncoder, Reader, state_after
 
 BASELINES = ("rnn", "lstm", "gru")
 """The cells gatescope ships trained models of, in the order comparison pages show them."""
@@ -56,6 +58,13 @@ TOP_GUESSES = 5
 
 READ_ENTRIES = 16
 """Readings the cache keeps (each at most ~6 MB: 6 float32 (T, H) arrays at T = 2,000, H = 128)."""
+
+RESUME_EVERY = 64
+"""A text's reading keeps the model's state after every RESUME_EVERY characters: the next text
+that begins the same way (an edit mostly changes the end) is read on from there."""
+
+RESUME_ENTRIES = 8
+"""Readings kept to read on from (:data:`RESUME_EVERY`), besides the cache's copies."""
 
 
 class ModelKey(NamedTuple):
@@ -326,40 +335,119 @@ def trace_rows(cell: Cell, trace: cells.Trace) -> dict[str, np.ndarray]:
     return rows
 
 
-def reading_of(loaded: Loaded, sequence: str | np.ndarray, layer: int = -1) -> Reading:
+@dataclass(frozen=True, eq=False)
+class Resumable:
+    """A text's reading and what reading on from inside it takes: after every
+    :data:`RESUME_EVERY` characters (block k ends at character (k + 1) * RESUME_EVERY), the
+    model's state (``cells.readers.state_after``) and, per sigmoid gate, how many steps so far
+    each unit spent below 0.1 and above 0.9 (the reading's saturation, counted)."""
+
+    text: str
+    reading: Reading
+    states: tuple[tuple[np.ndarray, np.ndarray | None], ...]
+    saturated: tuple[dict[str, tuple[np.ndarray, np.ndarray]], ...]
+    reader: weakref.ref  # the reader that read it: only its own readings are read on from
+
+    def start_for(self, text: str, reader: Reader) -> int:
+        """How many of ``text``'s characters this reading has read for ``reader`` (whole blocks
+        of the common beginning, leaving at least one character to read): 0 if none."""
+        if self.reader() is not reader:
+            return 0
+        n = min(len(self.text), len(text))
+        same = next((k for k in range(n) if self.text[k] != text[k]), n)
+        return min(min(same, len(text) - 1) // RESUME_EVERY, len(self.states)) * RESUME_EVERY
+
+
+def _saturated_counts(cell: Cell, trace: cells.Trace, ends: Iterable[int]) -> list[dict]:
+    """For each t in ``ends``: gate -> (steps < 0.1, steps > 0.9) per unit over the first t steps
+    of ``trace`` (``cells.gate_saturation``'s thresholds, counted instead of averaged)."""
+    counts = {g: (np.cumsum(trace.gates[g] < 0.1, axis=0), np.cumsum(trace.gates[g] > 0.9, axis=0))
+              for g in cell.sigmoid_gates}  # (T, H) each
+    return [{g: (below[t - 1], above[t - 1]) for g, (below, above) in counts.items()} for t in ends]
+
+
+def _added(a: dict, b: dict) -> dict:
+    """Two :func:`_saturated_counts` entries summed: the counts over both stretches of steps."""
+    return {g: (a[g][0] + b[g][0], a[g][1] + b[g][1]) for g in a}
+
+
+def reading_of(loaded: Loaded, sequence: str | np.ndarray, layer: int = -1,
+               start: tuple[int, Resumable] | None = None) -> tuple[Reading, Resumable | None]:
     """Read ``sequence`` with ``loaded``'s reader (uncached; see :func:`read`); ``layer`` picks a
-    stack's layer (-1 or out of range: the top one)."""
+    stack's layer (-1 or out of range: the top one).
+
+    ``start`` = (n, resumable): the first n characters of a text are ones ``resumable`` read
+    (:meth:`Resumable.start_for`); only the rest is read, from the model's state after them, and
+    the reading is the same as from the start. Returns the reading and, for a text a character
+    model reads, what a next text can start from (else None).
+    """
     reader, cell = loaded.reader, loaded.reader.cell
-    read = reader.read(sequence)
+    begin, before = start if start is not None else (0, None)
+    blocks = begin // RESUME_EVERY
+    h0, c0 = before.states[blocks - 1] if before else (None, None)
+    read = reader.read(sequence[begin:], h0, c0)  # what comes after the first ``begin`` tokens
     trace = read.trace
     layers = getattr(trace, "layers", (trace,))
     layer = layer if 0 <= layer < len(layers) else len(layers) - 1
-    trace = layers[layer]
-    rows = trace_rows(cell, trace)
+    rows = {name: a.astype(np.float32) for name, a in trace_rows(cell, layers[layer]).items()}
+    unknown = np.asarray(read.unknown, bool)
+    guesses = () if read.probs is None else guesses_of(reader.encoder.tokens, read.probs)
+    T = begin + len(unknown)
+    ends = range(begin + RESUME_EVERY, T + 1, RESUME_EVERY)  # the new blocks' ends, in the text
+    *counts, total = _saturated_counts(cell, layers[layer], [t - begin for t in [*ends, T]])
+    if before is not None:  # the first ``begin`` steps are the earlier reading's
+        done, so_far = before.reading, before.saturated[blocks - 1]
+        rows = {name: np.concatenate([done.rows[name][:begin], a]) for name, a in rows.items()}
+        unknown = np.concatenate([done.unknown[:begin], unknown])
+        guesses = done.guesses[:begin] + guesses
+        counts, total = [_added(so_far, c) for c in counts], _added(so_far, total)
     if reader.mode in ("text", "notes"):
         tokens = reader.tokens_of(sequence)
         labels = tuple(map(token_label, tokens))
-        unknown_chars = tuple(dict.fromkeys(t for t, u in zip(tokens, read.unknown, strict=True) if u))
+        unknown_chars = tuple(dict.fromkeys(t for t, u in zip(tokens, unknown, strict=True) if u))
     else:
         labels, unknown_chars = tuple(f"{v:.3g}" for v in np.asarray(sequence)), ()
-    return Reading(
+    reading = Reading(
         cell=cell.cell_class if hasattr(cell, "cell_class") else type(cell),
         hidden_size=cell.hidden_size,
         layer=layer,
         num_layers=len(layers),
         labels=labels,
-        rows={name: a.astype(np.float32) for name, a in rows.items()},  # (T, H) each
-        unknown=np.asarray(read.unknown, bool),
+        rows=rows,  # (T, H) each
+        unknown=unknown,
         unknown_chars=unknown_chars,
-        guesses=() if read.probs is None else guesses_of(reader.encoder.tokens, read.probs),
-        saturation=cells.gate_saturation(cell, trace),
+        guesses=guesses,
+        saturation={g: (below / T, above / T) for g, (below, above) in total.items()},
     )
+    if not (reader.mode == "text" and reader.per_character):
+        return reading, None
+    states = (*(before.states[:blocks] if before else ()),
+              *(state_after(trace, t - begin - 1) for t in ends))
+    saturated = (*(before.saturated[:blocks] if before else ()), *counts)
+    return reading, Resumable(sequence, reading, states, saturated, weakref.ref(reader))
+
+
+@st.cache_resource(show_spinner=False)
+def _resumables() -> LRUMap[tuple[ModelKey, int, str], Resumable]:
+    return LRUMap(RESUME_ENTRIES)
 
 
 @st.cache_data(max_entries=READ_ENTRIES, show_spinner=False)
 def _read(key: ModelKey, text: str, values: np.ndarray, layer: int, _loaded: Loaded) -> Reading:
-    """The reading of a sequence by the model ``key`` names (``_loaded``, not hashed, is it)."""
-    return reading_of(_loaded, values if key.mode == "numbers" else text, layer)
+    """The reading of a sequence by the model ``key`` names (``_loaded``, not hashed, is it).
+
+    A text is read on from the kept reading (:data:`RESUME_ENTRIES`) of this model and layer that
+    shares the longest beginning with it, if one shares a :data:`RESUME_EVERY` characters."""
+    if key.mode == "numbers":
+        return reading_of(_loaded, values, layer)[0]
+    store = _resumables()
+    starts = [(r.start_for(text, _loaded.reader), r) for (k, lay, _), r in store.items()
+              if (k, lay) == (key, layer)]
+    start = max(starts, key=lambda s: s[0], default=(0, None))
+    reading, resumable = reading_of(_loaded, text, layer, start if start[0] else None)
+    if resumable is not None:
+        store.put((key, layer, text), resumable)
+    return reading
 
 
 def read(key: ModelKey, seq: Prepared, layer: int = -1) -> Reading:

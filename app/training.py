@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ import streamlit as st
 
 import cells
 from app import ui
+from app.lru import LRUMap
 from app.models import BASELINES, most_active_units, trace_rows
 from app.train_charts import loss_figure
 from cells import tasks
@@ -311,32 +311,9 @@ def summarise(result: TrainResult, task: str, x: np.ndarray) -> ArchRun:
     )
 
 
-class RunStore:
-    """A bounded, thread-safe map Settings -> Runs; the least recently used entry goes first."""
-
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[Settings, Runs] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Settings) -> Runs | None:
-        with self._lock:
-            if key not in self._entries:
-                return None
-            self._entries.move_to_end(key)
-            return self._entries[key]
-
-    def put(self, key: Settings, value: Runs) -> None:
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-
 @st.cache_resource(show_spinner=False)
-def _store() -> RunStore:
-    return RunStore(CACHE_ENTRIES)
+def _store() -> LRUMap[Settings, Runs]:
+    return LRUMap(CACHE_ENTRIES)
 
 
 @st.cache_resource(show_spinner=False)

@@ -272,6 +272,16 @@ class Read:
     predictions: np.ndarray | None = None
 
 
+def state_after(trace: Trace, t: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(h, c) after step ``t`` of an unbatched ``trace``, shaped as ``forward``'s h0 and c0 take
+    them: (H,) for a cell, (L, H) for a stack (c None without a cell state)."""
+    layers = getattr(trace, "layers", None)
+    if layers is None:
+        return trace.h[t].copy(), None if trace.c is None else trace.c[t].copy()
+    h = np.stack([layer.h[t] for layer in layers])  # (L, H)
+    return h, None if layers[0].c is None else np.stack([layer.c[t] for layer in layers])
+
+
 @dataclass(frozen=True, eq=False)
 class Writing:
     """What a character model wrote after a beginning (:func:`write`).
@@ -407,10 +417,13 @@ class Reader:
         extra = 0 if self.readout is None else self.readout.weight.size + self.readout.bias.size
         return self.cell.num_params + extra
 
-    def read(self, sequence: str | np.ndarray) -> Read:
-        """Read ``sequence`` (a str in text mode, values (T,) in numbers mode) from a zero state."""
+    def read(self, sequence: str | np.ndarray, h0: np.ndarray | None = None,
+             c0: np.ndarray | None = None) -> Read:
+        """Read ``sequence`` (a str in text mode, values (T,) in numbers mode) from a zero state,
+        or from ``h0`` (and ``c0``): the state after what came before it ((H,) a cell's,
+        (L, H) a stack's; see :func:`state_after`)."""
         x, unknown = self.encoder.encode(sequence, self.cell.dtype)  # (T, I), (T,)
-        trace = self.cell.forward(x)  # h (T, H)
+        trace = self.cell.forward(x, h0, c0)  # h (T, H)
         if self.readout is None:
             return Read(trace, unknown)
         outputs = self.readout(trace.h).astype(np.float64)  # (T, O)

@@ -77,16 +77,6 @@ def test_live_losses_redraw_on_the_first_and_the_last_step_when_redraws_are_rare
     assert live.progress("gru", 2) == pytest.approx((2 + 0.5) / 3)
 
 
-def test_run_store_drops_the_least_recently_used_settings():
-    store = training.RunStore(max_entries=2)
-    a, b, c = (training.Settings("adding", n, 8, 1) for n in (10, 20, 50))
-    store.put(a, "A")
-    store.put(b, "B")
-    assert store.get(a) == "A"  # a is now the most recently used
-    store.put(c, "C")
-    assert store.get(b) is None and store.get(a) == "A" and store.get(c) == "C"
-
-
 def test_train_all_stops_each_cell_at_the_time_cap_and_keeps_the_result():
     settings = training.Settings("adding", 10, 8, steps=1000, seed=3, max_seconds=0.0)
     seen = []

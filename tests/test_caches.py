@@ -23,7 +23,9 @@ app/music.py _ranking                          st.cache_data              32
 app/lab.py _claims_data                        st.cache_data              1 (no arguments)
 app/lab.py _forget_bias_spans                  st.cache_data              32
 app/training.py _store, _server_lock           st.cache_resource          1 each (no arguments)
-app/training.py RunStore (in _store)           LRU map                    24 (CACHE_ENTRIES)
+app/training.py LRUMap (in _store)             LRU map                    24 (CACHE_ENTRIES)
+app/models.py _resumables                      st.cache_resource          1 (no arguments)
+app/models.py LRUMap (in _resumables)          LRU map                    8 (RESUME_ENTRIES)
 app/charts.py _grid_layout, _equation_text     functools.lru_cache        32 each
 app/experiments.py quote_carriers              functools.lru_cache        4
 app/experiments.py _costs                      functools.lru_cache        2
@@ -58,6 +60,7 @@ from app import (
     training,
     writing,
 )
+from app.lru import LRUMap
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,6 +82,7 @@ BOUNDS = {
     "app/ranking.py:_units": 16,
     "app/ranking.py:_strongest": 16,
     "app/training.py:_store": 1,
+    "app/models.py:_resumables": 1,
     "app/training.py:_server_lock": 1,
     "app/charts.py:_grid_layout": 32,
     "app/charts.py:_equation_text": 32,
@@ -247,10 +251,11 @@ def test_writings_cache(monkeypatch):
                   BOUNDS["app/writing.py:_written"], lambda: counter.n)
 
 
-def test_training_run_store_keeps_the_most_recent():
+def test_the_lru_map_of_the_training_runs_and_the_resumable_readings_keeps_the_most_recent():
+    assert (training.CACHE_ENTRIES, models.RESUME_ENTRIES) == (24, 8)  # the table above
+    assert training._store().max_entries == 24 and models._resumables().max_entries == 8
     bound = training.CACHE_ENTRIES
-    assert bound == 24  # the table above
-    store = training.RunStore(bound)
+    store = LRUMap(bound)
     for i in range(bound + 5):
         store.put(i, f"runs {i}")
         assert len(store._entries) <= bound

@@ -16,6 +16,7 @@ from apptest import HOSTILE, assert_clean, chart_specs, heatmap_blocks, open_pag
 
 import cells
 from app import lab, training
+from app.lru import LRUMap
 from cells import claims
 from cells.charmodel import DEFAULT_VOCAB
 
@@ -127,7 +128,7 @@ def test_settings_for_many_cells_share_the_time_cap_and_key_the_store_apart(monk
     assert seven.max_seconds == pytest.approx(60 / 7)  # three cells' 3 x 20 s, shared by seven
     assert training.Settings.capped("adding", 50, 32, 1000, archs=("gru", "x; rm", "gru")).archs == ("gru",)
     assert training.Settings.capped("adding", 50, 32, 1000, archs=("nope",)).archs == training.ARCHS
-    store = training.RunStore(4)
+    store = LRUMap(4)  # the training store's kind (app/training.py _store)
     store.put(three, "three")
     assert store.get(seven) is None and store.get(three) == "three"
 
