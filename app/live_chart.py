@@ -16,6 +16,7 @@ nothing is fetched from the internet and nothing generated is committed.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,10 @@ def ensure_plotly_js(static_dir: Path = STATIC_DIR) -> None:
     if target.exists() and target.stat().st_size == PLOTLY_JS.stat().st_size:
         return
     static_dir.mkdir(exist_ok=True)
-    partial = target.with_suffix(".partial")
-    shutil.copyfile(PLOTLY_JS, partial)
-    partial.replace(target)  # atomic: a visitor never loads half a file
+    with (PLOTLY_JS.open("rb") as source,
+          tempfile.NamedTemporaryFile(dir=static_dir, suffix=".partial", delete=False) as partial):
+        shutil.copyfileobj(source, partial)  # each script run its own partial file
+    Path(partial.name).replace(target)  # atomic: a visitor never loads half a file
 
 
 def draw(fig: Any, config: dict[str, Any], key: str | None) -> None:
