@@ -87,7 +87,7 @@ _JUMP = {"frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}
 
 
 def chart_config(name: str) -> dict[str, Any]:
-    """Plotly config for ``st.plotly_chart``: PNG export from the toolbar as ``gatescope-<name>.png``."""
+    """Plotly config for ``ui.show_chart``: PNG export from the toolbar as ``gatescope-<name>.png``."""
     return {
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": f"gatescope-{name}", "scale": 2},
