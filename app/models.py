@@ -25,6 +25,7 @@ import streamlit as st
 import cells
 from app import upload
 from app.lru import LRUMap
+from app.state import CORPORA
 from app.ui import Prepared, token_label
 from cells.base import Cell
 from cells.charmodel import DEFAULT_VOCAB
@@ -42,10 +43,6 @@ RANDOM_SCHEME = (
     "scale, forget-gate bias 1"
 )
 
-CORPORA = ("prose", "code")
-"""What the shipped text models learnt: English prose (the fortunes: "lstm", ...) or Python source
-code ("lstm-code", ...). A page's corpus choice picks the shipped models and, on Cells, the
-properties ranked (``cells.interpret.PROPERTY_SETS``)."""
 CORPUS_LABELS = {"prose": "English prose", "code": "Python code"}
 
 MODEL_LABELS = {"trained": "trained", "random": "random weights"}

@@ -41,7 +41,9 @@ DEFAULT_MELODY = TUNES[DEFAULT_TUNE]
 MODES = ("text", "numbers")
 
 CORPORA = ("prose", "code")
-"""What the shipped text models learnt (``app.models.CORPORA``): English prose or Python code."""
+"""What the shipped text models learnt: English prose (the fortunes: "lstm", ...) or Python source
+code ("lstm-code", ...). A page's corpus choice picks the shipped models (``app.models``) and, on
+Cells, the properties ranked (``cells.interpret.PROPERTY_SETS``)."""
 
 MAX_WRITE = 400
 """Most characters a model writes on the Write page."""
