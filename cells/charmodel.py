@@ -27,8 +27,7 @@ from cells.readers import (
     VOCAB_KEY,
     CharEncoder,
     Reader,
-    _pop_readout,
-    cast_floats,
+    cell_and_readout,
     write,
 )
 from cells.train import Readout, log_softmax
@@ -108,10 +107,8 @@ class CharModel(Reader):
                 or np.any(codes > 0x10FFFF):
             raise ValueError(f"{VOCAB_KEY}: expected a 1-D array of Unicode code points")
         vocab = "".join(chr(int(c)) for c in codes)
-        readout = _pop_readout(rest)
-        readout = Readout(readout.weight.astype(dtype, copy=False), readout.bias.astype(dtype, copy=False))
-        rest = cast_floats(rest, dtype)
-        return cls(weights.cell_from_arrays(rest, meta or {}), vocab, readout, meta)
+        cell, readout = cell_and_readout(rest, meta or {}, dtype)
+        return cls(cell, vocab, readout, meta)
 
     @classmethod
     def load(cls, path: str | PathLike | bytes | BinaryIO, dtype: type = np.float64) -> CharModel:

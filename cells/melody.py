@@ -33,7 +33,7 @@ import numpy as np
 
 from cells import tasks, weights
 from cells.base import Cell
-from cells.readers import MELODY_KIND, VOCAB_KEY, Reader, VocabularyIds, _pop_readout, cast_floats
+from cells.readers import MELODY_KIND, VOCAB_KEY, Reader, VocabularyIds, cell_and_readout
 from cells.train import Readout, log_softmax
 
 DURATIONS = {"w": 4.0, "h": 2.0, "q": 1.0, "e": 0.5, "s": 0.25}
@@ -501,10 +501,8 @@ class MelodyModel(Reader):
             raise ValueError(f"{VOCAB_KEY}: not a JSON list of note tokens ({exc})") from None
         if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
             raise ValueError(f"{VOCAB_KEY}: not a JSON list of note tokens")
-        readout = _pop_readout(rest)
-        readout = Readout(readout.weight.astype(dtype, copy=False), readout.bias.astype(dtype, copy=False))
-        rest = cast_floats(rest, dtype)
-        return cls(weights.cell_from_arrays(rest, meta or {}), vocab, readout, meta)
+        cell, readout = cell_and_readout(rest, meta or {}, dtype)
+        return cls(cell, vocab, readout, meta)
 
     def inputs(self, ids: np.ndarray) -> np.ndarray:
         return tasks.one_hot(ids, self.encoder.input_size, self.cell.dtype)

@@ -555,6 +555,15 @@ def _vocab_source(vocab: Any) -> Any:
     return vocab
 
 
+def cell_and_readout(arrays: dict[str, np.ndarray], meta: dict[str, Any],
+                     dtype: type) -> tuple[Cell | Stack, Readout]:
+    """The recurrent layers and the readout of a whole model's ``arrays`` (its vocabulary already
+    taken out), floats as ``dtype``; a ValueError if the readout is missing."""
+    rest = cast_floats(arrays, dtype)
+    readout = _pop_readout(rest)
+    return weights.cell_from_arrays(rest, meta), readout
+
+
 def _pop_readout(arrays: dict[str, np.ndarray]) -> Readout:
     """Take the readout's two arrays out of ``arrays``; a ValueError if either is missing."""
     missing = [k for k in (READOUT_WEIGHT, READOUT_BIAS) if k not in arrays]
