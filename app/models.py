@@ -29,6 +29,7 @@ from app.state import CORPORA
 from app.ui import Prepared, token_label
 from cells.base import Cell
 from cells.charmodel import DEFAULT_VOCAB
+from cells.diagnostics import SATURATED_ABOVE, SATURATED_BELOW
 from cells.melody import MelodyModel
 from cells.readers import CharEncoder, NumberEncoder, Reader, state_after
 
@@ -337,7 +338,7 @@ class Resumable:
     """A text's reading and what reading on from inside it takes: after every
     :data:`RESUME_EVERY` characters (block k ends at character (k + 1) * RESUME_EVERY), the
     model's state (``cells.readers.state_after``) and, per sigmoid gate, how many steps so far
-    each unit spent below 0.1 and above 0.9 (the reading's saturation, counted)."""
+    each unit spent saturated low and high (the reading's saturation, counted)."""
 
     text: str
     reading: Reading
@@ -356,9 +357,10 @@ class Resumable:
 
 
 def _saturated_counts(cell: Cell, trace: cells.Trace, ends: Iterable[int]) -> list[dict]:
-    """For each t in ``ends``: gate -> (steps < 0.1, steps > 0.9) per unit over the first t steps
-    of ``trace`` (``cells.gate_saturation``'s thresholds, counted instead of averaged)."""
-    counts = {g: (np.cumsum(trace.gates[g] < 0.1, axis=0), np.cumsum(trace.gates[g] > 0.9, axis=0))
+    """For each t in ``ends``: gate -> (steps saturated low, steps saturated high) per unit over
+    the first t steps of ``trace`` (``cells.gate_saturation``, counted instead of averaged)."""
+    counts = {g: (np.cumsum(trace.gates[g] < SATURATED_BELOW, axis=0),
+                  np.cumsum(trace.gates[g] > SATURATED_ABOVE, axis=0))
               for g in cell.sigmoid_gates}  # (T, H) each
     return [{g: (below[t - 1], above[t - 1]) for g, (below, above) in counts.items()} for t in ends]
 

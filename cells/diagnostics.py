@@ -101,8 +101,13 @@ def _layers_of(cell: Cell | Stack, trace: Trace) -> tuple[tuple[Cell, ...], tupl
     return (cell,), (trace,)
 
 
+SATURATED_BELOW = 0.1
+SATURATED_ABOVE = 0.9
+"""A gate value below / above these is saturated (Karpathy, Johnson & Fei-Fei 2015, fig. 3)."""
+
+
 def gate_saturation(
-    cell: Cell, trace: Trace, low: float = 0.1, high: float = 0.9
+    cell: Cell, trace: Trace, low: float = SATURATED_BELOW, high: float = SATURATED_ABOVE
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per gate and unit, the fraction of steps left-saturated (< low) and right-saturated (> high).
 

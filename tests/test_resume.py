@@ -59,6 +59,11 @@ def test_a_text_read_on_from_an_earlier_one_is_the_text_read_from_the_start(name
     resumed, then = models.reading_of(model, text, layer, (begin, first))
     fresh, again = models.reading_of(model, text, layer)
     assert_same(resumed, fresh)
+    trace = model.reader.read(text).trace
+    trace = trace.layers[layer] if hasattr(trace, "layers") else trace
+    for gate, (left, right) in cells.gate_saturation(model.reader.cell, trace).items():
+        np.testing.assert_array_equal(fresh.saturation[gate][0], left)  # the engine's, counted
+        np.testing.assert_array_equal(fresh.saturation[gate][1], right)
     assert first.start_for(text, loaded("gru" if name != "gru" else "lstm").reader) == 0  # others
     assert len(then.states) == len(again.states) == len(text) // 64  # one per whole block
     for (h, c), (h_want, c_want) in zip(then.states, again.states, strict=True):
