@@ -33,7 +33,7 @@ import numpy as np
 import streamlit as st
 
 import cells
-from app import series, upload
+from app import live_chart, series, upload
 from app.state import DEFAULT_SERIES, DEFAULT_TEXT, MODES, ViewState, sync
 from cells.readers import UNKNOWN_CHAR
 
@@ -194,7 +194,7 @@ def sync_url(page: str = "") -> ViewState:
     return state
 
 
-def live_body(body: Callable[[], None], page: str) -> None:
+def live_body(body: Callable[[], None]) -> None:
     """Run a page's interactive part as a fragment (``st.fragment``): an edit of a widget inside
     it reruns ``body`` alone, not the app around it (navigation, sidebar, the page's title and
     links), and the browser redraws only what ``body`` drew (Gates: 50-60 ms less an edit, README
@@ -205,7 +205,7 @@ def live_body(body: Callable[[], None], page: str) -> None:
     def fragment() -> None:
         with page_guard():
             body()
-        sync_url(page)  # a whole run syncs again in app/main.py: only changed keys are written
+        sync_url()  # a whole run syncs again in app/main.py: only changed keys are written
 
     fragment()
 
@@ -401,7 +401,6 @@ def show_chart(fig: Any, name: str, key: str | None = None) -> None:
     """Draw a Plotly figure full width in the app's neutral look (``app.charts.NEUTRAL_TEMPLATE``,
     legible in light and dark themes), with PNG export named ``gatescope-<name>.png``; a chart
     drawn with the same ``key`` on the last run is updated in place (``app.live_chart``)."""
-    from app import live_chart
     from app.charts import NEUTRAL_TEMPLATE, chart_config
 
     fig.update_layout(template=NEUTRAL_TEMPLATE)

@@ -196,6 +196,6 @@ def show_forecast(key: models.ModelKey, seq: ui.Prepared) -> None:
 
 with ui.page_guard():
     header()
-ui.live_body(main, "")
+ui.live_body(main)
 with ui.page_guard():
     experiment_links("")
