@@ -16,4 +16,7 @@ def test_the_music_page_plays_the_melody(page, app_url):
     assert response.ok and response.headers["content-type"].startswith("audio/")
     body = response.body()
     assert body[:4] == b"RIFF" and body[8:12] == b"WAVE"
-    assert page.locator(".js-plotly-plot").count() >= 1  # the gates over the notes
+    # the gates over the notes: a chart is drawn by plotly.js in the browser, after the run ends
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                           ".some(gd => gd._fullData && gd._fullData.length > 0)", timeout=60_000)
+    assert_no_failure(page)
