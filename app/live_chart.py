@@ -33,8 +33,20 @@ PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.mi
 ERROR_CLASS = "gs-chart-error"
 """CSS class of the message a chart shows when it cannot be drawn (the browser tests look for it)."""
 
+NEAR_MARGIN = "50% 0px"
+"""How far beyond the browser window a chart counts as in view (CSS margins: half a window above
+and below): a chart is drawn when it comes that near."""
+
+STALE_CLASS = "gs-chart-stale"
+"""CSS class of a chart that still shows the figure before the last edit: it is out of view, and
+is drawn anew when it comes into view. Faded until then."""
+
+_CSS = f".{STALE_CLASS} {{ opacity: 0.35; }}"
+
 _JS = r"""
 const SRC = 'app/static/plotly.min.js';
+const NEAR = 'NEAR_MARGIN';  // how far beyond the window a chart counts as in view
+const STALE_CLASS = 'STALE_NAME';
 
 function loadPlotly() {
   if (!window.__gatescopePlotly) {
@@ -64,6 +76,21 @@ function showError(host, message) {
   box.textContent = 'This chart could not be drawn: ' + message;
 }
 
+function draw(host, gd) {
+  const data = gd.__latest;
+  gd.__pending = false;
+  loadPlotly().then(Plotly => {
+    if (gd.__latest !== data) return;
+    const fig = JSON.parse(data.figure);
+    const layout = {...fig.layout, width: fig.layout.width || host.clientWidth};
+    return Plotly.react(gd, {data: fig.data, layout, frames: fig.frames || [], config: data.config})
+      .then(() => {
+        if (gd.__latest === data) gd.classList.remove(STALE_CLASS);
+        host.querySelector('.ERROR_CLASS')?.remove();
+      });
+  }).catch(err => showError(host, err.message));
+}
+
 export default function ({ parentElement, data }) {
   const host = parentElement;
   let gd = host.querySelector(':scope > .gs-chart');
@@ -81,19 +108,24 @@ export default function ({ parentElement, data }) {
       width = host.clientWidth;
       window.Plotly.relayout(gd, {width});
     }).observe(host);
+    // Drawn when near the window: a chart further down is drawn as it scrolls into view.
+    new IntersectionObserver(([entry]) => {
+      gd.__near = entry.isIntersecting;
+      if (gd.__near && gd.__pending) draw(host, gd);
+    }, {rootMargin: NEAR}).observe(host);
   }
-  gd.__latest = data;  // a figure that arrives while plotly.js loads replaces the older one
-  loadPlotly().then(Plotly => {
-    if (gd.__latest !== data) return;
-    const fig = JSON.parse(data.figure);
-    const layout = {...fig.layout, width: fig.layout.width || host.clientWidth};
-    return Plotly.react(gd, {data: fig.data, layout, frames: fig.frames || [], config: data.config})
-      .then(() => host.querySelector('.ERROR_CLASS')?.remove());
-  }).catch(err => showError(host, err.message));
+  gd.__latest = data;  // a figure that arrives before the last one is drawn replaces it
+  gd.__pending = true;
+  if (gd.__near) {
+    draw(host, gd);
+  } else {
+    if (gd._fullLayout) gd.classList.add(STALE_CLASS);  // still the last figure: faded until drawn
+    loadPlotly().catch(err => showError(host, err.message));  // say at once if it cannot load
+  }
 }
-""".replace("ERROR_CLASS", ERROR_CLASS)
+""".replace("ERROR_CLASS", ERROR_CLASS).replace("NEAR_MARGIN", NEAR_MARGIN).replace("STALE_NAME", STALE_CLASS)
 
-_component = st.components.v2.component("gatescope_chart", js=_JS, isolate_styles=False)
+_component = st.components.v2.component("gatescope_chart", js=_JS, css=_CSS, isolate_styles=False)
 
 
 def ensure_plotly_js(static_dir: Path = STATIC_DIR) -> None:

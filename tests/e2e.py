@@ -34,21 +34,63 @@ TEXTS = """(selector) => [...document.querySelectorAll(selector)]
 """Each failure's text (an exception element's own alert inside it counts once), and for the guard's
 box the exception line it writes just below."""
 
-CHARTS_READY = """({count, T}) => {
-  const plots = [...document.querySelectorAll('.js-plotly-plot')];
-  if (plots.length < count) return false;
-  return plots.every(gd => {
+CHARTS_READY = """({count, T, scroll = true, inView = false}) => {
+  const near = gd => { const r = gd.getBoundingClientRect();
+                       return r.bottom > 0 && r.top < innerHeight && r.height > 0; };
+  const charts = [...document.querySelectorAll('.gs-chart')].filter(gd => !inView || near(gd));
+  if (charts.length < count) return false;
+  const shows = gd => {
     if (!gd._fullData || gd._fullData.length === 0 || !gd._fullLayout) return false;
+    if (gd.classList.contains('gs-chart-stale')) return false;
     const meta = gd._fullLayout.meta;
     if (meta && meta.tokens !== undefined) return meta.tokens === T;
     return gd._fullData.every(t => t.type !== 'heatmap' || t.x.length === T)
       && (!gd.layout.sliders || gd.layout.sliders.length === 0
           || gd.layout.sliders[0].steps.length === Math.min(T, 300));
-  });
+  };
+  const hidden = gd => gd.getClientRects().length === 0;  // in a closed expander or another tab
+  const behind = charts.filter(gd => !hidden(gd) && !shows(gd));
+  if (scroll && behind.length) behind[0].scrollIntoView({block: 'center'});
+  return behind.length === 0;
 }"""
-"""True once ``count`` charts are drawn and each shows a sequence of T tokens: the token count a
-token chart carries in ``layout.meta.tokens`` (``app.charts.token_meta``), else (a figure without
-it) its heatmaps' columns and its slider's steps."""
+"""True once ``count`` charts are on the page and each shows a sequence of T tokens: the token
+count a token chart carries in ``layout.meta.tokens`` (``app.charts.token_meta``), else (a figure
+without it) its heatmaps' columns and its slider's steps; a hidden chart (a closed expander,
+another tab) counts but is not checked. A chart is drawn when it comes into view
+(``app.live_chart``), so unless ``scroll`` is false this scrolls to the first chart still behind,
+as a visitor would. With ``inView`` only the charts in the window count (a benchmark's edit as a
+visitor sees it, without scrolling)."""
+
+DRAW_ALL = """() => {
+  const behind = [...document.querySelectorAll('.gs-chart')].filter(gd =>
+    gd.getClientRects().length && (!gd._fullLayout || gd.classList.contains('gs-chart-stale')));
+  if (behind.length) behind[0].scrollIntoView({block: 'center'});
+  return behind.length === 0;
+}"""
+"""True once every chart on the page (but hidden ones) is drawn with its latest figure; until
+then it scrolls to the first one behind, as a visitor would (``app.live_chart`` draws a chart
+when it comes into view)."""
+
+
+TO_TOP = """() => document.querySelector('[data-testid="stMain"] h1')
+    ?.scrollIntoView({block: 'end', behavior: 'instant'})"""
+"""Back to the top of the page at once (the waits below scroll down to the charts): a menu opened
+while the page still scrolls closes again."""
+
+
+def wait_until_drawn(page, predicate: str, timeout_ms: int = 90_000) -> None:
+    """Wait until every chart is drawn (:data:`DRAW_ALL`) and the JS ``predicate`` holds, then go
+    back to the top of the page."""
+    page.wait_for_function(f"() => ({DRAW_ALL})() && ({predicate})()", timeout=timeout_ms)
+    page.evaluate(TO_TOP)
+
+
+def wait_for_charts(page, count: int, T: int, timeout_ms: int = 60_000) -> None:
+    """Wait until ``count`` charts show a sequence of T tokens (:data:`CHARTS_READY`), then go
+    back to the top of the page."""
+    page.wait_for_function(CHARTS_READY, arg={"count": count, "T": T}, timeout=timeout_ms)
+    page.evaluate(TO_TOP)
+
 
 HEATMAP_BLOCKS = """(gd) => [...new Set(gd.data[0].y.filter(y => y.includes(' · unit '))
     .map(y => y.split(' · ')[0]))]"""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, start_server, stop_server
-from e2e import BOX, CHARTS_READY, HEATMAP_BLOCKS, assert_no_failure, failures
+from e2e import BOX, HEATMAP_BLOCKS, assert_no_failure, failures, wait_for_charts
 
 PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> **x** $y$'
 
@@ -23,10 +23,6 @@ def type_sequence(page, text: str) -> None:
     box = page.locator(BOX)
     box.fill(text)
     box.press("Control+Enter")
-
-
-def wait_for_charts(page, count: int, T: int) -> None:
-    page.wait_for_function(CHARTS_READY, arg={"count": count, "T": T}, timeout=60_000)
 
 
 def test_type_a_sequence_and_see_the_gates(page, app_url):

@@ -7,7 +7,7 @@ Uses the server and Chromium fixtures of conftest.py (``app_url``, ``page``) and
 
 from __future__ import annotations
 
-from e2e import BOX, assert_no_failure
+from e2e import BOX, assert_no_failure, wait_until_drawn
 
 import cells
 from app import lab
@@ -24,7 +24,7 @@ CHARTS = f"""() => {{
 def test_the_lab_renders_its_charts_and_table(page, app_url):
     page.goto(f"{app_url}/lab")
     page.wait_for_selector(BOX, timeout=90_000)
-    page.wait_for_function(CHARTS, timeout=120_000)
+    wait_until_drawn(page, CHARTS, 120_000)
     assert_no_failure(page)
     assert page.locator('[data-testid="stDataFrame"]').count() == 1  # the cells
     rows = page.locator('[data-testid="stTable"] tbody tr')

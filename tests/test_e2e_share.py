@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, quote, urlsplit
 
-from e2e import BOX, HEATMAP_BLOCKS, assert_no_failure
+from e2e import BOX, HEATMAP_BLOCKS, assert_no_failure, wait_until_drawn
 
 VIEW = """() => {
   const plots = [...document.querySelectorAll('.js-plotly-plot')];
@@ -30,10 +30,7 @@ VIEW = """() => {
 
 def view_of(page, steps: int) -> dict:
     """The drawn view once both Gates charts hold ``steps`` tokens, and the page shows no failure."""
-    page.wait_for_function(
-        f"() => {{ const v = ({VIEW})(); return v !== null && v.steps === {steps}; }}",
-        timeout=90_000,
-    )
+    wait_until_drawn(page, f"() => {{ const v = ({VIEW})(); return v !== null && v.steps === {steps}; }}")
     assert_no_failure(page)
     return page.evaluate(VIEW)
 

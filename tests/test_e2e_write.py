@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from e2e import assert_no_failure
+from e2e import assert_no_failure, wait_until_drawn
 
 import cells
 from app.writing import WRITERS
@@ -15,9 +15,9 @@ PROMPT = "def add(a, b):\n    return "
 def test_the_write_page_shows_each_models_writing_and_its_charts(page, app_url):
     query = urlencode({"seq": PROMPT, "corpus": "code", "greedy": "true", "chars": "60"})
     page.goto(f"{app_url}/write?{query}")
-    page.wait_for_function(  # six charts drawn: per model, the coloured text and the next characters
-        "() => [...document.querySelectorAll('.js-plotly-plot')].filter(gd => gd._fullData"
-        " && gd._fullData.length > 0).length >= 6", timeout=90_000)
+    wait_until_drawn(  # six charts drawn: per model, the coloured text and the next characters
+        page, "() => [...document.querySelectorAll('.js-plotly-plot')].filter(gd => gd._fullData"
+        " && gd._fullData.length > 0).length >= 6")
     assert_no_failure(page)
     shown = page.eval_on_selector_all(
         '[data-testid="stMain"] [data-testid="stCode"] code', "els => els.map(e => e.textContent)")

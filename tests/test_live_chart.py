@@ -7,7 +7,7 @@ import os
 import re
 
 from conftest import MAIN, start_server, stop_server
-from e2e import BOX, CHARTS_READY, assert_no_failure, failures
+from e2e import BOX, assert_no_failure, failures, wait_for_charts
 
 from app import live_chart
 
@@ -35,11 +35,11 @@ def test_an_edit_updates_every_gates_chart_in_place(page, app_url):
     box = page.locator(BOX)
     box.wait_for(timeout=60_000)
     first = box.input_value()
-    page.wait_for_function(CHARTS_READY, arg={"count": GATES_CHARTS, "T": len(first)}, timeout=60_000)
+    wait_for_charts(page, GATES_CHARTS, len(first))
     page.evaluate("() => document.querySelectorAll('.js-plotly-plot').forEach((gd, k) => gd.__mark = k)")
     box.fill("A new text, typed.")
     box.press("Control+Enter")
-    page.wait_for_function(CHARTS_READY, arg={"count": GATES_CHARTS, "T": 18}, timeout=60_000)
+    wait_for_charts(page, GATES_CHARTS, 18)
     marks = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => gd.__mark)")
     assert marks == [0, 1, 2]
     assert_no_failure(page)
@@ -76,7 +76,7 @@ def test_the_one_trace_heatmap_hovers_with_the_block_unit_and_exact_value(page, 
     still name the row and unit and give the value itself, and the blank rows between blocks
     have no hover at all."""
     page.goto(f"{app_url}/?seq=Hover+me")
-    page.wait_for_function(CHARTS_READY, arg={"count": GATES_CHARTS, "T": 8}, timeout=60_000)
+    wait_for_charts(page, GATES_CHARTS, 8)
     rows = page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[1].data[0].y")
     first = next(k for k, y in enumerate(rows) if y.startswith("f · unit "))
     shown = page.evaluate(HOVER, [first, 2])
@@ -85,3 +85,28 @@ def test_the_one_trace_heatmap_hovers_with_the_block_unit_and_exact_value(page, 
     assert re.search(r"c · unit \d+ = -?\d+\.\d{3}$", page.evaluate(HOVER, [c_row, 0]))
     assert page.evaluate(HOVER, [first - 1, 2]) is None  # the blank row above the block
     assert_no_failure(page)
+
+
+TOKENS = """() => [...document.querySelectorAll('.gs-chart')].map(gd => ({
+  tokens: gd._fullLayout ? gd._fullLayout.meta.tokens : null,
+  stale: gd.classList.contains('gs-chart-stale')}))"""
+
+
+def test_a_chart_out_of_view_is_drawn_when_it_comes_into_view(page, app_url):
+    """An edit redraws the charts in view (1400 x 1000); the scrubber, further down, keeps its last figure,
+    faded, until it is scrolled into view, and is then drawn with the new text."""
+    page.goto(app_url)
+    box = page.locator(BOX)
+    box.wait_for(timeout=60_000)
+    wait_for_charts(page, GATES_CHARTS, len(box.input_value()))  # all drawn; back at the top
+    old = len(box.input_value())
+    box.fill("Out of view.")
+    box.press("Control+Enter")
+    page.wait_for_function(f"() => ({TOKENS})()[0].tokens === 12", timeout=60_000)  # the story
+    assert_no_failure(page)  # the run has finished: every chart has its new figure
+    story, heatmaps, scrubber = page.evaluate(TOKENS)
+    assert story == heatmaps == {"tokens": 12, "stale": False}  # in view (the heatmaps' top)
+    assert scrubber == {"tokens": old, "stale": True}  # out of view: the last figure, faded
+    page.locator(".gs-chart").last.scroll_into_view_if_needed()
+    page.wait_for_function(f"() => ({TOKENS})()[2].tokens === 12", timeout=60_000)
+    assert page.evaluate(TOKENS)[2] == {"tokens": 12, "stale": False}
