@@ -19,12 +19,12 @@ enters a figure through :func:`plot_text`, because Plotly reads a little HTML in
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,10 +43,6 @@ MAX_FRAMES = 100
 """Most steps one scrubber holds; a longer sequence gets a window of this many steps around the
 step it opens at (the page's "Scrubber opens at step" moves the window). Every frame is parsed
 and stored by the browser on every edit, so a window, not the whole text."""
-
-MAX_SLIDER_LABELS = 40
-"""A scrubber of more steps draws no step labels under its slider: they would overlap, and each
-costs the browser a text element on every edit."""
 
 STATE_TITLES = {"c": "cell state c", "h": "hidden state h"}
 GATE_COLOURS = {  # Okabe-Ito, a colour-blind-safe qualitative palette, by the papers' symbols
@@ -79,12 +75,6 @@ NEUTRAL_TEMPLATE = go.layout.Template(layout={
 """One look for every chart in both of Streamlit's themes: transparent backgrounds, mid-grey text
 (about 4.5:1 contrast on white and on Streamlit's dark background). Drawing with Streamlit's own
 Plotly theme instead doubles the time a browser needs to re-render the Gates page."""
-
-_PLAY = {"frame": {"duration": 350, "redraw": True}, "fromcurrent": True,
-         "transition": {"duration": 0}, "mode": "immediate"}
-_JUMP = {"frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0},
-         "mode": "immediate"}
-
 
 def chart_config(name: str) -> dict[str, Any]:
     """Plotly config for ``ui.show_chart``: PNG export from the toolbar as ``gatescope-<name>.png``."""
@@ -328,8 +318,24 @@ def _short(values: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(values, np.float64), 3)
 
 
+@dataclass(frozen=True)
+class Player:
+    """How an animated figure is played, drawn by the page around the chart (``app.live_chart``):
+    above it the caption of the frame shown, under it a play button and a step slider.
+
+    captions: one per frame, in the frames' order (HTML; user text in them escaped with
+    :func:`plot_text`); active: the index of the frame shown first; interval_ms: a frame's time
+    when playing.
+    """
+
+    captions: tuple[str, ...]
+    active: int = 0
+    interval_ms: int = 350
+
+
 class AnimatedFigure(go.Figure):
-    """A Figure whose animation frames stay plain dicts until :meth:`to_dict`.
+    """A Figure with animation frames and a :class:`Player`; the frames stay plain dicts until
+    :meth:`to_dict`.
 
     Plotly turns every trace of every frame into an object (a few hundred frames of seven bar
     traces take a third of a second); the frames here are built from arrays and need none of
@@ -337,9 +343,14 @@ class AnimatedFigure(go.Figure):
     """
 
     def __init__(self, data: list[dict[str, Any]], layout: dict[str, Any],
-                 frames: list[dict[str, Any]]) -> None:
+                 frames: list[dict[str, Any]], player: Player) -> None:
         _construct(super().__init__, {"data": data, "layout": layout})  # as :func:`figure`
         self._plain_frames = frames
+        self._player = player  # a Figure takes no public attributes but its own properties
+
+    @property
+    def player(self) -> Player:
+        return self._player
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "frames": self._plain_frames}
@@ -381,17 +392,19 @@ def scrubber(
     follow: int = 0,
     active: int = 0,
 ) -> AnimatedFigure:
-    """The token scrubber: one Plotly animation frame per step, a slider and a play button.
+    """The token scrubber: one Plotly animation frame per step, played by a :class:`Player` (a
+    step slider and a play button under the chart, the step's caption above it).
 
     Each frame shows, at step t: every row's value per shown unit as bars (sigmoid gates on a
-    fixed 0-1 axis; candidates, c and h on a -1..1 axis widened to fit c), the step's token, the
-    model's top next-character ``guesses`` (if any), and the cell's ``equation_lines`` for unit
-    ``units[follow]`` with that step's numbers. Moving the slider happens in the browser: no
-    server round trip.
+    fixed 0-1 axis; candidates, c and h on a -1..1 axis widened to fit c) and the model's top
+    next-character ``guesses`` (if any); its caption names the step and its token and fills the
+    cell's ``equation_lines`` for unit ``units[follow]`` with that step's numbers. Moving the
+    slider happens in the browser: no server round trip.
 
     rows: name -> (T, U), the cell's gates then c (if it has one) and h; ``gates`` its gate
     descriptions; labels (T,); guesses (T, k) of (char, probability). The sequence starts from the
-    zero state, so h_{t-1} and c_{t-1} are the previous rows (zero at t = 0).
+    zero state, so h_{t-1} and c_{t-1} are the previous rows (zero at t = 0). A long sequence gets
+    the :func:`scrub_window` of steps around ``active``.
     """
     h, c = rows["h"], rows.get("c")
     T, U = h.shape
@@ -418,14 +431,13 @@ def scrubber(
                         "text": [f"«{plot_text(ch)}» {p:.0%}" for ch, p in guesses[t]]})
         return out
 
-    def title(t: int) -> dict[str, Any]:
+    def caption(t: int) -> str:
         numbers = {n: float(rows[n][t, follow]) for n in rows}
         numbers.update(hprev=float(h[t - 1, follow]) if t else 0.0)
         if c is not None:
             numbers.update(cprev=float(c[t - 1, follow]) if t else 0.0)
-        return {"text": f"<b>step {t} of {T - 1} · token «{plot_text(labels[t])}»</b>   "
-                + _equations(equation_lines, int(units[follow]), numbers),
-                "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top", "font": {"size": 14}}
+        return (f"<b>step {t} of {T - 1} · token «{plot_text(labels[t])}»</b><br>"
+                + _equations(equation_lines, int(units[follow]), numbers))
 
     data = bars(active)
     for n, trace in zip([*sig, *signed], data, strict=False):
@@ -439,29 +451,11 @@ def scrubber(
                         marker={"color": "#999999"}, showlegend=False, textposition="outside",
                         textangle=0, cliponaxis=False,
                         xaxis="x3", yaxis="y3", hovertemplate="%{text}<extra></extra>")
-    frames = [{"name": str(t), "data": bars(t), "layout": {"title": title(t)}} for t in window]
-    labelled = len(window) <= MAX_SLIDER_LABELS  # else the title alone says the step and token
+    frames = [{"name": str(t), "data": bars(t)} for t in window]
     layout.update(
-        title=copy.deepcopy(frames[active - window.start]["layout"]["title"]),  # not built twice
-        barmode="group", bargap=0.15, height=680, meta=token_meta(T),
-        margin={"l": 60, "r": 50, "t": 150, "b": 150},
-        legend={"orientation": "h", "y": 1.06, "x": 0, "yanchor": "bottom"},
-        updatemenus=[{
-            "type": "buttons", "direction": "left", "x": 0, "y": -0.2, "xanchor": "left",
-            "yanchor": "top", "showactive": False, "pad": {"t": 0, "r": 10},
-            "buttons": [
-                {"label": "▶ play", "method": "animate", "args": [None, _PLAY]},
-                {"label": "❚❚ pause", "method": "animate", "args": [[None], _JUMP]},
-            ],
-        }],
-        sliders=[{
-            "active": active - window.start, "x": 0.2, "len": 0.8, "y": -0.17,
-            "yanchor": "top", "pad": {"t": 0},
-            "font": {"size": 11},
-            "currentvalue": {"prefix": "step ", "font": {"size": 13}, "visible": labelled},
-            "steps": [{"label": f"{t}: {plot_text(labels[t])}" if labelled else "",
-                       "method": "animate", "args": [[str(t)], _JUMP]} for t in window],
-        }],
+        barmode="group", bargap=0.15, height=520, meta=token_meta(T),
+        margin={"l": 60, "r": 50, "t": 70, "b": 60},
+        legend={"orientation": "h", "y": 1.1, "x": 0, "yanchor": "bottom"},
     )
     layout["yaxis"].update(range=[0, 1], title={"text": "value"})
     layout["yaxis2"].update(range=[-state_max, state_max])
@@ -470,7 +464,8 @@ def scrubber(
     if with_guesses:
         layout["xaxis3"].update(range=[0, 1], title={"text": "probability"}, tickformat=".0%")
         layout["yaxis3"].update(showticklabels=False)
-    return AnimatedFigure(data, layout, frames)
+    player = Player(captions=tuple(caption(t) for t in window), active=active - window.start)
+    return AnimatedFigure(data, layout, frames, player)
 
 
 def saturation_scatter(saturations: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]],

@@ -15,6 +15,7 @@ nothing is fetched from the internet and nothing generated is committed.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
@@ -38,10 +39,19 @@ NEAR_MARGIN = "50% 0px"
 and below): a chart is drawn when it comes that near."""
 
 STALE_CLASS = "gs-chart-stale"
-"""CSS class of a chart that still shows the figure before the last edit: it is out of view, and
-is drawn anew when it comes into view. Faded until then."""
+"""CSS class of a chart's box (``.gs-chart-box``: the chart and its player) while the chart still
+shows the figure before the last edit: it is out of view, and is drawn anew when it comes into
+view. Faded until then."""
 
-_CSS = f".{STALE_CLASS} {{ opacity: 0.35; }}"
+_CSS = f"""
+.{STALE_CLASS} {{ opacity: 0.35; }}
+.gs-player-caption {{ font-size: 14px; line-height: 1.6; margin: 0 0 0.25rem 0.5rem; white-space: pre-wrap; }}
+.gs-player-controls {{ display: flex; gap: 1rem; align-items: center; margin: 0 0 1rem 0.5rem; }}
+.gs-player-controls input {{ flex: 1; accent-color: #0072b2; }}
+.gs-player-controls button {{ font: inherit; color: inherit; background: transparent;
+  border: 1px solid rgba(128, 128, 128, 0.5); border-radius: 0.5rem; padding: 0.25rem 0.75rem;
+  cursor: pointer; min-width: 6.5rem; }}
+"""
 
 _JS = r"""
 const SRC = 'app/static/plotly.min.js';
@@ -76,6 +86,55 @@ function showError(host, message) {
   box.textContent = 'This chart could not be drawn: ' + message;
 }
 
+// An animated figure's player: the shown frame's caption above the chart, a play button and a step
+// slider (a native range input: arrow keys, Home and End step it) under it. Stepping animates to
+// the frame in the browser, no server round trip; Plotly draws no slider or buttons of its own.
+function player(host, gd) {
+  if (host.__player) return host.__player;
+  const caption = document.createElement('div');
+  caption.className = 'gs-player-caption';
+  host.insertBefore(caption, gd);
+  const controls = document.createElement('div');
+  controls.className = 'gs-player-controls';
+  const button = document.createElement('button');
+  button.type = 'button';
+  const slider = document.createElement('input');
+  slider.type = 'range';
+  slider.min = 0;
+  slider.setAttribute('aria-label', 'Scrubber step');
+  controls.append(button, slider);
+  host.appendChild(controls);
+  const p = host.__player = {caption, button, slider, spec: null, timer: null};
+  p.show = k => {
+    slider.value = k;
+    caption.innerHTML = p.spec.captions[k];  // made by the server, user text escaped
+    window.Plotly.animate(gd, [p.names[k]], {frame: {duration: 0, redraw: true},
+                                          transition: {duration: 0}, mode: 'immediate'});
+  };
+  p.pause = () => { clearInterval(p.timer); p.timer = null; button.textContent = '▶ Play'; };
+  p.play = () => {
+    if (Number(slider.value) >= p.spec.captions.length - 1) p.show(0);
+    button.textContent = '❚❚ Pause';
+    p.timer = setInterval(() => {
+      const next = Number(slider.value) + 1;
+      if (next >= p.spec.captions.length) p.pause(); else p.show(next);
+    }, p.spec.interval_ms);
+  };
+  button.onclick = () => p.timer ? p.pause() : p.play();
+  slider.oninput = () => { p.pause(); p.show(Number(slider.value)); };
+  return p;
+}
+
+function loadPlayer(host, gd, spec, frames) {
+  const p = player(host, gd);
+  p.pause();
+  p.spec = spec;
+  p.names = frames.map(f => f.name);
+  p.slider.max = spec.captions.length - 1;
+  p.slider.value = spec.active;
+  p.caption.innerHTML = spec.captions[spec.active];
+}
+
 function draw(host, gd) {
   const data = gd.__latest;
   gd.__pending = false;
@@ -85,23 +144,29 @@ function draw(host, gd) {
     const layout = {...fig.layout, width: fig.layout.width || host.clientWidth};
     return Plotly.react(gd, {data: fig.data, layout, frames: fig.frames || [], config: data.config})
       .then(() => {
-        if (gd.__latest === data) gd.classList.remove(STALE_CLASS);
+        if (data.player && gd.__latest === data) loadPlayer(host, gd, data.player, fig.frames);
+        if (gd.__latest === data) host.classList.remove(STALE_CLASS);
         host.querySelector('.ERROR_CLASS')?.remove();
       });
   }).catch(err => showError(host, err.message));
 }
 
 export default function ({ parentElement, data }) {
-  const host = parentElement;
-  let gd = host.querySelector(':scope > .gs-chart');
+  // host: this chart's box in the component's element, kept from run to run: the player's
+  // caption, the chart (gd), the player's controls, or a message that it could not be drawn
+  let host = parentElement.querySelector(':scope > .gs-chart-box');
+  let gd = host && host.querySelector(':scope > .gs-chart');
   if (!gd) {
+    host = document.createElement('div');
+    host.className = 'gs-chart-box';
+    parentElement.appendChild(host);
     gd = document.createElement('div');
     gd.className = 'gs-chart';
     gd.style.contain = 'layout style';  // a redraw inside does not lay out the rest of the page
     host.appendChild(gd);
-    // A chart is as wide as its container, given to Plotly as a number: with autosize Plotly
-    // measures the page on every redraw (every scrubber step). The container's height follows
-    // the chart's own, so only a new width (window, sidebar, columns) redraws.
+    // A chart is as wide as its box, given to Plotly as a number: with autosize Plotly measures
+    // the page on every redraw (every scrubber step). The box's height follows the chart's own,
+    // so only a new width (window, sidebar, columns) redraws.
     let width = host.clientWidth;
     new ResizeObserver(() => {
       if (host.clientWidth === width || !window.Plotly || !gd._fullLayout) return;
@@ -119,7 +184,7 @@ export default function ({ parentElement, data }) {
   if (gd.__near) {
     draw(host, gd);
   } else {
-    if (gd._fullLayout) gd.classList.add(STALE_CLASS);  // still the last figure: faded until drawn
+    if (gd._fullLayout) host.classList.add(STALE_CLASS);  // still the last figure: faded until drawn
     loadPlotly().catch(err => showError(host, err.message));  // say at once if it cannot load
   }
 }
@@ -143,5 +208,9 @@ def ensure_plotly_js(static_dir: Path = STATIC_DIR) -> None:
 
 def draw(fig: Any, config: dict[str, Any], key: str | None) -> None:
     """Draw ``fig`` (a Plotly figure) with Plotly ``config``; the same ``key`` on the next run
-    updates this chart in place."""
-    _component(key=key, data={"figure": pio.to_json(fig, validate=False), "config": config})
+    updates this chart in place. A figure with a ``player`` (``app.charts.AnimatedFigure``) gets
+    its caption, play button and step slider around the chart."""
+    data = {"figure": pio.to_json(fig, validate=False), "config": config}
+    if getattr(fig, "player", None) is not None:
+        data["player"] = dataclasses.asdict(fig.player)
+    _component(key=key, data=data)

@@ -138,8 +138,9 @@ def main() -> None:
 
     st.subheader("Step through it")
     st.caption(
-        "Press play or drag the slider: the bars are every shown unit's gates at that step, the "
-        "title has the cell's equations for one unit with that step's numbers"
+        "Press play, drag the step slider under the chart or step it with the arrow keys: the bars "
+        "are every shown unit's gates at that step, the caption above has the cell's equations for "
+        "one unit with that step's numbers"
         + (", and the right panel the model's top guesses for the next character." if
            reading.guesses else ".")
     )

@@ -50,9 +50,15 @@ def assert_clean(at: AppTest) -> None:
 
 def chart_specs(at: AppTest) -> list[dict]:
     """Every chart on the page, as the Plotly figure JSON the browser gets (``app.live_chart``'s
-    component data: ``{"figure": <figure JSON>, "config": ...}``)."""
-    return [json.loads(json.loads(chart.proto.json)["figure"]) for chart in at.get("bidi_component")
-            if chart.proto.component_name == "gatescope_chart"]
+    component data: ``{"figure": <figure JSON>, "config": ..., "player": ...}``), with the
+    player of an animated figure (``app.charts.Player`` as a dict) under ``"player"``."""
+    specs = []
+    for chart in at.get("bidi_component"):
+        if chart.proto.component_name == "gatescope_chart":
+            data = json.loads(chart.proto.json)
+            player = {"player": data["player"]} if "player" in data else {}
+            specs.append({**json.loads(data["figure"]), **player})
+    return specs
 
 
 def plotly_array(values: list | dict) -> np.ndarray:

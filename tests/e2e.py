@@ -34,43 +34,45 @@ TEXTS = """(selector) => [...document.querySelectorAll(selector)]
 """Each failure's text (an exception element's own alert inside it counts once), and for the guard's
 box the exception line it writes just below."""
 
+NOT_DRAWN = """gd => !gd._fullLayout || gd.parentElement.classList.contains('gs-chart-stale')"""
+"""Whether a chart (``.gs-chart``) is not drawn with its latest figure: never drawn, or out of
+view with an older one (``app.live_chart.STALE_CLASS`` on its box)."""
+
 CHARTS_READY = """({count, T, scroll = true, inView = false}) => {
   const near = gd => { const r = gd.getBoundingClientRect();
                        return r.bottom > 0 && r.top < innerHeight && r.height > 0; };
   const charts = [...document.querySelectorAll('.gs-chart')].filter(gd => !inView || near(gd));
   if (charts.length < count) return false;
+  const notDrawn = """ + NOT_DRAWN + """;
   const shows = gd => {
-    if (!gd._fullData || gd._fullData.length === 0 || !gd._fullLayout) return false;
-    if (gd.classList.contains('gs-chart-stale')) return false;
+    if (notDrawn(gd) || !gd._fullData || gd._fullData.length === 0) return false;
     const meta = gd._fullLayout.meta;
     if (meta && meta.tokens !== undefined) return meta.tokens === T;
-    return gd._fullData.every(t => t.type !== 'heatmap' || t.x.length === T)
-      && (!gd.layout.sliders || gd.layout.sliders.length === 0
-          || gd.layout.sliders[0].steps.length === Math.min(T, 300));
+    return gd._fullData.every(t => t.type !== 'heatmap' || t.x.length === T);
   };
   const hidden = gd => gd.getClientRects().length === 0;  // in a closed expander or another tab
   const behind = charts.filter(gd => !hidden(gd) && !shows(gd));
-  if (scroll && behind.length) behind[0].scrollIntoView({block: 'center'});
+  const away = behind.filter(notDrawn);
+  if (scroll && away.length) away[0].scrollIntoView({block: 'center'});  // out of view: go to it
   return behind.length === 0;
 }"""
 """True once ``count`` charts are on the page and each shows a sequence of T tokens: the token
 count a token chart carries in ``layout.meta.tokens`` (``app.charts.token_meta``), else (a figure
-without it) its heatmaps' columns and its slider's steps; a hidden chart (a closed expander,
-another tab) counts but is not checked. A chart is drawn when it comes into view
-(``app.live_chart``), so unless ``scroll`` is false this scrolls to the first chart still behind,
-as a visitor would. With ``inView`` only the charts in the window count (a benchmark's edit as a
-visitor sees it, without scrolling)."""
+without it) its heatmaps' columns; a hidden chart (a closed expander, another tab) counts but is
+not checked. A chart is drawn when it comes into view (``app.live_chart``), so unless ``scroll``
+is false this scrolls to the first chart not drawn, as a visitor would. With ``inView`` only the
+charts in the window count (a benchmark's edit as a visitor sees it, without scrolling)."""
 
 DRAW_ALL = """() => {
-  const behind = [...document.querySelectorAll('.gs-chart')].filter(gd =>
-    gd.getClientRects().length && (!gd._fullLayout || gd.classList.contains('gs-chart-stale')));
+  const notDrawn = """ + NOT_DRAWN + """;
+  const behind = [...document.querySelectorAll('.gs-chart')]
+    .filter(gd => gd.getClientRects().length && notDrawn(gd));
   if (behind.length) behind[0].scrollIntoView({block: 'center'});
   return behind.length === 0;
 }"""
 """True once every chart on the page (but hidden ones) is drawn with its latest figure; until
 then it scrolls to the first one behind, as a visitor would (``app.live_chart`` draws a chart
 when it comes into view)."""
-
 
 TO_TOP = """() => document.querySelector('[data-testid="stMain"] h1')
     ?.scrollIntoView({block: 'end', behavior: 'instant'})"""

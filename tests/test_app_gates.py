@@ -180,7 +180,7 @@ def test_picking_a_shown_unit_for_the_equations_leaves_the_heatmap_rows_alone():
     heatmaps, scrubber = gate_charts(at)
     assert heatmap_blocks(heatmaps)["h"][0] == rows  # same order: not read again, unpinned
     assert heatmaps["layout"]["title"]["text"] == title and "top row" not in title
-    assert f"equations of unit {picked}:" in scrubber["layout"]["title"]["text"]
+    assert f"equations of unit {picked}:" in scrubber["player"]["captions"][0]
     at.slider(key="step").set_value(3).run()  # a later rerun keeps the order too
     assert heatmap_blocks(gate_charts(at)[0])["h"][0] == rows
 
@@ -206,7 +206,7 @@ def test_a_shared_url_opens_the_same_view_and_edits_go_back_into_the_url():
     at = run_app({"seq": "shared view", "arch": "gru", "step": "4"})
     assert_clean(at)
     assert at.text_area(key="seq").value == "shared view" and at.selectbox(key="arch").value == "gru"
-    assert gate_charts(at)[1]["layout"]["sliders"][0]["active"] == 4
+    assert gate_charts(at)[1]["player"]["active"] == 4
     at.text_area(key="seq").set_value("edited").run()
     assert at.query_params["seq"] == "edited" and at.query_params["arch"] == "gru"
 
@@ -312,7 +312,7 @@ def test_every_registered_cell_shows_its_own_gates_states_and_equations(arch):
     want = [g.title for g in cls.gates] + ["cell state c"] * cls.has_cell_state + ["hidden state h"]
     assert titles == want
     assert list(heatmap_blocks(heatmaps)) == [g.name for g in cls.gates] + ["c"] * cls.has_cell_state + ["h"]
-    title = scrubber["layout"]["title"]["text"]
+    title = scrubber["player"]["captions"][0]
     assert cls.equation_lines[-1].split(" = ")[0].replace("_t", "<sub>t</sub>") in title
 
 

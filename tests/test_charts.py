@@ -143,30 +143,29 @@ def test_plot_text_leaves_no_tags_for_plotly_to_read():
     )
 
 
-def test_scrubber_has_one_frame_per_token_and_a_matching_slider():
+def test_scrubber_has_one_frame_and_one_caption_per_token():
     T = 12
     gates, c, h = lstm_arrays(T)
     fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(6), **LSTM_FACTS)
     frames = frames_of(fig)
     assert len(frames) == T
     assert [f["name"] for f in frames] == [str(t) for t in range(T)]
-    assert len(fig.layout.sliders[0].steps) == T
-    assert {b.label for b in fig.layout.updatemenus[0].buttons} == {"▶ play", "❚❚ pause"}
+    assert len(fig.player.captions) == T and fig.player.active == 0
     for t, frame in enumerate(frames):  # bars: f, i, o on the 0-1 axis, then g, c, h
         np.testing.assert_allclose(frame["data"][0]["y"], gates["f"][t], atol=5e-4)  # 3 decimals
         np.testing.assert_allclose(frame["data"][5]["y"], h[t], atol=5e-4)
     assert tuple(fig.layout.yaxis.range) == (0, 1)
-    assert [s.label for s in fig.layout.sliders[0].steps][:2] == ["0: a", "1: b"]
+    assert fig.player.captions[1].startswith("<b>step 1 of 11 · token «b»</b>")
+    assert not fig.layout.sliders and not fig.layout.updatemenus  # the player is the page's own
 
 
-def test_a_long_scrubber_labels_no_steps_and_its_title_names_the_step():
+def test_a_scrubber_opens_at_its_active_step_and_escapes_the_token_in_its_caption():
     T = 60
     gates, c, h = lstm_arrays(T)
-    fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(6), **LSTM_FACTS, active=7)
-    slider = fig.layout.sliders[0]
-    assert len(slider.steps) == T and {s.label for s in slider.steps} == {""}
-    assert slider.currentvalue.visible is False
-    assert fig.layout.title.text.startswith("<b>step 7 of 59 · token «h»</b>")
+    labels = [*labels_of(T)[:7], "<b>", *labels_of(T)[8:]]
+    fig = charts.scrubber(lstm_rows(gates, c, h), labels, range(6), **LSTM_FACTS, active=7)
+    assert fig.player.active == 7
+    assert fig.player.captions[7].startswith("<b>step 7 of 59 · token «&lt;b&gt;»</b>")
 
 
 def test_scrubber_equations_carry_the_steps_own_numbers():
@@ -176,7 +175,7 @@ def test_scrubber_equations_carry_the_steps_own_numbers():
     fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), [10, 11, 12, 13, 14, 15],
                           **LSTM_FACTS,
                           follow=follow)
-    title = frames_of(fig)[t]["layout"]["title"]["text"]
+    title = fig.player.captions[t]
     f, i, g = (gates[n][t, follow] for n in "fig")
     assert "unit 12" in title and f"step {t} of {T - 1}" in title
     assert f"= {f:.2f}·({c_prev[t, follow]:.2f}) + {i:.2f}·({g:.2f}) = {c[t, follow]:.2f}" in title
@@ -191,7 +190,7 @@ def test_gru_scrubber_equations_use_h_prev():
     fig = charts.scrubber({**{n: tr.gates[n] for n in "rzn"}, "h": tr.h}, labels_of(T), range(U),
                           gates=GRU.gates, equation_lines=GRU.equation_lines)
     z, n = tr.gates["z"][3, 0], tr.gates["n"][3, 0]
-    title = frames_of(fig)[3]["layout"]["title"]["text"]
+    title = fig.player.captions[3]
     assert f"(1 − {z:.2f})·({n:.2f}) + {z:.2f}·({h_prev[3, 0]:.2f}) = {tr.h[3, 0]:.2f}" in title
 
 
@@ -211,7 +210,9 @@ def test_long_sequences_get_a_window_of_frames_around_the_active_step():
     fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(2), **LSTM_FACTS, active=400)
     names = [int(f["name"]) for f in frames_of(fig)]
     assert len(names) == charts.MAX_FRAMES and names == list(range(names[0], names[0] + len(names)))
-    assert names[fig.layout.sliders[0].active] == 400
+    assert names[fig.player.active] == 400
+    assert len(fig.player.captions) == len(names) and fig.player.captions[fig.player.active].startswith(
+        "<b>step 400 of")
 
 
 def test_scrub_window_stays_inside_the_sequence():

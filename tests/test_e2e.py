@@ -47,17 +47,35 @@ def test_typed_html_does_not_execute_and_shows_as_text(page, app_url):
     assert "<" in ticks and ">" in ticks  # shown literally, not parsed
 
 
-def test_the_scrubber_plays_in_the_browser(page, app_url):
+CAPTION = "() => [...document.querySelectorAll('.gs-player-caption')].pop().textContent"
+
+
+def test_the_scrubber_plays_and_steps_in_the_browser(page, app_url):
+    sockets = []
+    page.on("websocket", lambda socket: sockets.append(socket))
     page.goto(app_url)
-    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
-    wait_for_charts(page, 3, len(page.locator(BOX).input_value()))
-    title = page.locator(".js-plotly-plot .gtitle").last
-    assert title.text_content().startswith("step 0 of")
-    page.locator(".updatemenu-button", has_text="play").click()
-    page.wait_for_function(
-        "() => ![...document.querySelectorAll('.gtitle')].pop().textContent.startsWith('step 0 ')",
-        timeout=10_000,
-    )
+    page.wait_for_selector(BOX, timeout=60_000)
+    T = len(page.locator(BOX).input_value())
+    wait_for_charts(page, 3, T)
+    assert page.evaluate(CAPTION).startswith(f"step 0 of {T - 1} · token «T»")
+    requests = []
+    assert sockets  # the app's connection, watched from the start
+    for socket in sockets:
+        socket.on("framesent", lambda frame: requests.append(frame))
+    page.get_by_role("button", name="▶ Play").click()
+    page.wait_for_function(f"() => !({CAPTION})().startsWith('step 0 ')", timeout=10_000)
+    page.get_by_role("button", name="❚❚ Pause").click()
+    slider = page.get_by_role("slider", name="Scrubber step", exact=True)
+    slider.focus()
+    slider.press("Home")  # a native range input: the keyboard steps it
+    slider.press("ArrowRight")
+    slider.press("ArrowRight")
+    page.wait_for_function(f"() => ({CAPTION})().startsWith('step 2 of')", timeout=10_000)
+    bars = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].pop().data[0].y")
+    frame = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].pop()"
+                          "._transitionData._frameHash['2'].data[0].y")
+    assert bars == frame  # the chart shows step 2's frame
+    assert requests == []  # all in the browser: nothing sent to the server
     assert_no_failure(page)
 
 

@@ -16,14 +16,16 @@ from e2e import BOX, HEATMAP_BLOCKS, assert_no_failure, wait_until_drawn
 VIEW = """() => {
   const plots = [...document.querySelectorAll('.js-plotly-plot')];
   const [heatmaps, scrubber] = plots.slice(-2);  // the last two (in text mode a story comes first)
-  if (plots.length < 2 || !scrubber.layout.sliders) return null;
+  const box = scrubber && scrubber.parentElement;
+  const slider = box && box.querySelector('.gs-player-controls input');
+  if (plots.length < 2 || !slider) return null;
   const ticks = [...heatmaps.querySelectorAll('.subplot.xy .xaxislayer-above .xtick text')];
   return {
     ticks: ticks.map(t => t.textContent),
     rows: (""" + HEATMAP_BLOCKS + """)(heatmaps),
-    steps: scrubber.layout.sliders[0].steps.length,
-    active: scrubber.layout.sliders[0].active,
-    title: scrubber.querySelector('.gtitle').textContent,
+    steps: Number(slider.max) + 1,
+    active: Number(slider.value),
+    title: box.querySelector('.gs-player-caption').textContent,
   };
 }"""
 

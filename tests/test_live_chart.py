@@ -87,9 +87,9 @@ def test_the_one_trace_heatmap_hovers_with_the_block_unit_and_exact_value(page, 
     assert_no_failure(page)
 
 
-TOKENS = """() => [...document.querySelectorAll('.gs-chart')].map(gd => ({
+TOKENS = f"""() => [...document.querySelectorAll('.gs-chart')].map(gd => ({{
   tokens: gd._fullLayout ? gd._fullLayout.meta.tokens : null,
-  stale: gd.classList.contains('gs-chart-stale')}))"""
+  stale: gd.parentElement.classList.contains('{live_chart.STALE_CLASS}')}}))"""
 
 
 def test_a_chart_out_of_view_is_drawn_when_it_comes_into_view(page, app_url):

@@ -611,7 +611,7 @@ def test_in_the_browser_a_stacked_safetensors_model_is_shown_with_its_layer_choi
             str(EXAMPLES / "torch-char-lstm2.safetensors"))
         page.wait_for_function(
             """() => [...document.querySelectorAll('.js-plotly-plot')].some(
-                   gd => (gd.layout.title.text || '').includes('layer 1 of 2'))""", timeout=90_000)
+                   gd => (gd.layout.title?.text || '').includes('layer 1 of 2'))""", timeout=90_000)
         assert_no_failure(page)
         assert page.locator('[data-testid="stSelectbox"]', has_text="Layer").count() == 1
         assert "model=upload-" in page.url and "layer=1" in page.url  # the top layer, in the view
