@@ -28,7 +28,7 @@ PAGES = [
     ("lab.py", "Lab", ":material/biotech:", "lab"),
 ]
 
-st.set_page_config(page_title="gatescope", page_icon=":material/tune:", layout="wide")
+st.set_page_config(page_title="gatescope", page_icon=str(ROOT / "app" / "icon.png"), layout="wide")
 live_chart.ensure_plotly_js()
 ui.init_session()
 page = st.navigation(

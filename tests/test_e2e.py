@@ -162,3 +162,16 @@ def test_the_failure_check_sees_the_guard_box_and_exceptions(page, tmp_path):
         assert_no_failure(page)
     finally:
         stop_server(proc)
+
+
+def test_the_app_fetches_nothing_from_the_internet(page, app_url):
+    """Every request a visit makes goes to the app's own server (plotly.js, the favicon, fonts):
+    the app runs offline."""
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    for path in ("/", "/gradients"):
+        page.goto(f"{app_url}{path}")
+        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+        assert_no_failure(page)
+    outside = [url for url in requests if not url.startswith((app_url, f"blob:{app_url}", "data:"))]
+    assert requests and not outside, outside
