@@ -135,6 +135,31 @@ function loadPlayer(host, gd, spec, frames) {
   p.caption.innerHTML = spec.captions[spec.active];
 }
 
+// A played chart saves as PNG with the shown step's caption as its title (the caption is the
+// page's, above the chart): the toolbar's camera is replaced by one that adds it.
+function captionedExport(config, host) {
+  const options = config.toImageButtonOptions || {};
+  const save = gd => {
+    const caption = host.__player.caption.innerHTML;
+    const top = 30 + 22 * caption.split('<br>').length;  // the caption's lines, 14 px type
+    const layout = {...gd.layout, height: gd._fullLayout.height + top,
+                    margin: {...gd.layout.margin, t: gd._fullLayout.margin.t + top},
+                    title: {text: caption, x: 0.01, xanchor: 'left', y: 0.99, yanchor: 'top',
+                            yref: 'container', font: {size: 14}}};
+    window.Plotly.toImage({data: gd.data, layout}, {format: 'png', scale: options.scale || 2,
+                                                   width: gd._fullLayout.width, height: layout.height})
+      .then(url => {
+        const link = document.createElement('a');
+        link.href = url;
+        link.download = (options.filename || 'chart') + '.png';
+        link.click();
+      });
+  };
+  return {...config, modeBarButtonsToRemove: ['toImage'], modeBarButtonsToAdd: [
+    {name: 'captioned-png', title: 'Download plot as a png', icon: window.Plotly.Icons.camera,
+     click: save}]};
+}
+
 function draw(host, gd) {
   const data = gd.__latest;
   gd.__pending = false;
@@ -142,7 +167,8 @@ function draw(host, gd) {
     if (gd.__latest !== data) return;
     const fig = JSON.parse(data.figure);
     const layout = {...fig.layout, width: fig.layout.width || host.clientWidth};
-    return Plotly.react(gd, {data: fig.data, layout, frames: fig.frames || [], config: data.config})
+    const config = data.player ? captionedExport(data.config, host) : data.config;
+    return Plotly.react(gd, {data: fig.data, layout, frames: fig.frames || [], config})
       .then(() => {
         if (data.player && gd.__latest === data) loadPlayer(host, gd, data.player, fig.frames);
         if (gd.__latest === data) host.classList.remove(STALE_CLASS);
@@ -181,6 +207,7 @@ export default function ({ parentElement, data }) {
   }
   gd.__latest = data;  // a figure that arrives before the last one is drawn replaces it
   gd.__pending = true;
+  host.__player?.pause();  // a new reading: the old one stops playing
   if (gd.__near) {
     draw(host, gd);
   } else {

@@ -9,9 +9,12 @@ view with ``e2e.assert_no_failure`` (no exception, no page-guard error box).
 
 from __future__ import annotations
 
+import struct
 from urllib.parse import parse_qs, quote, urlsplit
 
 from e2e import BOX, HEATMAP_BLOCKS, assert_no_failure, wait_until_drawn
+
+import cells
 
 VIEW = """() => {
   const plots = [...document.querySelectorAll('.js-plotly-plot')];
@@ -98,3 +101,26 @@ def test_the_toolbar_saves_a_chart_as_a_named_png(new_page, app_url):
     assert download.value.suggested_filename == "gatescope-gates-gru.png"
     with open(download.value.path(), "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_scrubber_saves_as_png_with_the_steps_caption(new_page, app_url):
+    """The scrubber's caption (step, token, equations) is the page's, above the chart; its PNG
+    carries it as a title: the picture is the chart's height plus the caption's."""
+    page = new_page()
+    page.goto(f"{app_url}/?seq=png&arch=gru&step=2")
+    page.wait_for_selector(BOX, timeout=90_000)
+    view_of(page, 3)
+    scrubber = page.locator(".js-plotly-plot").last
+    scrubber.hover()
+    with page.expect_download(timeout=60_000) as download:
+        scrubber.locator('.modebar-btn[data-title^="Download plot"]').click()
+    assert download.value.suggested_filename == "gatescope-scrubber-gru.png"
+    with open(download.value.path(), "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", head[16:24])  # the IHDR chunk
+    chart = page.evaluate("() => { const l = [...document.querySelectorAll('.js-plotly-plot')]"
+                          ".pop()._fullLayout; return [l.width, l.height]; }")
+    lines = 2 + len(cells.cell_class("gru").equation_lines)  # step, "equations of unit", equations
+    assert width == 2 * chart[0]  # scale 2
+    assert height >= 2 * (chart[1] + 14 * lines)  # room above the chart for the caption's lines
