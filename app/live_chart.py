@@ -7,6 +7,12 @@ draws figures with a small Streamlit component (``st.components.v2``, in the pag
 iframe) keyed by the chart's name: the browser keeps the chart's element from one run to the next
 and hands each new figure to ``Plotly.react``, which redraws only what changed.
 
+A chart is drawn when it comes into view (within :data:`NEAR_MARGIN` of the window): an edit
+redraws the charts on screen, and a chart further down keeps its last picture, faded
+(:data:`STALE_CLASS`), until it scrolls into view. An animated figure with a ``player``
+(``app.charts.Player``) gets its controls from here: the shown frame's caption above the chart, a
+play button and a step slider under it; its PNG carries the caption as a title.
+
 The component runs the plotly.js that ships with the installed ``plotly`` package (the version
 its figures are made for). Streamlit serves it from ``app/static/`` (``server.enableStaticServing``
 in ``.streamlit/config.toml``); :func:`ensure_plotly_js` copies it there when the app starts, so
