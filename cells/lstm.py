@@ -116,9 +116,10 @@ h_t &= o_t \odot \tanh(c_t)
         """Exact BPTT. dh: dL/dh_t from outside the cell at every t, shaped like trace.h."""
         dh_out, local = self._backward_inputs(trace, dh)  # (T, B, H), per-step factors
         T, B, H = trace.hs.shape
+        G = self.blocks  # 4: i f g o (a variant of cells/lstm_variants.py: the blocks it keeps)
         dH = np.empty((T, B, H), dtype=self.dtype)  # total dL/dh_t
         dC = np.empty((T, B, H), dtype=self.dtype)  # total dL/dc_t
-        da = np.empty((T, B, 4 * H), dtype=self.dtype)  # dL/d(pre-activations), blocks i f g o
+        da = np.empty((T, B, G * H), dtype=self.dtype)  # dL/d(pre-activations), in gate_names order
         dh_next = np.zeros((B, H), dtype=self.dtype)  # dL/dh_t through step t+1
         dc_next = np.zeros((B, H), dtype=self.dtype)  # dL/dc_t through step t+1
         for t in reversed(range(T)):
@@ -126,7 +127,7 @@ h_t &= o_t \odot \tanh(c_t)
             dh_next, dc_next = self._back_step(local, t, dH[t], dc_next, da[t], dC[t])
 
         I = self.input_size
-        da2 = da.reshape(T * B, 4 * H)
+        da2 = da.reshape(T * B, G * H)
         h_prev = previous_states(trace.h0, trace.hs)  # (T, B, H)
         db = da2.sum(axis=0)
         params = {

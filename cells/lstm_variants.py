@@ -27,6 +27,7 @@ from typing import ClassVar
 import numpy as np
 
 from cells.base import CANDIDATE, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
+from cells.lstm import LSTM
 
 LSTM_ORDER = ("i", "f", "g", "o")
 
@@ -181,31 +182,9 @@ class LSTMVariant(Cell):
 
     # -- backpropagation through time -------------------------------------------------------------
 
-    def backward(self, trace: Trace, dh: np.ndarray):
-        """Exact BPTT. dh: dL/dh_t from outside the cell at every t, shaped like trace.h."""
-        dh_out, local = self._backward_inputs(trace, dh)  # (T, B, H), per-step factors
-        T, B, H = trace.hs.shape
-        G = self.blocks
-        dH = np.empty((T, B, H), dtype=self.dtype)  # total dL/dh_t
-        dC = np.empty((T, B, H), dtype=self.dtype)  # total dL/dc_t
-        da = np.empty((T, B, G * H), dtype=self.dtype)  # dL/d(pre-activations), in gate_names order
-        dh_next = np.zeros((B, H), dtype=self.dtype)  # dL/dh_t through step t+1
-        dc_next = np.zeros((B, H), dtype=self.dtype)  # dL/dc_t through step t+1
-        for t in reversed(range(T)):
-            np.add(dh_out[t], dh_next, out=dH[t])  # dL/dh_t = from the outputs + from step t+1
-            dh_next, dc_next = self._back_step(local, t, dH[t], dc_next, da[t], dC[t])
-
-        I = self.input_size
-        da2 = da.reshape(T * B, G * H)
-        h_prev = previous_states(trace.h0, trace.hs)  # (T, B, H)
-        db = da2.sum(axis=0)
-        params = {
-            "weight_ih_l0": da2.T @ trace.x.reshape(T * B, I),  # dL/dW_ih = sum_t da_t x_t^T
-            "weight_hh_l0": da2.T @ h_prev.reshape(T * B, H),  # dL/dW_hh = sum_t da_t h_{t-1}^T
-            "bias_ih_l0": db,
-            "bias_hh_l0": db.copy(),
-        }
-        return self._grads(trace, dH, dC, da, dh_next, dc_next, params)
+    # Exact BPTT is the LSTM's own loop (dL/dh_t and dL/dc_t back through time, then the weights'
+    # gradients); what differs is a variant's blocks, its local derivatives and one step back.
+    backward = LSTM.backward
 
     def _local_derivatives(self, trace: Trace) -> dict[str, np.ndarray]:
         """The chain rule's per-step factors, for every t at once (no Python loop)."""
