@@ -32,14 +32,13 @@ import plotly.graph_objects as go
 
 import cells
 from app import gradients as gradient_page
-from app import training
+from app import models, training
 from app.charts import plot_text
 from app.gradient_charts import cell_colour
 from app.state import ViewState
 from app.ui import token_label
 from cells import gradients as grad
 from cells.charmodel import DEFAULT_VOCAB, CharModel
-from cells.pretrained import pretrained
 
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 
@@ -184,10 +183,12 @@ def carrier(model: CharModel, text: str, start: int, end: int) -> Carrier:
 
 @lru_cache(maxsize=4)
 def quote_carriers(text: str) -> dict[str, Carrier]:
-    """The trained LSTM's and GRU's carriers of the first quotation in ``text``."""
+    """The trained LSTM's and GRU's carriers of the first quotation in ``text`` (the models from
+    ``app.models``, as every page gets them)."""
     start = text.index('"')
     end = text.index('"', start + 1)
-    return {arch: carrier(pretrained(arch), text, start, end) for arch in ("lstm", "gru")}
+    readers = {arch: models.load(models.resolve(arch, "trained", "text")).reader for arch in ("lstm", "gru")}
+    return {arch: carrier(reader, text, start, end) for arch, reader in readers.items()}
 
 
 GATE_STYLES = {"f": ("f (keep)", "solid"), "i": ("i (write)", "dot"),

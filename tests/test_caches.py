@@ -277,7 +277,6 @@ def test_chart_lru_caches():
 
 
 def test_experiment_lru_caches(monkeypatch):
-    monkeypatch.setattr(experiments, "pretrained", lambda arch: arch)
     monkeypatch.setattr(experiments, "carrier", lambda reader, text, start, end: (text, start, end))
     experiments.quote_carriers.cache_clear()
     for i in range(10):
