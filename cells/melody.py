@@ -33,7 +33,15 @@ import numpy as np
 
 from cells import tasks, weights
 from cells.base import Cell
-from cells.readers import MELODY_KIND, VOCAB_KEY, Reader, VocabularyIds, cell_and_readout
+from cells.readers import (
+    MELODY_KIND,
+    VOCAB_KEY,
+    Reader,
+    VocabularyIds,
+    cell_and_readout,
+    check_temperature,
+    draw,
+)
 from cells.train import Readout, log_softmax
 
 DURATIONS = {"w": 4.0, "h": 2.0, "q": 1.0, "e": 0.5, "s": 0.25}
@@ -541,8 +549,7 @@ class MelodyModel(Reader):
         p(note) is proportional to p_t(note)^(1/temperature); ``temperature`` 0 takes the likeliest
         note every time (greedy). The unknown token is never drawn.
         """
-        if temperature < 0 or not np.isfinite(temperature):
-            raise ValueError(f"temperature must be 0 or positive, got {temperature}")
+        check_temperature(temperature)
         ids, _ = self.encoder.ids(melody)
         if len(ids) == 0:
             raise ValueError("a continuation needs a melody of at least one note")
@@ -552,11 +559,7 @@ class MelodyModel(Reader):
         out: list[int] = []
         for _ in range(n):
             logits = self.readout(h).astype(np.float64)[: self.encoder.unknown_id]
-            if temperature == 0:
-                nxt = int(np.argmax(logits))
-            else:
-                p = np.exp(log_softmax(logits / temperature))
-                nxt = int(rng.choice(len(p), p=p))
+            nxt, _ = draw(logits, temperature, rng)
             out.append(nxt)
             h, c, _ = self.cell.step(self.inputs(np.array([nxt]))[0], h, c)
         return self.encoder.decode(out)

@@ -306,6 +306,26 @@ class Writing:
     seed: int
 
 
+def check_temperature(temperature: float) -> None:
+    """A sampling temperature is 0 (greedy) or positive and finite; else a ValueError."""
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise ValueError(f"temperature must be 0 (greedy) or positive, got {temperature}")
+
+
+def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> tuple[int, np.ndarray]:
+    """One token from ``logits`` (K,) over the known tokens (the unknown one left out by the
+    caller): p proportional to softmax(logits)^(1/temperature), drawn with ``rng``; temperature 0
+    is greedy (argmax, the first on a tie, no randomness). Returns the token and the (K,)
+    distribution it was drawn from (one-hot when greedy)."""
+    if temperature == 0:
+        p = np.zeros(len(logits))
+        token = int(np.argmax(logits))
+        p[token] = 1.0
+        return token, p
+    p = np.exp(log_softmax(logits / temperature))
+    return int(rng.choice(len(p), p=p)), p
+
+
 def write(reader: Reader, prompt: str, n: int, *, temperature: float = 1.0, seed: int = 0) -> Writing:
     """Let a character model (one cell over a :class:`CharEncoder`, with its readout) continue
     ``prompt`` by ``n`` characters, one at a time, each read back in before the next is chosen.
@@ -320,8 +340,7 @@ def write(reader: Reader, prompt: str, n: int, *, temperature: float = 1.0, seed
     if not isinstance(encoder, CharEncoder) or reader.readout is None or isinstance(reader.cell, Stack):
         raise ValueError("writing needs a character model: one cell over a vocabulary and a "
                          "next-character readout")
-    if not (math.isfinite(temperature) and temperature >= 0):
-        raise ValueError(f"temperature must be 0 (greedy) or positive, got {temperature}")
+    check_temperature(temperature)
     if n < 0:
         raise ValueError(f"cannot write {n} characters")
     cell, readout = reader.cell, reader.readout
@@ -338,14 +357,7 @@ def write(reader: Reader, prompt: str, n: int, *, temperature: float = 1.0, seed
     for k in range(n):
         logits = readout(h).astype(np.float64)  # (V,)
         probs[k] = np.exp(log_softmax(logits))
-        known = logits[:unknown]
-        if temperature == 0:
-            nxt = int(np.argmax(known))
-            drawn[k, nxt] = 1.0
-        else:
-            p = np.exp(log_softmax(known / temperature))
-            drawn[k, :unknown] = p
-            nxt = int(rng.choice(unknown, p=p))
+        nxt, drawn[k, :unknown] = draw(logits[:unknown], temperature, rng)
         ids[k] = nxt
         if k < n - 1:
             h, c, _ = cell.step(tasks.one_hot(np.array(nxt), V, cell.dtype), h, c)
