@@ -369,7 +369,8 @@ def _equation_text(lines: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _equations(lines: tuple[str, ...], unit: int, values: Mapping[str, float]) -> str:
-    """A cell's equations for one unit, with one step's numbers in them (Plotly text)."""
+    """A cell's equations for one unit, with one step's numbers in them (HTML: ``<br>`` and
+    ``<sub>``, which Plotly's text reads too)."""
     numbers = {k: f"{x:.2f}" for k, x in values.items()}
     return f"equations of unit {unit}:<br>" + "<br>".join(
         line.format(**numbers) for line in _equation_text(lines))
