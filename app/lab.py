@@ -17,6 +17,7 @@ import cells
 from app import gradients, models, training, ui
 from app.charts import state_heatmaps
 from app.gradient_charts import gradient_figure
+from app.state import LAB_CELLS
 from app.train_charts import loss_figure
 from cells import claims
 from cells.gradients import SPAN_DECADES
@@ -24,8 +25,10 @@ from cells.gradients import SPAN_DECADES
 LAB_ARCHS = ("lstm", "lstm-cifg", "lstm-nfg", "lstm-noaf", "lstm-nig", "lstm-nog", "lstm-niaf",
              "gru", "mgu", "rnn")
 """The cells the lab offers, in the order it shows them."""
-DEFAULT_ARCHS = ("lstm", "lstm-cifg", "lstm-nfg", "lstm-noaf", "gru", "mgu", "rnn")
-CELLS_KEY = "lab_cells"
+DEFAULT_ARCHS = LAB_CELLS
+"""The cells compared at first (the view's default, ``app.state``)."""
+CELLS_KEY = "cells"
+"""The multiselect's key: the view's ``cells``, so the choice is in the URL."""
 TRAIN_BUTTON = "lab_train"
 WEIGHTS = {"trained": "trained where gatescope ships them", "random": "random weights for every cell"}
 GATE_UNITS = 8
@@ -37,8 +40,8 @@ LAB_DEFAULTS = {"length": 50, "hidden": 32, "steps": 1000}
 
 
 def chosen_cells() -> tuple[str, ...]:
-    """The multiselect of cells (``key="lab_cells"``, the lab's defaults at first), in the lab's
-    order; a session value naming unknown cells (a hand-edited state) keeps only the known ones."""
+    """The multiselect of cells (the view's ``cells``: from the URL, the lab's defaults at first),
+    in the lab's order; cells the lab does not offer are left out."""
     session = st.session_state
     picked = session.get(CELLS_KEY)
     if not isinstance(picked, list | tuple):

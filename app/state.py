@@ -45,6 +45,9 @@ CORPORA = ("prose", "code")
 code ("lstm-code", ...). A page's corpus choice picks the shipped models (``app.models``) and, on
 Cells, the properties ranked (``cells.interpret.PROPERTY_SETS``)."""
 
+LAB_CELLS = ("lstm", "lstm-cifg", "lstm-nfg", "lstm-noaf", "gru", "mgu", "rnn")
+"""The cells the Lab page compares when the view names none (``cells``)."""
+
 MAX_WRITE = 400
 """Most characters a model writes on the Write page."""
 
@@ -90,6 +93,16 @@ def _flag(value: Any) -> bool:
     return text in ("true", "1")
 
 
+def _cells(value: Any) -> tuple[str, ...]:
+    """Registered cell names, from "lstm,gru" (a URL) or a list (the Lab's multiselect); any name
+    that is not a registered cell makes the whole value invalid."""
+    names = value.split(",") if isinstance(value, str) else list(value)
+    picked = tuple(dict.fromkeys(str(n).strip().lower() for n in names if str(n).strip()))
+    if any(n not in ARCHS for n in picked):
+        raise ValueError(value)
+    return picked
+
+
 def _seq(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(value)
@@ -118,7 +131,11 @@ _PARSERS: dict[str, Any] = {
     "sample_seed": _bounded(int, 0, 2**31 - 1),
     "write_unit": _bounded(int, -1, 4095),
     "melody": _seq,
+    "cells": _cells,
 }
+
+_LISTS = frozenset({"cells"})
+"""Fields whose value is a list (a multiselect's): a list is the value, not repeated parameters."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +167,7 @@ class ViewState:
     sample_seed: int = 0  # Write, Melodies: the seed of the sampling
     write_unit: int = -1  # Write: the unit colouring the text; -1: each model's most active one
     melody: str = DEFAULT_MELODY  # the music page's notation box (cells.melody)
+    cells: tuple[str, ...] = LAB_CELLS  # Lab: the cells compared, registered names
     page: str = ""  # url_path of the page; "" is Gates (home)
 
     @classmethod
@@ -191,7 +209,7 @@ def _parse_known(params: Mapping[str, Any]) -> dict[str, Any]:
             raw = params[key]
         except Exception:  # missing key, or a mapping that fails: the default it is
             continue
-        if isinstance(raw, list | tuple):  # a repeated parameter: the last one wins
+        if isinstance(raw, list | tuple) and key not in _LISTS:  # repeated: the last one wins
             raw = raw[-1] if raw else None
         try:
             values[key] = parse(raw)
@@ -201,6 +219,8 @@ def _parse_known(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _format(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(value)
     if isinstance(value, float):
         return repr(value) if value != int(value) else str(int(value))
     return str(value)

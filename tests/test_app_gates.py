@@ -28,8 +28,10 @@ from app.state import DEFAULT_TEXT, ViewState, sync
 
 def test_view_state_round_trips_through_the_query():
     state = ViewState(seq="héllo, 世界 & <b>", mode="numbers", arch="gru", model="random", step=7,
-                      hidden=48, radius=1.25, forget_bias=2.0, length=300, seed=5, unit=3)
+                      hidden=48, radius=1.25, forget_bias=2.0, length=300, seed=5, unit=3,
+                      cells=("gru", "mgu"))
     query = state.to_query()
+    assert query["cells"] == "gru,mgu"
     assert all(isinstance(v, str) for v in query.values())
     assert ViewState.from_query(query) == state
 
@@ -42,7 +44,8 @@ def test_defaults_are_left_out_of_the_query():
 
 @pytest.mark.parametrize("params", [
     {"step": "-3", "hidden": "1e999", "radius": "nan", "arch": "transformer", "mode": "<b>"},
-    {"model": "../../etc/passwd", "forget_bias": "inf", "length": "0x10", "unit": "two"},
+    {"model": "../../etc/passwd", "forget_bias": "inf", "length": "0x10", "unit": "two",
+     "cells": "lstm,transformer"},
     {"seq": ["a", "b"], "step": ["1", "2"]},
     {"step": [], "hidden": None, "seed": object()},
 ])

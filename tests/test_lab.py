@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 import pytest
-from apptest import HOSTILE, assert_clean, chart_specs, heatmap_blocks, open_page
+from apptest import HOSTILE, assert_clean, chart_specs, heatmap_blocks, open_page, run_app
 
 import cells
 from app import lab, training
@@ -179,7 +179,7 @@ def test_the_page_shows_the_default_cells_gates_gradients_parameters_and_claims(
 
 
 def test_the_parameter_counts_are_the_cells_own():
-    at = open_page("lab.py", lab_cells=["lstm", "lstm-cifg", "mgu"], model="random")
+    at = open_page("lab.py", cells=["lstm", "lstm-cifg", "mgu"], model="random")
     assert_clean(at)
     summary = at.dataframe[0].value
     H, I = 64, len(DEFAULT_VOCAB) + 1  # random weights read one-hot characters, unknown included
@@ -202,8 +202,21 @@ def test_hostile_sequences_never_break_the_page(name):
     assert len(at.table[0].value) >= 6  # the precomputed claims are always there
 
 
+def test_the_chosen_cells_are_in_the_url_and_a_shared_lab_url_opens_them():
+    at = open_page("lab.py", cells=["mgu", "lstm", "gru"])  # picked out of the lab's order
+    assert_clean(at)
+    assert at.query_params["cells"] == "lstm,gru,mgu"  # in the lab's order
+    shared = run_app({"cells": "lstm,gru,mgu"}).switch_page("../pages/lab.py").run()
+    assert_clean(shared)
+    assert shared.multiselect(key=lab.CELLS_KEY).value == ["lstm", "gru", "mgu"]
+    assert shared.dataframe[0].value["cell"].tolist() == [NAMES[a] for a in ("lstm", "gru", "mgu")]
+    garbage = run_app({"cells": "lstm,transformer"}).switch_page("../pages/lab.py").run()
+    assert_clean(garbage)  # an unknown cell: the lab's defaults
+    assert tuple(garbage.multiselect(key=lab.CELLS_KEY).value) == lab.DEFAULT_ARCHS
+
+
 def test_no_cell_picked_says_so_and_keeps_the_claims():
-    at = open_page("lab.py", lab_cells=[])
+    at = open_page("lab.py", cells=[])
     assert_clean(at)
     assert any("at least one cell" in i.value for i in at.info)
     assert not chart_specs(at) and not at.dataframe and len(at.table[0].value) == 7
@@ -212,7 +225,7 @@ def test_no_cell_picked_says_so_and_keeps_the_claims():
 def test_a_tiny_training_races_the_chosen_cells_and_is_cached(monkeypatch):
     monkeypatch.setenv("GATESCOPE_TRAIN_MAX_STEPS", str(TINY))
     picked = ["lstm-cifg", "mgu", "rnn"]
-    at = open_page("lab.py", lab_cells=picked, lab_length=10, lab_hidden=8)
+    at = open_page("lab.py", cells=picked, lab_length=10, lab_hidden=8)
     assert_clean(at)
     assert any(f"at most {TINY} steps" in c.value for c in at.caption)
     at.button(key=lab.TRAIN_BUTTON).click().run()
@@ -224,7 +237,7 @@ def test_a_tiny_training_races_the_chosen_cells_and_is_cached(monkeypatch):
     loss = next(s for s in chart_specs(at) if s["layout"]["yaxis"].get("type") == "log")
     legend = [t["name"] for t in loss["data"] if t.get("showlegend") is not False]
     assert legend == ["LSTM-CIFG", "MGU", "RNN"]
-    again = open_page("lab.py", lab_cells=picked, lab_length=10, lab_hidden=8)
+    again = open_page("lab.py", cells=picked, lab_length=10, lab_hidden=8)
     assert_clean(again)
     assert lab.TRAIN_BUTTON not in [b.key for b in again.button]
     assert again.dataframe[1].value["test MSE"].tolist() == scores["test MSE"].tolist()
