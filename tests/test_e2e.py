@@ -71,10 +71,11 @@ def test_the_scrubber_plays_and_steps_in_the_browser(page, app_url):
     slider.press("ArrowRight")
     slider.press("ArrowRight")
     page.wait_for_function(f"() => ({CAPTION})().startsWith('step 2 of')", timeout=10_000)
-    bars = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].pop().data[0].y")
-    frame = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].pop()"
-                          "._transitionData._frameHash['2'].data[0].y")
-    assert bars == frame  # the chart shows step 2's frame
+    page.wait_for_function(  # the chart shows step 2's frame (Plotly animates to it)
+        """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')].pop();
+                   return JSON.stringify(gd.data[0].y)
+                     === JSON.stringify(gd._transitionData._frameHash['2'].data[0].y); }""",
+        timeout=10_000)
     assert requests == []  # all in the browser: nothing sent to the server
     assert_no_failure(page)
 
