@@ -209,6 +209,7 @@ def state_heatmaps(
     c_max = cell_state_range(rows.get("c"))
     blank = np.full((gap, len(starts)), np.nan, np.float32)  # (gap, C)
     places, values, categories, annotations = [], [], [], []
+    unit_rows: list[str] = []  # the categories that are units (the others are blank)
     for k, (name, block) in enumerate(rows.items()):
         by_column = columns(block, starts).T  # (U, C)
         places.append(blank)  # above every block: its title
@@ -220,7 +221,9 @@ def state_heatmaps(
             "yref": "y", "yanchor": "bottom", "showarrow": False, "font": {"size": 13}})
         places.append(composite_values(by_column, name in sigmoid, c_max if name == "c" else 1.0))
         values.append(by_column)
-        categories += heatmap_rows(name, units)
+        block_rows = heatmap_rows(name, units)
+        unit_rows += block_rows
+        categories += block_rows
     step_word = "step" if every == 1 else f"mean of {every} steps"
     data = [{"type": "heatmap", "z": np.vstack(places), "customdata": np.vstack(values),
              "x": tokens, "y": categories, "zmin": 0.0, "zmax": 1.0,
@@ -246,8 +249,8 @@ def state_heatmaps(
                          "in the scrubber and the CSV)"}},
         yaxis={"type": "category", "categoryorder": "array", "categoryarray": categories,
                "autorange": "reversed", "showgrid": False, "showticklabels": U <= 16, "ticks": "",
-               "tickmode": "array", "tickvals": [c for c in categories if " · unit " in c],
-               "ticktext": [c.split(" · ")[1] for c in categories if " · unit " in c],
+               "tickmode": "array", "tickvals": unit_rows,
+               "ticktext": [f"unit {u}" for _ in rows for u in units],
                "title": {"text": "unit" if U > 16 else ""}},
         annotations=annotations,
         height=round(len(categories) * unit_px) + 150 + (40 if title else 0),

@@ -22,6 +22,7 @@ nothing is fetched from the internet and nothing generated is committed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -237,6 +238,13 @@ def ensure_plotly_js(static_dir: Path = STATIC_DIR) -> None:
           tempfile.NamedTemporaryFile(dir=static_dir, suffix=".partial", delete=False) as partial):
         shutil.copyfileobj(source, partial)  # each script run its own partial file
     Path(partial.name).replace(target)  # atomic: a visitor never loads half a file
+
+
+@functools.cache
+def serve_plotly_js() -> None:
+    """:func:`ensure_plotly_js` for ``app/static/``, once per server process: ``app/main.py``
+    calls this on every script run."""
+    ensure_plotly_js()
 
 
 def draw(fig: Any, config: dict[str, Any], key: str | None) -> None:

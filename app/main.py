@@ -29,7 +29,7 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="gatescope", page_icon=str(ROOT / "app" / "icon.png"), layout="wide")
-live_chart.ensure_plotly_js()
+live_chart.serve_plotly_js()
 ui.init_session()
 page = st.navigation(
     [

@@ -41,6 +41,7 @@ from cells.readers import (
     cell_and_readout,
     check_temperature,
     draw,
+    state_after,
 )
 from cells.train import Readout, log_softmax
 
@@ -555,7 +556,7 @@ class MelodyModel(Reader):
             raise ValueError("a continuation needs a melody of at least one note")
         rng = np.random.default_rng(seed)
         tr = self.cell.forward(self.inputs(ids))
-        h, c = tr.h[-1], None if tr.c is None else tr.c[-1]
+        h, c = state_after(tr, -1)
         out: list[int] = []
         for _ in range(n):
             logits = self.readout(h).astype(np.float64)[: self.encoder.unknown_id]

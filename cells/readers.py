@@ -348,8 +348,7 @@ def write(reader: Reader, prompt: str, n: int, *, temperature: float = 1.0, seed
     rng = np.random.default_rng(seed)
     start = prompt or "\n"
     prompt_trace = reader.read(start).trace
-    h0 = prompt_trace.h[-1]
-    c0 = None if prompt_trace.c is None else prompt_trace.c[-1]
+    h0, c0 = state_after(prompt_trace, -1)
     ids = np.zeros(n, dtype=np.int64)
     probs = np.zeros((n, V))
     drawn = np.zeros((n, V))

@@ -38,7 +38,19 @@ NOT_DRAWN = """gd => !gd._fullLayout || gd.parentElement.classList.contains('gs-
 """Whether a chart (``.gs-chart``) is not drawn with its latest figure: never drawn, or out of
 view with an older one (``app.live_chart.STALE_CLASS`` on its box)."""
 
+DRAW_ALL = """() => {
+  const notDrawn = """ + NOT_DRAWN + """;
+  const behind = [...document.querySelectorAll('.gs-chart')]
+    .filter(gd => gd.getClientRects().length && notDrawn(gd));
+  if (behind.length) behind[0].scrollIntoView({block: 'center'});
+  return behind.length === 0;
+}"""
+"""True once every chart on the page (but hidden ones) is drawn with its latest figure; until
+then it scrolls to the first one behind, as a visitor would (``app.live_chart`` draws a chart
+when it comes into view)."""
+
 CHARTS_READY = """({count, T, scroll = true, inView = false}) => {
+  if (scroll && !(""" + DRAW_ALL + """)()) return false;  // scrolled to a chart not drawn
   const near = gd => { const r = gd.getBoundingClientRect();
                        return r.bottom > 0 && r.top < innerHeight && r.height > 0; };
   const charts = [...document.querySelectorAll('.gs-chart')].filter(gd => !inView || near(gd));
@@ -51,28 +63,15 @@ CHARTS_READY = """({count, T, scroll = true, inView = false}) => {
     return gd._fullData.every(t => t.type !== 'heatmap' || t.x.length === T);
   };
   const hidden = gd => gd.getClientRects().length === 0;  // in a closed expander or another tab
-  const behind = charts.filter(gd => !hidden(gd) && !shows(gd));
-  const away = behind.filter(notDrawn);
-  if (scroll && away.length) away[0].scrollIntoView({block: 'center'});  // out of view: go to it
-  return behind.length === 0;
+  return charts.every(gd => hidden(gd) || shows(gd));
 }"""
 """True once ``count`` charts are on the page and each shows a sequence of T tokens: the token
 count a token chart carries in ``layout.meta.tokens`` (``app.charts.token_meta``), else (a figure
 without it) its heatmaps' columns; a hidden chart (a closed expander, another tab) counts but is
 not checked. A chart is drawn when it comes into view (``app.live_chart``), so unless ``scroll``
-is false this scrolls to the first chart not drawn, as a visitor would. With ``inView`` only the
-charts in the window count (a benchmark's edit as a visitor sees it, without scrolling)."""
-
-DRAW_ALL = """() => {
-  const notDrawn = """ + NOT_DRAWN + """;
-  const behind = [...document.querySelectorAll('.gs-chart')]
-    .filter(gd => gd.getClientRects().length && notDrawn(gd));
-  if (behind.length) behind[0].scrollIntoView({block: 'center'});
-  return behind.length === 0;
-}"""
-"""True once every chart on the page (but hidden ones) is drawn with its latest figure; until
-then it scrolls to the first one behind, as a visitor would (``app.live_chart`` draws a chart
-when it comes into view)."""
+is false this first scrolls to each chart not drawn, as a visitor would (:data:`DRAW_ALL`). With
+``inView`` only the charts in the window count (a benchmark's edit as a visitor sees it, without
+scrolling)."""
 
 TO_TOP = """() => document.querySelector('[data-testid="stMain"] h1')
     ?.scrollIntoView({block: 'end', behavior: 'instant'})"""
