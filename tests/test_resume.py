@@ -82,7 +82,7 @@ def test_the_cached_read_reads_only_the_end_of_a_text_that_begins_like_the_last(
 
     monkeypatch.setattr(cells.Reader, "read", counted)
     models._read.clear()
-    models._resumables().__init__(models.RESUME_ENTRIES)  # empty
+    models._resumables.clear()  # a fresh, empty store on the next call
     from app.ui import prepare
 
     models.read(key, prepare(TEXT, "text"))
