@@ -22,7 +22,6 @@ nothing is fetched from the internet and nothing generated is committed.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -240,7 +239,7 @@ def ensure_plotly_js(static_dir: Path = STATIC_DIR) -> None:
     Path(partial.name).replace(target)  # atomic: a visitor never loads half a file
 
 
-@functools.cache
+@st.cache_resource(show_spinner=False)
 def serve_plotly_js() -> None:
     """:func:`ensure_plotly_js` for ``app/static/``, once per server process: ``app/main.py``
     calls this on every script run."""

@@ -26,6 +26,7 @@ app/training.py _store, _server_lock           st.cache_resource          1 each
 app/training.py LRUMap (in _store)             LRU map                    24 (CACHE_ENTRIES)
 app/models.py _resumables                      st.cache_resource          1 (no arguments)
 app/models.py LRUMap (in _resumables)          LRU map                    8 (RESUME_ENTRIES)
+app/live_chart.py serve_plotly_js              st.cache_resource          1 (no arguments)
 app/charts.py _grid_layout, _equation_text     functools.lru_cache        32 each
 app/experiments.py quote_carriers              functools.lru_cache        4
 app/experiments.py _costs                      functools.lru_cache        2
@@ -84,6 +85,7 @@ BOUNDS = {
     "app/training.py:_store": 1,
     "app/models.py:_resumables": 1,
     "app/training.py:_server_lock": 1,
+    "app/live_chart.py:serve_plotly_js": 1,
     "app/charts.py:_grid_layout": 32,
     "app/charts.py:_equation_text": 32,
     "app/experiments.py:quote_carriers": 4,
