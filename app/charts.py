@@ -32,7 +32,7 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
 
-from cells.base import Gate
+from cells.core.cell import Gate
 
 GATE_SCALE = "Cividis"
 STATE_SCALE = "RdBu"

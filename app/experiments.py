@@ -9,7 +9,7 @@ long-range dependencies. Each :class:`Experiment` turns one claim (or one of its
   (:meth:`Experiment.url`) whose sequence the student can then edit;
 * two or three sentences that say what to look at;
 * a live read-out (:class:`Readout`): the numbers the sentences refer to, computed here from
-  ``cells`` on the preset (memory spans with ``cells.gradients``, the unit that carries an open
+  ``cells`` on the preset (memory spans with ``cells.science.gradients``, the unit that carries an open
   quote, parameter counts and step times, the Train page's stored results).
 
 :func:`experiments_for` lists the experiments that use a page and :func:`experiment_links` draws
@@ -37,8 +37,8 @@ from app.charts import plot_text
 from app.gradient_charts import cell_colour
 from app.state import ViewState
 from app.ui import token_label
-from cells import gradients as grad
-from cells.charmodel import DEFAULT_VOCAB, CharModel
+from cells.models.charmodel import DEFAULT_VOCAB, CharModel
+from cells.science import gradients as grad
 
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 
@@ -166,8 +166,8 @@ def carrier(model: CharModel, text: str, start: int, end: int) -> Carrier:
     if not 0 <= start < end - 1 < len(text):
         raise ValueError(f"need 0 <= start < end - 1 < len(text), got {start}, {end}, {len(text)}")
     arch = model.cell.arch
-    trace = model.trace(text).trace
-    without = model.trace(text[:start] + " " + text[start + 1:]).trace
+    trace = model.read(text).trace
+    without = model.read(text[:start] + " " + text[start + 1:]).trace
     kept, kept_without = memory(trace), memory(without)  # (T, H)
     unit = int(np.argmax(np.abs(kept[end - 1] - kept_without[end - 1])))
     written = start + int(np.argmax(np.abs(kept[start:end, unit] - kept_without[start:end, unit])))

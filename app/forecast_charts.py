@@ -1,4 +1,4 @@
-"""Chart builders of the forecast section: a ``cells.forecast.Evaluation`` in, a Plotly figure or a
+"""Chart builders of the forecast section: a ``cells.science.forecast.Evaluation`` in, a Plotly figure or a
 table out. No Streamlit calls. Cells keep their colours (``app.gradient_charts.cell_colour``); the
 naive forecasts are grey, dotted and dash-dotted, so the chart reads without colour.
 """
@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from app.gradient_charts import GUIDE_COLOUR, cell_colour, cell_dash
-from cells.forecast import NAIVE, SEASONAL, Evaluation
+from cells.science.forecast import NAIVE, SEASONAL, Evaluation
 
 BASELINE_STYLE = {NAIVE: ("#999999", "dot"), SEASONAL: ("#666666", "dashdot")}
 CONTEXT_PERIODS = 3

@@ -1,5 +1,5 @@
 """The forecast section of numbers mode: the shipped models trained on a real series forecast its
-last values k steps ahead (``cells.forecast``: iterated one-step predictions) against the naive
+last values k steps ahead (``cells.science.forecast``: iterated one-step predictions) against the naive
 and the seasonal-naive forecasts, and their gradient curves over the series.
 
 :func:`forecast_view` is the one function the Gates page calls; the charts are
@@ -16,9 +16,9 @@ import streamlit as st
 from app import models
 from app.gradients import JACOBIAN_MAX_TOKENS
 from app.series import EXAMPLES, example_values
-from cells import forecast
-from cells import gradients as grad
-from cells.readers import Reader
+from cells.models.reader import Reader
+from cells.science import forecast
+from cells.science import gradients as grad
 
 
 def forecastable(loaded: models.Loaded) -> bool:

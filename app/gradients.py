@@ -13,7 +13,7 @@ import streamlit as st
 
 import cells
 from app import models
-from cells import gradients as grad
+from cells.science import gradients as grad
 
 JACOBIAN_MAX_TOKENS = 200
 """The page reads at most this many tokens: the Jacobian pass costs O(T G H^3) per cell and

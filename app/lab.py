@@ -1,6 +1,6 @@
 """The Lab page's parts: the chosen cells on the sequence in the box (gates, gradient, parameters),
 their live training on the adding problem (``app.training``: the Train page's lock, caps and
-store), and the table of the literature's claims (``cells.claims``).
+store), and the table of the literature's claims (``cells.science.claims``).
 
 The models come from ``app.models`` and the gradient profiles from ``app.gradients``, so a cell is
 read here exactly as on the other pages.
@@ -19,8 +19,8 @@ from app.charts import state_heatmaps
 from app.gradient_charts import gradient_figure
 from app.state import LAB_CELLS
 from app.train_charts import loss_figure
-from cells import claims
-from cells.gradients import SPAN_DECADES
+from cells.science import claims
+from cells.science.gradients import SPAN_DECADES
 
 LAB_ARCHS = ("lstm", "lstm-cifg", "lstm-nfg", "lstm-noaf", "lstm-nig", "lstm-nog", "lstm-niaf",
              "gru", "mgu", "rnn")
@@ -77,7 +77,7 @@ def weights_note(loaded: dict[str, models.Loaded], model: str) -> str:
     return "Weights: " + "; ".join(parts) + "."
 
 
-def summary_rows(loaded: dict[str, models.Loaded], profs: dict[str, cells.gradients.GradientProfile]
+def summary_rows(loaded: dict[str, models.Loaded], profs: dict[str, cells.science.gradients.GradientProfile]
                  ) -> list[dict[str, object]]:
     """One row per cell: its gates, size, parameters, weights and memory span."""
     rows = []

@@ -27,11 +27,12 @@ from app import upload
 from app.lru import LRUMap
 from app.state import CORPORA
 from app.ui import Prepared, token_label
-from cells.base import Cell
-from cells.charmodel import DEFAULT_VOCAB
-from cells.diagnostics import SATURATED_ABOVE, SATURATED_BELOW
-from cells.melody import MelodyModel
-from cells.readers import CharEncoder, NumberEncoder, Reader, state_after
+from cells.core.cell import Cell
+from cells.core.diagnostics import SATURATED_ABOVE, SATURATED_BELOW
+from cells.models.charmodel import DEFAULT_VOCAB
+from cells.models.encoders import CharEncoder, NumberEncoder
+from cells.models.melody import MelodyModel
+from cells.models.reader import Reader, state_after
 
 BASELINES = ("rnn", "lstm", "gru")
 """The cells gatescope ships trained models of, in the order comparison pages show them."""
@@ -337,7 +338,7 @@ def trace_rows(cell: Cell, trace: cells.Trace) -> dict[str, np.ndarray]:
 class Resumable:
     """A text's reading and what reading on from inside it takes: after every
     :data:`RESUME_EVERY` characters (block k ends at character (k + 1) * RESUME_EVERY), the
-    model's state (``cells.readers.state_after``) and, per sigmoid gate, how many steps so far
+    model's state (``cells.models.reader.state_after``) and, per sigmoid gate, how many steps so far
     each unit spent saturated low and high (the reading's saturation, counted)."""
 
     text: str

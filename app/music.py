@@ -1,7 +1,7 @@
 """The music page's model-free parts: the melody box read into notes, its sound, its rhythm.
 
-The notation is parsed by ``cells.melody`` (leniently: unreadable words are skipped and listed),
-the sound synthesised by ``cells.sound``; both are cached here. Models come from ``app.models``
+The notation is parsed by ``cells.music.notation`` (leniently: unreadable words are skipped and listed),
+the sound synthesised by ``cells.music.sound``; both are cached here. Models come from ``app.models``
 (mode ``"notes"``).
 """
 
@@ -14,8 +14,10 @@ import numpy as np
 import streamlit as st
 
 from app.ui import Prepared
-from cells import interpret, sound
-from cells.melody import Melody, melody_of, parse, rhythm_properties
+from cells.music import sound
+from cells.music.notation import Melody, melody_of, parse
+from cells.music.rhythm import rhythm_properties
+from cells.science import interpret
 
 MAX_NOTES = 400
 """Most notes the page reads from the box; later ones are cut (the page says so)."""
@@ -53,7 +55,7 @@ def _sound(notes: tuple[tuple[int | None, float], ...]) -> sound.Sound:
 
 
 def melody_sound(melody: Melody) -> sound.Sound:
-    """The melody as a WAV (``cells.sound``, bounded), cached."""
+    """The melody as a WAV (``cells.music.sound``, bounded), cached."""
     return _sound(tuple((n.midi, n.quarters) for n in melody.notes))
 
 
@@ -71,5 +73,5 @@ def _ranking(text: str, states: np.ndarray) -> tuple[dict, dict]:
 
 def rank_rhythm_units(read: ReadMelody, states: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:
     """The rhythm properties of the melody and the best units of ``states`` (T, H) for each
-    (``cells.interpret.best_units``), cached."""
+    (``cells.science.interpret.best_units``), cached."""
     return _ranking(read.prepared.text, np.ascontiguousarray(states))

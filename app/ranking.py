@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from app import models
-from cells import interpret
+from cells.science import interpret
 
 TOP_UNITS = 3
 """Units ranked for each property, best first (the Cells page shows them)."""
@@ -36,6 +36,6 @@ def _strongest(states: np.ndarray, text: str) -> interpret.UnitScore | None:
 
 
 def strongest_unit(reading: models.Reading, text: str) -> interpret.UnitScore | None:
-    """The unit of ``reading``'s memory state to show first (``cells.interpret.strongest_unit``),
+    """The unit of ``reading``'s memory state to show first (``cells.science.interpret.strongest_unit``),
     cached: the scrubber and the unit picker do not redo it."""
     return _strongest(reading.rows[reading.cell.memory_state], text)

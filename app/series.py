@@ -2,7 +2,7 @@
 
 The sequence box (``key="seq"``) stays the one source of the series: choosing an example, or a
 column of an uploaded CSV, writes the values into the box (so the view is in the URL, and the box
-can still be edited). Files are read by ``cells.series.read_csv``, which says what is wrong with a
+can still be edited). Files are read by ``cells.io.series_csv.read_csv``, which says what is wrong with a
 bad one; the page then shows that message and keeps everything else as it was.
 
 :func:`sources` draws the widgets (called by ``app.ui.sequence_input`` before the box). The
@@ -17,7 +17,7 @@ import numpy as np
 import streamlit as st
 
 from app.upload import literal_markdown
-from cells.series import Table, format_series, read_csv
+from cells.io.series_csv import Table, format_series, read_csv
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
@@ -31,7 +31,7 @@ EXAMPLE_CORPUS = {"sunspots": "sunspots"}
 """example -> the corpus of the shipped models trained on it: choosing it picks those models."""
 
 MAX_CSV_MB = 20
-"""Largest CSV the uploader takes, in MB (``cells.series.MAX_CSV_BYTES``)."""
+"""Largest CSV the uploader takes, in MB (``cells.io.series_csv.MAX_CSV_BYTES``)."""
 
 EXAMPLE_KEY = "series_example"
 FILE_KEY = "series_csv"

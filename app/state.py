@@ -26,8 +26,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from cells.factory import ARCHS
-from cells.tunes import DEFAULT_TUNE, TUNES
+from cells.core.registry import ARCHS
+from cells.music.tunes import DEFAULT_TUNE, TUNES
 
 DEFAULT_TEXT = "The cat sat on the mat, and then it said: \"I'm not moving (ever) again.\""
 """The default English sentence: words, punctuation, a quote and brackets the gates can track."""
@@ -36,14 +36,14 @@ DEFAULT_SERIES = ", ".join(f"{math.sin(2 * math.pi * t / 12):.2f}" for t in rang
 """The default numbers-mode series: three periods of a sine wave, comma-separated."""
 
 DEFAULT_MELODY = TUNES[DEFAULT_TUNE]
-"""The music page's default melody (in ``cells.melody``'s notation)."""
+"""The music page's default melody (in ``cells.music.notation``'s notation)."""
 
 MODES = ("text", "numbers")
 
 CORPORA = ("prose", "code")
 """What the shipped text models learnt: English prose (the fortunes: "lstm", ...) or Python source
 code ("lstm-code", ...). A page's corpus choice picks the shipped models (``app.models``) and, on
-Cells, the properties ranked (``cells.interpret.PROPERTY_SETS``)."""
+Cells, the properties ranked (``cells.science.interpret.PROPERTY_SETS``)."""
 
 LAB_CELLS = ("lstm", "lstm-cifg", "lstm-nfg", "lstm-noaf", "gru", "mgu", "rnn")
 """The cells the Lab page compares when the view names none (``cells``)."""
@@ -166,7 +166,7 @@ class ViewState:
     chars: int = 200  # Write: characters written
     sample_seed: int = 0  # Write, Melodies: the seed of the sampling
     write_unit: int = -1  # Write: the unit colouring the text; -1: each model's most active one
-    melody: str = DEFAULT_MELODY  # the music page's notation box (cells.melody)
+    melody: str = DEFAULT_MELODY  # the music page's notation box (cells.music.notation)
     cells: tuple[str, ...] = LAB_CELLS  # Lab: the cells compared, registered names
     page: str = ""  # url_path of the page; "" is Gates (home)
 

@@ -1,7 +1,7 @@
 """Bounded, cached training runs for the Train and Lab pages.
 
 A visitor picks a task, a length, a hidden size, a number of steps and (on the Lab page) the cells;
-:func:`train_all` trains each cell on it with ``cells.train.train_task`` (the Train page's are a
+:func:`train_all` trains each cell on it with ``cells.train.trainer.train_task`` (the Train page's are a
 tanh RNN, an LSTM and a GRU) and keeps what the page draws (:class:`ArchRun`: the loss curve, the
 test result, the trained cell's gates and gradient profile on one task example).
 
@@ -35,9 +35,9 @@ from app import ui
 from app.lru import LRUMap
 from app.models import BASELINES, most_active_units, trace_rows
 from app.train_charts import loss_figure
-from cells import tasks
-from cells.gradients import GradientProfile, gradient_profile
-from cells.train import TrainResult, train_task
+from cells.science.gradients import GradientProfile, gradient_profile
+from cells.train import tasks
+from cells.train.trainer import TrainResult, train_task
 
 ARCHS = BASELINES
 """The Train page's cells."""

@@ -35,7 +35,7 @@ import streamlit as st
 import cells
 from app import live_chart, series, upload
 from app.state import DEFAULT_SERIES, DEFAULT_TEXT, MODES, ViewState, sync
-from cells.readers import UNKNOWN_CHAR
+from cells.models.encoders import UNKNOWN_CHAR
 
 MAX_CHARS = 2000
 """Longest text a page reads; longer input is cut to its first MAX_CHARS characters."""

@@ -29,8 +29,9 @@ from typing import Any
 import streamlit as st
 
 import cells
-from cells.formats import CONVERT_SNIPPET
-from cells.readers import MissingVocabularyError, Reader
+from cells.io.files import CONVERT_SNIPPET
+from cells.io.model_files import MissingVocabularyError
+from cells.models.reader import Reader
 
 MAX_UPLOAD_MB = 50
 """Largest file the uploader takes, in MB (the same as ``server.maxUploadSize``)."""

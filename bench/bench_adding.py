@@ -3,7 +3,7 @@ the stated limits, the tanh RNN beside them.
 
     OPENBLAS_NUM_THREADS=1 python bench/bench_adding.py [--seed 0]
 
-Limits (``cells.claims.ADDING_LIMITS``): 32 units, at most 3,000 steps (batches of 64) and 180 s of
+Limits (``cells.science.claims.ADDING_LIMITS``): 32 units, at most 3,000 steps (batches of 64) and 180 s of
 training per cell, whichever comes first; chrono gate-bias initialisation; solved = test MSE below
 0.01 on 1,000 fresh sequences (always answering 1 scores 1/6). The claim holds when the LSTM and
 the GRU solve it and the RNN does not. ``scripts/lab_claims.py --part adding`` stores the same run
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cells import claims
+from cells.science import claims
 
 
 def main() -> None:

@@ -31,7 +31,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import cells
-from cells.train import Readout, Trainer, binary_cross_entropy, readout_outputs
+from cells.core.readout import Readout
+from cells.train.trainer import Trainer, binary_cross_entropy, readout_outputs
 
 KEYS, LOWEST = 88, 21  # the piano's keys: MIDI 21 (A0) to 108 (C8)
 TEST_EVERY = 5

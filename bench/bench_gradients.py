@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cells
 from app import gradients, models
-from cells.readers import CharEncoder, Reader
+from cells.models.encoders import CharEncoder
+from cells.models.reader import Reader
 
 TEXT = ("When the old lighthouse keeper finally climbed the hundred and twelve steps to the lamp "
         "room, he found that the storm had already passed and the sea was as calm as glass.") * 2

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cells.tasks import ADDING_SOLVED_MSE
-from cells.train import train_task
+from cells.train.tasks import ADDING_SOLVED_MSE
+from cells.train.trainer import train_task
 
 LENGTH, HIDDEN, SECONDS = 50, 32, 90.0
 

@@ -14,47 +14,62 @@ Greff et al.'s six LSTM variants and the MGU (``cells.CELLS``; ``cells.TORCH_ARC
 Parameters use PyTorch's names and gate orders, so a torch state_dict loads as it is. A model
 that reads a sequence is a ``Reader`` (cell + encoder + optional readout); ``read_model`` reads
 one from a file, ``pretrained`` gives the shipped ones.
+
+This module is the facade: every public name, from the rooms below (each a subpackage with one
+concern; the README's "Layout" section gives their import rules). Nothing inside ``cells/``
+imports it.
+
+    core     the cells' maths, stacks, registry, readout, Jacobians      (NumPy only)
+    music    notation, rhythm, sound, tunes                              (NumPy only)
+    models   encoders, Reader, sampling, character and melody models     (core, music)
+    io       model files, vocabularies, read_model, pretrained, CSV      (core, models, music)
+    train    tasks and the trainer                                       (core, models)
+    science  gradients, interpretation, forecasts, claims, baselines     (any room below)
 """
 
 from __future__ import annotations
 
-from cells import formats, weights
-from cells.base import CANDIDATE, SIGMOID, Cell, CellSizes, Gate, Grads, Trace
-from cells.charmodel import CharModel, CharTrace
-from cells.diagnostics import gate_saturation, jacobian_norms, jacobian_norms_by_layer, seconds_per_token
-from cells.factory import ARCHS, CELLS, TORCH_ARCHS, cell_class, init_params, make_cell
-from cells.gru import GRU
-from cells.lstm import LSTM
-from cells.pretrained import available_pretrained, pretrained, pretrained_meta
-from cells.readers import (
-    CharEncoder,
-    CodePointEncoder,
-    EmbeddingEncoder,
-    NumberEncoder,
-    Read,
-    Reader,
-    Writing,
-    read_model,
-    write,
-)
-from cells.rnn import RNN
-from cells.stack import Stack, StackGrads, StackTrace
-from cells.train import TrainResult, train_task
-from cells.weights import (
-    WeightsFileError,
+from cells.core.cell import CANDIDATE, SIGMOID, Cell, CellSizes, Gate, Grads, Trace
+from cells.core.diagnostics import gate_saturation, jacobian_norms, jacobian_norms_by_layer, seconds_per_token
+from cells.core.gru import GRU
+from cells.core.lstm import LSTM
+from cells.core.readout import Readout, log_softmax
+from cells.core.registry import ARCHS, CELLS, TORCH_ARCHS, cell_class, init_params, make_cell
+from cells.core.rnn import RNN
+from cells.core.stack import Stack, StackGrads, StackTrace
+from cells.io.errors import WeightsFileError
+from cells.io.files import read_arrays
+from cells.io.keras import load_keras
+from cells.io.layouts import from_keras
+from cells.io.model_files import (
+    MissingVocabularyError,
     cell_arrays,
     cell_from_arrays,
-    from_keras,
     load,
-    load_arrays,
+    read_model,
     save,
-    save_arrays,
+    save_model,
 )
+from cells.io.npz import load_arrays, save_arrays
+from cells.io.pretrained import available_pretrained, pretrained, pretrained_meta
+from cells.io.safetensors import load_safetensors
+from cells.io.series_csv import Table, read_csv
+from cells.models.charmodel import DEFAULT_VOCAB, CharModel
+from cells.models.encoders import CharEncoder, CodePointEncoder, EmbeddingEncoder, NumberEncoder
+from cells.models.melody import MelodyModel, NoteEncoder
+from cells.models.reader import Read, Reader, state_after
+from cells.models.sampling import Writing, write
+from cells.music.notation import Melody, parse
+from cells.science import claims, forecast, gradients, interpret
+from cells.science.gradients import GradientProfile, gradient_profile
+from cells.train.tasks import make_task
+from cells.train.trainer import Trainer, TrainResult, train_task
 
 __all__ = [
     "ARCHS",
     "CANDIDATE",
     "CELLS",
+    "DEFAULT_VOCAB",
     "GRU",
     "LSTM",
     "RNN",
@@ -64,41 +79,60 @@ __all__ = [
     "CellSizes",
     "CharEncoder",
     "CharModel",
-    "CharTrace",
     "CodePointEncoder",
     "EmbeddingEncoder",
     "Gate",
+    "GradientProfile",
     "Grads",
+    "Melody",
+    "MelodyModel",
+    "MissingVocabularyError",
+    "NoteEncoder",
     "NumberEncoder",
     "Read",
     "Reader",
+    "Readout",
     "Stack",
     "StackGrads",
     "StackTrace",
+    "Table",
     "Trace",
     "TrainResult",
+    "Trainer",
     "WeightsFileError",
     "Writing",
     "available_pretrained",
     "cell_arrays",
     "cell_class",
     "cell_from_arrays",
-    "formats",
+    "claims",
+    "forecast",
     "from_keras",
     "gate_saturation",
+    "gradient_profile",
+    "gradients",
     "init_params",
+    "interpret",
     "jacobian_norms",
     "jacobian_norms_by_layer",
     "load",
     "load_arrays",
+    "load_keras",
+    "load_safetensors",
+    "log_softmax",
     "make_cell",
+    "make_task",
+    "parse",
     "pretrained",
     "pretrained_meta",
+    "read_arrays",
+    "read_csv",
     "read_model",
     "save",
     "save_arrays",
+    "save_model",
     "seconds_per_token",
+    "state_after",
     "train_task",
-    "weights",
     "write",
 ]

@@ -1,6 +1,6 @@
 """Interpretable cells: which hidden units of a character model track the typed text.
 
-View code only: the properties and correlations come from ``cells.interpret``, the coloured text
+View code only: the properties and correlations come from ``cells.science.interpret``, the coloured text
 from ``app.interpret_charts``, the model (trained, random or the visitor's upload) from
 ``app.models``.
 """
@@ -15,7 +15,7 @@ import streamlit as st
 
 from app import charts, models, ranking, ui
 from app.interpret_charts import activation_text
-from cells import interpret
+from cells.science import interpret
 
 SAMPLE_TEXT = (
     'The keeper looked up from his logbook. "Storm tonight," he said (to nobody in particular), '
@@ -61,7 +61,7 @@ class UnitReading:
     """The typed text read by a model: one state per unit and character, and the ranking."""
 
     states: np.ndarray  # (T, H) the ranked state (c or h)
-    corpus: str  # which property set: "prose" or "code" (cells.interpret.PROPERTY_SETS)
+    corpus: str  # which property set: "prose" or "code" (cells.science.interpret.PROPERTY_SETS)
     properties: dict[str, np.ndarray]  # name -> (T,) signal
     best: dict[str, list[interpret.UnitScore]]  # name -> best units, best first
     unknown_chars: tuple[str, ...]

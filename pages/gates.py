@@ -7,8 +7,8 @@ from app import charts, export, forecasts, interpret_charts, models, ranking, ui
 from app.experiments import experiment_links
 from app.forecast_charts import error_frame, forecast_figure
 from app.gradient_charts import gradient_figure
-from cells import interpret
-from cells.gradients import SPAN_DECADES
+from cells.science import interpret
+from cells.science.gradients import SPAN_DECADES
 
 PIN = "gates_pin"
 """Session key: the unit pinned to the heatmaps' top row (chosen outside the reading's cache)."""

@@ -1,6 +1,6 @@
 """Gradients: the same text through a tanh RNN, an LSTM and a GRU; how far back the gradient reaches.
 
-View code only: the numbers come from ``cells.gradients``, the charts from ``app.gradient_charts``.
+View code only: the numbers come from ``cells.science.gradients``, the charts from ``app.gradient_charts``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from app import gradients, ui
 from app.experiments import experiment_links
 from app.gradient_charts import divergence_figure, gradient_figure, why_figure
 from app.gradients import JACOBIAN_MAX_TOKENS, span_text
-from cells import gradients as grad
+from cells.science import gradients as grad
 
 FORGET_BIASES = (0.0, 1.0, 2.0)
 TOLERANCES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6)

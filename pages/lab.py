@@ -2,7 +2,7 @@
 the adding problem; and the literature's claims beside what gatescope measured.
 
 View code only: the parts live in ``app.lab`` (models, training and claims from ``app.models``,
-``app.training`` and ``cells.claims``).
+``app.training`` and ``cells.science.claims``).
 """
 
 from __future__ import annotations

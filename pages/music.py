@@ -1,8 +1,8 @@
 """Melodies: type a tune, hear it, watch a cell read it note by note, let the models continue it,
 and find the unit that keeps the beat.
 
-View code only: the notation, tokens, sampling and rhythm signals come from ``cells.melody``, the
-sound from ``cells.sound`` (cached in ``app.music``), the models from ``app.models`` (mode
+View code only: the notation, tokens, sampling and rhythm signals come from ``cells.music.notation``, the
+sound from ``cells.music.sound`` (cached in ``app.music``), the models from ``app.models`` (mode
 "notes"), the charts from ``app.charts`` and ``app.music_charts``.
 """
 
@@ -13,9 +13,10 @@ import streamlit as st
 
 from app import charts, models, music, ui
 from app.music_charts import mark_bars, unit_over_notes
-from cells import sound
-from cells.melody import BAR_POSITION, RHYTHM_PROPERTIES, UNKNOWN_NOTE, describe_problems
-from cells.tunes import TUNES
+from cells.music import sound
+from cells.music.notation import UNKNOWN_NOTE, describe_problems
+from cells.music.rhythm import BAR_POSITION, RHYTHM_PROPERTIES
+from cells.music.tunes import TUNES
 
 MODE = "notes"
 YOURS = "your melody"

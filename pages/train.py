@@ -13,8 +13,8 @@ from app.charts import state_heatmaps
 from app.experiments import experiment_links
 from app.gradient_charts import gradient_figure
 from app.train_charts import loss_figure
-from cells.gradients import SPAN_DECADES
-from cells.train import TEST_SEQUENCES
+from cells.science.gradients import SPAN_DECADES
+from cells.train.trainer import TEST_SEQUENCES
 
 TASK_LABELS = {"adding": "adding problem", "recall": "recall the first symbol"}
 LOOK_FOR = {

@@ -12,7 +12,7 @@ the CSVs it writes are committed, with their sources in data/README.md:
   month, March 1958 - December 2001; a month without any weekly value is the mean of its two
   neighbours' (linear interpolation), columns ``month,co2`` (the month as text, ``1958-03``).
 
-Both are written by ``cells.series.write_csv``, read back by ``cells.series.read_csv``.
+Both are written by ``cells.io.series_csv.write_csv``, read back by ``cells.io.series_csv.read_csv``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cells.series import read_csv, write_csv  # noqa: E402
+from cells.io.series_csv import read_csv, write_csv  # noqa: E402
 
 DATA = ROOT / "data"
 

@@ -11,11 +11,11 @@ seeds 0, 1 and 2. The corpus and its held-out split are scripts/train_char.py's 
 held out); each model is scored in bits per character on the whole held-out text.
 
 ``adding``: the adding problem at T = 100 (Hochreiter & Schmidhuber's length) for the LSTM, the
-GRU and the tanh RNN, within the limits of ``cells.claims.ADDING_LIMITS`` (bench/bench_adding.py
+GRU and the tanh RNN, within the limits of ``cells.science.claims.ADDING_LIMITS`` (bench/bench_adding.py
 prints the same run against the claim).
 
 Each part rewrites its own section of the JSON, with the command that made it; the table on the
-Lab page (``cells.claims.claims_table``) decides from these figures whether each claim held.
+Lab page (``cells.science.claims.claims_table``) decides from these figures whether each claim held.
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from train_char import MIN_CHAR_COUNT, find_fortunes, learning_rate, read_corpus  # noqa: E402
 
-from cells import claims  # noqa: E402
-from cells.charmodel import CharModel  # noqa: E402
-from cells.tasks import CharTask, build_vocab  # noqa: E402
-from cells.train import Trainer  # noqa: E402
+from cells.models.charmodel import CharModel  # noqa: E402
+from cells.models.encoders import build_vocab  # noqa: E402
+from cells.science import claims  # noqa: E402
+from cells.train.tasks import CharTask  # noqa: E402
+from cells.train.trainer import Trainer  # noqa: E402
 
 WINDOW, BATCH, LR = 128, 32, 1e-2
 

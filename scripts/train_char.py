@@ -38,9 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import cells  # noqa: E402
-from cells.charmodel import CharModel  # noqa: E402
-from cells.tasks import CharTask, build_vocab, encode  # noqa: E402
-from cells.train import Trainer  # noqa: E402
+from cells.models.charmodel import CharModel  # noqa: E402
+from cells.models.encoders import build_vocab, char_ids  # noqa: E402
+from cells.train.tasks import CharTask  # noqa: E402
+from cells.train.trainer import Trainer  # noqa: E402
 
 FORTUNE_DIRS = (Path("/usr/share/games/fortunes"), Path("/usr/share/fortune"))
 #: Collections left out: pictures, text that is not English, and scripture.
@@ -151,10 +152,10 @@ DEFAULT_CHARS = {"prose": 16e6, "code": 6e6}
 
 def unigram_bits(train: str, held_out: str, vocab: str) -> float:
     """Bits/char of ``held_out`` under the training text's character frequencies (add-one)."""
-    ids = encode(train, vocab)
+    ids = char_ids(train, vocab)
     counts = np.bincount(ids, minlength=len(vocab) + 1) + 1.0
     logp = np.log2(counts / counts.sum())
-    return float(-logp[encode(held_out, vocab)].mean())
+    return float(-logp[char_ids(held_out, vocab)].mean())
 
 
 def learning_rate(lr: float, progress: float) -> float:
@@ -225,7 +226,7 @@ def main() -> None:
         model.meta[k] = round(model.bits_per_char(text), 3)
         model.meta[k.replace("_bpc", "_unigram_bpc")] = unigram[k]
     out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(out, dtype=np.float32)
+    cells.save_model(model, out, dtype=np.float32)
     print(f"wrote {out}: {model.meta}", flush=True)
 
 

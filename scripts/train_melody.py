@@ -37,11 +37,13 @@ from essen import read_essen  # noqa: E402
 from train_char import learning_rate  # noqa: E402
 
 import cells  # noqa: E402
-from cells import interpret  # noqa: E402
-from cells.melody import UNKNOWN_NOTE, MelodyModel, duration_name, ngram_log_likelihood, note_token  # noqa: E402
-from cells.pretrained import WEIGHTS_DIR  # noqa: E402
-from cells.tasks import one_hot  # noqa: E402
-from cells.train import Trainer  # noqa: E402
+from cells.io.pretrained import WEIGHTS_DIR  # noqa: E402
+from cells.models.encoders import one_hot  # noqa: E402
+from cells.models.melody import MelodyModel  # noqa: E402
+from cells.music.notation import UNKNOWN_NOTE, duration_name, note_token  # noqa: E402
+from cells.science import interpret  # noqa: E402
+from cells.science.baselines import ngram_log_likelihood  # noqa: E402
+from cells.train.trainer import Trainer  # noqa: E402
 
 HELD_OUT_EVERY = 10
 MIN_COUNT = 5
@@ -60,7 +62,7 @@ def tokens_of(song: dict) -> list[str]:
 
 
 def next_bar_position(song: dict) -> np.ndarray:
-    """(T,) where in the bar the next note starts, in quarters (cells.melody.BAR_POSITION)."""
+    """(T,) where in the bar the next note starts, in quarters (cells.music.rhythm.BAR_POSITION)."""
     notes = song["notes"]
     pos = np.array([n[2] for n in notes], dtype=np.float64)
     nxt = np.empty(len(notes))
@@ -173,7 +175,7 @@ def main() -> None:
                    f"--lr {args.lr:g} --seed {args.seed}",
     })
     out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(out, dtype=np.float32)
+    cells.save_model(model, out, dtype=np.float32)
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB): {model.meta}", flush=True)
 
 

@@ -4,7 +4,7 @@
     OPENBLAS_NUM_THREADS=1 python scripts/train_series.py --arch lstm --corpus sunspots  # data/
 
 Sines (``--corpus series``, cells.pretrained("lstm-series")): each model predicts the next value
-of a noisy mixture of sine waves (``cells.tasks.SeriesTask``: one or two sines, periods 6 to 40
+of a noisy mixture of sine waves (``cells.train.tasks.SeriesTask``: one or two sines, periods 6 to 40
 steps, noise 0.05) from the values so far; the file records the test MSE beside two references:
 the noise floor and always predicting the last value.
 
@@ -33,11 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import cells  # noqa: E402
-from cells import forecast  # noqa: E402
-from cells.pretrained import WEIGHTS_DIR  # noqa: E402
-from cells.readers import NumberEncoder, Reader  # noqa: E402
-from cells.series import read_csv  # noqa: E402
-from cells.train import TEST_SEQUENCES, mse_loss, train_task  # noqa: E402
+from cells.io.pretrained import WEIGHTS_DIR  # noqa: E402
+from cells.io.series_csv import read_csv  # noqa: E402
+from cells.models.encoders import NumberEncoder  # noqa: E402
+from cells.models.reader import Reader  # noqa: E402
+from cells.science import forecast  # noqa: E402
+from cells.train.trainer import TEST_SEQUENCES, mse_loss, train_task  # noqa: E402
 
 DATA = ROOT / "data"
 # corpus -> (column, period of its cycle in steps, what it is)
@@ -117,7 +118,7 @@ def main() -> None:
         return
     out = WEIGHTS_DIR / f"{args.arch}-{args.corpus}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
-    reader.save(out, dtype=np.float32)  # kind="series", the normalisation in the meta
+    cells.save_model(reader, out, dtype=np.float32)  # kind="series", the normalisation in the meta
     print(f"wrote {out} in {seconds:.0f}s: {reader.meta}")
 
 

@@ -12,7 +12,7 @@ import cells
 from app import ui
 from app.interpret_charts import activation_text, text_grid
 from app.state import DEFAULT_TEXT
-from cells import interpret
+from cells.science import interpret
 
 # --------------------------------------------------------------------------- chart builder
 

@@ -272,11 +272,9 @@ def test_csv_export_has_one_row_per_step_unit_and_quantity():
 @pytest.fixture
 def no_shipped_weights(monkeypatch, tmp_path):
     """The app as installed without cells/weights_data (a broken checkout), caches emptied."""
-    import importlib
-
     from app import models
+    from cells.io import pretrained as shipped
 
-    shipped = importlib.import_module("cells.pretrained")  # the module (cells.pretrained is its function)
     monkeypatch.setattr(shipped, "WEIGHTS_DIR", tmp_path)
     models._load_shipped_or_random.clear()
     models._read.clear()
@@ -325,7 +323,7 @@ def test_the_first_picture_is_one_unit_reading_the_text_with_what_it_tracks():
     import re
 
     import cells
-    from cells import interpret
+    from cells.science import interpret
 
     text = 'He said "wait here" and "come back" (later), "now".'
     at = run_app({"seq": text})

@@ -13,7 +13,7 @@ import cells
 from app import ui
 from app.gradient_charts import divergence_figure, gradient_figure, why_figure
 from app.state import DEFAULT_TEXT
-from cells.gradients import gradient_profile
+from cells.science.gradients import gradient_profile
 
 NAMES = ["RNN", "LSTM", "GRU"]
 LONG_SENTENCE = (
@@ -121,7 +121,7 @@ def test_page_numbers_are_the_engines_for_the_loaded_models():
     page_spans = spans(at)
     for arch, name in zip(("rnn", "lstm", "gru"), NAMES, strict=True):
         model = cells.pretrained(arch)  # the shipped character model, read without the app
-        profile = gradient_profile(model.cell, model.inputs(model.encode(DEFAULT_TEXT)))
+        profile = gradient_profile(model.cell, model.inputs(model.encoder.ids(DEFAULT_TEXT)))
         np.testing.assert_allclose(shown[name], profile.log_norms, rtol=1e-12)
         assert page_spans[name] == profile.memory_span
 

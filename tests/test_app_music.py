@@ -13,9 +13,8 @@ from conftest import ROOT
 
 from app import music
 from app.state import MAX_QUERY_SEQ, ViewState
-from cells import melody as mel
-from cells import sound
-from cells.tunes import TUNES
+from cells.music import notation, rhythm, sound
+from cells.music.tunes import TUNES
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +41,7 @@ def test_the_page_is_declared_at_url_path_music():
 
 
 def test_the_default_tune_is_heard_seen_with_bar_lines_and_continued(page):
-    melody = mel.parse(TUNES[next(iter(TUNES))])
+    melody = notation.parse(TUNES[next(iter(TUNES))])
     assert len(page.get("audio")) == 4  # the melody and one continuation per cell
     fig = heatmaps(page)
     notes = fig["data"][0]["x"]  # the heatmap's columns
@@ -53,7 +52,7 @@ def test_the_default_tune_is_heard_seen_with_bar_lines_and_continued(page):
     assert len(codes) == 3 and all(len(c.split()) == 2 * 16 for c in codes)
     assert page.dataframe[0].value["property"].tolist()  # the rhythm ranking
     unit_chart = chart_specs(page)[1]
-    assert mel.BAR_POSITION in unit_chart["layout"]["title"]["text"]
+    assert rhythm.BAR_POSITION in unit_chart["layout"]["title"]["text"]
 
 
 def test_the_players_serve_wav_files_and_the_page_wav_is_as_long_as_the_notes(page):
@@ -111,7 +110,7 @@ def test_hostile_input_never_breaks_the_page(page, name):
             "notation 20k": "C4 e D4 e " * 2000}.get(name) or HOSTILE[name]
     page.text_area(key="melody").set_value(text).run()
     assert_clean(page)
-    melody = mel.parse(text, strict=False)
+    melody = notation.parse(text, strict=False)
     if len(melody) == 0:
         assert any("Type a melody" in i.value for i in page.info)
         assert not page.get("audio") and not chart_specs(page)

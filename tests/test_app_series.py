@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from test_series import HELDOUT, SUNSPOTS
 
 from app import ui
-from cells.series import read_csv
+from cells.io.series_csv import read_csv
 
 
 def numbers_app() -> AppTest:

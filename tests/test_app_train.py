@@ -14,7 +14,7 @@ import pytest
 from apptest import assert_clean, chart_specs, heatmap_blocks, open_page, plotly_array
 
 from app import training
-from cells import tasks
+from cells.train import tasks
 
 TINY = 5
 

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 import cells
-from cells import weights
-from cells.charmodel import CHUNK, UNKNOWN_CHAR, CharModel
-from cells.pretrained import WEIGHTS_DIR, available_pretrained, pretrained
-from cells.tasks import SeriesTask
+from cells.io import model_files, npz
+from cells.io.pretrained import WEIGHTS_DIR, available_pretrained, pretrained
+from cells.models.charmodel import CharModel
+from cells.models.encoders import UNKNOWN_CHAR
+from cells.models.reader import SCORE_CHUNK as CHUNK
+from cells.train.tasks import SeriesTask
 
 PROSE = Path(__file__).resolve().parent.parent / "scripts" / "data" / "heldout_prose.txt"
 
@@ -23,8 +25,8 @@ def model(request) -> CharModel:
     return CharModel.untrained(request.param, 12, seed=0)
 
 
-def test_encode_maps_unknown_characters_to_the_last_id(model):
-    ids = model.encode("ab\u00e9\n")
+def test_ids_map_unknown_characters_to_the_last_id(model):
+    ids = model.encoder.ids("ab\u00e9\n")
     assert ids.tolist() == [model.vocab.index("a"), model.vocab.index("b"), len(model.vocab),
                             model.vocab.index("\n")]
     x = model.inputs(ids)
@@ -33,7 +35,7 @@ def test_encode_maps_unknown_characters_to_the_last_id(model):
 
 def test_trace_gives_a_distribution_after_every_character(model):
     text = "Hello, w\u00f6rld \U0001f600!"
-    ct = model.trace(text)
+    ct = model.read(text)
     V = len(model.vocab) + 1
     assert ct.probs.shape == (len(text), V) and ct.trace.h.shape == (len(text), 12)
     assert np.allclose(ct.probs.sum(1), 1.0) and np.all(ct.probs > 0)
@@ -43,8 +45,8 @@ def test_trace_gives_a_distribution_after_every_character(model):
 def test_bits_per_char_is_the_mean_surprise_of_each_next_character_across_chunks(model):
     rng = np.random.default_rng(0)
     text = "".join(rng.choice(list("abc de\n"), size=CHUNK + 300))    # longer than one chunk
-    ct = model.trace(text)
-    direct = -np.mean(np.log2(ct.probs[np.arange(len(text) - 1), ct.ids[1:]]))
+    probs, ids = model.read(text).probs, model.encoder.ids(text)
+    direct = -np.mean(np.log2(probs[np.arange(len(text) - 1), ids[1:]]))
     assert model.bits_per_char(text) == pytest.approx(direct, rel=1e-10)
 
 
@@ -79,42 +81,47 @@ def test_top_next_ranks_characters_and_shows_the_unknown_token():
 def test_save_load_round_trip_keeps_every_array_and_the_meta(model, tmp_path):
     model.meta["note"] = "round trip"
     path = tmp_path / "m.npz"
-    model.save(path)
-    back = CharModel.load(path)
+    cells.save_model(model, path)
+    back = cells.read_model(path)
+    assert isinstance(back, CharModel)
     assert back.vocab == model.vocab and back.cell.arch == model.cell.arch
     assert back.meta == model.meta
-    for key, a in model.to_arrays().items():
-        assert np.array_equal(back.to_arrays()[key], a), key
+    arrays, back_arrays = model_files.model_arrays(model)[0], model_files.model_arrays(back)[0]
+    assert arrays.keys() == back_arrays.keys()
+    for key, a in arrays.items():
+        assert np.array_equal(back_arrays[key], a), key
     text = "round trip\n"
-    assert np.array_equal(back.trace(text).probs, model.trace(text).probs)
+    assert np.array_equal(back.read(text).probs, model.read(text).probs)
 
 
 def test_float32_file_loads_as_float64_close_to_the_original(model):
     buf = io.BytesIO()
-    model.save(buf, dtype=np.float32)
-    back = CharModel.load(buf.getvalue())
+    cells.save_model(model, buf, dtype=np.float32)
+    back = cells.read_model(buf.getvalue())
     assert back.cell.dtype == np.float64
     assert back.bits_per_char("float32 weights") == pytest.approx(
         model.bits_per_char("float32 weights"), abs=1e-4)
 
 
-def test_load_refuses_a_plain_cell_file_and_garbage(tmp_path):
+def test_a_plain_cell_file_reads_as_a_bare_cell_and_garbage_is_refused(tmp_path):
     path = tmp_path / "cell.npz"
-    weights.save(path, cells.make_cell("rnn", cells.init_params("rnn", 3, 2, seed=0)))
-    with pytest.raises(ValueError, match="not a character model"):
-        CharModel.load(path)
-    with pytest.raises(ValueError):
-        CharModel.load(b"not a zip file")
+    model_files.save(path, cells.make_cell("rnn", cells.init_params("rnn", 3, 2, seed=0)))
+    plain = cells.read_model(path)
+    assert not isinstance(plain, CharModel) and plain.readout is None
+    with pytest.raises(ValueError, match=r"not a valid \.npz"):
+        cells.read_model(b"not a zip file")
 
 
 def test_mismatched_readout_or_vocab_is_a_value_error():
     m = CharModel.untrained("lstm", 4, seed=0, vocab="abc")
     with pytest.raises(ValueError, match="vocab needs"):
         CharModel(m.cell, "ab", m.readout)
-    arrays = m.to_arrays()
+    arrays, meta = model_files.model_arrays(m)
     arrays["readout.bias"] = arrays["readout.bias"][:-1]
+    buf = io.BytesIO()
+    npz.save_arrays(buf, arrays, meta)
     with pytest.raises(ValueError, match="readout"):
-        CharModel.from_arrays(arrays)
+        cells.read_model(buf.getvalue())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,7 +168,7 @@ def test_series_models_predict_the_next_value_better_than_repeating_the_last(arc
     cell = reader.cell
     assert reader.mode == "numbers" and reader.readout is not None
     assert cell.arch == arch and cell.input_size == 1 and cell.dtype == np.float64
-    arrays, meta = weights.load_arrays(WEIGHTS_DIR / f"{name}.npz")
+    arrays, meta = npz.load_arrays(WEIGHTS_DIR / f"{name}.npz")
     assert meta == {**reader.meta, "kind": "series"}
     x, y = SeriesTask(100).batch(np.random.default_rng(12345), 200)    # fresh series
     pred = cell.forward(x).h @ arrays["readout.weight"].T.astype(float) + arrays["readout.bias"]

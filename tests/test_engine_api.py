@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import cells
+from cells.core import diagnostics
 
 
 @pytest.mark.parametrize("arch", cells.ARCHS)
@@ -100,7 +101,7 @@ def test_seconds_per_token_times_each_path_and_takes_the_median(arch: str, monke
     cell = cells.make_cell(arch, cells.init_params(arch, 3, 8, seed=0))
     tokens, step_cost, forward_cost = 7, [4.0, 1.0, 2.0], [60.0, 10.0, 30.0]  # per repeat
     clock = {"now": 0.0, "run": 0}
-    monkeypatch.setattr(cells.diagnostics, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
+    monkeypatch.setattr(diagnostics, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
     seen = {"steps": [], "forward": []}
     real_step, real_forward = cell.step, cell.forward
 

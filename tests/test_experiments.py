@@ -16,8 +16,9 @@ from streamlit.testing.v1 import AppTest
 import cells
 from app import experiments as ex
 from app.state import ViewState
-from cells.charmodel import DEFAULT_VOCAB, CharModel
-from cells.train import Readout, train_task
+from cells.core.readout import Readout
+from cells.models.charmodel import DEFAULT_VOCAB, CharModel
+from cells.train.trainer import train_task
 
 TOUR = "../pages/experiments.py"  # relative to app/main.py
 IDS = [e.id for e in ex.EXPERIMENTS]

@@ -24,8 +24,8 @@ from safetensors.torch import save_file
 from test_weights import refused
 
 import cells
-from cells import formats
-from cells.readers import EmbeddingEncoder
+from cells.io import files, layouts
+from cells.models.encoders import EmbeddingEncoder
 
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported (inside the fixtures)
 
@@ -129,7 +129,7 @@ def test_vocab_as_a_plain_string_of_characters_and_unknown_characters_are_zero_a
 WORDS = ["<unk>", "<eos>", "the", "cat", "sat", "on", "mat", "dog"]
 
 
-@pytest.mark.parametrize("form", ["json-list", "json-dict", "lines", "list", "dict", "path-str"])
+@pytest.mark.parametrize("form", ["json-list", "json-dict", "lines", "list", "dict", "path"])
 def test_a_word_model_reads_a_vocabulary_passed_beside_it(form, tmp_path):
     torch.manual_seed(3)
     model = LM("gru", len(WORDS), 4, 6, 2).double()
@@ -141,11 +141,9 @@ def test_a_word_model_reads_a_vocabulary_passed_beside_it(form, tmp_path):
         "lines": "\n".join(WORDS).encode() + b"\n",
         "list": WORDS,
         "dict": {w: i for i, w in reversed(list(enumerate(WORDS)))},
-        "path-str": None,
+        "path": tmp_path / "vocab.txt",
     }[form]
-    if form == "path-str":
-        (tmp_path / "vocab.txt").write_text("\n".join(WORDS))
-        vocab = str(tmp_path / "vocab.txt")
+    (tmp_path / "vocab.txt").write_text("\n".join(WORDS))
     reader = cells.read_model(data, vocab=vocab)
     assert reader.encoder.tokens == tuple(WORDS) and reader.encoder.unit == "word"
     text = "the cat sat on the hat\nthe dog"
@@ -155,6 +153,20 @@ def test_a_word_model_reads_a_vocabulary_passed_beside_it(form, tmp_path):
     with torch.no_grad():
         want = model(torch.tensor(ids)).numpy()
     np.testing.assert_allclose(reader.read(text).probs, want, rtol=1e-9, atol=1e-14)
+
+
+def test_a_str_vocabulary_is_its_text_never_a_file_name(tmp_path):
+    """A str is the vocabulary's own text (here its characters), so naming a file on the server
+    does not make the reader open it: only an os.PathLike is a path."""
+    model = LM("gru", 3, 4, 6, 1).double()
+    data = st_torch_save(model.state_dict())
+    (tmp_path / "v").write_text("a\nb\nc")  # a good vocabulary of 3, on the server's disk
+    named = str(tmp_path / "v")
+    reader_of_text = cells.read_model(data, vocab="abc")
+    assert reader_of_text.encoder.tokens == ("a", "b", "c")
+    with pytest.raises(ValueError, match="vocabulary") as refused_path:
+        cells.read_model(data, vocab=named)
+    assert "3 tokens" not in str(refused_path.value)
 
 
 def test_bad_vocabularies_are_refused():
@@ -171,7 +183,7 @@ def test_a_model_saved_by_reader_save_round_trips_with_its_embedding_and_vocab()
     model = LM("lstm", len(WORDS), 3, 4, 2).double()
     reader = cells.read_model(st_torch_save(model.state_dict()), vocab=WORDS)
     f = io.BytesIO()
-    reader.save(f)
+    cells.save_model(reader, f)
     again = cells.read_model(f.getvalue())
     assert again.encoder.tokens == tuple(WORDS) and again.encoder.unit == "word"
     np.testing.assert_array_equal(again.read("the cat").probs, reader.read("the cat").probs)
@@ -208,7 +220,7 @@ def test_unknown_keys_and_prefixes_are_refused_by_name():
 
 
 def test_limits_on_hidden_size_and_layers_are_checked_before_reading():
-    assert (formats.MAX_HIDDEN, formats.MAX_LAYERS) == (1024, 4)
+    assert (layouts.MAX_HIDDEN, layouts.MAX_LAYERS) == (1024, 4)
     five = st_save(state_dict_np(torch.nn.GRU(2, 3, num_layers=5)))
     refused(five, "5 layers", "at most 4")
     cells.load(five, max_layers=5)
@@ -248,7 +260,7 @@ def test_pickled_torch_files_are_refused_with_the_conversion_lines(how, tmp_path
     path.write_bytes(f.getvalue())
     for reader in (cells.load, cells.read_model):
         message = refused(path, "pickle", reader=reader)
-        assert formats.CONVERT_SNIPPET.strip() in message
+        assert files.CONVERT_SNIPPET.strip() in message
     assert not marker.exists()
 
 
@@ -256,7 +268,7 @@ def test_the_conversion_lines_work_as_written(tmp_path, monkeypatch):
     torch.manual_seed(0)
     model = torch.nn.GRU(3, 4, num_layers=2).double()
     monkeypatch.chdir(tmp_path)
-    exec(formats.CONVERT_SNIPPET, {"model": model})
+    exec(files.CONVERT_SNIPPET, {"model": model})
     cell, _ = cells.load(tmp_path / "model.safetensors")
     x = np.random.default_rng(0).normal(size=(5, 3))
     with torch.no_grad():
@@ -296,7 +308,7 @@ def test_the_good_safetensors_file_and_its_rebuild_load():
 
 def test_safetensors_pickle_is_refused_and_not_run(tmp_path):
     marker = tmp_path / "pwned"
-    refused(pickle.dumps(Malicious(marker)), "pickle", formats.CONVERT_SNIPPET.splitlines()[0])
+    refused(pickle.dumps(Malicious(marker)), "pickle", files.CONVERT_SNIPPET.splitlines()[0])
     assert not marker.exists()
 
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cells
-from cells.gradients import (
+from cells.science.gradients import (
     GradientProfile,
     best_carrying_unit,
     decay_rate,
@@ -28,7 +28,7 @@ from cells.gradients import (
 H, I = 5, 3
 
 
-def linear_regime_rnn(W_hh: np.ndarray) -> cells.base.Cell:
+def linear_regime_rnn(W_hh: np.ndarray) -> cells.core.cell.Cell:
     """A tanh RNN with recurrent weights W_hh and no biases: from h = 0 with zero input it stays at
     0, where tanh' = 1, so every step's Jacobian is exactly W_hh and d h_{T-1} / d h_t = W_hh^(T-1-t)."""
     hidden = W_hh.shape[0]
@@ -38,7 +38,7 @@ def linear_regime_rnn(W_hh: np.ndarray) -> cells.base.Cell:
     return cells.make_cell("rnn", params)
 
 
-def scaled_identity_rnn(a: float, hidden: int = H) -> cells.base.Cell:
+def scaled_identity_rnn(a: float, hidden: int = H) -> cells.core.cell.Cell:
     """W_hh = a I: ||d h_{T-1} / d h_t||_F = a^(T-1-t) sqrt(H)."""
     return linear_regime_rnn(a * np.eye(hidden))
 
@@ -48,7 +48,7 @@ def gradient_profile_of(log_norms: np.ndarray) -> GradientProfile:
     return GradientProfile("rnn", log_norms, 0.0, memory_span(log_norms), None, None, None, None, None)
 
 
-def random_cell(arch: str, seed: int = 1, **kw) -> cells.base.Cell:
+def random_cell(arch: str, seed: int = 1, **kw) -> cells.core.cell.Cell:
     return cells.make_cell(arch, cells.init_params(arch, I, H, seed=seed, **kw))
 
 
@@ -295,7 +295,7 @@ def jacobian_by_finite_differences(run_from, s_t: np.ndarray, eps: float = 1e-6)
     return np.stack(cols, axis=1)
 
 
-def without_recurrence(arch: str, **kw) -> cells.base.Cell:
+def without_recurrence(arch: str, **kw) -> cells.core.cell.Cell:
     """A cell whose gates do not see h_{t-1} (W_hh = 0), so the only path through time is the
     highway: c_k = f_k c_{k-1} + ... for the LSTM, h_k = (1 - z_k) n_k + z_k h_{k-1} for the GRU."""
     params = cells.init_params(arch, I, H, seed=4, **kw)

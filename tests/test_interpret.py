@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cells import interpret
+from cells.science import interpret
 
 
 def test_inside_quotes_starts_at_the_opening_quote_and_ends_before_the_closing_one():

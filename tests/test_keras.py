@@ -20,8 +20,9 @@ import numpy as np
 import pytest
 
 import cells
-from cells import weights
-from cells.weights import from_keras, load
+from cells.io import npz
+from cells.io.layouts import from_keras
+from cells.io.model_files import load
 
 pytestmark = pytest.mark.filterwarnings(  # Keras's torch backend and NumPy 2, not ours
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
@@ -145,7 +146,7 @@ def test_documented_keras_snippet_loads(arch, tmp_path, monkeypatch):
     a cell that computes what the layer computes."""
     layer = keras_layer(arch, 3)
     monkeypatch.chdir(tmp_path)
-    exec(weights.KERAS_SNIPPET.replace('b"gru"', f'b"{arch}"'), {"np": np, "layer": layer})
+    exec(npz.KERAS_SNIPPET.replace('b"gru"', f'b"{arch}"'), {"np": np, "layer": layer})
     cell, _ = load(tmp_path / "my_gru.npz")
     assert cell.arch == arch
     x = np.random.default_rng(3).normal(size=(B, T, I)).astype(np.float32)

@@ -17,8 +17,8 @@ from apptest import HOSTILE, assert_clean, chart_specs, heatmap_blocks, open_pag
 import cells
 from app import lab, training
 from app.lru import LRUMap
-from cells import claims
-from cells.charmodel import DEFAULT_VOCAB
+from cells.models.charmodel import DEFAULT_VOCAB
+from cells.science import claims
 
 TINY = 5
 NAMES = {a: cells.cell_class(a).display_name for a in cells.ARCHS}

@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 
 import cells
-from cells import forecast
-from cells.readers import NumberEncoder, Reader, read_model
-from cells.series import format_series, read_csv, write_csv
-from cells.train import Readout
+from cells.core.readout import Readout
+from cells.io.model_files import read_model
+from cells.io.series_csv import format_series, read_csv, write_csv
+from cells.models.encoders import NumberEncoder
+from cells.models.reader import Reader
+from cells.science import forecast
 
 ROOT = Path(__file__).resolve().parents[1]
 SUNSPOTS = ROOT / "data" / "sunspots.csv"
@@ -152,7 +154,7 @@ def test_a_normalised_series_model_round_trips_through_its_file_and_predicts_in_
     readout.bias[:] = 0.3
     reader = Reader(cells.make_cell("gru", params), NumberEncoder(10.0, 2.0), readout, {"note": "x"})
     buf = io.BytesIO()
-    reader.save(buf)
+    cells.save_model(reader, buf)
     back = read_model(buf.getvalue())
     assert back.encoder == NumberEncoder(10.0, 2.0) and back.meta == {"note": "x"}
     series = np.array([10.0, 12.0, 8.0, 11.0])

@@ -9,9 +9,9 @@ import wave
 import numpy as np
 import pytest
 
-from cells import sound
-from cells.melody import parse
-from cells.tunes import TUNES
+from cells.music import sound
+from cells.music.notation import parse
+from cells.music.tunes import TUNES
 
 
 def read_wav(data: bytes) -> tuple[wave._wave_params, np.ndarray]:

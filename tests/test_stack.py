@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import cells
-from cells.stack import Stack, StackTrace
+from cells.core.stack import Stack, StackTrace
 
 TORCH_MODULES = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
 TORCH_CELLS = {"lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell, "rnn": torch.nn.RNNCell}

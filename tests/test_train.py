@@ -8,19 +8,13 @@ import numpy as np
 import pytest
 
 import cells
-import cells.train
-from cells.tasks import (
-    AddingTask,
-    CharTask,
-    RecallTask,
-    SeriesTask,
-    build_vocab,
-    encode,
-    one_hot,
-)
-from cells.train import (
+from cells.core.readout import Readout
+from cells.models.encoders import build_vocab, one_hot
+from cells.models.encoders import char_ids
+from cells.train.tasks import AddingTask, CharTask, RecallTask, SeriesTask
+from cells.train import trainer
+from cells.train.trainer import (
     Adam,
-    Readout,
     Trainer,
     binary_cross_entropy,
     chrono_init,
@@ -68,12 +62,12 @@ def test_char_task_targets_are_the_inputs_shifted_by_one():
     assert x.shape == (6, 5, 6) and y.shape == (6, 5)
     ids = x.argmax(-1)
     assert np.array_equal(ids[1:], y[:-1])
-    full = encode(text, "abc d")                                   # unknown id is len(vocab) = 5
+    full = char_ids(text, "abc d")                                   # unknown id is len(vocab) = 5
     starts = range(len(full) - 6)
     for b in range(5):                                             # each column: a window of the text
         window = np.r_[ids[:, b], y[-1, b]]
         assert any(np.array_equal(full[s : s + 7], window) for s in starts)
-    assert encode("az", "abc d").tolist() == [0, 5]
+    assert char_ids("az", "abc d").tolist() == [0, 5]
 
 
 def test_series_targets_are_the_next_values_and_the_noise_sets_the_floor():
@@ -258,7 +252,7 @@ def test_train_task_reduces_the_loss_on_a_small_adding_problem():
 def test_seconds_time_the_training_loop_and_max_seconds_stops_it(monkeypatch):
     """On a fake clock that moves 1 s per training step (the callback runs once per step)."""
     clock = {"now": 0.0}
-    monkeypatch.setattr(cells.train, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
+    monkeypatch.setattr(trainer, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
 
     def tick(step, loss):
         clock["now"] += 1.0

@@ -24,10 +24,10 @@ from streamlit.testing.v1 import AppTest
 
 import cells
 from app import ui, upload
-from cells import interpret
-from cells.charmodel import CharModel
-from cells.formats import CONVERT_SNIPPET
-from cells.gradients import gradient_profile
+from cells.io.files import CONVERT_SNIPPET
+from cells.models.charmodel import CharModel
+from cells.science import interpret
+from cells.science.gradients import gradient_profile
 
 
 def saved(cell: cells.Cell, **meta) -> bytes:
@@ -95,12 +95,12 @@ def test_a_bare_many_input_cell_reads_text_one_hot_by_code_point():
 def test_a_character_model_file_reads_text_with_its_vocabulary_and_guesses():
     model = CharModel.untrained("lstm", 8, seed=3, vocab="abc ")
     buf = io.BytesIO()
-    model.save(buf)
+    cells.save_model(model, buf)
     up = upload.parse(buf.getvalue(), "char.npz")
     assert up.mode == "text" and isinstance(up.reader, CharModel) and up.reader.vocab == "abc "
     assert "next-character guesses" in up.description and "no next" not in up.description
     read = up.reader.read("ab cz")
-    reference = model.trace("ab cz")
+    reference = model.read("ab cz")
     np.testing.assert_allclose(read.trace.h, reference.trace.h, atol=1e-12)
     np.testing.assert_allclose(read.probs, reference.probs, atol=1e-12)
     assert read.probs.shape == (5, 5)  # a b c space, and the unknown token
@@ -109,7 +109,7 @@ def test_a_character_model_file_reads_text_with_its_vocabulary_and_guesses():
 
 @pytest.mark.parametrize("name", ["lstm", "gru-series"])
 def test_the_shipped_weights_files_upload_as_they_are(name):
-    from cells.pretrained import WEIGHTS_DIR, pretrained
+    from cells.io.pretrained import WEIGHTS_DIR, pretrained
 
     up = upload.parse((WEIGHTS_DIR / f"{name}.npz").read_bytes(), f"{name}.npz")
     shipped = pretrained(name)
@@ -122,7 +122,7 @@ def test_the_shipped_weights_files_upload_as_they_are(name):
     else:
         assert up.mode == "text" and up.reader.vocab == shipped.vocab
         np.testing.assert_array_equal(up.reader.read("The cat.").probs,
-                                      shipped.trace("The cat.").probs)
+                                      shipped.read("The cat.").probs)
 
 
 def test_the_pytorch_recipe_as_documented_gives_torchs_hidden_states(tmp_path, monkeypatch):
@@ -372,7 +372,7 @@ def test_an_uploaded_gru_replaces_the_trained_gru_on_lstm_vs_gru_and_stays_chose
 def test_an_uploaded_character_lstm_is_measured_on_gradients_with_its_own_vocabulary():
     model = CharModel.untrained("lstm", 8, seed=3, vocab="abc ")
     buf = io.BytesIO()
-    model.save(buf)
+    cells.save_model(model, buf)
     text = "ab cab zz"
     at = upload_file(run_app({"seq": text}), buf.getvalue())
     key = at.session_state["upload"].key
@@ -380,11 +380,11 @@ def test_an_uploaded_character_lstm_is_measured_on_gradients_with_its_own_vocabu
     assert_still_chosen(at, key)
     assert any("replaces the trained cell of its kind" in i.value for i in at.info)
     shown = gradient_curves(at)
-    mine = gradient_profile(model.cell, model.inputs(model.encode(text)))
+    mine = gradient_profile(model.cell, model.inputs(model.encoder.ids(text)))
     np.testing.assert_allclose(shown["LSTM"], mine.log_norms, rtol=1e-9)
     gru = cells.pretrained("gru")  # the shipped GRU, on its own vocabulary
     np.testing.assert_allclose(shown["GRU"], gradient_profile(
-        gru.cell, gru.inputs(gru.encode(text))).log_norms, rtol=1e-9)
+        gru.cell, gru.inputs(gru.encoder.ids(text))).log_norms, rtol=1e-9)
     assert any("1 distinct character" in i.value for i in at.info)  # z: not in "abc "
     assert "z" in [t.value for t in at.text]
     at.switch_page(GATES).run()
@@ -401,7 +401,7 @@ def test_a_numbers_upload_is_not_compared_on_gradients_and_is_still_chosen_back_
                for i in at.info)
     lstm = cells.pretrained("lstm")
     np.testing.assert_allclose(gradient_curves(at)["LSTM"], gradient_profile(
-        lstm.cell, lstm.inputs(lstm.encode("some text"))).log_norms, rtol=1e-9)
+        lstm.cell, lstm.inputs(lstm.encoder.ids("some text"))).log_norms, rtol=1e-9)
     at.switch_page(CELLS).run()  # Cells reads text too
     assert_still_chosen(at, key)
     assert any("cannot be shown here" in i.value for i in at.info)
@@ -451,7 +451,7 @@ def test_an_uploaded_tanh_rnn_replaces_the_trained_rnn_on_gradients_and_joins_ls
         cell, ascii_one_hot(text, 128)).log_norms, rtol=1e-9)
     lstm = cells.pretrained("lstm")
     np.testing.assert_allclose(shown["LSTM"], gradient_profile(
-        lstm.cell, lstm.inputs(lstm.encode(text))).log_norms, rtol=1e-9)
+        lstm.cell, lstm.inputs(lstm.encoder.ids(text))).log_norms, rtol=1e-9)
     at.switch_page(COMPARE).run()  # LSTM vs GRU: the RNN, of neither kind, is shown beside them
     assert_still_chosen(at, key)
     rows = at.dataframe[0].value.to_dict()
@@ -598,7 +598,7 @@ def test_a_stacked_upload_is_read_layer_by_layer_on_lstm_vs_gru_and_cells():
     table = at.dataframe[0].value.set_index("property")
     unit = int(table.loc["inside quotes", "best unit"])
     c0 = reader.read(text).trace.layers[0].c  # the cell state of layer 0 (the page's default: c)
-    r = np.corrcoef(cells.interpret.inside_quotes(text), c0[:, unit])[0, 1]
+    r = np.corrcoef(cells.science.interpret.inside_quotes(text), c0[:, unit])[0, 1]
     assert table.loc["inside quotes", "correlation r"] == pytest.approx(r, abs=1e-5)
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import cells
-from cells.gradients import gradient_profile, memory_gate_text
-from cells.train import chrono_init
+from cells.science.gradients import gradient_profile, memory_gate_text
+from cells.train.trainer import chrono_init
 
 VARIANTS = ("lstm-nig", "lstm-nfg", "lstm-nog", "lstm-niaf", "lstm-noaf", "lstm-cifg", "mgu")
 WITH_C = tuple(v for v in VARIANTS if v != "mgu")

@@ -22,8 +22,10 @@ from hypothesis import strategies as st
 from numpy.lib import format as npy
 
 import cells
-from cells import weights
-from cells.weights import cell_arrays, cell_from_arrays, from_keras, load, load_arrays, save, save_arrays
+from cells.io import npz
+from cells.io.layouts import from_keras
+from cells.io.model_files import cell_arrays, cell_from_arrays, load, save
+from cells.io.npz import load_arrays, save_arrays
 
 ARCHS = ("lstm", "gru", "rnn")
 TORCH_MODULES = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
@@ -115,7 +117,7 @@ def test_save_arrays_round_trip_keeps_every_allowed_dtype():
         "fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
         "ids": np.array([3, -1, 2**40], dtype=np.int64),
         "mask": np.array([True, False]),
-        "vocab": weights.text_array("abc\u00e9"),
+        "vocab": npz.text_array("abc\u00e9"),
         "scalar": np.float64(0.1),
         "empty": np.zeros((0, 5)),
     }
@@ -142,7 +144,7 @@ def test_documented_torch_two_liner_loads_and_matches_torch(arch, tmp_path, monk
     torch.manual_seed(0)
     model = TORCH_MODULES[arch](input_size=3, hidden_size=5).double()
     monkeypatch.chdir(tmp_path)
-    exec(weights.TORCH_SNIPPET.replace('b"lstm"', f'b"{arch}"'), {"np": np, "model": model})
+    exec(npz.TORCH_SNIPPET.replace('b"lstm"', f'b"{arch}"'), {"np": np, "model": model})
     cell, meta = load(tmp_path / "my_lstm.npz")
     assert cell.arch == arch and meta == {}
     x = np.random.default_rng(1).normal(size=(9, 3))
@@ -393,7 +395,7 @@ def zip_of_zeros(n_members: int, floats_each: int) -> bytes:
 def test_zip_bomb_is_refused_before_decompressing(n_members, floats_each):
     """The declared sizes add up to more than the cap, so nothing is inflated or allocated."""
     data = zip_of_zeros(n_members, floats_each)
-    assert len(data) < 2**20 and 8 * n_members * floats_each > weights.DEFAULT_MAX_BYTES
+    assert len(data) < 2**20 and 8 * n_members * floats_each > npz.DEFAULT_MAX_BYTES
     refused_within(4 * 2**20, data, "more than the limit")
 
 
@@ -412,7 +414,7 @@ def test_a_file_larger_than_the_cap_is_refused_before_it_is_parsed(tmp_path):
 
 
 def test_too_many_members_are_refused():
-    members = {f"a{i}.npy": npy_bytes(np.zeros(1)) for i in range(weights.MAX_MEMBERS + 1)}
+    members = {f"a{i}.npy": npy_bytes(np.zeros(1)) for i in range(npz.MAX_MEMBERS + 1)}
     refused(zip_bytes(members), "too many members")
 
 

@@ -7,8 +7,8 @@ import pytest
 from apptest import HOSTILE
 
 import cells
-from cells.charmodel import CharModel
-from cells.train import Readout
+from cells.core.readout import Readout
+from cells.models.charmodel import CharModel
 
 
 @pytest.fixture(scope="module", params=["lstm", "gru-code"])
@@ -98,7 +98,7 @@ def test_the_unknown_token_is_never_drawn_even_when_the_model_wants_it():
         w = cells.write(keen, "The \x00\x01 ", 80, temperature=temperature, seed=5)
         assert w.probs[:, keen.unknown_id].min() > 0.99  # it wants the unknown token...
         assert (w.ids < keen.unknown_id).all()  # ...and never gets it
-        assert cells.readers.UNKNOWN_CHAR not in w.text
+        assert cells.models.encoders.UNKNOWN_CHAR not in w.text
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))

@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 
-from cells.base import Cell, Trace
-from cells.stack import Stack, StackTrace
+from cells.core.cell import Cell, Trace
+from cells.core.stack import Stack, StackTrace
 
 
 def jacobian_norms(cell: Cell | Stack, trace: Trace, layer: int | None = None) -> np.ndarray:

@@ -15,9 +15,17 @@ The backward pass is exact backpropagation through time (Werbos 1990), written o
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
-from cells.base import CANDIDATE, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
+from cells.core.cell import CANDIDATE, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
+
+FORGET = Gate("f", "forget gate f", SIGMOID, "how much of the old cell state c_{t-1} is kept")
+INPUT = Gate("i", "input gate i", SIGMOID, "how much of the candidate g_t is written into c_t")
+OUTPUT = Gate("o", "output gate o", SIGMOID, "how much of tanh(c_t) is shown as h_t")
+CANDIDATE_G = Gate("g", "candidate g (tanh)", CANDIDATE, "the new content offered to the cell state")
+"""The LSTM's gates, as its variants (cells/core/lstm_variants.py) share them."""
 
 
 class LSTM(Cell):
@@ -25,12 +33,7 @@ class LSTM(Cell):
     display_name = "LSTM"
     paper = "Hochreiter & Schmidhuber (1997); forget gate: Gers et al. (2000)"
     gate_names = ("i", "f", "g", "o")
-    gates = (
-        Gate("f", "forget gate f", SIGMOID, "how much of the old cell state c_{t-1} is kept"),
-        Gate("i", "input gate i", SIGMOID, "how much of the candidate g_t is written into c_t"),
-        Gate("o", "output gate o", SIGMOID, "how much of tanh(c_t) is shown as h_t"),
-        Gate("g", "candidate g (tanh)", CANDIDATE, "the new content offered to the cell state"),
-    )
+    gates = (FORGET, INPUT, OUTPUT, CANDIDATE_G)
     states = ("c", "h")
     memory_gate = "f"
     equations = r"""
@@ -52,6 +55,11 @@ h_t &= o_t \odot \tanh(c_t)
     chrono = (("f", 1.0), ("i", -1.0))  # b_f = log u, b_i = -log u
     forget_bias_gate = "f"
     torch_module = "LSTM"
+    # What Greff et al.'s variants change (cells/core/lstm_variants.py); the LSTM changes nothing.
+    fixed_gate: ClassVar[str | None] = None  # "i", "f" or "o": held at 1, its block left out
+    coupled: ClassVar[bool] = False  # i_t = 1 - f_t
+    linear_candidate: ClassVar[bool] = False  # g_t is its pre-activation, no tanh
+    linear_output: ClassVar[bool] = False  # h_t = o_t c_t, no tanh
 
     def __init__(self, params: dict[str, np.ndarray]):
         super().__init__(params)
@@ -60,8 +68,9 @@ h_t &= o_t \odot \tanh(c_t)
         W_ih, W_hh, b_ih, b_hh = p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"]
         # σ(a) = (1 + tanh(a/2)) / 2. Halving the rows of i, f and o lets one tanh call activate all
         # four gates in forward: gates = tanh(halved pre-activations) * half + shift. Halving is exact.
-        self._half = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], dtype=self.dtype), H)  # (4H,)
-        self._shift = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], dtype=self.dtype), H)  # (4H,)
+        sigmoid_rows = np.array([name != "g" for name in self.gate_names])  # (G,): i f o, not g
+        self._half = np.repeat(np.where(sigmoid_rows, 0.5, 1.0), H).astype(self.dtype)  # (4H,)
+        self._shift = np.repeat(np.where(sigmoid_rows, 0.5, 0.0), H).astype(self.dtype)  # (4H,)
         self._W_ih_T = np.ascontiguousarray((W_ih * self._half[:, None]).T)  # (I, 4H)
         self._W_hh_T = np.ascontiguousarray((W_hh * self._half[:, None]).T)  # (H, 4H)
         self._b = (b_ih + b_hh) * self._half  # (4H,)
@@ -73,11 +82,14 @@ h_t &= o_t \odot \tanh(c_t)
         p = self.params
         c = np.zeros_like(h) if c is None else c
         a = x_t @ p["weight_ih_l0"].T + p["bias_ih_l0"] + h @ p["weight_hh_l0"].T + p["bias_hh_l0"]
-        a_i, a_f, a_g, a_o = np.split(a, 4, axis=-1)
-        i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-        c = f * c + i * g
-        h = o * np.tanh(c)
-        return h, c, {"i": i, "f": f, "g": g, "o": o}
+        blocks = dict(zip(self.gate_names, np.split(a, self.blocks, axis=-1), strict=True))
+        gates = {name: sigmoid(a_k) for name, a_k in blocks.items() if name != "g"}  # i, f, o = σ(.)
+        gates["g"] = blocks["g"] if self.linear_candidate else np.tanh(blocks["g"])  # g = tanh(.)
+        f = gates.get("f", 1.0)  # a variant without a gate holds it at 1
+        i = 1.0 - f if self.coupled else gates.get("i", 1.0)
+        c = f * c + i * gates["g"]  # c_t = f_t c_{t-1} + i_t g_t
+        h = gates.get("o", 1.0) * (c if self.linear_output else np.tanh(c))  # h_t = o_t tanh(c_t)
+        return h, c, gates
 
     def forward(self, x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> Trace:
         """Run the sequence x, (T, I) or (T, B, I), from (h0, c0) (zeros if None)."""

@@ -22,19 +22,12 @@ written out by hand, as for the LSTM (cells/lstm.py).
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 
-from cells.base import CANDIDATE, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
-from cells.lstm import LSTM
+from cells.core.cell import CANDIDATE, SIGMOID, Gate, Trace, previous_states
+from cells.core.lstm import CANDIDATE_G, FORGET, INPUT, LSTM, OUTPUT
 
 LSTM_ORDER = ("i", "f", "g", "o")
-
-FORGET = Gate("f", "forget gate", SIGMOID, "how much of the old cell state c_{t-1} is kept")
-INPUT = Gate("i", "input gate", SIGMOID, "how much of the candidate g_t is written into c_t")
-OUTPUT = Gate("o", "output gate", SIGMOID, "how much of tanh(c_t) is shown as h_t")
-CANDIDATE_G = Gate("g", "candidate g (tanh)", CANDIDATE, "the new content offered to the cell state")
 
 # The gate lines every variant shares, LaTeX and one-unit scrubber form.
 F_TEX = r"f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f)\\"
@@ -51,21 +44,20 @@ def _latex(*lines: str) -> str:
     return "\n\\begin{aligned}\n" + "\n".join(lines).removesuffix("\\\\") + "\n\\end{aligned}"
 
 
-class LSTMVariant(Cell):
-    """The LSTM with one change, chosen by four flags (at most one of them set):
+class LSTMVariant(LSTM):
+    """The LSTM with one change, chosen by one of the LSTM's four flags (exactly one set):
 
     ``fixed_gate``: "i", "f" or "o", the gate held at 1 (its block is left out of the weights);
     ``coupled``: i_t = 1 - f_t (the input gate's block is left out);
     ``linear_candidate``: g_t is its pre-activation, no tanh;
     ``linear_output``: h_t = o_t * c_t, no tanh.
+
+    ``step`` and ``backward`` are the LSTM's own, which read the flags; ``forward`` and the step
+    back are written for the variants here.
     """
 
-    fixed_gate: ClassVar[str | None] = None
-    coupled: ClassVar[bool] = False
-    linear_candidate: ClassVar[bool] = False
-    linear_output: ClassVar[bool] = False
-    states = ("c", "h")
-    forget_bias_gate = "f"
+    keras_blocks = None  # Keras has no layer for these
+    torch_module = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -79,28 +71,21 @@ class LSTMVariant(Cell):
             raise TypeError(f"{cls.__name__}: gate_names must be i, f, g, o without {left_out}")
 
     def __init__(self, params: dict[str, np.ndarray]):
-        super().__init__(params)
+        super().__init__(params)  # the LSTM's: halved sigmoid rows, transposed weights, one bias
         H = self.hidden_size
-        p = self.params
-        W_ih, W_hh, b_ih, b_hh = p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"]
         self._k = {name: k for k, name in enumerate(self.gate_names)}  # block index of each gate
         # dL/dc_t reaches the pre-activations of i, f, g (the blocks before o); dL/dh_t reaches o's.
         self._c_blocks = sum(name != "o" for name in self.gate_names)
-        # σ(a) = (1 + tanh(a/2)) / 2: halving the sigmoid rows (exact) lets one tanh activate every
-        # block at once, as in cells/lstm.py; a linear candidate is left out of the tanh instead.
-        sig = np.array([name != "g" for name in self.gate_names])  # (G,)
-        self._half = np.repeat(np.where(sig, 0.5, 1.0), H).astype(self.dtype)  # (G*H,)
-        self._shift = np.repeat(np.where(sig, 0.5, 0.0), H).astype(self.dtype)  # (G*H,)
-        runs: list[list[int]] = []  # runs of neighbouring blocks that go through tanh: one call each
-        for k in map(int, np.flatnonzero(sig | (not self.linear_candidate))):
+        # One tanh call per run of neighbouring blocks that go through it; a linear candidate is left
+        # out of the tanh.
+        squashed = np.array([name != "g" or not self.linear_candidate for name in self.gate_names])
+        runs: list[list[int]] = []
+        for k in map(int, np.flatnonzero(squashed)):
             if runs and runs[-1][1] == k:
                 runs[-1][1] = k + 1
             else:
                 runs.append([k, k + 1])
         self._squash = [slice(start * H, stop * H) for start, stop in runs]  # NIAF: i f | o
-        self._W_ih_T = np.ascontiguousarray((W_ih * self._half[:, None]).T)  # (I, G*H)
-        self._W_hh_T = np.ascontiguousarray((W_hh * self._half[:, None]).T)  # (H, G*H)
-        self._b = (b_ih + b_hh) * self._half  # (G*H,)
 
     # -- the equations ----------------------------------------------------------------------------
 
@@ -109,24 +94,6 @@ class LSTMVariant(Cell):
         k = self._k.get(name)
         H = self.hidden_size
         return None if k is None else acts[..., k * H : (k + 1) * H]
-
-    def step(
-        self, x_t: np.ndarray, h: np.ndarray, c: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """One token: x_t (I,) or (B, I), h and c (H,) or (B, H) -> (h_t, c_t, gates)."""
-        p = self.params
-        c = np.zeros_like(h) if c is None else c
-        a = x_t @ p["weight_ih_l0"].T + p["bias_ih_l0"] + h @ p["weight_hh_l0"].T + p["bias_hh_l0"]
-        blocks = dict(zip(self.gate_names, np.split(a, self.blocks, axis=-1), strict=True))
-        gates = {
-            name: (a_k if self.linear_candidate else np.tanh(a_k)) if name == "g" else sigmoid(a_k)
-            for name, a_k in blocks.items()
-        }
-        f = gates.get("f", 1.0)
-        i = 1.0 - f if self.coupled else gates.get("i", 1.0)
-        c = f * c + i * gates["g"]
-        h = gates.get("o", 1.0) * (c if self.linear_output else np.tanh(c))
-        return h, c, gates
 
     def forward(self, x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> Trace:
         """Run the sequence x, (T, I) or (T, B, I), from (h0, c0) (zeros if None)."""
@@ -283,7 +250,9 @@ class LSTMNoForgetGate(LSTMVariant):
     fixed_gate = "f"
     gate_names = ("i", "g", "o")
     gates = (INPUT, OUTPUT, CANDIDATE_G)
+    memory_gate = None  # the memory path is c_{t-1} -> c_t with factor 1 (memory_path below)
     forget_bias_gate = None
+    chrono = ()
     equations = _latex(
         I_TEX, O_TEX, G_TEX, r"c_t &= c_{t-1} + i_t \odot g_t\\", r"h_t &= o_t \odot \tanh(c_t)"
     )
@@ -369,7 +338,8 @@ class LSTMNoOutputActivation(LSTMVariant):
     paper = "Greff et al. (2017), no output activation function"
     linear_output = True
     gate_names = ("i", "f", "g", "o")
-    gates = (FORGET, INPUT, Gate("o", "output gate", SIGMOID, "how much of c_t is shown as h_t"), CANDIDATE_G)
+    gates = (FORGET, INPUT, Gate("o", "output gate o", SIGMOID, "how much of c_t is shown as h_t"),
+             CANDIDATE_G)
     memory_gate = "f"
     equations = _latex(
         F_TEX, I_TEX, O_TEX, G_TEX, r"c_t &= f_t \odot c_{t-1} + i_t \odot g_t\\", r"h_t &= o_t \odot c_t"
@@ -398,7 +368,8 @@ class LSTMCoupledGates(LSTMVariant):
     coupled = True
     gate_names = ("f", "g", "o")
     gates = (
-        Gate("f", "forget gate", SIGMOID, "keeps f of c_{t-1} and writes 1 − f of the candidate (i = 1 − f)"),
+        Gate("f", "forget gate f", SIGMOID,
+             "keeps f of c_{t-1} and writes 1 − f of the candidate (i = 1 − f)"),
         OUTPUT,
         CANDIDATE_G,
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cells.base import CANDIDATE, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
+from cells.core.cell import CANDIDATE, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
 
 
 class MGU(Cell):

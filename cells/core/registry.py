@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from cells.base import Cell
-from cells.gru import GRU
-from cells.lstm import LSTM
-from cells.lstm_variants import (
+from cells.core.cell import Cell
+from cells.core.gru import GRU
+from cells.core.lstm import LSTM
+from cells.core.lstm_variants import (
     LSTMCoupledGates,
     LSTMNoForgetGate,
     LSTMNoInputActivation,
@@ -20,9 +20,9 @@ from cells.lstm_variants import (
     LSTMNoOutputActivation,
     LSTMNoOutputGate,
 )
-from cells.mgu import MGU
-from cells.rnn import RNN
-from cells.stack import Stack, layer_count
+from cells.core.mgu import MGU
+from cells.core.rnn import RNN
+from cells.core.stack import Stack, layer_count
 
 CELLS: dict[str, type[Cell]] = {cls.arch: cls for cls in (
     LSTM,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cells.base import Cell, Trace, previous_states
+from cells.core.cell import Cell, Trace, previous_states
 
 
 class RNN(Cell):

@@ -24,7 +24,7 @@ from functools import cached_property
 
 import numpy as np
 
-from cells.base import PARAM_NAMES, Cell, Grads, Trace
+from cells.core.cell import PARAM_NAMES, Cell, Grads, Trace
 
 _LAYER_KEY = re.compile(r"(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)")
 

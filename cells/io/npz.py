@@ -33,7 +33,6 @@ import os
 import re
 import struct
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from numpy.lib import format as npy
 
-import cells
+from cells.io.errors import WeightsFileError, refuse_constant, refusing
 
 TORCH_SNIPPET = """\
 # model: a one-layer torch.nn.LSTM (for nn.GRU write b"gru", for nn.RNN with tanh b"rnn")
@@ -57,29 +56,18 @@ np.savez("my_gru.npz", arch=np.frombuffer(b"gru", np.uint8),
          kernel=kernel, recurrent_kernel=recurrent_kernel, bias=bias)
 """
 
+NPZ = "npz"
+
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 MAX_MEMBERS = 64  # arrays in one file
 DEFAULT_MAX_BYTES = 64 * 2**20  # array data in one file, uncompressed
 MAX_META_BYTES = 2**20
 META_KEY = "__meta__"
-KERAS_KEYS = ("kernel", "recurrent_kernel", "bias")
-_CELL_STYLE_NAMES = {"weight_ih": "weight_ih_l0", "weight_hh": "weight_hh_l0",
-                     "bias_ih": "bias_ih_l0", "bias_hh": "bias_hh_l0"}  # torch.nn.LSTMCell & co.
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,99}")
 _ALLOWED_KINDS = "biuf"  # bool, int, uint, float
 _EOCD = struct.Struct("<4s4H2LH")  # zip's end-of-central-directory record
 _MAX_DIRECTORY_BYTES = MAX_MEMBERS * 1024  # central directory entries of sane length
-# What the zip and .npy parsers raise on a malformed file (RecursionError is a RuntimeError).
-_PARSER_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
-                  TypeError, SyntaxError, struct.error, NotImplementedError, RuntimeError)
-
-
-class WeightsFileError(ValueError):
-    """A file that is not a valid weights file; the message says what is wrong."""
-
-
-# -- the generic, safe pair -------------------------------------------------------------------------
 
 
 def save_arrays(dest: str | os.PathLike | BinaryIO, arrays: Mapping[str, np.ndarray],
@@ -96,7 +84,7 @@ def save_arrays(dest: str | os.PathLike | BinaryIO, arrays: Mapping[str, np.ndar
             raise ValueError(f"array name {key!r} is not allowed: use letters, digits, '_' and '.'")
         a = np.asarray(a)
         _check_dtype(key, a.dtype)
-        _check_finite(key, a)
+        check_finite(key, a)
         members[key] = a
     if meta:
         members[META_KEY] = np.frombuffer(_meta_bytes(meta), np.uint8)
@@ -116,9 +104,9 @@ def load_arrays(src: Source, *, max_bytes: int = DEFAULT_MAX_BYTES,
     ``check``, if given, is called with every array's declared shape (name -> shape) before any
     data is read, and may refuse the file.
     """
-    with _readable(src, max_bytes) as f:
-        _check_zip_directory(f)
-        with _refusing("not a valid .npz (zip) file"):
+    with readable(src, max_bytes) as f:
+        check_zip_directory(f)
+        with refusing("not a valid .npz (zip) file"):
             zf = zipfile.ZipFile(f)
         with zf:
             headers = [_member_header(zf, info) for info in _members(zf)]
@@ -133,122 +121,9 @@ def load_arrays(src: Source, *, max_bytes: int = DEFAULT_MAX_BYTES,
     return arrays, ({} if meta is None else _meta_from_array(meta))
 
 
-# -- cells ------------------------------------------------------------------------------------------
-
-
-def save(dest: str | os.PathLike | BinaryIO, cell: cells.Cell, /, **meta: Any) -> None:
-    """Write ``cell``'s parameters, its ``arch`` and the JSON-able ``meta`` to an ``.npz``."""
-    if meta.get("arch", cell.arch) != cell.arch:
-        raise ValueError(f"meta arch={meta['arch']!r} contradicts the cell's arch {cell.arch!r}")
-    save_arrays(dest, cell_arrays(cell), meta)
-
-
-def load(src: Source, *, max_bytes: int = DEFAULT_MAX_BYTES, max_hidden: int | None = None,
-         max_layers: int | None = None) -> tuple[cells.Cell | cells.Stack, dict]:
-    """Read a weights file -> (cell, meta): a :class:`Cell`, or a :class:`~cells.stack.Stack` for
-    several layers.
-
-    The file's kind is read from its content, never its name: ``.npz`` (this module's docstring),
-    ``.safetensors`` or a Keras 3 ``.keras`` archive (``cells.formats``, which lists the layouts
-    read); a pickle (``.pt``) is refused with the two lines that convert it. ``src`` is a path, the
-    file's bytes or a binary file object. Only the recurrent layers are read here: a file with an
-    embedding or a head is refused (``cells.read_model`` reads whole models). The parameters are
-    checked by ``cells.make_cell``; any bad file is a ``ValueError`` saying what is wrong. The cell
-    keeps the file's dtype (float32 or float64; float16 becomes float32). ``max_hidden`` and
-    ``max_layers`` default to ``cells.formats.MAX_HIDDEN`` and ``MAX_LAYERS``.
-    """
-    from cells import formats
-
-    arrays, meta, kind = formats.read_arrays(
-        src, max_bytes=max_bytes, max_hidden=formats.MAX_HIDDEN if max_hidden is None else max_hidden,
-        max_layers=formats.MAX_LAYERS if max_layers is None else max_layers)
-    if kind == formats.NPZ:
-        return cell_from_arrays(arrays, meta), meta
-    parts = formats.model_parts(arrays, meta, kind)
-    extra = [name for name, part in (("an embedding", parts.embedding), ("a head", parts.head))
-             if part is not None]
-    if extra:
-        raise WeightsFileError(f"unexpected: the file holds {' and '.join(extra)} beside the recurrent "
-                               "layers; read the whole model with cells.read_model")
-    return cells.make_cell(parts.arch, parts.params), meta
-
-
-def cell_arrays(cell: cells.Cell) -> dict[str, np.ndarray]:
-    """The arrays that store ``cell`` in a file: ``arch`` and the parameters.
-
-    A file holding more (a character model's readout, say) adds its own arrays beside these.
-    """
-    return {"arch": text_array(cell.arch), **cell.params}
-
-
-def cell_from_arrays(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> cells.Cell | cells.Stack:
-    """The cell that ``arrays`` (as ``load_arrays`` returns them) describe: ``arch`` (or meta's
-    "arch") and the parameters under PyTorch's names, ``torch.nn.LSTMCell``'s names or Keras's.
-    Any array beyond those is refused, so take a file's other arrays out first.
-    """
-    arrays = dict(arrays)
-    arch = _arch(arrays.pop("arch", None), meta.get("arch"))
-    if any(k in arrays for k in KERAS_KEYS):
-        return cells.make_cell(arch, from_keras(arch, *_keras_arrays(arrays)))
-    params = {_CELL_STYLE_NAMES.get(k, k): a for k, a in arrays.items()}
-    if len(params) < len(arrays):
-        raise WeightsFileError("the file holds a parameter both with and without the _l0 suffix")
-    return cells.make_cell(arch, params)
-
-
 def text_array(text: str) -> np.ndarray:
     """``text`` as the uint8 array of its UTF-8 bytes: how a weights file stores a string."""
     return np.frombuffer(text.encode(), np.uint8)
-
-
-# -- Keras ------------------------------------------------------------------------------------------
-
-def from_keras(arch: str, kernel: np.ndarray, recurrent_kernel: np.ndarray,
-               bias: np.ndarray) -> dict[str, np.ndarray]:
-    """A Keras layer's weights (``layer.get_weights()``) -> torch-named parameters for ``arch``.
-
-    ``arch`` "lstm": ``keras.layers.LSTM``, kernel (I, 4U) blocks i f c o, recurrent_kernel (U, 4U),
-    bias (4U,). "gru": ``keras.layers.GRU`` with ``reset_after=True`` (the default), blocks z r h,
-    bias (2, 3U): row 0 the input bias, row 1 the recurrent bias. Keras's GRU computes
-    h = z*h_prev + (1-z)*tanh(x W_h + b_xh + r*(h_prev U_h + b_hh)), PyTorch's equations exactly.
-    "rnn": ``keras.layers.SimpleRNN`` (tanh). A single Keras bias becomes ``bias_ih_l0`` and
-    ``bias_hh_l0`` is zero. Default activations are assumed (sigmoid gates, tanh): the weights
-    cannot tell. For a layer without bias, pass zeros.
-    """
-    G = _blocks(arch)
-    if cells.CELLS[arch].keras_blocks is None:
-        raise ValueError(f"Keras has no layer for the {cells.CELLS[arch].display_name} cell")
-    kernel, recurrent_kernel, bias = (np.asarray(a) for a in (kernel, recurrent_kernel, bias))
-    if recurrent_kernel.ndim != 2 or recurrent_kernel.shape[1] != G * recurrent_kernel.shape[0]:
-        raise ValueError(
-            f"recurrent_kernel: a Keras {arch} has shape (U, {G}*U), got {recurrent_kernel.shape}")
-    U = recurrent_kernel.shape[0]
-    if kernel.ndim != 2 or kernel.shape[1] != G * U:
-        raise ValueError(f"kernel: expected shape (I, {G * U}) for U={U}, got {kernel.shape}")
-    if arch == "gru" and bias.shape == (G * U,):
-        raise ValueError(
-            "bias has shape (3U,): this Keras GRU was built with reset_after=False, which applies "
-            "the reset gate before the recurrent matmul; gatescope's (and PyTorch's) GRU is the "
-            "reset_after=True form, so these weights cannot be used"
-        )
-    bias_shape = (2, G * U) if arch == "gru" else (G * U,)
-    if bias.shape != bias_shape:
-        raise ValueError(f"bias: expected shape {bias_shape} for a Keras {arch} with U={U}, got {bias.shape}")
-    b_x, b_h = bias if arch == "gru" else (bias, np.zeros_like(bias))
-    order = list(cells.CELLS[arch].keras_blocks)  # torch's block k is Keras's block order[k]
-
-    def torch_order(a: np.ndarray) -> np.ndarray:  # (..., G*U) Keras blocks -> PyTorch blocks
-        return a.reshape(*a.shape[:-1], G, U)[..., order, :].reshape(a.shape)
-
-    return {
-        "weight_ih_l0": np.ascontiguousarray(torch_order(kernel).T),  # (G*U, I)
-        "weight_hh_l0": np.ascontiguousarray(torch_order(recurrent_kernel).T),  # (G*U, U)
-        "bias_ih_l0": torch_order(b_x),  # (G*U,)
-        "bias_hh_l0": torch_order(b_h),  # (G*U,)
-    }
-
-
-# -- reading, step by step --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -268,19 +143,7 @@ class _Header:
 
 
 @contextmanager
-def _refusing(what: str) -> Iterator[None]:
-    """Turn a parser's exception into a WeightsFileError that starts with ``what``."""
-    try:
-        yield
-    except WeightsFileError:
-        raise
-    except _PARSER_ERRORS as e:
-        reason = str(e) or type(e).__name__
-        raise WeightsFileError(f"{what}: {reason[:200]}") from e
-
-
-@contextmanager
-def _readable(src: Source, max_bytes: int) -> Iterator[BinaryIO]:
+def readable(src: Source, max_bytes: int) -> Iterator[BinaryIO]:
     """A seekable binary file for ``src``, refusing one larger than the data cap allows."""
     max_file = max_bytes + 2**20  # zip and .npy headers on top of the array data
     if isinstance(src, str | os.PathLike):
@@ -312,7 +175,7 @@ def _writable(dest: str | os.PathLike | BinaryIO) -> Iterator[BinaryIO]:
         yield dest
 
 
-def _check_zip_directory(f: BinaryIO) -> None:
+def check_zip_directory(f: BinaryIO) -> None:
     """Read the zip's end record ourselves and refuse a huge directory before zipfile parses it."""
     head = f.read(len(npy.MAGIC_PREFIX))
     size = f.seek(0, io.SEEK_END)
@@ -356,7 +219,7 @@ def _members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 def _member_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Header:
     """Parse and check one member's .npy header, reading only the header."""
     key = info.filename[:-4]
-    with _refusing(f"array {key!r} is corrupt or not a valid .npy array"), zf.open(info) as f:
+    with refusing(f"array {key!r} is corrupt or not a valid .npy array"), zf.open(info) as f:
         version = npy.read_magic(f)
         if version not in ((1, 0), (2, 0)):
             raise WeightsFileError(f"array {key!r}: unsupported .npy format version {version}")
@@ -378,7 +241,7 @@ def _member_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Header:
 def _member_array(zf: zipfile.ZipFile, h: _Header) -> np.ndarray:
     """Read one member's data, now that its size is known to be right and within the cap."""
     buffer = bytearray(h.nbytes)
-    with _refusing(f"array {h.key!r} is corrupt or truncated"), zf.open(h.info) as f:
+    with refusing(f"array {h.key!r} is corrupt or truncated"), zf.open(h.info) as f:
         f.read(h.header_bytes)
         got = f.readinto(buffer)
         f.read(1)  # to the end of the member, so that zipfile checks its CRC
@@ -386,7 +249,7 @@ def _member_array(zf: zipfile.ZipFile, h: _Header) -> np.ndarray:
         raise WeightsFileError(f"array {h.key!r} is truncated: {got:,} of {h.nbytes:,} bytes")
     a = np.frombuffer(buffer, h.dtype).reshape(h.shape, order="F" if h.fortran_order else "C")
     a = a.astype(h.dtype.newbyteorder("="), copy=False)  # native byte order, same values
-    _check_finite(h.key, a)
+    check_finite(h.key, a)
     return a
 
 
@@ -402,12 +265,9 @@ def _check_dtype(key: str, dtype: np.dtype) -> None:
         raise WeightsFileError(f"array {key!r} has dtype {dtype}: only bool, int and float are allowed")
 
 
-def _check_finite(key: str, a: np.ndarray) -> None:
+def check_finite(key: str, a: np.ndarray) -> None:
     if a.dtype.kind == "f" and not np.isfinite(a).all():
         raise WeightsFileError(f"array {key!r} holds NaN or infinity")
-
-
-# -- metadata and text ------------------------------------------------------------------------------
 
 
 def _meta_bytes(meta: Mapping[str, Any]) -> bytes:
@@ -420,56 +280,12 @@ def _meta_bytes(meta: Mapping[str, Any]) -> bytes:
     return text.encode()
 
 
-def refuse_constant(name: str) -> None:
-    """``json.loads``'s ``parse_constant``: NaN and Infinity are not JSON numbers; refuse them."""
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def _meta_from_array(a: np.ndarray) -> dict:
     if a.dtype != np.uint8 or a.ndim != 1 or a.size > MAX_META_BYTES:
         raise WeightsFileError(f"{META_KEY} must be at most {MAX_META_BYTES:,} UTF-8 bytes as a uint8 array")
 
-    with _refusing(f"{META_KEY} is not valid UTF-8 JSON"):
+    with refusing(f"{META_KEY} is not valid UTF-8 JSON"):
         meta = json.loads(a.tobytes().decode(), parse_constant=refuse_constant)
     if not isinstance(meta, dict):
         raise WeightsFileError(f"{META_KEY} must be a JSON object, got {type(meta).__name__}")
     return meta
-
-
-def _blocks(arch: object) -> int:
-    """G, the number of gate blocks of ``arch``; a ValueError for an unknown arch."""
-    if arch not in cells.CELLS:
-        raise ValueError(f"unknown arch {arch!r}: choose one of {', '.join(cells.ARCHS)}")
-    return cells.CELLS[arch].blocks
-
-
-def _arch(member: np.ndarray | None, from_meta: object) -> str:
-    """The arch, from the ``arch`` member and/or meta's "arch"; they must agree."""
-    found = []
-    if member is not None:
-        if member.dtype != np.uint8 or member.ndim != 1:
-            raise WeightsFileError(
-                f"array 'arch' must be ASCII bytes in a uint8 array, e.g. np.frombuffer(b'lstm', np.uint8); "
-                f"got dtype {member.dtype}, shape {member.shape}"
-            )
-        found.append(member.tobytes().decode("ascii", errors="replace"))
-    if from_meta is not None:
-        found.append(from_meta)
-    if not found:
-        raise WeightsFileError(
-            "the file does not say its architecture: add arch=np.frombuffer(b'lstm', np.uint8) "
-            "(or b'gru', b'rnn')"
-        )
-    if len(found) == 2 and found[0] != found[1]:
-        raise WeightsFileError(f"the 'arch' array says {found[0]!r} but the metadata says {found[1]!r}")
-    _blocks(found[0])
-    return found[0]
-
-
-def _keras_arrays(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-    if sorted(arrays) != sorted(KERAS_KEYS):
-        raise WeightsFileError(
-            f"a Keras weights file holds exactly {', '.join(KERAS_KEYS)} (and arch); "
-            f"this one holds {', '.join(sorted(arrays))}"
-        )
-    return tuple(arrays[k] for k in KERAS_KEYS)

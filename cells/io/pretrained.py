@@ -9,7 +9,7 @@
 The character models were trained by ``scripts/train_char.py`` on Debian's ``fortunes``, the
 series models by ``scripts/train_series.py`` on noisy sine mixtures or, normalised, on the
 yearly sunspot numbers of 1700-1958 (see those scripts and the README). Each is a
-:class:`~cells.readers.Reader`, read by ``cells.read_model``; its meta (``.meta``) records the exact
+:class:`~cells.models.reader.Reader`, read by ``cells.read_model``; its meta (``.meta``) records the exact
 command and the held-out figures. Weights are stored as float32 and loaded as float64.
 """
 
@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from cells import weights
-from cells.readers import Reader, read_model
+from cells.io.model_files import read_model
+from cells.io.npz import load_arrays
+from cells.models.reader import Reader
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights_data"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights_data"
 
 
 def available_pretrained() -> tuple[str, ...]:
@@ -50,6 +51,6 @@ def pretrained_meta(name: str) -> dict[str, Any]:
     """What the file of model ``name`` says about it: training command, corpus, figures (read
     without building the model)."""
     pretrained_path = _path(name)
-    meta = weights.load_arrays(pretrained_path)[1]
+    meta = load_arrays(pretrained_path)[1]
     meta.pop("kind", None)
     return meta

@@ -1,402 +1,26 @@
-"""Melodies: a notation to type them, notes as tokens, and a model that reads and continues them.
+"""Melody models: note tokens one-hot by a vocabulary, a recurrent cell and a next-note readout.
 
-The notation (:func:`parse`) is a list of words separated by spaces or newlines:
+    x_t = onehot(id(note_t));  h_t = cell(x_t, h_{t-1});  p_t = softmax(W h_t + b)
 
-    3/4  C4 q D4 q E4 h | r q G4 e. A4 s B4 h |
-
-* a note is a pitch, then its duration: ``C4 q``. A pitch is a letter A-G, an optional ``#`` or
-  ``b`` (``##``/``bb`` too) and an octave 0-8 (``C4`` is middle C, ``A4`` 440 Hz);
-* ``r`` and a duration is a rest: ``r q``;
-* durations: ``w`` whole, ``h`` half, ``q`` quarter, ``e`` eighth, ``s`` sixteenth; a dot makes
-  one half as long again (``q.`` is 1.5 quarters), two dots three quarters again (``h..``);
-* ``|`` is a bar line (optional). A time signature such as ``3/4`` or ``6/8`` may come before the
-  first note (default 4/4): without bar lines, bars are counted from the first note by it.
-
-A note is one token, pitch and duration together (``"C4 q"``, ``"r e."``): one step of the cell
-per note, so the gates line up with the notes and the model predicts the next note whole. Pitches
-are spelt one way (C C# D Eb E F F# G Ab A Bb B): ``Gb4`` and ``F#4`` are the same key and the
-same token. A token the vocabulary lacks reads as the unknown token ``?``.
-
-Everything here is pure NumPy; the corpus (music21's Essen folk songs) is read only by
-``scripts/train_melody.py``.
+A note is one token, pitch and duration together (``"C4 q"``, ``"r e."``; the notation is
+``cells.music.notation``'s); a token the vocabulary lacks reads as the unknown token ``?``.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from cells import tasks, weights
-from cells.base import Cell
-from cells.readers import (
-    MELODY_KIND,
-    VOCAB_KEY,
-    Reader,
-    VocabularyIds,
-    cell_and_readout,
-    check_temperature,
-    draw,
-    state_after,
-)
-from cells.train import Readout, log_softmax
-
-DURATIONS = {"w": 4.0, "h": 2.0, "q": 1.0, "e": 0.5, "s": 0.25}
-"""Duration letters -> length in quarter notes."""
-DOTS = {"": 1.0, ".": 1.5, "..": 1.75}
-PITCH_CLASSES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-"""How a token spells each of the 12 pitch classes."""
-REST = "r"
-UNKNOWN_NOTE = "?"
-"""The unknown token: a note whose pitch or duration the vocabulary lacks."""
-MAX_PROBLEMS = 8
-"""Most problems a parse lists one by one (the rest are counted)."""
-
-_STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_PITCH = re.compile(r"([A-Ga-g])(##|bb|#|b)?([0-8])")
-_DURATION = re.compile(r"([whqes])(\.{0,2})")
-_GLUED = re.compile(r"([A-Ga-g](?:##|bb|#|b)?[0-8]|[rR])[:/]?([whqes]\.{0,2})")
-_METER = re.compile(r"(\d{1,2})/(1|2|4|8|16)")
-_BAR = {"|", "||", "|]", "[|", "|:", ":|", ":|:"}
-
-
-def pitch_name(midi: int) -> str:
-    """The token spelling of a MIDI pitch: 60 -> "C4", 70 -> "Bb4"."""
-    return f"{PITCH_CLASSES[midi % 12]}{midi // 12 - 1}"
-
-
-def duration_name(quarters: float) -> str | None:
-    """The duration word of a length in quarters (1.5 -> "q."), or None when there is none."""
-    for letter, base in DURATIONS.items():
-        for dots, factor in DOTS.items():
-            if abs(base * factor - quarters) < 1e-6:
-                return letter + dots
-    return None
-
-
-def duration_quarters(word: str) -> float:
-    """Length in quarters of a duration word ("e." -> 0.75); ValueError if it is not one."""
-    m = _DURATION.fullmatch(word)
-    if not m:
-        raise ValueError(f"{word!r} is not a duration")
-    return DURATIONS[m[1]] * DOTS[m[2]]
-
-
-def note_token(midi: int | None, duration: str) -> str:
-    """The token of a note (``midi`` None: a rest): "C4 q", "r e."."""
-    return f"{REST if midi is None else pitch_name(midi)} {duration}"
-
-
-@dataclass(frozen=True)
-class Note:
-    """One note or rest: ``midi`` (None for a rest), its duration word, where it was typed
-    (1-based line and column; 0 for a generated note) and how it was spelt."""
-
-    midi: int | None
-    duration: str
-    line: int = 0
-    column: int = 0
-    spelt: str = ""
-
-    @property
-    def quarters(self) -> float:
-        return duration_quarters(self.duration)
-
-    @property
-    def token(self) -> str:
-        return note_token(self.midi, self.duration)
-
-    @property
-    def label(self) -> str:
-        """The note as typed (``Gb4 q`` stays ``Gb4 q``), for chart labels."""
-        return f"{self.spelt or (REST if self.midi is None else pitch_name(self.midi))} {self.duration}"
-
-    @classmethod
-    def from_token(cls, token: str) -> Note:
-        """The note of a token ("C4 q"); ValueError for the unknown token or a bad one."""
-        pitch, _, duration = token.partition(" ")
-        duration_quarters(duration)
-        if pitch == REST:
-            return cls(None, duration)
-        midi = _midi(pitch)
-        if midi is None:
-            raise ValueError(f"{token!r} is not a note token")
-        return cls(midi, duration)
-
-
-def _midi(word: str) -> int | None:
-    m = _PITCH.fullmatch(word)
-    if not m:
-        return None
-    shift = {None: 0, "#": 1, "##": 2, "b": -1, "bb": -2}[m[2]]
-    return 12 * (int(m[3]) + 1) + _STEPS[m[1].upper()] + shift
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A word of the notation that could not be read: where (1-based line and column) and why."""
-
-    line: int
-    column: int
-    word: str
-    message: str
-
-    def __str__(self) -> str:
-        word = self.word if len(self.word) <= 20 else self.word[:20] + "…"
-        return f"line {self.line}, column {self.column}: {word!r} {self.message}"
-
-
-class NotationError(ValueError):
-    """The notation has problems (``.problems``, in order); the message lists the first ones."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__(describe_problems(self.problems))
-
-
-def describe_problems(problems: Sequence[Problem]) -> str:
-    """One line per problem, the first :data:`MAX_PROBLEMS`, and how many more there are."""
-    lines = [str(p) for p in problems[:MAX_PROBLEMS]]
-    if len(problems) > MAX_PROBLEMS:
-        lines.append(f"... and {len(problems) - MAX_PROBLEMS} more")
-    return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class Meter:
-    """A time signature: ``beats``/``unit`` (6/8: six eighths)."""
-
-    beats: int = 4
-    unit: int = 4
-
-    @property
-    def bar_quarters(self) -> float:
-        return self.beats * 4.0 / self.unit
-
-    @property
-    def beat_quarters(self) -> float:
-        """One beat: a dotted quarter in compound time (6/8, 9/8, 12/8), else 4/unit quarters."""
-        if self.unit == 8 and self.beats in (6, 9, 12):
-            return 1.5
-        return 4.0 / self.unit
-
-    def __str__(self) -> str:
-        return f"{self.beats}/{self.unit}"
-
-
-@dataclass(frozen=True)
-class Melody:
-    """Notes read from the notation, where bars start, the time signature and any problems.
-
-    ``bar_starts``: indices of the notes that start a bar after a typed ``|`` (``typed_bars``),
-    else every bar counted from the first note by ``meter``.
-    """
-
-    notes: tuple[Note, ...] = ()
-    meter: Meter = field(default_factory=Meter)
-    typed_bars: bool = False
-    bar_after: tuple[int, ...] = ()  # typed: the number of notes before each bar line
-    problems: tuple[Problem, ...] = ()
-
-    def __len__(self) -> int:
-        return len(self.notes)
-
-    @property
-    def tokens(self) -> list[str]:
-        return [n.token for n in self.notes]
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(n.label for n in self.notes)
-
-    @property
-    def quarters(self) -> np.ndarray:
-        """(T,) each note's length in quarters."""
-        return np.array([n.quarters for n in self.notes], dtype=np.float64)
-
-    @property
-    def onsets(self) -> np.ndarray:
-        """(T,) when each note starts, in quarters from the first."""
-        q = self.quarters
-        return np.concatenate([[0.0], np.cumsum(q)[:-1]]) if len(q) else q
-
-    def positions(self) -> np.ndarray:
-        """(T,) where each note starts in its bar, in quarters (0: on the bar line). Notes before
-        the first typed bar line are a pickup: counted back from that line."""
-        onsets = self.onsets
-        bar = self.meter.bar_quarters
-        if not self.typed_bars:
-            return np.mod(onsets, bar)
-        starts = sorted({i for i in self.bar_after if i < len(onsets)})
-        if not starts:  # only a closing bar line
-            return np.mod(onsets - (onsets[-1] + self.notes[-1].quarters if len(onsets) else 0), bar)
-        pos = np.empty(len(onsets))
-        first = onsets[starts[0]]
-        pos[: starts[0]] = np.mod(onsets[: starts[0]] - first, bar)
-        for k, s in enumerate(starts):
-            end = starts[k + 1] if k + 1 < len(starts) else len(onsets)
-            pos[s:end] = onsets[s:end] - onsets[s]
-        return pos
-
-    @property
-    def bar_starts(self) -> tuple[int, ...]:
-        """Indices of the notes that start a bar (not the first note, unless after a typed |)."""
-        if self.typed_bars:
-            return tuple(sorted({i for i in self.bar_after if 0 < i < len(self.notes)}))
-        pos = self.positions()
-        return tuple(int(t) for t in np.flatnonzero(np.abs(pos) < 1e-6) if t > 0)
-
-    def to_notation(self) -> str:
-        """The melody written back in the notation (parses to the same tokens and bars)."""
-        words = [] if self.meter == Meter() else [str(self.meter)]
-        bars = set(self.bar_after) if self.typed_bars else set()
-        for i, note in enumerate(self.notes):
-            if i in bars and i > 0:
-                words.append("|")
-            words.append(note.token)
-        if self.typed_bars and len(self.notes) in bars:
-            words.append("|")
-        return " ".join(words)
-
-
-def melody_of(tokens: Iterable[str], meter: Meter | None = None) -> Melody:
-    """A melody from note tokens (the unknown token and bad tokens are skipped), bars by ``meter``."""
-    notes = []
-    for tok in tokens:
-        try:
-            notes.append(Note.from_token(tok))
-        except ValueError:
-            continue
-    return Melody(tuple(notes), meter or Meter())
-
-
-def parse(text: str, *, strict: bool = True, max_notes: int | None = None) -> Melody:
-    """The melody written in ``text`` (see the module docstring).
-
-    ``strict``: any problem raises :class:`NotationError` listing where (line, column) and why.
-    Otherwise the words that cannot be read are skipped and listed in ``Melody.problems``.
-    ``max_notes`` stops reading after that many notes (the rest is not checked).
-    """
-    if not isinstance(text, str):
-        raise TypeError("the notation is a str")
-    notes: list[Note] = []
-    problems: list[Problem] = []
-    bars: list[int] = []
-    meter = Meter()
-    pending: tuple[int | None, str, int, int] | None = None  # a pitch or rest awaiting a duration
-    after_bad = False  # the last word was a bad note: a duration after it belongs to it
-
-    def flush_pending() -> None:
-        nonlocal pending
-        if pending is not None:
-            _, word, line, col = pending
-            problems.append(Problem(line, col, word, "needs a duration after it (w h q e s, dots "
-                                    "allowed: C4 q, r e.)"))
-            pending = None
-
-    for line_no, line in enumerate(text.splitlines() or [""], start=1):
-        for m in re.finditer(r"\S+", line):
-            if max_notes is not None and len(notes) >= max_notes:
-                break
-            word, col = m.group(), m.start() + 1
-            if after_bad and _DURATION.fullmatch(word):  # the bad note's duration: one problem
-                after_bad = False
-                continue
-            after_bad = False
-            if pending is not None and _DURATION.fullmatch(word):
-                midi, spelt, pline, pcol = pending
-                notes.append(Note(midi, word, pline, pcol, "" if midi is None else spelt))
-                pending = None
-                continue
-            flush_pending()
-            midi = _midi(word)
-            if midi is not None:
-                pending = (midi, word, line_no, col)
-                if not 0 <= midi <= 127:
-                    problems.append(Problem(line_no, col, word, "is outside the MIDI range"))
-                    pending, after_bad = None, True
-            elif word in (REST, "R"):
-                pending = (None, word, line_no, col)
-            elif word in _BAR:
-                bars.append(len(notes))
-            elif _METER.fullmatch(word):
-                if notes:
-                    problems.append(Problem(line_no, col, word, "is a time signature: it goes before "
-                                            "the first note"))
-                else:
-                    beats, unit = map(int, _METER.fullmatch(word).groups())
-                    if beats == 0:
-                        problems.append(Problem(line_no, col, word, "has no beats"))
-                    else:
-                        meter = Meter(beats, unit)
-            elif _DURATION.fullmatch(word):
-                problems.append(Problem(line_no, col, word, "is a duration with no pitch or rest "
-                                        "before it (write C4 q, or r q for a rest)"))
-            elif _GLUED.fullmatch(word):
-                g = _GLUED.fullmatch(word)
-                problems.append(Problem(line_no, col, word, f"needs a space between the pitch and "
-                                        f"the duration: {g[1]} {g[2]}"))
-            elif "|" in word:
-                problems.append(Problem(line_no, col, word, "has a bar line inside it: put spaces "
-                                        "around |"))
-            else:
-                after_bad = True
-                problems.append(Problem(line_no, col, word, "is not a pitch (a letter A-G, an optional "
-                                        "# or b, an octave 0-8: C4 is middle C), a rest (r), a "
-                                        "duration (w h q e s) or a bar line (|)"))
-    flush_pending()
-    problems.sort(key=lambda p: (p.line, p.column))
-    if strict and problems:
-        raise NotationError(problems)
-    return Melody(tuple(notes), meter, typed_bars=bool(bars), bar_after=tuple(bars),
-                  problems=tuple(problems))
-
-
-# --------------------------------------------------------------------------- rhythm signals
-
-
-RHYTHM_PROPERTIES: dict[str, str] = {
-    "position in bar (next note)": "where in the bar the next note starts, in quarters: what the "
-                                   "cell must know to place it",
-    "position in bar (this note)": "where in the bar this note starts, in quarters",
-    "next note on a beat": "1 when the next note starts on a beat of the time signature",
-    "next note starts a bar": "1 when the next note is the first of a bar",
-    "note length": "this note's length in quarters (a unit copying its input would match it)",
-    "is a rest": "1 for a rest",
-}
-"""name -> what it means. Each signal describes the melody after reading note t."""
-BAR_POSITION = "position in bar (next note)"
-"""The property of the "maintaining rhythm" unit."""
-
-
-def rhythm_properties(melody: Melody) -> dict[str, np.ndarray]:
-    """Every property of :data:`RHYTHM_PROPERTIES` for ``melody``: name -> (T,) float64 signal."""
-    T = len(melody)
-    pos = melody.positions()  # (T,)
-    q = melody.quarters
-    bar = melody.meter.bar_quarters
-    nxt = np.empty(T)
-    if T:
-        nxt[:-1] = pos[1:]
-        nxt[-1] = (pos[-1] + q[-1]) % bar if not melody.typed_bars or T - 1 not in melody.bar_after \
-            else 0.0
-    beat = melody.meter.beat_quarters
-    on_beat = np.abs(nxt / beat - np.round(nxt / beat)) < 1e-6
-    return {
-        "position in bar (next note)": nxt,
-        "position in bar (this note)": pos.astype(np.float64),
-        "next note on a beat": on_beat.astype(np.float64),
-        "next note starts a bar": (np.abs(nxt) < 1e-6).astype(np.float64),
-        "note length": q,
-        "is a rest": np.array([n.midi is None for n in melody.notes], dtype=np.float64),
-    }
-
-
-# --------------------------------------------------------------------------- encoder and model
+from cells.core.cell import Cell
+from cells.core.readout import Readout
+from cells.core.stack import Stack
+from cells.models.encoders import VocabularyIds, one_hot
+from cells.models.reader import Reader, state_after
+from cells.models.sampling import sample
+from cells.music.notation import DURATIONS, UNKNOWN_NOTE, Melody, Note, note_token, parse
 
 
 @dataclass(frozen=True, eq=False)
@@ -409,7 +33,7 @@ class NoteEncoder(VocabularyIds):
 
     vocab: tuple[str, ...]
     mode = "notes"
-    kind = MELODY_KIND
+    unit = "note"
 
     def __post_init__(self) -> None:
         if len(set(self.vocab)) != len(self.vocab):
@@ -445,10 +69,7 @@ class NoteEncoder(VocabularyIds):
 
     def encode(self, melody: Any, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
         ids, unknown = self.ids(melody)
-        return tasks.one_hot(ids, self.input_size, dtype), unknown  # (T, V), (T,)
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        return {VOCAB_KEY: weights.text_array(json.dumps(list(self.vocab)))}
+        return one_hot(ids, self.input_size, dtype), unknown  # (T, V), (T,)
 
     def describe(self) -> str:
         return f"notes (pitch and duration) one-hot by a vocabulary of {len(self.vocab)}"
@@ -477,14 +98,16 @@ class MelodyModel(Reader):
     p_t is the distribution of note t+1 (the unknown token included).
     """
 
-    def __init__(self, cell: Cell, vocab: Sequence[str], readout: Readout,
+    encoder: NoteEncoder
+    readout: Readout
+
+    def __init__(self, cell: Cell | Stack, vocab: Sequence[str], readout: Readout,
                  meta: dict[str, Any] | None = None) -> None:
         encoder = NoteEncoder(tuple(vocab))
         if readout.weight.shape[0] != encoder.input_size:
             raise ValueError(f"the readout has {readout.weight.shape[0]} outputs; the vocabulary "
                              f"has {encoder.input_size} tokens (with the unknown one)")
         super().__init__(cell, encoder, readout, meta)
-        self.readout: Readout = readout
 
     def __repr__(self) -> str:
         return (f"MelodyModel({self.cell.arch}, hidden_size={self.cell.hidden_size}, "
@@ -496,31 +119,6 @@ class MelodyModel(Reader):
         fresh = Reader.untrained(arch, NoteEncoder(tuple(vocab or default_vocab())), hidden_size,
                                  seed=seed, dtype=dtype, **init)
         return cls(fresh.cell, fresh.encoder.vocab, fresh.readout, fresh.meta)
-
-    @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any] | None = None,
-                    dtype: type = np.float64) -> MelodyModel:
-        rest = dict(arrays)
-        if VOCAB_KEY not in rest:
-            raise ValueError(f"melody model: missing array {VOCAB_KEY}")
-        raw = rest.pop(VOCAB_KEY)
-        try:
-            vocab = json.loads(bytes(np.asarray(raw, np.uint8)).decode())
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{VOCAB_KEY}: not a JSON list of note tokens ({exc})") from None
-        if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
-            raise ValueError(f"{VOCAB_KEY}: not a JSON list of note tokens")
-        cell, readout = cell_and_readout(rest, meta or {}, dtype)
-        return cls(cell, vocab, readout, meta)
-
-    def inputs(self, ids: np.ndarray) -> np.ndarray:
-        return tasks.one_hot(ids, self.encoder.input_size, self.cell.dtype)
-
-    def log_probs_of_next(self, ids: np.ndarray) -> np.ndarray:
-        """ln p_t[id_{t+1}] for t = 0..T-2 of one melody read from a zero state, (T-1,)."""
-        tr = self.cell.forward(self.inputs(ids[:-1]))
-        logp = log_softmax(self.readout(tr.h).astype(np.float64))  # (T-1, V)
-        return np.take_along_axis(logp, ids[1:, None], axis=1)[:, 0]
 
     def _ids(self, melody: Any) -> np.ndarray:
         """Token ids (T,) of a melody: notation, a Melody, tokens, or already ids (an int array)."""
@@ -545,50 +143,15 @@ class MelodyModel(Reader):
 
     def continue_melody(self, melody: Any, n: int, *, temperature: float = 1.0,
                         seed: int = 0) -> list[str]:
-        """``n`` note tokens drawn after ``melody`` (at least one note), from ``seed``.
+        """``n`` note tokens drawn after ``melody`` (at least one note), from ``seed``
+        (``cells.models.sampling.sample``).
 
         p(note) is proportional to p_t(note)^(1/temperature); ``temperature`` 0 takes the likeliest
         note every time (greedy). The unknown token is never drawn.
         """
-        check_temperature(temperature)
         ids, _ = self.encoder.ids(melody)
         if len(ids) == 0:
             raise ValueError("a continuation needs a melody of at least one note")
-        rng = np.random.default_rng(seed)
-        tr = self.cell.forward(self.inputs(ids))
-        h, c = state_after(tr, -1)
-        out: list[int] = []
-        for _ in range(n):
-            logits = self.readout(h).astype(np.float64)[: self.encoder.unknown_id]
-            nxt, _ = draw(logits, temperature, rng)
-            out.append(nxt)
-            h, c, _ = self.cell.step(self.inputs(np.array([nxt]))[0], h, c)
-        return self.encoder.decode(out)
-
-
-# --------------------------------------------------------------------------- baselines
-
-
-def ngram_log_likelihood(train: Sequence[Sequence[int]], test: Sequence[Sequence[int]],
-                         vocab_size: int, order: int, alpha: float = 0.1) -> float:
-    """Mean ln p(note) per note of ``test`` (token-id melodies) under an add-``alpha`` unigram
-    (``order`` 1) or bigram (``order`` 2, p(note | the previous one)) fitted on ``train``, over
-    the same notes a :class:`MelodyModel` scores (all but the first of each melody)."""
-    if order not in (1, 2):
-        raise ValueError("order is 1 (unigram) or 2 (bigram)")
-    uni = np.full(vocab_size, alpha)
-    bi = np.full((vocab_size, vocab_size), alpha)
-    for seq in train:
-        s = np.asarray(seq)
-        np.add.at(uni, s, 1.0)
-        np.add.at(bi, (s[:-1], s[1:]), 1.0)
-    log_uni = np.log(uni / uni.sum())
-    log_bi = np.log(bi / bi.sum(axis=1, keepdims=True))
-    total, count = 0.0, 0
-    for seq in test:
-        s = np.asarray(seq)
-        if len(s) < 2:
-            continue
-        total += float((log_uni[s[1:]] if order == 1 else log_bi[s[:-1], s[1:]]).sum())
-        count += len(s) - 1
-    return total / count
+        h, c = state_after(self.cell.forward(self.inputs(ids)), -1)
+        drawn = sample(self, h, c, n, temperature=temperature, rng=np.random.default_rng(seed))
+        return self.encoder.decode(drawn.ids)

@@ -30,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from cells.tasks import ADDING_SOLVED_MSE
+from cells.train.tasks import ADDING_SOLVED_MSE
+from cells.train.trainer import train_task
 
-CLAIMS_FILE = Path(__file__).resolve().parent / "claims_data" / "lab_claims.json"
+CLAIMS_FILE = Path(__file__).resolve().parents[1] / "claims_data" / "lab_claims.json"
 
 CHAR_MODELS: dict[str, tuple[str, float]] = {
     "lstm": ("lstm", 1.0),
@@ -72,8 +73,6 @@ than twice the spread between seeds, count as "about equal"."""
 def run_adding(arch: str, *, seed: int = 0, limits: dict[str, Any] | None = None) -> dict[str, Any]:
     """The adding problem within :data:`ADDING_LIMITS`: test MSE, solved, steps, seconds, and the
     first step whose training batch scored below the pass mark (None if none)."""
-    from cells.train import train_task  # training is only needed by the scripts
-
     lim = limits or ADDING_LIMITS
     r = train_task(arch, "adding", length=lim["length"], hidden_size=lim["hidden"], steps=lim["steps"],
                    seed=seed, max_seconds=lim["seconds"])

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cells.readers import NumberEncoder, Reader
+from cells.models.encoders import NumberEncoder
+from cells.models.reader import Reader
 
 NAIVE = "naive (last value)"
 SEASONAL = "seasonal naive"

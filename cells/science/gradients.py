@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cells.base import Cell, Trace
-from cells.diagnostics import jacobian_norms
+from cells.core.cell import Cell, Trace
+from cells.core.diagnostics import jacobian_norms
 
 SPAN_DECADES = 3.0
 """The memory span counts tokens back while the gradient is within 10^3 of its value at T-1."""

@@ -26,23 +26,16 @@ The tasks:
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from cells.models.encoders import build_vocab, char_ids, one_hot
 
 #: MSE a model must beat on the adding problem to count as having solved it.
 ADDING_SOLVED_MSE = 0.01
 #: Accuracy a model must reach on the recall task to count as having solved it.
 RECALL_SOLVED_ACCURACY = 0.99
-
-
-def one_hot(ids: np.ndarray, size: int, dtype: type = np.float64) -> np.ndarray:
-    """One-hot vectors: ids of any shape (...) -> (..., size)."""
-    ids = np.asarray(ids)
-    out = np.zeros((*ids.shape, size), dtype=dtype)
-    np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
-    return out
 
 
 @dataclass(frozen=True)
@@ -123,21 +116,6 @@ class RecallTask(_SequenceTask):
         return one_hot(tokens, self.input_size, dtype), symbol
 
 
-def build_vocab(text: str, max_size: int | None = None, min_count: int = 1) -> str:
-    """The characters of ``text`` by falling frequency (ties by code point), at most ``max_size``."""
-    counts = Counter(text)
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    chars = [ch for ch, n in ranked if n >= min_count]
-    return "".join(chars[:max_size])
-
-
-def encode(text: str, vocab: str) -> np.ndarray:
-    """Character ids (T,) under ``vocab``; a character not in it gets the unknown id ``len(vocab)``."""
-    index = {ch: i for i, ch in enumerate(vocab)}
-    unknown = len(vocab)
-    return np.fromiter((index.get(ch, unknown) for ch in text), dtype=np.int64, count=len(text))
-
-
 @dataclass
 class CharTask:
     """Next-character prediction on random windows of ``length + 1`` characters of a text.
@@ -156,7 +134,7 @@ class CharTask:
     def __post_init__(self) -> None:
         if not self.vocab:
             self.vocab = build_vocab(self.text)
-        self.ids = encode(self.text, self.vocab)
+        self.ids = char_ids(self.text, self.vocab)
         if len(self.ids) < self.length + 1:
             raise ValueError(f"text of {len(self.ids)} characters is shorter than one window "
                              f"of {self.length + 1}")

@@ -1,0 +1,204 @@
+"""Keras 3 ``.keras`` archives, and Keras layers' weights under PyTorch's names.
+
+The layer list comes from ``config.json`` (read as JSON: nothing in it is deserialised or run);
+the weights from ``model.weights.h5``, read with h5py from memory. Accepted: a ``Sequential`` of
+``LSTM``, ``GRU`` (``reset_after=True``) or ``SimpleRNN`` layers (one kind, equal units, default
+activations, ``go_backwards=False``, every layer but the last with ``return_sequences=True``),
+optionally an ``Embedding`` first (``mask_zero=False``) and a ``Dense`` last (``linear`` or
+``softmax``); ``InputLayer`` and ``Dropout`` (the identity when reading) may appear.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cells.io.errors import WeightsFileError, refuse_constant, refusing
+from cells.io.layouts import EMBEDDING_KEY, HEAD_BIAS, HEAD_WEIGHT, MAX_HIDDEN, MAX_LAYERS, from_keras
+from cells.io.npz import DEFAULT_MAX_BYTES, check_finite, check_zip_directory
+
+MAX_CONFIG_BYTES = 2**20
+"""Largest Keras ``config.json`` read."""
+KERAS = "keras"
+
+_KERAS_RNN = {"LSTM": ("lstm", "lstm"), "GRU": ("gru", "gru"), "SimpleRNN": ("rnn", "simple_rnn")}
+_KERAS_MEMBERS = {"config.json", "model.weights.h5", "metadata.json"}
+_KERAS_DEFAULTS = {"activation": "tanh", "recurrent_activation": "sigmoid"}
+
+
+def load_keras(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_hidden: int = MAX_HIDDEN,
+               max_layers: int = MAX_LAYERS) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read a Keras 3 ``.keras`` archive's bytes -> (arrays under PyTorch's names, meta).
+
+    The arrays: the recurrent layers' ``weight_ih_l{k}`` ... (``from_keras`` per layer),
+    ``embedding.weight`` (V, E) and ``head.weight`` (V, H), ``head.bias`` when present. Meta:
+    ``arch``, ``format`` "keras" and ``head_activation``.
+    """
+    f = io.BytesIO(data)
+    check_zip_directory(f)
+    with refusing("not a valid .keras (zip) archive"), zipfile.ZipFile(f) as zf:
+        infos = {i.filename: i for i in zf.infolist()}
+        missing = [name for name in ("config.json", "model.weights.h5") if name not in infos]
+        if missing:
+            raise WeightsFileError(f"the .keras archive has no {' and no '.join(missing)}")
+        extra = sorted(set(infos) - _KERAS_MEMBERS)
+        if extra:
+            raise WeightsFileError(f"the .keras archive holds {', '.join(map(repr, extra[:5]))}: only "
+                                   "config.json, model.weights.h5 and metadata.json are read (no assets)")
+        for info in infos.values():
+            if info.flag_bits & 0x1:
+                raise WeightsFileError(f"member {info.filename!r} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise WeightsFileError(f"member {info.filename!r} uses an unsupported compression")
+        if infos["config.json"].file_size > MAX_CONFIG_BYTES:
+            raise WeightsFileError(f"config.json takes {infos['config.json'].file_size:,} bytes, more than "
+                                   f"{MAX_CONFIG_BYTES:,}")
+        h5_size = infos["model.weights.h5"].file_size
+        if h5_size > max_bytes + 2**20:
+            raise WeightsFileError(f"model.weights.h5 takes {h5_size:,} bytes, more than the limit of "
+                                   f"{max_bytes + 2**20:,}")
+        config = zf.read("config.json")
+        plan = _keras_plan(config, max_hidden, max_layers)
+        h5 = zf.read("model.weights.h5")
+    return _keras_weights(h5, plan, max_bytes)
+
+
+@dataclass(frozen=True)
+class _KerasPlan:
+    arch: str
+    rnn_paths: tuple[str, ...]  # layers/lstm, layers/lstm_1, ...
+    units: int
+    embedding: bool
+    dense_activation: str | None  # None: no Dense head
+    dense_bias: bool
+
+
+def _keras_plan(config_bytes: bytes, max_hidden: int, max_layers: int) -> _KerasPlan:
+    """What config.json says the model is, checked: only the accepted layers and settings."""
+    with refusing("config.json is not valid UTF-8 JSON"):
+        config = json.loads(config_bytes.decode(), parse_constant=refuse_constant)
+    if not isinstance(config, dict) or config.get("class_name") != "Sequential":
+        what = config.get("class_name") if isinstance(config, dict) else type(config).__name__
+        raise WeightsFileError(f"the .keras model is a {str(what)[:40]!r}: only a Sequential model is read")
+    layers = (config.get("config") or {}).get("layers")
+    if not isinstance(layers, list):
+        raise WeightsFileError("config.json has no list of layers")
+    kinds = [layer.get("class_name") if isinstance(layer, dict) else None for layer in layers]
+    layers = [(k, layer.get("config") or {}) for k, layer in zip(kinds, layers, strict=True)
+              if k not in ("InputLayer", "Dropout")]
+    counts: dict[str, int] = {}
+    rnn_paths, archs, units = [], set(), set()
+    embedding, dense_activation, dense_bias = False, None, True
+    for at, (kind, cfg) in enumerate(layers):
+        if kind in _KERAS_RNN:
+            arch, snake = _KERAS_RNN[kind]
+            archs.add(arch)
+            for key, want in _KERAS_DEFAULTS.items():
+                if key in cfg and not (kind == "SimpleRNN" and key == "recurrent_activation") \
+                        and cfg[key] != want:
+                    raise WeightsFileError(f"{kind} layer {cfg.get('name')!r}: {key}={cfg[key]!r}; only "
+                                           f"the default {want!r} is read")
+            if not cfg.get("use_bias", True):
+                raise WeightsFileError(f"{kind} layer {cfg.get('name')!r} has no bias (use_bias=False)")
+            if cfg.get("go_backwards", False):
+                raise WeightsFileError(f"{kind} layer {cfg.get('name')!r} reads backwards (go_backwards)")
+            if kind == "GRU" and not cfg.get("reset_after", True):
+                raise WeightsFileError("a GRU with reset_after=False applies the reset gate before the "
+                                       "recurrent matmul; only the reset_after=True form (PyTorch's) is read")
+            last_rnn = not any(k in _KERAS_RNN for k, _ in layers[at + 1 :])
+            if not last_rnn and not cfg.get("return_sequences", False):
+                raise WeightsFileError(f"{kind} layer {cfg.get('name')!r} feeds another recurrent layer, "
+                                       "so it must have return_sequences=True")
+            units.add(cfg.get("units"))
+            rnn_paths.append(f"layers/{_numbered(snake, counts)}")
+        elif kind == "Embedding" and at == 0:
+            if cfg.get("mask_zero", False):
+                raise WeightsFileError("an Embedding with mask_zero=True skips token 0; it is not read")
+            embedding = True
+            _numbered("embedding", counts)
+        elif kind == "Dense" and at == len(layers) - 1 and rnn_paths:
+            dense_activation = cfg.get("activation", "linear")
+            if dense_activation not in ("linear", "softmax"):
+                raise WeightsFileError(f"the Dense layer's activation is {dense_activation!r}: only linear "
+                                       "and softmax are read")
+            dense_bias = bool(cfg.get("use_bias", True))
+            _numbered("dense", counts)
+        else:
+            raise WeightsFileError(
+                f"layer {at} is a {str(kind)[:40]!r}: a .keras model is read when it is a Sequential of "
+                "LSTM, GRU or SimpleRNN layers, optionally an Embedding first and a Dense last")
+    if not rnn_paths:
+        raise WeightsFileError("the .keras model has no LSTM, GRU or SimpleRNN layer")
+    if len(archs) > 1:
+        raise WeightsFileError(f"the .keras model mixes recurrent layers ({', '.join(sorted(archs))}); "
+                               "a stack is of one kind")
+    if len(units) > 1 or not all(type(u) is int and u > 0 for u in units):
+        raise WeightsFileError(f"the recurrent layers have units {sorted(map(str, units))}: a stack has one "
+                               "hidden size")
+    (U,) = units
+    if max_hidden < U:
+        raise WeightsFileError(f"the model has {U:,} hidden units; at most {max_hidden:,} are read")
+    if len(rnn_paths) > max_layers:
+        raise WeightsFileError(f"the model has {len(rnn_paths)} layers; at most {max_layers} are read")
+    return _KerasPlan(archs.pop(), tuple(rnn_paths), U, embedding, dense_activation, dense_bias)
+
+
+def _numbered(snake: str, counts: dict[str, int]) -> str:
+    """Keras's name for the n-th layer of a class in the weights file: lstm, lstm_1, lstm_2, ..."""
+    n = counts.get(snake, -1) + 1
+    counts[snake] = n
+    return snake if n == 0 else f"{snake}_{n}"
+
+
+def _keras_weights(h5: bytes, plan: _KerasPlan, max_bytes: int) -> tuple[dict[str, np.ndarray], dict]:
+    import h5py
+
+    with refusing("model.weights.h5 is not a valid HDF5 file"), h5py.File(io.BytesIO(h5), "r") as f:
+        wanted = {f"{p}/cell/vars/{i}": None for p in plan.rnn_paths for i in range(3)}
+        if plan.embedding:
+            wanted["layers/embedding/vars/0"] = None
+        if plan.dense_activation is not None:
+            wanted["layers/dense/vars/0"] = None
+            if plan.dense_bias:
+                wanted["layers/dense/vars/1"] = None
+        total = 0
+        for path in wanted:
+            ds = f.get(path)
+            if not isinstance(ds, h5py.Dataset):
+                raise WeightsFileError(f"model.weights.h5 has no array {path}")
+            if ds.dtype.kind != "f" or ds.dtype.itemsize > 8 or ds.ndim > 2:
+                raise WeightsFileError(f"{path}: dtype {ds.dtype}, shape {ds.shape}: expected a float matrix")
+            total += math.prod(ds.shape) * ds.dtype.itemsize
+        if total > max_bytes:
+            raise WeightsFileError(f"the arrays would take {total:,} bytes, more than the limit of "
+                                   f"{max_bytes:,}")
+        for path in wanted:
+            a = np.asarray(f[path][()])
+            a = a.astype(np.float32) if a.dtype == np.float16 else a
+            check_finite(path, a)
+            wanted[path] = a
+    arrays: dict[str, np.ndarray] = {}
+    for k, p in enumerate(plan.rnn_paths):
+        kernel, recurrent, bias = (wanted[f"{p}/cell/vars/{i}"] for i in range(3))
+        try:
+            layer = from_keras(plan.arch, kernel, recurrent, bias)
+        except ValueError as e:
+            raise WeightsFileError(f"{p}: {e}") from e
+        arrays.update({name.replace("_l0", f"_l{k}"): a for name, a in layer.items()})
+    if plan.embedding:
+        arrays[EMBEDDING_KEY] = wanted["layers/embedding/vars/0"]  # (V, E)
+    if plan.dense_activation is not None:
+        kernel = wanted["layers/dense/vars/0"]  # (H, V)
+        arrays[HEAD_WEIGHT] = np.ascontiguousarray(kernel.T)  # (V, H)
+        arrays[HEAD_BIAS] = wanted["layers/dense/vars/1"] if plan.dense_bias else np.zeros(
+            kernel.shape[1], kernel.dtype)
+    meta = {"arch": plan.arch, "format": KERAS}
+    if plan.dense_activation is not None:
+        meta["head_activation"] = plan.dense_activation
+    return arrays, meta
