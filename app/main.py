@@ -13,7 +13,9 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/, not the 
 
 import streamlit as st  # noqa: E402
 
-from app import live_chart, ui, upload  # noqa: E402
+from app.component import live_chart  # noqa: E402
+from app.widgets import page as ui  # noqa: E402
+from app.widgets import upload  # noqa: E402
 
 # (file in pages/, title, icon, url_path). The first is the home page.
 PAGES = [

@@ -1,9 +1,9 @@
 """The Gradients page's work for one edit with an uploaded model of each size, against its goal.
 
-One edit measures every cell's gradient curve (``app.gradients.profiles``: the exact Jacobian
+One edit measures every cell's gradient curve (``app.compute.gradient_profiles.profiles``: the exact Jacobian
 pass of ``cells.jacobian_norms``, per layer of a stack) over the first ``token_cap`` tokens, for
 the three shipped character models and the upload in place of the LSTM. The token cap is chosen
-per model size so that this stays under ``app.gradients.SECONDS_PER_EDIT``; this script measures
+per model size so that this stays under ``app.compute.gradient_profiles.SECONDS_PER_EDIT``; this script measures
 what it takes here, for uploads from 128 units to the largest accepted (1024 units, 4 layers).
 
     OPENBLAS_NUM_THREADS=1 python bench/bench_gradients.py
@@ -20,7 +20,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cells
-from app import gradients, models
+from app.compute import gradient_profiles as gradients
+from app.compute import models
 from cells.models.encoders import CharEncoder
 from cells.models.reader import Reader
 

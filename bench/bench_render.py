@@ -8,7 +8,7 @@ it (Ctrl+Enter), and wait until the charts in the browser show that length (``CH
 token count each chart carries, or its heatmap columns and scrubber steps). The Gates page draws
 three charts in text mode (one unit's story, the heatmaps, the scrubber).
 
-Charts are drawn when they come into view (``app.live_chart``), so each edit is timed two ways:
+Charts are drawn when they come into view (``app.component.live_chart``), so each edit is timed two ways:
 
 * **in view**: a 1400 x 1000 window at the top of the page, until every chart in the window shows
   the edit (Gates: the story and the heatmaps; the scrubber is further down and is drawn when a
@@ -17,7 +17,7 @@ Charts are drawn when they come into view (``app.live_chart``), so each edit is 
   until all of them show the edit (Gates: all three).
 
 The minimal page has one text box and one heatmap (32 random rows by the text's length, float32),
-built by the app's own figure constructor (``app.charts.figure``) and drawn by the app's own
+built by the app's own figure constructor (``app.charts.base.figure``) and drawn by the app's own
 ``ui.show_chart`` (template, config, theme), so the ratio measures what the Gates page draws and
 nothing else. The two pages are edited in turn, each edit of one right after the same edit of the
 other, so load from elsewhere on this shared machine hits both alike.
@@ -52,7 +52,9 @@ from pathlib import Path
 sys.path.insert(0, {str(ROOT)!r})
 import numpy as np
 import streamlit as st
-from app import charts, live_chart, ui
+from app.charts import base as charts
+from app.component import live_chart
+from app.widgets import page as ui
 
 live_chart.ensure_plotly_js(Path(__file__).parent / "static")
 text = st.text_area("Sequence", "The cat sat on the mat.", key="seq", height=100)

@@ -1,8 +1,8 @@
 """Interpretable cells: which hidden units of a character model track the typed text.
 
 View code only: the properties and correlations come from ``cells.science.interpret``, the coloured text
-from ``app.interpret_charts``, the model (trained, random or the visitor's upload) from
-``app.models``.
+from ``app.charts.text``, the model (trained, random or the visitor's upload) from
+``app.compute.models``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import charts, models, ranking, ui
-from app.interpret_charts import activation_text
+from app.charts import base as charts
+from app.charts.text import activation_text
+from app.compute import models, ranking
+from app.view import sequence
+from app.widgets import inputs
+from app.widgets import page as ui
 from cells.science import interpret
 
 SAMPLE_TEXT = (
@@ -67,10 +71,10 @@ class UnitReading:
     unknown_chars: tuple[str, ...]
 
 
-def read_units(key: models.ModelKey, seq: ui.Prepared, state: str, layer: int = -1,
+def read_units(key: models.ModelKey, seq: sequence.Prepared, state: str, layer: int = -1,
                corpus: str = "prose") -> UnitReading:
-    """The model ``key`` names over the text (``app.models.read``, cached there) and its units of
-    a stack's ``layer`` ranked by every property of ``corpus``'s set (``app.ranking``, cached)."""
+    """The model ``key`` names over the text (``app.compute.models.read``, cached there) and its units of
+    a stack's ``layer`` ranked by every property of ``corpus``'s set (``app.compute.ranking``, cached)."""
     reading = models.read(key, seq, layer)
     state = state if state in reading.rows else "h"
     properties, best = ranking.rank_units(reading, seq.text, state, corpus)
@@ -109,21 +113,21 @@ def main() -> None:
     )
     left, right = st.columns([3, 1])
     with right:
-        corpus = ui.text_corpus_choice(models.CORPUS_LABELS, "Text",
+        corpus = inputs.text_corpus_choice(models.CORPUS_LABELS, "Text",
                                        "Prose is ranked against properties of prose, code against "
                                        "properties of code (strings, comments, brackets, indentation).")
-        arch = ui.arch_choice("Model")
-        model = ui.model_choice(models.MODEL_LABELS, "text", horizontal=False)
+        arch = inputs.arch_choice("Model")
+        model = inputs.model_choice(models.MODEL_LABELS, "text", horizontal=False)
         key = models.resolve(arch, model, "text", seed=ui.view_state().seed, corpus=corpus)
         loaded = models.load(key)
-        layer = ui.layer_choice(loaded.cell)
+        layer = inputs.layer_choice(loaded.cell)
         state = "h"
         if key.cell.has_cell_state:  # an uploaded model has its own cell
-            state = ui.choice("cells_state", "Cell state or hidden state", ("c", "h"),
+            state = inputs.choice("cells_state", "Cell state or hidden state", ("c", "h"),
                               format_func=charts.STATE_TITLES.get,
                               help="Karpathy et al. coloured the cell state c.")
     with left:
-        seq = ui.sequence_input(numbers=False)
+        seq = inputs.sequence_input(numbers=False)
     with right:
         st.button("Try a longer text", on_click=_load_sample, icon=":material/article:",
                   help="Prose: four lines with quotes and brackets; code: a Python function with "
@@ -160,7 +164,7 @@ def main() -> None:
         "match whatever happens late in it): a longer, varied text gives a fairer ranking."
         + (f" Not ranked: {'; '.join(unranked)}." if unranked else "")
     )
-    name = ui.choice("cells_property", "Show the units for", list(table["property"]), selectbox=True,
+    name = inputs.choice("cells_property", "Show the units for", list(table["property"]), selectbox=True,
                      help="The properties in the table's order: the strongest match first.")
     what = charts.STATE_TITLES[state]
     for score in reading.best[name]:

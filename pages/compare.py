@@ -4,8 +4,12 @@ import pandas as pd
 import streamlit as st
 
 import cells
-from app import charts, models, ui
-from app.experiments import experiment_links
+from app.charts import base as charts
+from app.compute import models
+from app.view import sequence
+from app.widgets import inputs
+from app.widgets import page as ui
+from app.widgets.experiments import experiment_links
 
 COMPARED = ("lstm", "gru")
 """The two cells this page sets side by side."""
@@ -40,10 +44,10 @@ def main() -> None:
     )
     left, right = st.columns([3, 1])
     with right:
-        model = ui.model_choice(models.MODEL_LABELS, st.session_state.get("mode", "text"),
+        model = inputs.model_choice(models.MODEL_LABELS, st.session_state.get("mode", "text"),
                                 horizontal=False)
     with left:
-        seq = ui.sequence_input()
+        seq = inputs.sequence_input()
     state = ui.view_state()
 
     for column, arch in zip(st.columns(len(COMPARED)), COMPARED, strict=True):
@@ -71,14 +75,14 @@ def main() -> None:
     if seq.length == 0:
         st.info("Type a sequence above to compare the gates.", icon=":material/keyboard:")
         return
-    layers = {name: ui.layer_choice(m.cell) for name, m in loaded.items()}  # a stacked upload's
+    layers = {name: inputs.layer_choice(m.cell) for name, m in loaded.items()}  # a stacked upload's
     readings = {name: models.read(key, seq, layers[name]) for name, key in keys.items()}
     ui.show_unknown(list(dict.fromkeys(ch for r in readings.values() for ch in r.unknown_chars)))
     for name, reading in readings.items():
         if reading.length == 0:
             st.info(f"{name} reads words, and the box holds none.", icon=":material/info:")
             continue
-        labels = ui.mark_unknown(reading.labels, reading.unknown)
+        labels = sequence.mark_unknown(reading.labels, reading.unknown)
         shown = reading.shown()
         whose = " (your upload)" if keys[name].source == "upload" else ""
         gate_rows = {n: a for n, a in shown.rows.items() if n != "c"}  # gates and h

@@ -1,12 +1,13 @@
 """Experiments: a short tour, one claim of the LSTM-vs-GRU story per stop, each a one-click view.
 
-View code only: the catalogue, the read-outs and their numbers live in ``app.experiments``.
+View code only: the catalogue, the read-outs and their numbers live in ``app.compute.experiments``.
 """
 
 import streamlit as st
 
-from app import ui
-from app.experiments import EXPERIMENTS, Experiment, apply
+from app.compute.experiments import EXPERIMENTS, Experiment
+from app.widgets import page as ui
+from app.widgets.experiments import apply
 
 
 def open_experiment(e: Experiment) -> None:

@@ -3,10 +3,16 @@
 import numpy as np
 import streamlit as st
 
-from app import charts, export, forecasts, interpret_charts, models, ranking, ui
-from app.experiments import experiment_links
-from app.forecast_charts import error_frame, forecast_figure
-from app.gradient_charts import gradient_figure
+from app.charts import base as charts
+from app.charts import export
+from app.charts import text as interpret_charts
+from app.charts.forecast import error_frame, forecast_figure
+from app.charts.gradients import gradient_figure
+from app.compute import forecasts, models, ranking
+from app.view import sequence
+from app.widgets import inputs
+from app.widgets import page as ui
+from app.widgets.experiments import experiment_links
 from cells.science import interpret
 from cells.science.gradients import SPAN_DECADES
 
@@ -87,16 +93,16 @@ def header() -> None:
 def main() -> None:
     left, right = st.columns([3, 1])
     with left:
-        seq = ui.sequence_input()
+        seq = inputs.sequence_input()
     with right:
-        arch = ui.arch_choice()
-        model = ui.model_choice(models.MODEL_LABELS, seq.mode)
+        arch = inputs.arch_choice()
+        model = inputs.model_choice(models.MODEL_LABELS, seq.mode)
         corpus = ""
         if seq.mode == "numbers" and model == "trained":
-            corpus = ui.corpus_choice(models.NUMBERS_CORPORA)
+            corpus = inputs.corpus_choice(models.NUMBERS_CORPORA)
         key = models.resolve(arch, model, seq.mode, seed=st.session_state.get("seed", 0), corpus=corpus)
         loaded = models.load(key)
-        layer = ui.layer_choice(loaded.cell)
+        layer = inputs.layer_choice(loaded.cell)
     state = ui.view_state()
     if seq.length == 0:
         st.info("Type a sequence above to see the gates.", icon=":material/keyboard:")
@@ -115,7 +121,7 @@ def main() -> None:
     cell = reading.cell  # an uploaded model has its own
     ui.show_model(loaded.description, loaded.problem, loaded.note)
     ui.show_unknown(reading.unknown_chars)
-    labels = ui.mark_unknown(reading.labels, reading.unknown)
+    labels = sequence.mark_unknown(reading.labels, reading.unknown)
     if seq.mode == "text" and loaded.reader.per_character:
         show_story(seq.text, labels, reading)
     which = (f"the {len(shown.units)} of {reading.hidden_size} units whose h varies most, sorted by "
@@ -147,11 +153,11 @@ def main() -> None:
     c1, c2 = st.columns(2)
     with c1:
         units = [-1, *map(int, shown.units)]
-        unit = ui.choice("unit", "Equations for unit", units, horizontal=False,
+        unit = inputs.choice("unit", "Equations for unit", units, horizontal=False,
                          format_func=lambda u: "the most active" if u == -1 else f"unit {u}",
                          on_change=_picked, selectbox=True)
     with c2:
-        step = ui.slider("step", "Scrubber opens at step", 0, reading.length - 1)
+        step = inputs.slider("step", "Scrubber opens at step", 0, reading.length - 1)
     follow = 0 if unit == -1 else units.index(unit) - 1
     ui.show_chart(
         charts.scrubber(shown.rows, labels, shown.units, gates=cell.gates,
@@ -163,7 +169,7 @@ def main() -> None:
         show_forecast(key, seq)
 
 
-def show_forecast(key: models.ModelKey, seq: ui.Prepared) -> None:
+def show_forecast(key: models.ModelKey, seq: sequence.Prepared) -> None:
     """The shipped RNN, LSTM and GRU trained on this real series: forecasts against the naive ones,
     and how far back each one's gradient reaches over the series."""
     st.subheader("Forecast: k steps ahead")
@@ -179,7 +185,7 @@ def show_forecast(key: models.ModelKey, seq: ui.Prepared) -> None:
         ev = view.evaluation
         st.caption(view.note)
         st.dataframe(error_frame(ev), hide_index=True, key="gates_forecast_errors")
-        k = ui.choice("horizon", "Chart the forecasts made this many steps ahead", ev.horizons)
+        k = inputs.choice("horizon", "Chart the forecasts made this many steps ahead", ev.horizons)
         ui.show_chart(forecast_figure(ev, k), "forecast", key="gates_forecast")
     if view.profiles:
         shown = len(view.labels) - view.gradient_start

@@ -1,6 +1,6 @@
 """Gradients: the same text through a tanh RNN, an LSTM and a GRU; how far back the gradient reaches.
 
-View code only: the numbers come from ``cells.science.gradients``, the charts from ``app.gradient_charts``.
+View code only: the numbers come from ``cells.science.gradients``, the charts from ``app.charts.gradients``.
 """
 
 from __future__ import annotations
@@ -9,10 +9,13 @@ import numpy as np
 import streamlit as st
 
 import cells
-from app import gradients, ui
-from app.experiments import experiment_links
-from app.gradient_charts import divergence_figure, gradient_figure, why_figure
-from app.gradients import JACOBIAN_MAX_TOKENS, span_text
+from app.charts.gradients import divergence_figure, gradient_figure, why_figure
+from app.compute import gradient_profiles as gradients
+from app.compute.gradient_profiles import JACOBIAN_MAX_TOKENS, span_text
+from app.view import sequence
+from app.widgets import inputs
+from app.widgets import page as ui
+from app.widgets.experiments import experiment_links
 from cells.science import gradients as grad
 
 FORGET_BIASES = (0.0, 1.0, 2.0)
@@ -24,14 +27,14 @@ def fresh_knobs() -> dict[str, float]:
     """For fresh weights: hidden size, spectral radius, forget bias and seed (stated on the page)."""
     cols = st.columns(4)
     with cols[0]:
-        hidden = ui.slider("hidden", "Hidden size H", 4, 256, help="The same H for all three cells.")
+        hidden = inputs.slider("hidden", "Hidden size H", 4, 256, help="The same H for all three cells.")
     with cols[1]:
-        radius = ui.slider(
+        radius = inputs.slider(
             "radius", "Recurrent weight scale (spectral radius)", 0.1, 2.0, step=0.05,
             help="Every H×H block of W_hh is rescaled to this largest |eigenvalue|.",
         )
     with cols[2]:
-        forget_bias = ui.choice(
+        forget_bias = inputs.choice(
             "forget_bias", "LSTM forget-gate bias", FORGET_BIASES, format_func=lambda b: f"{b:g}",
             help="Added to the forget gate's pre-activation: σ(1) ≈ 0.73, σ(2) ≈ 0.88 keep more.",
         )
@@ -115,8 +118,8 @@ def show_what_if(text: str, labels: tuple[str, ...], cells_keys: gradients.Keys)
     )
     cols = st.columns(3)
     with cols[0]:
-        position = ui.slider("gr_edit_pos", "Token to change (position)", 0, len(text) - 1, default=0)
-        st.text(f"token {position}: {ui.token_label(text[position])}")  # user text: plain, never Markdown
+        position = inputs.slider("gr_edit_pos", "Token to change (position)", 0, len(text) - 1, default=0)
+        st.text(f"token {position}: {sequence.token_label(text[position])}")  # user text: plain, never Markdown
     default = EDIT_DEFAULT if text[position] != EDIT_DEFAULT else "y"
     with cols[1]:
         typed = st.text_input("Replacement character", max_chars=1, key="gr_edit_char", placeholder=default,
@@ -149,10 +152,10 @@ with ui.page_guard():
         "counts how many tokens back it stays within 10³ of its value at the last token. Colours: "
         "the colour-blind-safe Okabe-Ito palette; the RNN is also dashed."
     )
-    prepared = ui.sequence_input(numbers=False)
+    prepared = inputs.sequence_input(numbers=False)
     left, right = st.columns(2)
     with left:
-        model = ui.model_choice(
+        model = inputs.model_choice(
             {"trained": "trained character models", "random": "fresh random weights"}, "text",
             help="Trained: the character models gatescope ships. Fresh: random weights you can "
             "tune. Your upload: it replaces the trained cell of its kind.",
@@ -163,7 +166,7 @@ with ui.page_guard():
     loaded = gradients.loaded(cells_keys)
     cap = gradients.token_cap(loaded)
     with right:
-        length = ui.slider(
+        length = inputs.slider(
             "length", "Input length (tokens)", 2, cap, default=min(100, cap),
             help=f"Gradients are measured over the first tokens of the text, at most {cap} for "
             f"these models (the page's cap, {JACOBIAN_MAX_TOKENS} at most, lower for large "
@@ -187,7 +190,7 @@ with ui.page_guard():
                 st.warning(m.problem, icon=":material/warning:")
         unknown = np.any([gradients.inputs(m, text)[1] for m in loaded.values()], axis=0)  # (T,)
         ui.show_unknown(list(dict.fromkeys(ch for ch, u in zip(text, unknown, strict=True) if u)))
-        labels = ui.mark_unknown(prepared.labels[:length], unknown)
+        labels = sequence.mark_unknown(prepared.labels[:length], unknown)
         profs = gradients.profiles(cells_keys, text)
         show_spans(profs)
         ui.show_chart(

@@ -1,15 +1,16 @@
 """Lab: Greff et al.'s LSTM variants, the GRU, the MGU and the RNN side by side; trained live on
 the adding problem; and the literature's claims beside what gatescope measured.
 
-View code only: the parts live in ``app.lab`` (models, training and claims from ``app.models``,
-``app.training`` and ``cells.science.claims``).
+View code only: the parts live in ``app.widgets.lab`` (models, training and claims from ``app.compute.models``,
+``app.compute.training`` and ``cells.science.claims``).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import lab, ui
+from app.widgets import inputs, lab
+from app.widgets import page as ui
 
 with ui.page_guard():
     st.title("Gate lab: which parts of a gated cell matter?")
@@ -20,8 +21,8 @@ with ui.page_guard():
         "watch their losses race; below, the papers' claims beside what gatescope measured."
     )
     archs = lab.chosen_cells()
-    prepared = ui.sequence_input(numbers=False)
-    model = ui.model_choice(lab.WEIGHTS, "text", help="Trained: the character models gatescope "
+    prepared = inputs.sequence_input(numbers=False)
+    model = inputs.model_choice(lab.WEIGHTS, "text", help="Trained: the character models gatescope "
                             "ships (LSTM, GRU, RNN); the other cells have random weights, and say so.")
     if not archs:
         st.info("Pick at least one cell.", icon=":material/checklist:")

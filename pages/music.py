@@ -2,8 +2,8 @@
 and find the unit that keeps the beat.
 
 View code only: the notation, tokens, sampling and rhythm signals come from ``cells.music.notation``, the
-sound from ``cells.music.sound`` (cached in ``app.music``), the models from ``app.models`` (mode
-"notes"), the charts from ``app.charts`` and ``app.music_charts``.
+sound from ``cells.music.sound`` (cached in ``app.compute.melodies``), the models from ``app.compute.models`` (mode
+"notes"), the charts from ``app.charts.base`` and ``app.charts.music``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import charts, models, music, ui
-from app.music_charts import mark_bars, unit_over_notes
+from app.charts import base as charts
+from app.charts.music import mark_bars, unit_over_notes
+from app.compute import melodies as music
+from app.compute import models
+from app.view import sequence
+from app.widgets import inputs
+from app.widgets import page as ui
 from cells.music import sound
 from cells.music.notation import UNKNOWN_NOTE, describe_problems
 from cells.music.rhythm import BAR_POSITION, RHYTHM_PROPERTIES
@@ -94,8 +99,8 @@ def main() -> None:
     with left:
         read = melody_input()
     with right:
-        arch = ui.arch_choice("Cell", models.BASELINES)
-        model = ui.model_choice(models.MODEL_LABELS, MODE, horizontal=False)
+        arch = inputs.arch_choice("Cell", models.BASELINES)
+        model = inputs.model_choice(models.MODEL_LABELS, MODE, horizontal=False)
         key = models.resolve(arch, model, MODE, seed=ui.view_state().seed)
         loaded = models.load(key)
     melody = read.melody
@@ -117,9 +122,9 @@ def main() -> None:
     if reading.unknown_chars:
         st.info(f"{len(reading.unknown_chars)} distinct note(s) are not in the model's vocabulary "
                 f"(it learnt the pitches and lengths of its folk songs); it reads each as its unknown "
-                f"token {UNKNOWN_NOTE}, labelled {ui.UNKNOWN_LABEL} on the charts:", icon=":material/help:")
+                f"token {UNKNOWN_NOTE}, labelled {sequence.UNKNOWN_LABEL} on the charts:", icon=":material/help:")
         st.text(", ".join(reading.unknown_chars[:100]))
-    labels = ui.mark_unknown(reading.labels, reading.unknown)
+    labels = sequence.mark_unknown(reading.labels, reading.unknown)
     fig = charts.state_heatmaps(
         shown.rows, labels, shown.units, gates=cell.gates,
         title=f"{cell.display_name} gates and states over the notes, the {len(shown.units)} of "
@@ -134,12 +139,12 @@ def continuations(model: str, read: music.ReadMelody) -> None:
     st.subheader("Let each model continue your melody")
     c1, c2 = st.columns(2)
     with c1:
-        temperature = ui.slider("temperature", "Temperature", 0.0, 2.0, step=0.1, default=1.0,
+        temperature = inputs.slider("temperature", "Temperature", 0.0, 2.0, step=0.1, default=1.0,
                                 help="Each next note is drawn with probability ∝ p^(1/temperature): "
                                 "0 always takes the likeliest note (greedy), 1 samples the model "
                                 "as it is, higher is wilder.")
     with c2:
-        seed = ui.slider("sample_seed", "Seed", 0, 99, default=0,
+        seed = inputs.slider("sample_seed", "Seed", 0, 99, default=0,
                          help="The same seed, melody and temperature give the same notes.")
     st.caption(f"{music.CONTINUE_NOTES} notes each, drawn after the last note of your melody"
                + (" (greedy: the likeliest note every time)." if temperature == 0 else "."))
@@ -160,7 +165,7 @@ def rhythm(key: models.ModelKey, loaded: models.Loaded, read: music.ReadMelody,
     st.subheader("Which unit keeps the rhythm?")
     state = "h"
     if "c" in reading.rows:
-        state = ui.choice("music_state", "Rank the units of", ("c", "h"), format_func=charts.STATE_TITLES.get)
+        state = inputs.choice("music_state", "Rank the units of", ("c", "h"), format_func=charts.STATE_TITLES.get)
     if len(read.melody) < 2:
         st.info("A correlation needs at least two notes.", icon=":material/music_note:")
         return
@@ -187,7 +192,7 @@ def rhythm(key: models.ModelKey, loaded: models.Loaded, read: music.ReadMelody,
     name = BAR_POSITION if best.get(BAR_POSITION) else rows[0]["property"]
     top = best[name][0]
     ui.show_chart(
-        unit_over_notes(ui.mark_unknown(reading.labels, reading.unknown),
+        unit_over_notes(sequence.mark_unknown(reading.labels, reading.unknown),
                         reading.rows[state][:, top.unit], props[name], read.melody.bar_starts,
                         title=f"Unit {top.unit}, {charts.STATE_TITLES[state]}: r = {top.r:+.2f} "
                         f"with “{name}”",

@@ -1,18 +1,21 @@
 """Train: a tanh RNN, an LSTM and a GRU learn the same long-lag task, live; then look inside them.
 
-View code only: training, caps and caching live in ``app.training``, the charts in
-``app.train_charts``, ``app.charts`` and ``app.gradient_charts``.
+View code only: training, caps and caching live in ``app.compute.training``, the charts in
+``app.charts.training``, ``app.charts.base`` and ``app.charts.gradients``.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import training, ui
-from app.charts import state_heatmaps
-from app.experiments import experiment_links
-from app.gradient_charts import gradient_figure
-from app.train_charts import loss_figure
+from app.charts.base import state_heatmaps
+from app.charts.gradients import gradient_figure
+from app.charts.training import loss_figure
+from app.compute import training
+from app.widgets import inputs
+from app.widgets import page as ui
+from app.widgets import training as train_widgets
+from app.widgets.experiments import experiment_links
 from cells.science.gradients import SPAN_DECADES
 from cells.train.trainer import TEST_SEQUENCES
 
@@ -43,9 +46,9 @@ def settings_widgets() -> training.Settings:
     cols = st.columns([1.4, 1, 1, 1])
     with cols[0]:
         st.session_state.setdefault("train_task", training.DEFAULTS["task"])
-        task = ui.choice("train_task", "Task", training.TASKS, format_func=TASK_LABELS.get)
+        task = inputs.choice("train_task", "Task", training.TASKS, format_func=TASK_LABELS.get)
     sizes = {k: v for k, v in training.DEFAULTS.items() if k != "task"}
-    length, hidden, steps = training.size_widgets("train", sizes, cols[1:])
+    length, hidden, steps = train_widgets.size_widgets("train", sizes, cols[1:])
     st.markdown(TASK_TEXT[task])
     st.caption(
         f"Bounds: each cell trains for at most {cap:,} steps and {training.MAX_SECONDS:g} seconds, "
@@ -113,7 +116,7 @@ def main() -> None:
             return
         slot.empty()
         try:
-            runs = training.train_live(settings)
+            runs = train_widgets.train_live(settings)
         except training.ServerBusyError as exc:
             st.warning(str(exc), icon=":material/hourglass_top:")
             return

@@ -1,18 +1,20 @@
 """Write: type a beginning and the shipped LSTM, GRU and RNN (of English prose or Python code)
 each continue it, side by side, every written character shown with what wrote it.
 
-View code only: the writing comes from ``app.writing`` (``cells.write``, cached), the charts from
-``app.write_charts``.
+View code only: the writing comes from ``app.compute.writing`` (``cells.write``, cached), the charts from
+``app.charts.writing``.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import models, ui, writing
-from app.charts import row_titles
-from app.state import MAX_WRITE
-from app.write_charts import next_char_chart, written_text
+from app.charts.base import row_titles
+from app.charts.writing import next_char_chart, written_text
+from app.compute import models, writing
+from app.view.state import MAX_WRITE
+from app.widgets import inputs
+from app.widgets import page as ui
 from cells import cell_class
 
 BEGINNINGS = {
@@ -49,21 +51,21 @@ def main() -> None:
     )
     left, right = st.columns([3, 1])
     with right:
-        corpus = ui.text_corpus_choice(models.CORPUS_LABELS, "Models of",
+        corpus = inputs.text_corpus_choice(models.CORPUS_LABELS, "Models of",
                                        "Both are 128-unit character models.")
         greedy = st.checkbox("Greedy (always the likeliest)", key="greedy",
                              help="Temperature 0: the argmax at every step, no randomness.")
-        temperature = ui.slider("temperature", "Temperature", 0.0, 2.0, step=0.05, default=0.8,
+        temperature = inputs.slider("temperature", "Temperature", 0.0, 2.0, step=0.05, default=0.8,
                                 disabled=greedy,
                                 help="Below 1: safer, more repetitive; above 1: wilder. 0 is greedy.")
         seed = _number("sample_seed", "Seed", 0, 2**31 - 1,
                        "The same beginning, temperature and seed always write the same text.")
-        n = ui.slider("chars", f"Characters to write (at most {MAX_WRITE})", 1, MAX_WRITE, step=1,
+        n = inputs.slider("chars", f"Characters to write (at most {MAX_WRITE})", 1, MAX_WRITE, step=1,
                       default=200)
         st.button("Try a beginning", on_click=_load_beginning, icon=":material/edit_note:",
                   help="A sentence to continue, or the start of a Python function.")
     with left:
-        seq = ui.sequence_input(numbers=False, label="Beginning")
+        seq = inputs.sequence_input(numbers=False, label="Beginning")
     temperature = 0.0 if greedy else temperature
     st.caption(
         f"Each model writes {n} characters (the limit is {MAX_WRITE}) "
@@ -76,7 +78,7 @@ def main() -> None:
         "red for negative, gates dark blue (0) to yellow (1)."
     )
     with right:
-        unit = ui.choice("write_unit", "Colour by unit", list(range(-1, 128)), selectbox=True,
+        unit = inputs.choice("write_unit", "Colour by unit", list(range(-1, 128)), selectbox=True,
                          format_func=lambda u: "each model's most active unit" if u == -1 else f"unit {u}",
                          help="The most active unit: the one whose h varies most over the writing.")
     with st.spinner("Writing..."):
@@ -90,7 +92,7 @@ def main() -> None:
             ui.show_model(w.description, w.problem)
             titles = row_titles(cell.gates)
             options = [name for name in ("h", "c", *(g.name for g in cell.gates)) if name in w.rows]
-            row = ui.choice(f"write_row_{w.arch}", "Colour by", options, selectbox=True,
+            row = inputs.choice(f"write_row_{w.arch}", "Colour by", options, selectbox=True,
                             format_func=titles.get)
             H = w.rows["h"].shape[1]
             j = unit if 0 <= unit < H else writing.most_active(w)

@@ -49,9 +49,9 @@ def assert_clean(at: AppTest) -> None:
 
 
 def chart_specs(at: AppTest) -> list[dict]:
-    """Every chart on the page, as the Plotly figure JSON the browser gets (``app.live_chart``'s
+    """Every chart on the page, as the Plotly figure JSON the browser gets (``app.component.live_chart``'s
     component data: ``{"figure": <figure JSON>, "config": ..., "player": ...}``), with the
-    player of an animated figure (``app.charts.Player`` as a dict) under ``"player"``."""
+    player of an animated figure (``app.charts.base.Player`` as a dict) under ``"player"``."""
     specs = []
     for chart in at.get("bidi_component"):
         if chart.proto.component_name == "gatescope_chart":
@@ -74,7 +74,7 @@ def plotly_array(values: list | dict) -> np.ndarray:
 
 
 def heatmap_blocks(spec: dict) -> dict[str, tuple[list[int], np.ndarray]]:
-    """The blocks of a ``app.charts.state_heatmaps`` figure (as JSON), in order: row name ->
+    """The blocks of a ``app.charts.base.state_heatmaps`` figure (as JSON), in order: row name ->
     (units, values (U, C)), read from its heatmap's y categories ("f · unit 4") and customdata."""
     trace = spec["data"][0]
     values = plotly_array(trace["customdata"])  # (rows, C), blank rows between blocks

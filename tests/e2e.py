@@ -4,7 +4,7 @@ shows no failure.
 A page can fail in two ways a visitor sees, and both fail a test:
 
 * Streamlit's own exception element (``stException``): an exception that escaped the page;
-* the page guard's error box (``app.ui.page_guard``: ``st.error`` "This input could not be shown..."
+* the page guard's error box (``app.widgets.page.page_guard``: ``st.error`` "This input could not be shown..."
   followed by the exception's name in ``st.text``), which Streamlit draws as an error alert
   (``stAlertContentError``).
 
@@ -23,7 +23,7 @@ BOX = 'textarea[aria-label="Sequence"]'
 
 FAILURE = '[data-testid="stException"], [data-testid="stAlertContentError"], .gs-chart-error'
 """Streamlit's exception element, any error alert (the page guard's box), or a chart's message
-that it could not be drawn (``app.live_chart.ERROR_CLASS``)."""
+that it could not be drawn (``app.component.live_chart.ERROR_CLASS``)."""
 
 TEXTS = """(selector) => [...document.querySelectorAll(selector)]
     .filter(el => !el.parentElement.closest(selector)).map(el => {
@@ -36,7 +36,7 @@ box the exception line it writes just below."""
 
 NOT_DRAWN = """gd => !gd._fullLayout || gd.parentElement.classList.contains('gs-chart-stale')"""
 """Whether a chart (``.gs-chart``) is not drawn with its latest figure: never drawn, or out of
-view with an older one (``app.live_chart.STALE_CLASS`` on its box)."""
+view with an older one (``app.component.live_chart.STALE_CLASS`` on its box)."""
 
 DRAW_ALL = """() => {
   const notDrawn = """ + NOT_DRAWN + """;
@@ -46,7 +46,7 @@ DRAW_ALL = """() => {
   return behind.length === 0;
 }"""
 """True once every chart on the page (but hidden ones) is drawn with its latest figure; until
-then it scrolls to the first one behind, as a visitor would (``app.live_chart`` draws a chart
+then it scrolls to the first one behind, as a visitor would (``app.component.live_chart`` draws a chart
 when it comes into view)."""
 
 CHARTS_READY = """({count, T, scroll = true, inView = false}) => {
@@ -66,9 +66,9 @@ CHARTS_READY = """({count, T, scroll = true, inView = false}) => {
   return charts.every(gd => hidden(gd) || shows(gd));
 }"""
 """True once ``count`` charts are on the page and each shows a sequence of T tokens: the token
-count a token chart carries in ``layout.meta.tokens`` (``app.charts.token_meta``), else (a figure
+count a token chart carries in ``layout.meta.tokens`` (``app.charts.base.token_meta``), else (a figure
 without it) its heatmaps' columns; a hidden chart (a closed expander, another tab) counts but is
-not checked. A chart is drawn when it comes into view (``app.live_chart``), so unless ``scroll``
+not checked. A chart is drawn when it comes into view (``app.component.live_chart``), so unless ``scroll``
 is false this first scrolls to each chart not drawn, as a visitor would (:data:`DRAW_ALL`). With
 ``inView`` only the charts in the window count (a benchmark's edit as a visitor sees it, without
 scrolling)."""
@@ -95,7 +95,7 @@ def wait_for_charts(page, count: int, T: int, timeout_ms: int = 60_000) -> None:
 
 HEATMAP_BLOCKS = """(gd) => [...new Set(gd.data[0].y.filter(y => y.includes(' · unit '))
     .map(y => y.split(' · ')[0]))]"""
-"""The row names of a drawn ``app.charts.state_heatmaps`` chart, block by block (``f``, ``i``...)."""
+"""The row names of a drawn ``app.charts.base.state_heatmaps`` chart, block by block (``f``, ``i``...)."""
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 """The app once the script run has finished: everything the run will draw is on the page."""

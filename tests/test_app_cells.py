@@ -9,9 +9,9 @@ import pytest
 from apptest import HOSTILE, assert_clean, chart_specs, open_page, plotly_array
 
 import cells
-from app import ui
-from app.interpret_charts import activation_text, text_grid
-from app.state import DEFAULT_TEXT
+from app.charts.text import activation_text, text_grid
+from app.view import sequence
+from app.view.state import DEFAULT_TEXT
 from cells.science import interpret
 
 # --------------------------------------------------------------------------- chart builder
@@ -35,7 +35,7 @@ def test_text_grid_moves_a_word_that_would_cross_the_row_end_to_the_next_row():
 
 def test_activation_text_puts_each_value_and_escaped_character_in_its_cell():
     text = "<b> &\nok"
-    labels = [ui.token_label(ch) for ch in text]
+    labels = [sequence.token_label(ch) for ch in text]
     values = np.linspace(-0.5, 2.0, len(text))
     fig = activation_text(text, labels, values, title="unit 3", value_name="c of unit 3", width=4)
     heat = fig.data[0]
@@ -132,8 +132,8 @@ def test_hostile_text_never_breaks_the_page(name):
         assert at.info and not specs and not at.dataframe
         return
     assert at.dataframe
-    cut = text[: ui.MAX_CHARS]
-    assert any("only the first" in w.value for w in at.warning) == (len(text) > ui.MAX_CHARS)
+    cut = text[: sequence.MAX_CHARS]
+    assert any("only the first" in w.value for w in at.warning) == (len(text) > sequence.MAX_CHARS)
     for spec in specs:
         shown = json.dumps([spec["data"][0]["text"], spec["data"][0]["customdata"]])
         assert "<script" not in shown and "<img" not in shown

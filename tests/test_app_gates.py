@@ -20,8 +20,8 @@ from apptest import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app import ui
-from app.state import DEFAULT_TEXT, ViewState, sync
+from app.view import sequence
+from app.view.state import DEFAULT_TEXT, ViewState, sync
 
 # --------------------------------------------------------------------------- ViewState
 
@@ -79,10 +79,10 @@ def test_sync_writes_changes_and_removes_stale_keys_only():
 
 
 def test_long_text_is_cut_to_the_limit_with_a_note():
-    prepared = ui.prepare("x" * (ui.MAX_CHARS + 5), "text")
-    assert prepared.length == ui.MAX_CHARS and len(prepared.text) == ui.MAX_CHARS
-    assert any(f"{ui.MAX_CHARS:,}" in note for note in prepared.notes)
-    assert ui.prepare("x" * ui.MAX_CHARS, "text").notes == ()
+    prepared = sequence.prepare("x" * (sequence.MAX_CHARS + 5), "text")
+    assert prepared.length == sequence.MAX_CHARS and len(prepared.text) == sequence.MAX_CHARS
+    assert any(f"{sequence.MAX_CHARS:,}" in note for note in prepared.notes)
+    assert sequence.prepare("x" * sequence.MAX_CHARS, "text").notes == ()
 
 
 @pytest.mark.parametrize("ch, label", [
@@ -91,12 +91,12 @@ def test_long_text_is_cut_to_the_limit_with_a_note():
     ("\u00a0", "U+00A0"),
 ])
 def test_token_labels_make_invisible_characters_visible(ch, label):
-    assert ui.token_label(ch) == label
+    assert sequence.token_label(ch) == label
 
 
 def test_numbers_mode_drops_and_reports_nan_inf_and_garbage():
-    prepared = ui.prepare("1, 2.5,nan, inf,-inf, abc, ,1e999, -3e-2;4\n5 1e300", "numbers")
-    np.testing.assert_array_equal(prepared.values, [1, 2.5, -0.03, 4, 5, ui.MAX_ABS_VALUE])
+    prepared = sequence.prepare("1, 2.5,nan, inf,-inf, abc, ,1e999, -3e-2;4\n5 1e300", "numbers")
+    np.testing.assert_array_equal(prepared.values, [1, 2.5, -0.03, 4, 5, sequence.MAX_ABS_VALUE])
     notes = " ".join(prepared.notes)
     assert "1 entries that are not numbers" in notes
     assert "4 entries that are nan or infinite" in notes
@@ -105,8 +105,8 @@ def test_numbers_mode_drops_and_reports_nan_inf_and_garbage():
 
 
 def test_numbers_mode_cuts_long_series():
-    prepared = ui.prepare(",".join(["1"] * (ui.MAX_NUMBERS + 1)), "numbers")
-    assert prepared.length == ui.MAX_NUMBERS and prepared.notes
+    prepared = sequence.prepare(",".join(["1"] * (sequence.MAX_NUMBERS + 1)), "numbers")
+    assert prepared.length == sequence.MAX_NUMBERS and prepared.notes
 
 
 def test_home_page_draws_heatmaps_and_a_scrubber_with_one_frame_per_token():
@@ -131,7 +131,7 @@ def test_hostile_text_never_breaks_the_page(name):
         return
     frames = gate_charts(at)[1]["frames"]
     assert len(frames) == min(len(text), 2000, 100)  # the text's limit, the scrubber's window
-    if len(text) > ui.MAX_CHARS:
+    if len(text) > sequence.MAX_CHARS:
         assert any("only the first 2,000" in w.value for w in at.warning)
     # user text never reaches Markdown: no markdown element holds the payload
     for element in [*at.markdown, *at.caption, *at.info, *at.warning]:
@@ -145,7 +145,7 @@ def test_unknown_characters_are_named_in_plain_text_and_labelled_on_the_chart():
     assert any("unknown token" in i.value for i in at.info)
     assert any("ï" in t.value and "☃" in t.value for t in at.text)
     ticks = gate_charts(at)[0]["layout"]["xaxis"]["ticktext"]
-    assert ticks == ["n", "a", ui.UNKNOWN_LABEL, "v", "e", "␣", ui.UNKNOWN_LABEL]
+    assert ticks == ["n", "a", sequence.UNKNOWN_LABEL, "v", "e", "␣", sequence.UNKNOWN_LABEL]
 
 
 def test_gru_has_reset_update_and_candidate_rows():
@@ -222,7 +222,7 @@ def test_a_hand_edited_url_with_garbage_still_gives_a_page():
 
 
 def test_the_page_guard_turns_a_failure_into_a_message_not_a_traceback(monkeypatch):
-    from app import models
+    from app.compute import models
 
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded <b>here</b>")
@@ -238,7 +238,7 @@ def test_the_page_guard_turns_a_failure_into_a_message_not_a_traceback(monkeypat
                                   "experiments.py"])
 def test_every_page_is_guarded(monkeypatch, page):
     """A failure anywhere in a page body (here: its first line of text) is the guard's message."""
-    from app import ui as app_ui
+    from app.widgets import page as app_ui
 
     def broken(*args, **kwargs):
         raise RuntimeError(f"{page} exploded")
@@ -253,10 +253,11 @@ def test_every_page_is_guarded(monkeypatch, page):
 
 
 def test_csv_export_has_one_row_per_step_unit_and_quantity():
-    from app import export, models
+    from app.charts import export
+    from app.compute import models
 
     text = "ab, c"
-    seq = ui.prepare(text, "text")
+    seq = sequence.prepare(text, "text")
     shown = models.read(models.resolve("lstm", "random", "text"), seq).shown()
     labels = seq.labels
     table = export.trace_frame(labels, shown.rows, shown.units)
@@ -272,7 +273,7 @@ def test_csv_export_has_one_row_per_step_unit_and_quantity():
 @pytest.fixture
 def no_shipped_weights(monkeypatch, tmp_path):
     """The app as installed without cells/weights_data (a broken checkout), caches emptied."""
-    from app import models
+    from app.compute import models
     from cells.io import pretrained as shipped
 
     monkeypatch.setattr(shipped, "WEIGHTS_DIR", tmp_path)

@@ -10,9 +10,9 @@ from apptest import HOSTILE, assert_clean, chart_specs, open_page, plotly_array,
 from streamlit.testing.v1 import AppTest
 
 import cells
-from app import ui
-from app.gradient_charts import divergence_figure, gradient_figure, why_figure
-from app.state import DEFAULT_TEXT
+from app.charts.gradients import divergence_figure, gradient_figure, why_figure
+from app.view import sequence
+from app.view.state import DEFAULT_TEXT
 from cells.science.gradients import gradient_profile
 
 NAMES = ["RNN", "LSTM", "GRU"]
@@ -145,7 +145,7 @@ def test_hostile_text_never_breaks_the_page(name):
         return
     assert list(curves(specs[0])) == NAMES
     assert len(curves(specs[0])["RNN"]) == min(len(text), 100)  # the length slider's default
-    if len(text) > ui.MAX_CHARS:
+    if len(text) > sequence.MAX_CHARS:
         assert any("only the first 2,000" in w.value for w in at.warning)
     if len(text) > 100:
         assert any("Measuring the first 100 of" in c.value for c in at.caption)
@@ -172,7 +172,7 @@ def test_two_tokens_are_enough_for_every_chart(seq):
 def test_the_input_length_is_capped_and_the_page_says_so():
     at = open_page("gradients.py", seq="abcdefghij" * 50)
     cap = int(at.slider(key="length").max)
-    assert 2 < cap < ui.MAX_CHARS
+    assert 2 < cap < sequence.MAX_CHARS
     at.slider(key="length").set_value(cap).run()
     assert_clean(at)
     assert len(curves(main_chart(at))["LSTM"]) == cap

@@ -11,8 +11,8 @@ import pytest
 from apptest import HOSTILE, assert_clean, chart_specs, open_page, run_app
 from conftest import ROOT
 
-from app import music
-from app.state import MAX_QUERY_SEQ, ViewState
+from app.compute import melodies as music
+from app.view.state import MAX_QUERY_SEQ, ViewState
 from cells.music import notation, rhythm, sound
 from cells.music.tunes import TUNES
 

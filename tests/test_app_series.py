@@ -9,7 +9,7 @@ from apptest import assert_clean, chart_specs, plotly_array, run_app
 from streamlit.testing.v1 import AppTest
 from test_series import HELDOUT, SUNSPOTS
 
-from app import ui
+from app.view import sequence
 from cells.io.series_csv import read_csv
 
 
@@ -25,7 +25,7 @@ def upload_csv(at: AppTest, data: bytes, name: str = "mine.csv") -> AppTest:
 
 
 def box_values(at: AppTest) -> np.ndarray:
-    return ui.prepare(at.text_area(key="seq").value, "numbers").values
+    return sequence.prepare(at.text_area(key="seq").value, "numbers").values
 
 
 def test_the_shipped_sunspots_fill_the_box_pick_their_models_and_are_forecast():
@@ -36,7 +36,7 @@ def test_the_shipped_sunspots_fill_the_box_pick_their_models_and_are_forecast():
     np.testing.assert_array_equal(box_values(at), values)  # the box holds the whole series
     assert at.radio(key="trained_on").value == "sunspots" and at.selectbox(key="series_example").value == ""
     assert at.query_params["trained_on"] == "sunspots"  # the view, sequence included, is in the URL
-    assert ui.prepare(at.query_params["seq"], "numbers").values.tolist() == values.tolist()
+    assert sequence.prepare(at.query_params["seq"], "numbers").values.tolist() == values.tolist()
     caption = next(c.value for c in at.caption if c.value.startswith("Model: "))
     assert "LSTM, 16 units" in caption and "sunspot" in caption
     assert any("held-out tail the models never trained on" in c.value for c in at.caption)
@@ -87,7 +87,7 @@ def test_a_million_row_csv_is_cut_to_the_limit_and_the_page_says_so():
     data = b"value\n" + "".join(f"{i % 97}\n" for i in range(10**6)).encode()
     at = upload_csv(numbers_app(), data)
     assert_clean(at)
-    assert len(box_values(at)) == ui.MAX_NUMBERS
+    assert len(box_values(at)) == sequence.MAX_NUMBERS
     assert any("The file has 1,000,000 rows; only the first 2,000 are read" in w.value for w in at.warning)
 
 

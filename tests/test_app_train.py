@@ -1,6 +1,6 @@
-"""The Train page: app.training's caps, store and helpers, then the page under AppTest.
+"""The Train page: app.compute.training's caps, store and helpers, then the page under AppTest.
 
-The page's step cap comes from ``app.training.step_cap()``, which reads the environment variable
+The page's step cap comes from ``app.compute.training.step_cap()``, which reads the environment variable
 ``GATESCOPE_TRAIN_MAX_STEPS`` on every run (it can only lower ``MAX_STEPS``); these tests set it
 to a handful of steps so a whole training of three cells takes well under a second.
 """
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from apptest import assert_clean, chart_specs, heatmap_blocks, open_page, plotly_array
 
-from app import training
+from app.compute import training
 from cells.train import tasks
 
 TINY = 5
@@ -24,7 +24,7 @@ def tiny_cap(monkeypatch):
     monkeypatch.setenv("GATESCOPE_TRAIN_MAX_STEPS", str(TINY))
 
 
-# --------------------------------------------------------------------------- app.training
+# --------------------------------------------------------------------------- app.compute.training
 
 
 def test_step_cap_can_only_be_lowered_by_the_environment(monkeypatch):

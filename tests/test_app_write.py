@@ -9,11 +9,11 @@ import pytest
 from apptest import HOSTILE, assert_clean, chart_specs, open_page, plotly_array, run_app
 
 import cells
-from app import ui
-from app.interpret_charts import text_grid
-from app.state import DEFAULT_TEXT, MAX_WRITE
-from app.write_charts import MARK_COLOUR, WIDTH, next_char_chart, written_text
-from app.writing import PROMPT_SHOWN, WRITERS
+from app.charts.text import text_grid
+from app.charts.writing import MARK_COLOUR, WIDTH, next_char_chart, written_text
+from app.compute.writing import PROMPT_SHOWN, WRITERS
+from app.view import sequence
+from app.view.state import DEFAULT_TEXT, MAX_WRITE
 
 # --------------------------------------------------------------------------- chart builders
 
@@ -21,7 +21,7 @@ from app.writing import PROMPT_SHOWN, WRITERS
 def test_written_text_fades_the_beginning_and_marks_where_the_writing_starts():
     text = "ab <c>\nxyz"
     start = 7  # "ab <c>\n" typed, "xyz" written
-    labels = [ui.token_label(ch) for ch in text]
+    labels = [sequence.token_label(ch) for ch in text]
     values = np.linspace(-1.0, 2.0, len(text))
     fig = written_text(labels, values, start, text=text, title="h of unit 3", value_name="h", width=4)
     typed, wrote = fig.data
@@ -141,7 +141,7 @@ def test_hostile_beginnings_never_break_the_page(name):
     at = open_page("write.py", seq=text, chars=30)
     assert_clean(at)
     assert [len(w) for w in writings(at)] == [30, 30, 30]
-    assert any("only the first" in w.value for w in at.warning) == (len(text) > ui.MAX_CHARS)
+    assert any("only the first" in w.value for w in at.warning) == (len(text) > sequence.MAX_CHARS)
     for spec in chart_specs(at):
         shown = json.dumps([[d.get("text"), d.get("customdata")] for d in spec["data"]])
         shown += json.dumps(spec["layout"].get("xaxis", {}).get("ticktext"))

@@ -3,34 +3,34 @@ filled past its bound to see that it keeps at most that many entries.
 
 The app's caches (a server's memory stays flat however many visitors come, bench/bench_load.py):
 
-=============================================  =========================  =====
-cache                                          kind                       bound
-=============================================  =========================  =====
-app/models.py _load_shipped_or_random          st.cache_resource          24
-app/models.py _read                            st.cache_data              16 (READ_ENTRIES)
-app/models.py _step_seconds                    st.cache_data, ttl 300 s   16
-app/models.py _continuation                    st.cache_data              64
-app/gradients.py _profiles                     st.cache_data              32
-app/gradients.py _edit_distances               st.cache_data              32
-app/forecasts.py _forecast                     st.cache_data              16
-app/series.py example_values                   st.cache_data              4
-app/series.py _table                           st.cache_data              8
-app/writing.py _written                        st.cache_data              12 (WRITE_ENTRIES)
-app/ranking.py _units                          st.cache_data              16
-app/ranking.py _strongest                      st.cache_data              16
-app/music.py _sound                            st.cache_data              32
-app/music.py _ranking                          st.cache_data              32
-app/lab.py _claims_data                        st.cache_data              1 (no arguments)
-app/lab.py _forget_bias_spans                  st.cache_data              32
-app/training.py _store, _server_lock           st.cache_resource          1 each (no arguments)
-app/training.py LRUMap (in _store)             LRU map                    24 (CACHE_ENTRIES)
-app/models.py _resumables                      st.cache_resource          1 (no arguments)
-app/models.py LRUMap (in _resumables)          LRU map                    8 (RESUME_ENTRIES)
-app/live_chart.py serve_plotly_js              st.cache_resource          1 (no arguments)
-app/charts.py _grid_layout, _equation_text     functools.lru_cache        32 each
-app/experiments.py quote_carriers              functools.lru_cache        4
-app/experiments.py _costs                      functools.lru_cache        2
-=============================================  =========================  =====
+================================================ ========================== =====
+cache                                            kind                       bound
+================================================ ========================== =====
+app/compute/models.py _load_shipped_or_random    st.cache_resource          24
+app/compute/models.py _read                      st.cache_data              16 (READ_ENTRIES)
+app/compute/models.py _step_seconds              st.cache_data, ttl 300 s   16
+app/compute/models.py _continuation              st.cache_data              64
+app/compute/gradient_profiles.py _profiles       st.cache_data              32
+app/compute/gradient_profiles.py _edit_distances st.cache_data              32
+app/compute/forecasts.py _forecast               st.cache_data              16
+app/compute/example_series.py example_values     st.cache_data              4
+app/compute/example_series.py csv_table          st.cache_data              8
+app/compute/writing.py _written                  st.cache_data              12 (WRITE_ENTRIES)
+app/compute/ranking.py _units                    st.cache_data              16
+app/compute/ranking.py _strongest                st.cache_data              16
+app/compute/melodies.py _sound                   st.cache_data              32
+app/compute/melodies.py _ranking                 st.cache_data              32
+app/compute/lab.py claims_data                   st.cache_data              1 (no arguments)
+app/compute/lab.py _forget_bias_spans            st.cache_data              32
+app/compute/training.py _store, _server_lock     st.cache_resource          1 each (no arguments)
+app/compute/training.py LRUMap (in _store)       LRU map                    24 (CACHE_ENTRIES)
+app/compute/models.py _resumables                st.cache_resource          1 (no arguments)
+app/compute/models.py LRUMap (in _resumables)    LRU map                    8 (RESUME_ENTRIES)
+app/component/live_chart.py serve_plotly_js      st.cache_resource          1 (no arguments)
+app/charts/base.py _grid_layout, _equation_text  functools.lru_cache        32 each
+app/compute/experiments.py quote_carriers        functools.lru_cache        4
+app/compute/experiments.py _costs                functools.lru_cache        2
+================================================ ========================== =====
 
 A Streamlit cache function is called outside a script run here (Streamlit then keeps it in
 memory, as the server does) and its entries are counted by their recomputations: fill it with
@@ -48,48 +48,40 @@ import numpy as np
 import pytest
 
 import cells
-from app import (
-    charts,
-    experiments,
-    forecasts,
-    gradients,
-    lab,
-    models,
-    music,
-    ranking,
-    series,
-    training,
-    writing,
-)
-from app.lru import LRUMap
+from app.charts import base as charts
+from app.compute import example_series as series
+from app.compute import experiments, forecasts, lab, models, ranking, training, writing
+from app.compute import gradient_profiles as gradients
+from app.compute import melodies as music
+from app.compute.lru import LRUMap
 
 ROOT = Path(__file__).resolve().parents[1]
 
 BOUNDS = {
-    "app/models.py:_load_shipped_or_random": 24,
-    "app/models.py:_read": 16,
-    "app/models.py:_step_seconds": 16,
-    "app/models.py:_continuation": 64,
-    "app/music.py:_sound": 32,
-    "app/music.py:_ranking": 32,
-    "app/lab.py:_claims_data": 1,
-    "app/lab.py:_forget_bias_spans": 32,
-    "app/gradients.py:_profiles": 32,
-    "app/gradients.py:_edit_distances": 32,
-    "app/forecasts.py:_forecast": 16,
-    "app/series.py:example_values": 4,
-    "app/series.py:_table": 8,
-    "app/writing.py:_written": 12,
-    "app/ranking.py:_units": 16,
-    "app/ranking.py:_strongest": 16,
-    "app/training.py:_store": 1,
-    "app/models.py:_resumables": 1,
-    "app/training.py:_server_lock": 1,
-    "app/live_chart.py:serve_plotly_js": 1,
-    "app/charts.py:_grid_layout": 32,
-    "app/charts.py:_equation_text": 32,
-    "app/experiments.py:quote_carriers": 4,
-    "app/experiments.py:_costs": 2,
+    "app/compute/models.py:_load_shipped_or_random": 24,
+    "app/compute/models.py:_read": 16,
+    "app/compute/models.py:_step_seconds": 16,
+    "app/compute/models.py:_continuation": 64,
+    "app/compute/melodies.py:_sound": 32,
+    "app/compute/melodies.py:_ranking": 32,
+    "app/compute/lab.py:claims_data": 1,
+    "app/compute/lab.py:_forget_bias_spans": 32,
+    "app/compute/gradient_profiles.py:_profiles": 32,
+    "app/compute/gradient_profiles.py:_edit_distances": 32,
+    "app/compute/forecasts.py:_forecast": 16,
+    "app/compute/example_series.py:example_values": 4,
+    "app/compute/example_series.py:csv_table": 8,
+    "app/compute/writing.py:_written": 12,
+    "app/compute/ranking.py:_units": 16,
+    "app/compute/ranking.py:_strongest": 16,
+    "app/compute/training.py:_store": 1,
+    "app/compute/models.py:_resumables": 1,
+    "app/compute/training.py:_server_lock": 1,
+    "app/component/live_chart.py:serve_plotly_js": 1,
+    "app/charts/base.py:_grid_layout": 32,
+    "app/charts/base.py:_equation_text": 32,
+    "app/compute/experiments.py:quote_carriers": 4,
+    "app/compute/experiments.py:_costs": 2,
 }
 """Every cache in the code -> the most entries it keeps (the table above)."""
 
@@ -121,7 +113,7 @@ def _constant(node: ast.expr, func: ast.FunctionDef) -> int:
 def caches_in_code() -> dict[str, int | None]:
     """Every cache decorator in app/, pages/ and cells/: "file:function" -> its bound."""
     found = {}
-    for path in sorted([*ROOT.glob("app/*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("cells/*.py")]):
+    for path in sorted([*ROOT.glob("app/**/*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("cells/**/*.py")]):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.FunctionDef):
                 continue
@@ -188,7 +180,7 @@ def test_readings_cache(monkeypatch):
     models._read.clear()
     key = models.resolve("lstm", "trained", "text")
     holds_at_most(lambda i: models._read(key, f"text {i}", np.zeros(0), -1, loaded),
-                  BOUNDS["app/models.py:_read"], lambda: counter.n)
+                  BOUNDS["app/compute/models.py:_read"], lambda: counter.n)
 
 
 def test_models_cache(monkeypatch):
@@ -197,7 +189,7 @@ def test_models_cache(monkeypatch):
     models._load_shipped_or_random.clear()
     holds_at_most(lambda i: models._load_shipped_or_random(
         models.ModelKey("random", "lstm", "text", seed=i, hidden=4)),
-        BOUNDS["app/models.py:_load_shipped_or_random"], lambda: counter.n)
+        BOUNDS["app/compute/models.py:_load_shipped_or_random"], lambda: counter.n)
 
 
 def test_step_seconds_cache(monkeypatch):
@@ -207,7 +199,7 @@ def test_step_seconds_cache(monkeypatch):
     loaded = models.load(models.resolve("lstm", "random", "text"))
     key = models.resolve("lstm", "random", "text")
     holds_at_most(lambda i: models._step_seconds(key, i + 1, loaded),
-                  BOUNDS["app/models.py:_step_seconds"], lambda: counter.n)
+                  BOUNDS["app/compute/models.py:_step_seconds"], lambda: counter.n)
 
 
 @pytest.mark.parametrize("name", ["_profiles", "_edit_distances"])
@@ -220,7 +212,7 @@ def test_gradients_caches(name):
         def call(i): return cached(keys, f"text {i}", loaded)
     else:
         def call(i): return cached(keys, f"text {i}", 1, "x", loaded)
-    holds_at_most(call, BOUNDS[f"app/gradients.py:{name}"], lambda: loaded.n)
+    holds_at_most(call, BOUNDS[f"app/compute/gradient_profiles.py:{name}"], lambda: loaded.n)
 
 
 def test_forecast_cache(monkeypatch):
@@ -228,20 +220,20 @@ def test_forecast_cache(monkeypatch):
     monkeypatch.setattr(forecasts, "horizons", counter)
     forecasts._forecast.clear()
     holds_at_most(lambda i: forecasts._forecast("series", np.array([float(i)]), 50, 10, {}),
-                  BOUNDS["app/forecasts.py:_forecast"], lambda: counter.n)
+                  BOUNDS["app/compute/forecasts.py:_forecast"], lambda: counter.n)
 
 
 def test_csv_tables_cache(monkeypatch):
     counter = Counter()
     monkeypatch.setattr(series, "read_csv", counter)
-    series._table.clear()
-    holds_at_most(lambda i: series._table(f"a\n{i}\n".encode(), 100), BOUNDS["app/series.py:_table"],
+    series.csv_table.clear()
+    holds_at_most(lambda i: series.csv_table(f"a\n{i}\n".encode(), 100), BOUNDS["app/compute/example_series.py:csv_table"],
                   lambda: counter.n)
 
 
 def test_example_series_cache_holds_every_example():
     """Keyed by an example's name: it cannot hold more than the shipped examples, all of which fit."""
-    assert len(series.EXAMPLES) <= BOUNDS["app/series.py:example_values"]
+    assert len(series.EXAMPLES) <= BOUNDS["app/compute/example_series.py:example_values"]
 
 
 def test_writings_cache(monkeypatch):
@@ -250,7 +242,7 @@ def test_writings_cache(monkeypatch):
     writing._written.clear()
     key = models.resolve("lstm", "trained", "text")
     holds_at_most(lambda i: writing._written(key, f"prompt {i}", 10, 0.0, 0, None),
-                  BOUNDS["app/writing.py:_written"], lambda: counter.n)
+                  BOUNDS["app/compute/writing.py:_written"], lambda: counter.n)
 
 
 def test_the_lru_map_of_the_training_runs_and_the_resumable_readings_keeps_the_most_recent():
@@ -275,7 +267,7 @@ def test_chart_lru_caches():
         charts._equation_text((f"line {i}",))
     for cached, name in ((charts._grid_layout, "_grid_layout"), (charts._equation_text, "_equation_text")):
         info = cached.cache_info()
-        assert info.maxsize == BOUNDS[f"app/charts.py:{name}"] and info.currsize == info.maxsize
+        assert info.maxsize == BOUNDS[f"app/charts/base.py:{name}"] and info.currsize == info.maxsize
 
 
 def test_experiment_lru_caches(monkeypatch):
@@ -284,21 +276,21 @@ def test_experiment_lru_caches(monkeypatch):
     for i in range(10):
         experiments.quote_carriers(f'say "{i}" now')
     info = experiments.quote_carriers.cache_info()
-    assert info.maxsize == BOUNDS["app/experiments.py:quote_carriers"] and info.currsize == info.maxsize
-    assert experiments._costs.cache_info().maxsize == BOUNDS["app/experiments.py:_costs"]
+    assert info.maxsize == BOUNDS["app/compute/experiments.py:quote_carriers"] and info.currsize == info.maxsize
+    assert experiments._costs.cache_info().maxsize == BOUNDS["app/compute/experiments.py:_costs"]
 
 
 def test_music_caches(monkeypatch):
     sounds = Counter()
     monkeypatch.setattr(music.sound, "synthesize", sounds)
     music._sound.clear()
-    holds_at_most(lambda i: music._sound(((60 + i % 12, 1.0 + i),)), BOUNDS["app/music.py:_sound"],
+    holds_at_most(lambda i: music._sound(((60 + i % 12, 1.0 + i),)), BOUNDS["app/compute/melodies.py:_sound"],
                   lambda: sounds.n)
     rankings = Counter(lambda *a, **k: {})
     monkeypatch.setattr(music.interpret, "best_units", rankings)
     music._ranking.clear()
     holds_at_most(lambda i: music._ranking("C4 q", np.full((1, 2), float(i))),
-                  BOUNDS["app/music.py:_ranking"], lambda: rankings.n)
+                  BOUNDS["app/compute/melodies.py:_ranking"], lambda: rankings.n)
 
 
 def test_continuation_cache():
@@ -313,7 +305,7 @@ def test_continuation_cache():
     key = models.resolve("lstm", "trained", "notes")
     models._continuation.clear()
     holds_at_most(lambda i: models._continuation(key, ("C4 q",), 1, 1.0, i, loaded),
-                  BOUNDS["app/models.py:_continuation"], lambda: Reader.n)
+                  BOUNDS["app/compute/models.py:_continuation"], lambda: Reader.n)
 
 
 def test_lab_span_cache(monkeypatch):
@@ -321,7 +313,7 @@ def test_lab_span_cache(monkeypatch):
     monkeypatch.setattr(lab.gradients, "profiles", counter)
     lab._forget_bias_spans.clear()
     holds_at_most(lambda i: lab._forget_bias_spans(f"text {i}"),
-                  BOUNDS["app/lab.py:_forget_bias_spans"], lambda: counter.n)
+                  BOUNDS["app/compute/lab.py:_forget_bias_spans"], lambda: counter.n)
 
 
 class _Span:
@@ -341,4 +333,4 @@ def test_ranking_caches(monkeypatch, name):
         def call(i): return cached(states, f"text {i}", "prose")
     else:
         def call(i): return cached(states, f"text {i}")
-    holds_at_most(call, BOUNDS[f"app/ranking.py:{name}"], lambda: counter.n)
+    holds_at_most(call, BOUNDS[f"app/compute/ranking.py:{name}"], lambda: counter.n)

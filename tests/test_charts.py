@@ -10,7 +10,7 @@ import pytest
 from apptest import heatmap_blocks, plotly_array
 
 import cells
-from app import charts
+from app.charts import base as charts
 
 RNG = np.random.default_rng(0)
 
@@ -268,7 +268,7 @@ def test_the_unvalidated_constructor_still_exists_and_agrees(monkeypatch):
     should be dropped or replaced."""
     import plotly.graph_objects as go
 
-    from app import interpret_charts
+    from app.charts import text as interpret_charts
 
     spec = {"data": [{"type": "heatmap", "z": np.eye(2, dtype=np.float32), "x": ["a", "b"]}],
             "layout": {"height": 200, "meta": {"tokens": 2}}}

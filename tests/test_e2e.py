@@ -124,7 +124,7 @@ FAILING_PAGE = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 import streamlit as st
-from app import ui
+from app.widgets import page as ui
 
 how = st.query_params.get("fail", "")
 with ui.page_guard():

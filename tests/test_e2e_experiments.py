@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from e2e import BOX, assert_no_failure
 
-from app.experiments import EXPERIMENTS, by_id
+from app.compute.experiments import EXPERIMENTS, by_id
 
 CURVES = """() => [...document.querySelectorAll('.js-plotly-plot')].some(gd =>
     ['RNN', 'LSTM', 'GRU'].every(n => gd.data.some(t => t.name === n)))"""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from e2e import BOX, assert_no_failure, wait_until_drawn
 
 import cells
-from app import lab
+from app.widgets import lab
 
 NAMES = [cells.cell_class(a).display_name for a in lab.DEFAULT_ARCHS]
 CHARTS = f"""() => {{

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from e2e import assert_no_failure, wait_until_drawn
 
 import cells
-from app.writing import WRITERS
+from app.compute.writing import WRITERS
 
 PROMPT = "def add(a, b):\n    return "
 

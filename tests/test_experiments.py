@@ -14,10 +14,12 @@ from conftest import MAIN
 from streamlit.testing.v1 import AppTest
 
 import cells
-from app import experiments as ex
-from app.state import ViewState
+from app.charts.experiments import carrier_figure, word_ticks
+from app.compute import experiments as ex
+from app.view.state import ViewState
 from cells.core.readout import Readout
 from cells.models.charmodel import DEFAULT_VOCAB, CharModel
+from cells.science import carriers
 from cells.train.trainer import train_task
 
 TOUR = "../pages/experiments.py"  # relative to app/main.py
@@ -81,9 +83,9 @@ def test_on_the_short_sequence_every_span_reaches_the_start():
 
 
 def test_the_catalogue_names_the_units_the_trained_models_carry_the_quote_on():
-    carriers = ex.quote_carriers(ex.QUOTE_TEXT)
-    assert {arch: c.unit for arch, c in carriers.items()} == ex.CARRIERS
-    for c in carriers.values():
+    found = ex.quote_carriers(ex.QUOTE_TEXT)
+    assert {arch: c.unit for arch, c in found.items()} == ex.CARRIERS
+    for c in found.values():
         assert (c.start, c.end) == (ex.QUOTE_OPEN, ex.QUOTE_CLOSE)
 
 
@@ -120,7 +122,7 @@ def test_carrier_finds_the_one_unit_a_hand_built_lstm_carries_the_quote_on():
     params["weight_ih_l0"][2 * H + k, vocab.index('"')] = 1.0  # g_k = tanh(1) at the quote
     model = CharModel(cells.make_cell("lstm", params), vocab, Readout.init(H, V, seed=1))
     text = 'ab"abab"a'
-    c = ex.carrier(model, text, 2, 7)
+    c = carriers.carrier(model, text, 2, 7)
     assert c.unit == k
     assert c.memory[6] == pytest.approx(np.tanh(1.0), rel=1e-6) and c.memory_without[6] == 0.0
     assert c.written == 2  # i ≈ 1 writes it at the quote itself
@@ -129,7 +131,7 @@ def test_carrier_finds_the_one_unit_a_hand_built_lstm_carries_the_quote_on():
 
 def test_carrier_refuses_a_quote_that_is_not_inside_the_text():
     with pytest.raises(ValueError):
-        ex.carrier(CharModel.untrained("lstm", 4, 0), "ab", 1, 5)
+        carriers.carrier(CharModel.untrained("lstm", 4, 0), "ab", 1, 5)
 
 
 def test_gru_has_three_quarters_of_the_lstm_parameters_at_every_size():
@@ -146,7 +148,7 @@ def test_gru_has_three_quarters_of_the_lstm_parameters_at_every_size():
 
 
 def test_adding_preset_is_what_the_train_page_offers_and_untrained_says_so():
-    from app import training
+    from app.compute import training
 
     settings = ex.adding_settings()
     assert settings.task == "adding" and settings.length in training.LENGTHS
@@ -248,7 +250,7 @@ def test_each_page_links_to_its_experiments_and_a_link_loads_the_preset_there(pa
 
 
 def test_a_pinned_unit_is_shown_first_even_when_it_barely_varies():
-    from app.models import most_active_units
+    from app.compute.models import most_active_units
 
     h = np.array([[0.0, 1.0, 0.5, 0.2], [0.0, -1.0, -0.5, 0.21]])  # (T, H): unit 0 constant
     assert list(most_active_units(h, 2)) == [1, 2]
@@ -258,20 +260,20 @@ def test_a_pinned_unit_is_shown_first_even_when_it_barely_varies():
 
 
 def test_carrier_figure_draws_gates_highway_product_and_the_change_for_each_cell():
-    carriers = ex.quote_carriers(ex.QUOTE_TEXT)
-    fig = ex.carrier_figure(carriers, ex.QUOTE_TEXT)
+    found = ex.quote_carriers(ex.QUOTE_TEXT)
+    fig = carrier_figure(found, ex.QUOTE_TEXT)
     names = [t.name for t in fig.data]
     assert names[:3] == ["f (keep)", "i (write)", "running product of f (the highway)"]
     assert names[4:6] == ["z (keep; writes 1 − z)", "running product of z (the highway)"]
     assert names[3].startswith("c − c′") and names[6].startswith("h − h′")
-    for product, c in ((fig.data[2], carriers["lstm"]), (fig.data[5], carriers["gru"])):
+    for product, c in ((fig.data[2], found["lstm"]), (fig.data[5], found["gru"])):
         assert product.x[0] == c.written and product.x[-1] == c.end - 1
         assert product.y[-1] == pytest.approx(10.0 ** c.log_keep)
-    np.testing.assert_allclose(fig.data[3].y, carriers["lstm"].change)
+    np.testing.assert_allclose(fig.data[3].y, found["lstm"].change)
     assert list(fig.layout.xaxis.ticktext[:3]) == ["She", "looked", "up"]
 
 
 def test_word_ticks_mark_word_starts_escaped_and_thinned():
-    assert ex.word_ticks("a <b> c") == ([0, 2, 6], ["a", "&lt;b&gt;", "c"])
-    positions, labels = ex.word_ticks(" ".join(["w"] * 130), max_ticks=60)
+    assert word_ticks("a <b> c") == ([0, 2, 6], ["a", "&lt;b&gt;", "c"])
+    positions, labels = word_ticks(" ".join(["w"] * 130), max_ticks=60)
     assert len(positions) == len(labels) <= 60 and positions[:2] == [0, 6]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import cells
-from app import export
+from app.charts import export
 
 
 def traced(arch: str, T: int = 7, I: int = 3, H: int = 5) -> cells.Trace:

@@ -1,4 +1,4 @@
-"""The gate lab: the claims table (cells.claims) from the shipped figures, app.training with any
+"""The gate lab: the claims table (cells.claims) from the shipped figures, app.compute.training with any
 list of cells, and the Lab page under AppTest (default cells, hostile sequences, a tiny training).
 
 The page's step cap comes from ``GATESCOPE_TRAIN_MAX_STEPS`` (it can only lower the Train page's
@@ -15,8 +15,9 @@ import pytest
 from apptest import HOSTILE, assert_clean, chart_specs, heatmap_blocks, open_page, run_app
 
 import cells
-from app import lab, training
-from app.lru import LRUMap
+from app.compute import training
+from app.compute.lru import LRUMap
+from app.widgets import lab
 from cells.models.charmodel import DEFAULT_VOCAB
 from cells.science import claims
 
@@ -117,7 +118,7 @@ def test_the_shipped_json_is_small():
     json.loads(claims.CLAIMS_FILE.read_text())
 
 
-# --------------------------------------------------------------------------- app.training, any cells
+# --------------------------------------------------------------------------- app.compute.training, any cells
 
 
 def test_settings_for_many_cells_share_the_time_cap_and_key_the_store_apart(monkeypatch):
@@ -231,12 +232,12 @@ def test_a_tiny_training_races_the_chosen_cells_and_is_cached(monkeypatch):
     at.button(key=lab.TRAIN_BUTTON).click().run()
     assert_clean(at)
     scores = at.dataframe[1].value
-    assert scores["cell"].tolist() == ["LSTM-CIFG", "MGU", "RNN"]
+    assert scores["cell"].tolist() == ["RNN", "LSTM-CIFG", "MGU"]  # the registry's order
     assert scores["steps"].tolist() == [TINY] * 3
     assert np.all(scores["test MSE"] > 0)
     loss = next(s for s in chart_specs(at) if s["layout"]["yaxis"].get("type") == "log")
     legend = [t["name"] for t in loss["data"] if t.get("showlegend") is not False]
-    assert legend == ["LSTM-CIFG", "MGU", "RNN"]
+    assert legend == ["RNN", "LSTM-CIFG", "MGU"]
     again = open_page("lab.py", cells=picked, lab_length=10, lab_hidden=8)
     assert_clean(again)
     assert lab.TRAIN_BUTTON not in [b.key for b in again.button]

@@ -9,7 +9,7 @@ import re
 from conftest import MAIN, start_server, stop_server
 from e2e import BOX, assert_no_failure, failures, wait_for_charts
 
-from app import live_chart
+from app.component import live_chart
 
 GATES_CHARTS = 3
 

@@ -10,8 +10,8 @@ import pytest
 from conftest import ROOT
 
 import cells
-from app import models
-from app.state import DEFAULT_TEXT
+from app.compute import models
+from app.view.state import DEFAULT_TEXT
 
 TEXT = (DEFAULT_TEXT + " Then: «naïve ☃» and more. ") * 4  # 396 characters, some unknown
 
@@ -83,7 +83,7 @@ def test_the_cached_read_reads_only_the_end_of_a_text_that_begins_like_the_last(
     monkeypatch.setattr(cells.Reader, "read", counted)
     models._read.clear()
     models._resumables.clear()  # a fresh, empty store on the next call
-    from app.ui import prepare
+    from app.view.sequence import prepare
 
     models.read(key, prepare(TEXT, "text"))
     longer = TEXT + " More words at the end."

@@ -9,10 +9,9 @@ import pytest
 
 import cells
 from cells.core.readout import Readout
-from cells.models.encoders import build_vocab, one_hot
-from cells.models.encoders import char_ids
-from cells.train.tasks import AddingTask, CharTask, RecallTask, SeriesTask
+from cells.models.encoders import build_vocab, char_ids, one_hot
 from cells.train import trainer
+from cells.train.tasks import AddingTask, CharTask, RecallTask, SeriesTask
 from cells.train.trainer import (
     Adam,
     Trainer,

@@ -1,12 +1,12 @@
-"""app.train_charts: the Train page's loss chart, built from arrays alone."""
+"""app.charts.training: the Train page's loss chart, built from arrays alone."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from app.gradient_charts import CELL_COLOURS
-from app.train_charts import loss_figure, moving_average, smoothing_window
+from app.charts.palette import CELL_COLOURS
+from app.charts.training import loss_figure, moving_average, smoothing_window
 
 
 def test_moving_average_is_a_trailing_mean_with_a_short_start():

@@ -1,6 +1,6 @@
 """Uploading your own weights: what a file is read as, every refusal, and the page showing it.
 
-The pure part (``app.upload.parse``: bytes in, an ``Uploaded`` holding a ``cells.Reader`` out) is
+The pure part (``app.compute.upload.parse``: bytes in, an ``Uploaded`` holding a ``cells.Reader`` out) is
 tested on files written the ways the sidebar documents (cells.save, CharModel.save, the PyTorch and
 Keras recipes) and on bad files; the page part drives the real uploader through AppTest
 (``file_uploader.set_value``). Expected values come from the engine (``Cell.forward``,
@@ -23,7 +23,8 @@ from e2e import assert_no_failure
 from streamlit.testing.v1 import AppTest
 
 import cells
-from app import ui, upload
+from app.compute import upload
+from app.view import sequence
 from cells.io.files import CONVERT_SNIPPET
 from cells.models.charmodel import CharModel
 from cells.science import interpret
@@ -568,7 +569,7 @@ def test_a_keras_file_and_a_word_model_with_its_vocabulary_file_are_read():
     at.text_area(key="seq").set_value(text).run()
     assert_clean(at)
     ticks = gate_charts(at)[0]["layout"]["xaxis"]["ticktext"]
-    assert ticks == [*tokens[5:9], ui.UNKNOWN_LABEL]  # one token per word, the unknown marked
+    assert ticks == [*tokens[5:9], sequence.UNKNOWN_LABEL]  # one token per word, the unknown marked
 
 
 def test_a_pickled_checkpoint_is_refused_with_the_lines_that_convert_it():

@@ -323,7 +323,7 @@ def _short(values: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Player:
-    """How an animated figure is played, drawn by the page around the chart (``app.live_chart``):
+    """How an animated figure is played, drawn by the page around the chart (``app.component.live_chart``):
     above it the caption of the frame shown, under it a play button and a step slider.
 
     captions: one per frame, in the frames' order (HTML; user text in them escaped with

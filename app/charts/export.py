@@ -1,14 +1,14 @@
 """Export: the trace of the current view as a long-format table and CSV.
 
 One row per (step, unit, gate): the columns are :data:`COLUMNS`, ``gate`` runs over the rows of a
-reading (``app.models.Reading.rows``): the cell's gates in the page's order, then ``c`` (a cell
+reading (``app.compute.models.Reading.rows``): the cell's gates in the page's order, then ``c`` (a cell
 with a cell state) and ``h``. So a reading of T tokens with U units has
 ``T * U * (gates + c + h)`` rows, e.g. an LSTM's 4 gates, c and h make 6 per token and unit.
 ``pandas.DataFrame.to_csv`` writes floats as their shortest exact repr, so the CSV reads back
 bit for bit.
 
 Charts are exported as PNG by Plotly's own toolbar (the camera icon), named by
-:func:`app.charts.chart_config`. Pure: no Streamlit here.
+:func:`app.charts.base.chart_config`. Pure: no Streamlit here.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Chart builders of the forecast section: a ``cells.science.forecast.Evaluation`` in, a Plotly figure or a
-table out. No Streamlit calls. Cells keep their colours (``app.gradient_charts.cell_colour``); the
+table out. No Streamlit calls. Cells keep their colours (``app.charts.palette``); the
 naive forecasts are grey, dotted and dash-dotted, so the chart reads without colour.
 """
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from app.gradient_charts import GUIDE_COLOUR, cell_colour, cell_dash
+from app.charts.palette import GUIDE_COLOUR, cell_colour, cell_dash
 from cells.science.forecast import NAIVE, SEASONAL, Evaluation
 
 BASELINE_STYLE = {NAIVE: ("#999999", "dot"), SEASONAL: ("#666666", "dashdot")}

@@ -1,7 +1,7 @@
 """Chart builders of the music page: bar lines on a note axis, one unit's state over the notes.
 
 NumPy arrays in, ``plotly.graph_objects.Figure`` out; no Streamlit calls. Note labels reach the
-figures only through ``app.charts.plot_text`` (via ``token_categories``/``token_ticks``).
+figures only through ``app.charts.base.plot_text`` (via ``token_categories``/``token_ticks``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from app.charts import token_categories, token_ticks
+from app.charts.base import token_categories, token_ticks
 
 BAR_LINE = {"color": "rgba(128,128,128,0.9)", "width": 1.5, "dash": "dot"}
 

@@ -2,7 +2,7 @@
 
 NumPy arrays in, ``plotly.graph_objects.Figure`` out; no Streamlit calls. The text is laid out as
 a grid of characters (a heatmap whose cells carry the characters as text), never as HTML: user
-text reaches the figure only through ``app.charts.plot_text``.
+text reaches the figure only through ``app.charts.base.plot_text``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
-from app.charts import GATE_SCALE, STATE_SCALE, figure, plot_text, token_meta
+from app.charts.base import GATE_SCALE, STATE_SCALE, figure, plot_text, token_meta
 
 LINE_WIDTH = 80
 """Characters per row of the coloured text; longer lines wrap."""
@@ -62,7 +62,7 @@ def activation_text(
     """``text`` as a grid of characters, each cell coloured by ``values`` (T,), the activation of
     one unit after reading that character (red negative, blue positive, white 0).
 
-    ``labels`` (T,) are the visible labels of the characters (``app.ui.token_label``); a space is
+    ``labels`` (T,) are the visible labels of the characters (``app.widgets.page.token_label``); a space is
     drawn as an empty cell. The colour scale is symmetric, ±max |value| (at least 1e-6), and the
     title says where it ends (a colour bar would be squeezed to nothing beside one row of text).
     """

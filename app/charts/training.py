@@ -1,7 +1,7 @@
 """Chart builders of the Train page: NumPy arrays in, ``plotly.graph_objects.Figure`` out.
 
 No Streamlit calls. Curves are keyed by the cells' display names ("RNN", "LSTM", "GRU") and use
-the Gradients page's colours and dashes (``app.gradient_charts.cell_colour``), so a cell looks
+the Gradients page's colours and dashes (``app.charts.palette``), so a cell looks
 the same on every page.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from app.gradient_charts import GUIDE_COLOUR, cell_colour, cell_dash
+from app.charts.palette import GUIDE_COLOUR, cell_colour, cell_dash
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:

@@ -2,7 +2,7 @@
 could have written at each step.
 
 NumPy arrays in, ``plotly.graph_objects.Figure`` out; no Streamlit calls. Text reaches a figure
-only through ``app.charts.plot_text`` (as labels of heatmap cells), never as HTML.
+only through ``app.charts.base.plot_text`` (as labels of heatmap cells), never as HTML.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from app.charts import GATE_SCALE, STATE_SCALE, plot_text
-from app.interpret_charts import ROW_PX, text_grid
+from app.charts.base import GATE_SCALE, STATE_SCALE, plot_text
+from app.charts.text import ROW_PX, text_grid
 
 WIDTH = 32
 """Characters per row of the written text (three models side by side)."""

@@ -5,21 +5,20 @@ protected cell state behind its forget, input and output gates; the GRU merges f
 into one update gate and cell and hidden state into one, so it is smaller and faster; both keep
 long-range dependencies. Each :class:`Experiment` turns one claim (or one of its limits) into
 
-* a preset :class:`~app.state.ViewState` of an existing page, so the experiment IS a shareable URL
+* a preset :class:`~app.view.state.ViewState` of an existing page, so the experiment IS a shareable URL
   (:meth:`Experiment.url`) whose sequence the student can then edit;
 * two or three sentences that say what to look at;
 * a live read-out (:class:`Readout`): the numbers the sentences refer to, computed here from
   ``cells`` on the preset (memory spans with ``cells.science.gradients``, the unit that carries an open
   quote, parameter counts and step times, the Train page's stored results).
 
-:func:`experiments_for` lists the experiments that use a page and :func:`experiment_links` draws
-them there in one line. The read-outs draw nothing (no ``st.*`` calls, so they are testable alone);
+:func:`experiments_for` lists the experiments that use a page and
+``app.widgets.experiments.experiment_links`` draws them there in one line. The read-outs draw nothing (no ``st.*`` calls, so they are testable alone);
 the expensive ones are memoised per process with a bounded ``lru_cache``, shared by every visitor.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -31,16 +30,15 @@ import numpy as np
 import plotly.graph_objects as go
 
 import cells
-from app import gradients as gradient_page
-from app import models, training
-from app.charts import plot_text
-from app.gradient_charts import cell_colour
-from app.state import ViewState
-from app.ui import token_label
-from cells.models.charmodel import DEFAULT_VOCAB, CharModel
+from app.charts.experiments import carrier_figure
+from app.compute import gradient_profiles as gradient_page
+from app.compute import models, training
+from app.view.state import ViewState
+from cells.models.charmodel import DEFAULT_VOCAB
 from cells.science import gradients as grad
+from cells.science.carriers import Carrier, carrier
 
-PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
+PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
 
 LONG_TEXT = (
     "When the old lighthouse keeper finally climbed the hundred and twelve steps to the lamp room, "
@@ -121,136 +119,14 @@ def spans_readout(view: ViewState) -> Readout:
     return Readout(tuple(span_metric(name, p) for name, p in profiles.items()))
 
 
-@dataclass(frozen=True, eq=False)
-class Carrier:
-    """The unit of a trained char model that carries an open quote, and what its gates did.
-
-    Found causally: the text is read twice, once with the opening character replaced by a space;
-    the carrier is the unit whose memory (the LSTM's c, the GRU's h) differs most between the two
-    readings at the last character before the closing one. ``written`` is the step inside the
-    quote where that difference is largest: from there on, the highway gate decides what is kept.
-    """
-
-    arch: str
-    unit: int
-    start: int  # position of the opening character
-    end: int  # position of the closing character
-    written: int  # start <= written < end: where the opening character's mark on memory peaks
-    gates: dict[str, np.ndarray]  # gate name -> (T,) the carrier's gate values
-    memory: np.ndarray  # (T,) c (LSTM) or h (GRU) of the carrier
-    memory_without: np.ndarray  # (T,) the same, reading the text without the opening character
-    log_keep: float  # log10 prod of the highway gate (f or z) over written < k < end
-    log_keep_median: float  # the same for the median unit
-
-    @property
-    def highway(self) -> str:
-        return cells.CELLS[self.arch].memory_gate
-
-    @property
-    def change(self) -> np.ndarray:
-        """(T,) what the opening character changed in the carrier's memory."""
-        return self.memory - self.memory_without
-
-    def mean_inside(self, gate: str) -> float:
-        """Mean of the carrier's ``gate`` over the quoted characters (between the two quotes)."""
-        return float(self.gates[gate][self.start + 1: self.end].mean())
-
-
-def memory(trace: cells.Trace) -> np.ndarray:
-    """(T, H) what a cell carries from step to step: c for the LSTM, h otherwise."""
-    return trace.h if trace.c is None else trace.c
-
-
-def carrier(model: CharModel, text: str, start: int, end: int) -> Carrier:
-    """The unit of ``model`` that carries the character at ``start`` until ``end`` (see :class:`Carrier`)."""
-    if not 0 <= start < end - 1 < len(text):
-        raise ValueError(f"need 0 <= start < end - 1 < len(text), got {start}, {end}, {len(text)}")
-    arch = model.cell.arch
-    trace = model.read(text).trace
-    without = model.read(text[:start] + " " + text[start + 1:]).trace
-    kept, kept_without = memory(trace), memory(without)  # (T, H)
-    unit = int(np.argmax(np.abs(kept[end - 1] - kept_without[end - 1])))
-    written = start + int(np.argmax(np.abs(kept[start:end, unit] - kept_without[start:end, unit])))
-    highway = model.cell.memory_path(trace)[written:end]  # (L, H)
-    log_products = grad.running_gate_product(highway)[0]  # (H,) log10 prod over written < k < end
-    return Carrier(
-        arch=arch, unit=unit, start=start, end=end, written=written,
-        gates={name: g[:, unit] for name, g in trace.gates.items()},
-        memory=kept[:, unit], memory_without=kept_without[:, unit],
-        log_keep=float(log_products[unit]), log_keep_median=float(np.median(log_products)),
-    )
-
-
 @lru_cache(maxsize=4)
 def quote_carriers(text: str) -> dict[str, Carrier]:
     """The trained LSTM's and GRU's carriers of the first quotation in ``text`` (the models from
-    ``app.models``, as every page gets them)."""
+    ``app.compute.models``, as every page gets them)."""
     start = text.index('"')
     end = text.index('"', start + 1)
     readers = {arch: models.load(models.resolve(arch, "trained", "text")).reader for arch in ("lstm", "gru")}
     return {arch: carrier(reader, text, start, end) for arch, reader in readers.items()}
-
-
-GATE_STYLES = {"f": ("f (keep)", "solid"), "i": ("i (write)", "dot"),
-               "z": ("z (keep; writes 1 − z)", "solid")}
-"""The gates a carrier panel draws: the ones the story is about (keep and write)."""
-
-MAX_WORD_TICKS = 60
-
-
-def word_ticks(text: str, max_ticks: int = MAX_WORD_TICKS) -> tuple[list[int], list[str]]:
-    """Tick positions at the first character of each word, labelled with the word (at most
-    ``max_ticks`` of them, evenly thinned), so the axis reads as the text."""
-    words = [(m.start(), m.group()) for m in re.finditer(r"\S+", text)]
-    words = words[:: max(1, -(-len(words) // max_ticks))]
-    return [k for k, _ in words], [plot_text(w[:14]) for _, w in words]
-
-
-def carrier_figure(carriers: dict[str, Carrier], text: str) -> go.Figure:
-    """One panel per cell over the text's characters: the carrier's keep/write gates and the running
-    product of its highway gate since the quote was written (left axis, 0 to 1), and what the
-    opening character changed in its memory, c − c′ or h − h′ (right axis)."""
-    from plotly.subplots import make_subplots
-
-    rows = list(carriers.values())
-    fig = make_subplots(
-        rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.2,
-        subplot_titles=[f"{cells.cell_class(c.arch).display_name} unit #{c.unit}" for c in rows],
-        specs=[[{"secondary_y": True}] for _ in rows],
-    )
-    t = np.arange(len(text))
-    chars = [plot_text(label) for label in map(token_label, text)]
-    hover = "%{y:.3f}"
-    for row, c in enumerate(rows, start=1):
-        name = cells.cell_class(c.arch).display_name
-        colour = cell_colour(name)
-        common = {"row": row, "col": 1, "legendgroup": name, "legendgrouptitle_text": name}
-        for gate, (label, dash) in GATE_STYLES.items():
-            if gate in c.gates:
-                fig.add_scatter(x=t, y=c.gates[gate], name=label,
-                                hovertemplate=hover, line={"color": colour, "dash": dash, "width": 1.5},
-                                **common)
-        product = np.cumprod(c.gates[c.highway][c.written + 1: c.end])
-        fig.add_scatter(x=t[c.written: c.end], y=np.r_[1.0, product],
-                        name=f"running product of {c.highway} (the highway)", hovertemplate=hover,
-                        line={"color": "#009E73", "width": 3}, **common)
-        memory = cells.cell_class(c.arch).memory_state
-        fig.add_scatter(x=t, y=c.change, customdata=chars,
-                        hovertemplate="«%{customdata}» " + hover,
-                        name=f"{memory} − {memory}′: what the quote changed in {memory} (right axis)",
-                        line={"color": "#E69F00", "width": 3}, secondary_y=True, **common)
-        fig.add_vrect(x0=c.start - 0.5, x1=c.end + 0.5, fillcolor="#888888", opacity=0.15,
-                      line_width=0, row=row, col=1)
-        fig.update_yaxes(title_text="gate", range=[0, 1.05], secondary_y=False, row=row, col=1)
-        fig.update_yaxes(title_text=f"{memory} − {memory}′", secondary_y=True, showgrid=False,
-                         tickformat=".1f", row=row, col=1)
-    positions, labels = word_ticks(text)
-    fig.update_xaxes(tickvals=positions, ticktext=labels, tickangle=-45, showgrid=False,
-                     showticklabels=True, range=[-0.5, len(text) - 0.5])
-    fig.update_layout(height=380 * len(rows) + 60, margin={"l": 60, "r": 60, "t": 40, "b": 40},
-                      hovermode="x unified",
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.25 / len(rows)})
-    return fig
 
 
 def lstm_carrier_readout(view: ViewState) -> Readout:
@@ -499,32 +375,3 @@ def by_id(experiment_id: str) -> Experiment:
         if e.id == experiment_id:
             return e
     raise KeyError(experiment_id)
-
-
-# --------------------------------------------------------------------------- Streamlit
-
-
-def apply(experiment: Experiment) -> None:
-    """Put the preset view into the session's widget values (call before the widgets are drawn,
-    or from a widget callback)."""
-    import streamlit as st
-
-    for key, value in experiment.session_values().items():
-        st.session_state[key] = value
-
-
-def experiment_links(page: str) -> None:
-    """At the bottom of a page: a button per experiment that uses it, loading its preset view
-    here, and a link to the whole tour."""
-    import streamlit as st
-
-    found = experiments_for(page)
-    if not found:
-        return
-    st.divider()
-    st.markdown("**Experiments on this page**: each button loads its preset view here.")
-    for e in found:
-        st.button(e.title, key=f"experiment_link_{e.id}", on_click=apply, args=(e,), help=e.claim,
-                  icon=":material/science:", type="tertiary")
-    st.page_link(str(PAGES_DIR / "experiments.py"), label="All experiments, with live read-outs",
-                 icon=":material/arrow_forward:")

@@ -3,7 +3,7 @@ last values k steps ahead (``cells.science.forecast``: iterated one-step predict
 and the seasonal-naive forecasts, and their gradient curves over the series.
 
 :func:`forecast_view` is the one function the Gates page calls; the charts are
-``app.forecast_charts``.
+``app.charts.forecast``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from app import models
-from app.gradients import JACOBIAN_MAX_TOKENS
-from app.series import EXAMPLES, example_values
+from app.compute import models
+from app.compute.example_series import EXAMPLES, example_values
+from app.compute.gradient_profiles import JACOBIAN_MAX_TOKENS
 from cells.models.reader import Reader
 from cells.science import forecast
 from cells.science import gradients as grad

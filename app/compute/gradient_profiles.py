@@ -1,6 +1,6 @@
 """The Gradients page's measurements, cached: each cell's gradient profile and what-if distances.
 
-The models come from ``app.models`` (keys from :func:`keys`); shared by ``pages/gradients.py``
+The models come from ``app.compute.models`` (keys from :func:`keys`); shared by ``pages/gradients.py``
 and the experiments (``app/experiments.py``), so an experiment's read-out is the page's own number.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 import cells
-from app import models
+from app.compute import models
 from cells.science import gradients as grad
 
 JACOBIAN_MAX_TOKENS = 200

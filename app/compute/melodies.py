@@ -1,7 +1,7 @@
 """The music page's model-free parts: the melody box read into notes, its sound, its rhythm.
 
 The notation is parsed by ``cells.music.notation`` (leniently: unreadable words are skipped and listed),
-the sound synthesised by ``cells.music.sound``; both are cached here. Models come from ``app.models``
+the sound synthesised by ``cells.music.sound``; both are cached here. Models come from ``app.compute.models``
 (mode ``"notes"``).
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from app.ui import Prepared
+from app.view.sequence import Prepared
 from cells.music import sound
 from cells.music.notation import Melody, melody_of, parse
 from cells.music.rhythm import rhythm_properties

@@ -8,7 +8,7 @@
 
 A key is frozen and small (a NamedTuple): the shipped model of a cell (``"trained"``), seeded
 random weights (``"random"``, with their knobs), or this visitor's upload (``"upload"``, named by
-its file's digest; the reader itself lives in the session, see ``app.upload``). Every cache in
+its file's digest; the reader itself lives in the session, see ``app.compute.upload``). Every cache in
 the app is keyed by it, so one model is read one way on every page.
 """
 
@@ -23,10 +23,10 @@ import numpy as np
 import streamlit as st
 
 import cells
-from app import upload
-from app.lru import LRUMap
-from app.state import CORPORA
-from app.ui import Prepared, token_label
+from app.compute import upload
+from app.compute.lru import LRUMap
+from app.view.sequence import Prepared, token_label
+from app.view.state import CORPORA
 from cells.core.cell import Cell
 from cells.core.diagnostics import SATURATED_ABOVE, SATURATED_BELOW
 from cells.models.charmodel import DEFAULT_VOCAB

@@ -1,5 +1,5 @@
 """Units ranked against properties of the text they read, cached: the Cells page's table and the
-Gates page's first picture. The readings themselves come from ``app.models.read`` (cached there);
+Gates page's first picture. The readings themselves come from ``app.compute.models.read`` (cached there);
 only the rankings are kept here, keyed by the states ranked (hashed: a few milliseconds at the
 input limit) and the text.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import models
+from app.compute import models
 from cells.science import interpret
 
 TOP_UNITS = 3

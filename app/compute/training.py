@@ -16,7 +16,8 @@ Bounds, so one visitor cannot hold the server for minutes:
 Results are cached per settings (:class:`Settings`, the cap included) in a bounded store shared by
 all sessions, so a second visitor asking for the same settings gets them at once. (It is a
 ``st.cache_resource`` store rather than ``st.cache_data`` because the training reports live
-progress through a callback that draws on the page, which ``st.cache_data`` cannot replay.)
+progress through a callback that draws on the page, which ``st.cache_data`` cannot replay.) The
+widgets and the live chart are ``app.widgets.training``'s.
 """
 
 from __future__ import annotations
@@ -31,10 +32,8 @@ import numpy as np
 import streamlit as st
 
 import cells
-from app import ui
-from app.lru import LRUMap
-from app.models import BASELINES, most_active_units, trace_rows
-from app.train_charts import loss_figure
+from app.compute.lru import LRUMap
+from app.compute.models import BASELINES, most_active_units, trace_rows
 from cells.science.gradients import GradientProfile, gradient_profile
 from cells.train import tasks
 from cells.train.trainer import TrainResult, train_task
@@ -84,24 +83,6 @@ def step_cap() -> int:
     except ValueError:
         override = MAX_STEPS
     return max(1, min(MAX_STEPS, override))
-
-
-def size_widgets(prefix: str, defaults: dict[str, int | str], columns: list) -> tuple[int, int, int]:
-    """The length, hidden size and step-count widgets (keys ``<prefix>_length``, ``_hidden``,
-    ``_steps``; the steps capped by :func:`step_choices`), one in each of ``columns``, starting
-    from ``defaults``: (length, hidden, steps). Shared by the Train page and the Lab."""
-    cap = step_cap()
-    for name, value in defaults.items():
-        st.session_state.setdefault(f"{prefix}_{name}", min(value, cap) if name == "steps" else value)
-    with columns[0]:
-        length = ui.choice(f"{prefix}_length", "Length T", LENGTHS, selectbox=True,
-                           help="Steps per sequence: the lag a cell has to bridge.")
-    with columns[1]:
-        hidden = ui.choice(f"{prefix}_hidden", "Hidden size H", HIDDEN_SIZES, selectbox=True)
-    with columns[2]:
-        steps = ui.choice(f"{prefix}_steps", "Training steps", step_choices(), selectbox=True,
-                          help="Batches of 64 sequences, Adam, clipping at norm 1.")
-    return length, hidden, steps
 
 
 def step_choices() -> tuple[int, ...]:
@@ -360,29 +341,3 @@ def train_all(settings: Settings, on_step: Callable[[str, int, float], None]) ->
         return out
     finally:
         lock.release()
-
-
-def train_live(settings: Settings, chart_name: str = "train-loss") -> Runs:
-    """:func:`train_all` on a page: a progress bar and the loss curves of the cells racing, redrawn
-    while the steps come in (at most every :data:`REDRAW_SECONDS`); both are removed at the end.
-    Raises :class:`ServerBusyError` like :func:`train_all`."""
-    bar = st.progress(0.0, text="Starting…")
-    chart = st.empty()
-    live = LiveLosses(settings.steps, archs=settings.archs)
-    refs = references(settings.task)
-
-    def on_step(arch: str, step: int, loss: float) -> None:
-        if not live.add(arch, step, loss):
-            return
-        bar.progress(live.progress(arch, step),
-                     text=f"Training {NAMES[arch]}: step {step:,} of {settings.steps:,}")
-        with chart:
-            ui.show_chart(loss_figure(live.arrays(), max_steps=settings.steps, references=refs,
-                                      loss_name=loss_name(settings.task)),
-                          chart_name, key=f"{chart_name}_live_{sum(map(len, live.losses.values()))}")
-
-    try:
-        return train_all(settings, on_step)
-    finally:
-        bar.empty()
-        chart.empty()

@@ -1,4 +1,4 @@
-"""Your own model: the sidebar's uploader and this visitor's session slot for the model it read.
+"""Your own model: reading an uploaded file, and this visitor's session slot for the model it read.
 
 What a file may hold is decided by ``cells.read_model``, by content (``.npz``, ``.safetensors``,
 Keras 3 ``.keras``; pickled ``.pt``/``.pth``/``.ckpt`` refused with the two lines that convert
@@ -12,11 +12,11 @@ file is limited to :data:`MAX_UPLOAD_MB` MB by the uploader (and by ``server.max
 
 The model lives in the visitor's ``st.session_state`` under :data:`UPLOAD_KEY`; its name in the
 ``model`` query parameter is ``upload-<first 16 hex digits of the file's SHA-256>``. Pages reach it
-through ``app.models`` only. A shared URL naming an upload shows the shipped model to anyone who
+through ``app.compute.models`` only. A shared URL naming an upload shows the shipped model to anyone who
 has not uploaded that same file, and says so.
 
-:func:`parse` (bytes in, :class:`Uploaded` out, ``ValueError`` for any bad file) is pure; the rest
-draws the sidebar box.
+:func:`parse` (bytes in, :class:`Uploaded` out, ``ValueError`` for any bad file) is pure;
+:func:`receive` keeps what was read in the session. The sidebar's box is ``app.widgets.upload``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from typing import Any
 import streamlit as st
 
 import cells
-from cells.io.files import CONVERT_SNIPPET
 from cells.io.model_files import MissingVocabularyError
 from cells.models.reader import Reader
 
@@ -65,10 +64,8 @@ model.save("model.keras")
 
 KEY_PREFIX = "upload-"
 UPLOAD_KEY = "upload"  # st.session_state: the current Uploaded, or None
-_ERROR_KEY = "upload_error"  # st.session_state: why the last file was refused, or None
+ERROR_KEY = "upload_error"  # st.session_state: why the last file was refused, or None
 _FILE_ID_KEY = "upload_file_id"  # st.session_state: the uploader's file id already read
-_WIDGET_KEY = "upload_file"
-_VOCAB_WIDGET_KEY = "upload_vocab"
 SHIPPED_MODEL = "trained"
 """The ``model`` choice a cleared upload falls back to."""
 
@@ -161,7 +158,7 @@ def current() -> Uploaded | None:
     return up if isinstance(up, Uploaded) else None
 
 
-def _receive(file: Any, vocab: Any) -> None:
+def receive(file: Any, vocab: Any) -> None:
     """Read a newly uploaded file (and vocabulary file) into the session, once per pair of files;
     a cleared uploader drops the model."""
     session = st.session_state
@@ -169,7 +166,7 @@ def _receive(file: Any, vocab: Any) -> None:
         up = current()
         if up is not None and session.get("model") == up.key:
             session["model"] = SHIPPED_MODEL
-        for key in (UPLOAD_KEY, _ERROR_KEY, _FILE_ID_KEY):
+        for key in (UPLOAD_KEY, ERROR_KEY, _FILE_ID_KEY):
             session.pop(key, None)
         return
     files_id = (file.file_id, None if vocab is None else vocab.file_id)
@@ -179,58 +176,8 @@ def _receive(file: Any, vocab: Any) -> None:
     try:
         up = parse(file.getvalue(), file.name, None if vocab is None else vocab.getvalue())
     except ValueError as exc:
-        session[UPLOAD_KEY], session[_ERROR_KEY] = None, str(exc)
+        session[UPLOAD_KEY], session[ERROR_KEY] = None, str(exc)
         return
-    session[UPLOAD_KEY], session[_ERROR_KEY] = up, None
+    session[UPLOAD_KEY], session[ERROR_KEY] = up, None
     session["model"] = up.key  # show it at once, in the mode it reads (the sequence box then
     session["mode"] = up.mode  # swaps a default text for a default series, or back)
-
-
-def sidebar() -> None:
-    """The sidebar's "Your own model" part: the uploader, what was read (or why the file was
-    refused), and, folded, what a file may be and the recipes that write one from PyTorch or Keras."""
-    session = st.session_state
-    wanted = session.get("model")
-    sidebar = st.sidebar
-    sidebar.subheader("Your own model")
-    sidebar.caption(
-        "Upload a recurrent model's weights and the Gates page reads your sequence with it; "
-        "LSTM vs GRU and Gradients put it in place of the trained cell of its kind (or beside "
-        "them), and Cells ranks its units. "
-        "Nothing in the file is run, and it stays in your browser session only."
-    )
-    weights_file = sidebar.file_uploader(
-        "Model file (.safetensors, .keras, .npz)", type=WEIGHT_TYPES, key=_WIDGET_KEY,
-        max_upload_size=MAX_UPLOAD_MB,
-        help=f"At most {MAX_UPLOAD_MB} MB, {MAX_HIDDEN} units, {MAX_LAYERS} layers. {FORMATS}",
-    )
-    vocab_file = sidebar.file_uploader(
-        "Vocabulary (optional: .json or .txt)", type=["json", "txt"], key=_VOCAB_WIDGET_KEY,
-        max_upload_size=MAX_VOCAB_MB,
-        help="For a model with an embedding whose file holds no vocabulary: a JSON list of its "
-        "tokens in id order (or a token -> id object), or a text file with one token per line.",
-    )
-    _receive(weights_file, vocab_file)
-    up, error = current(), session.get(_ERROR_KEY)
-    if error:
-        sidebar.error("This file was refused: " + literal_markdown(error), icon=":material/block:")
-    elif up is not None:
-        sidebar.success("Read. " + up.description + ".", icon=":material/check:")
-        sidebar.text(f"file: {up.filename[:120]}")
-        if session.get("mode", "text") != up.mode:
-            sidebar.info(f"Your model reads {up.mode} mode: switch 'Read the box as' to {up.mode} "
-                         "to see it.", icon=":material/swap_horiz:")
-    elif isinstance(wanted, str) and wanted.startswith(KEY_PREFIX):
-        sidebar.info("This link showed a model uploaded in another browser session, which only its "
-                     "uploader has; the page shows the shipped model. Upload the same file to see "
-                     "it.", icon=":material/info:")
-    with sidebar.expander("Which files? From PyTorch or Keras in two lines"):
-        st.caption(FORMATS)
-        st.caption("From PyTorch:")
-        st.code(SAVE_TORCH, language="python")
-        st.caption("From Keras:")
-        st.code(SAVE_KERAS, language="python")
-        st.caption("A pickled checkpoint (.pt) is never opened; convert it:")
-        st.code(CONVERT_SNIPPET, language="python")
-        st.caption("Examples to try, made from real PyTorch and Keras models: the examples/ folder "
-                   "of the repository (scripts/make_examples.py).")

@@ -4,7 +4,7 @@ beginning (``cells.write``), cached; what the charts need, per model, as a :clas
     written = writing.write_all("code", prompt, n=200, temperature=0.8, seed=0)   # one per cell
 
 Everything here is NumPy in, NumPy out (no Streamlit calls but the cache); the charts are
-``app.write_charts``'s.
+``app.charts.writing``'s.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import numpy as np
 import streamlit as st
 
 import cells
-from app import models
-from app.state import MAX_WRITE
-from app.ui import mark_unknown, token_label
+from app.compute import models
+from app.view.sequence import mark_unknown, token_label
+from app.view.state import MAX_WRITE
 
 WRITERS = models.BASELINES
 """The shipped cells that write, in the page's column order."""
@@ -109,7 +109,7 @@ def _written(key: models.ModelKey, prompt: str, n: int, temperature: float, seed
 
 def write_all(corpus: str, prompt: str, n: int, temperature: float, seed: int) -> list[Written]:
     """The shipped LSTM, GRU and RNN of ``corpus`` ("prose" or "code") each continue ``prompt``
-    by ``n`` characters (at most :data:`~app.state.MAX_WRITE`) at ``temperature`` (0: greedy, the
+    by ``n`` characters (at most :data:`~app.view.state.MAX_WRITE`) at ``temperature`` (0: greedy, the
     seed then plays no part) from ``seed``; cached per model and arguments."""
     n = int(min(max(n, 1), MAX_WRITE))
     temperature = float(max(temperature, 0.0))

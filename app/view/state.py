@@ -9,12 +9,12 @@ query parameters only here:
   field's default.
 * :meth:`ViewState.to_query` gives the parameters back as ``dict[str, str]``, leaving out fields
   that equal their defaults so shared URLs stay short.
-* :func:`sync` writes a state to ``st.query_params`` (or any mutable mapping).
+* :func:`sync` writes a state to ``st.query_params`` (any mutable mapping).
 
 The field names double as the ``st.session_state`` keys of the widgets that edit them (``seq`` is
 the sequence text box on every page, as the README's "The app's rules" require).
 :meth:`ViewState.from_session` reads the widgets' values with the same tolerant parsing.
-Everything except :func:`sync`'s default argument is pure and testable without Streamlit.
+Everything here is pure and testable without Streamlit (``app.widgets.page`` passes it the URL).
 """
 
 from __future__ import annotations
@@ -42,17 +42,17 @@ MODES = ("text", "numbers")
 
 CORPORA = ("prose", "code")
 """What the shipped text models learnt: English prose (the fortunes: "lstm", ...) or Python source
-code ("lstm-code", ...). A page's corpus choice picks the shipped models (``app.models``) and, on
+code ("lstm-code", ...). A page's corpus choice picks the shipped models (``app.compute.models``) and, on
 Cells, the properties ranked (``cells.science.interpret.PROPERTY_SETS``)."""
 
-LAB_CELLS = ("lstm", "lstm-cifg", "lstm-nfg", "lstm-noaf", "gru", "mgu", "rnn")
+LAB_CELLS = ("lstm", "gru", "rnn", "lstm-nfg", "lstm-noaf", "lstm-cifg", "mgu")
 """The cells the Lab page compares when the view names none (``cells``)."""
 
 MAX_WRITE = 400
 """Most characters a model writes on the Write page."""
 
 MAX_QUERY_SEQ = 20_000
-"""Longest ``seq`` accepted from a URL; the pages cut further (see ``app.ui.MAX_CHARS``)."""
+"""Longest ``seq`` accepted from a URL; the pages cut further (see ``app.widgets.page.MAX_CHARS``)."""
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
@@ -149,7 +149,7 @@ class ViewState:
     seq: str = DEFAULT_TEXT
     mode: str = "text"  # "text": characters into a char model; "numbers": a 1-D series
     arch: str = "lstm"  # the cell on single-cell pages: a registered name
-    model: str = "trained"  # which weights; app.models knows the names, unknown ones fall back
+    model: str = "trained"  # which weights; app.compute.models knows the names, unknown ones fall back
     step: int = 0  # the scrubbed token, 0-based
     hidden: int = 32  # hidden size of the freshly initialised cells (Gradients page)
     radius: float = 1.0  # spectral radius of the recurrent weights (Gradients page)
@@ -158,7 +158,7 @@ class ViewState:
     seed: int = 0  # seed of random weights
     unit: int = -1  # the unit whose equations the scrubber shows; -1: the most active one
     layer: int = -1  # the layer of a stacked model the pages show; -1: the top one
-    trained_on: str = "series"  # numbers mode: what the trained model learnt (app.models.NUMBERS_CORPORA)
+    trained_on: str = "series"  # numbers mode: what the trained model learnt (app.compute.models.NUMBERS_CORPORA)
     horizon: int = 5  # numbers mode: how many steps ahead the forecast looks
     corpus: str = "prose"  # what the shipped text models learnt (Cells, Write): "prose" or "code"
     temperature: float = 0.8  # Write, Melodies: sampling temperature (0: greedy)
@@ -226,15 +226,11 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def sync(state: ViewState, params: MutableMapping[str, str] | None = None) -> None:
-    """Write ``state`` to ``params`` (default: ``st.query_params``), replacing what was there.
+def sync(state: ViewState, params: MutableMapping[str, str]) -> None:
+    """Write ``state`` to ``params`` (the page's ``st.query_params``), replacing what was there.
 
     Only keys that change are touched, so an unchanged view does not rewrite the URL.
     """
-    if params is None:
-        import streamlit as st
-
-        params = st.query_params
     wanted = state.to_query()
     for key in [k for k in params if k in _PARSERS and k not in wanted]:
         del params[key]

@@ -1,32 +1,30 @@
 """The Lab page's parts: the chosen cells on the sequence in the box (gates, gradient, parameters),
-their live training on the adding problem (``app.training``: the Train page's lock, caps and
-store), and the table of the literature's claims (``cells.science.claims``).
-
-The models come from ``app.models`` and the gradient profiles from ``app.gradients``, so a cell is
-read here exactly as on the other pages.
+their live training on the adding problem (``app.widgets.training``: the Train page's lock, caps
+and store), and the table of the literature's claims (``app.compute.lab``).
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 import streamlit as st
 
 import cells
-from app import gradients, models, training, ui
-from app.charts import state_heatmaps
-from app.gradient_charts import gradient_figure
-from app.state import LAB_CELLS
-from app.train_charts import loss_figure
+from app.charts.base import state_heatmaps
+from app.charts.gradients import gradient_figure
+from app.charts.training import loss_figure
+from app.compute import gradient_profiles as gradients
+from app.compute import lab, models, training
+from app.view import sequence
+from app.view.state import LAB_CELLS
+from app.widgets import page as ui
+from app.widgets import training as train_widgets
 from cells.science import claims
 from cells.science.gradients import SPAN_DECADES
 
-LAB_ARCHS = ("lstm", "lstm-cifg", "lstm-nfg", "lstm-noaf", "lstm-nig", "lstm-nog", "lstm-niaf",
-             "gru", "mgu", "rnn")
-"""The cells the lab offers, in the order it shows them."""
+LAB_ARCHS = cells.ARCHS
+"""The cells the lab offers: every registered cell, in the registry's order."""
 DEFAULT_ARCHS = LAB_CELLS
-"""The cells compared at first (the view's default, ``app.state``)."""
+"""The cells compared at first (the view's default, ``app.view.state``)."""
 CELLS_KEY = "cells"
 """The multiselect's key: the view's ``cells``, so the choice is in the URL."""
 TRAIN_BUTTON = "lab_train"
@@ -56,53 +54,14 @@ def chosen_cells() -> tuple[str, ...]:
     return tuple(a for a in LAB_ARCHS if a in picked)
 
 
-def keys(archs: Sequence[str], model: str) -> gradients.Keys:
-    """display name -> model key per cell: the shipped trained model where there is one (with
-    ``model="trained"``), else seeded random weights of :data:`app.models.RANDOM_HIDDEN` units."""
-    found = models.resolve_each(archs, model, "text", hidden=models.RANDOM_HIDDEN)
-    return tuple(found.items())
-
-
-def weights_note(loaded: dict[str, models.Loaded], model: str) -> str:
-    """Which cells are trained and which have random weights, in one sentence."""
-    trained = [n for n, m in loaded.items() if m.trained]
-    fresh = [n for n, m in loaded.items() if not m.trained]
-    parts = []
-    if trained:
-        parts.append(f"trained models (shipped with gatescope or yours): {', '.join(trained)}")
-    if fresh:
-        why = "as chosen" if model == "random" else "gatescope ships no trained model of these"
-        parts.append(f"random weights, the same {models.RANDOM_HIDDEN} units and seed 0 for each "
-                     f"({why}): {', '.join(fresh)}")
-    return "Weights: " + "; ".join(parts) + "."
-
-
-def summary_rows(loaded: dict[str, models.Loaded], profs: dict[str, cells.science.gradients.GradientProfile]
-                 ) -> list[dict[str, object]]:
-    """One row per cell: its gates, size, parameters, weights and memory span."""
-    rows = []
-    for name, m in loaded.items():
-        cell = m.cell
-        p = profs.get(name)
-        rows.append({
-            "cell": name,
-            "gates": ", ".join(cell.sigmoid_gates) or "none",
-            "hidden units": cell.hidden_size,
-            "parameters": int(cell.num_params),
-            "weights": "trained" if m.trained else "random",
-            "memory span (tokens)": gradients.span_text(p) if p is not None else "",
-        })
-    return rows
-
-
-def show_cells(archs: tuple[str, ...], model: str, prepared: ui.Prepared) -> None:
+def show_cells(archs: tuple[str, ...], model: str, prepared: sequence.Prepared) -> None:
     """The chosen cells on the sequence: a summary table, one gradient chart, small heatmaps."""
-    cells_keys = keys(archs, model)
+    cells_keys = lab.keys(archs, model)
     loaded = gradients.loaded(cells_keys)
     for m in loaded.values():
         if m.problem:
             st.warning(m.problem, icon=":material/warning:")
-    st.caption(weights_note(loaded, model))
+    st.caption(lab.weights_note(loaded, model))
     cap = gradients.token_cap(loaded)
     text = prepared.text[:cap]
     if len(prepared.text) > cap:
@@ -113,9 +72,9 @@ def show_cells(archs: tuple[str, ...], model: str, prepared: ui.Prepared) -> Non
                 icon=":material/keyboard:")
         return
     unknown = np.any([gradients.inputs(m, text)[1] for m in loaded.values()], axis=0)  # (T,)
-    labels = ui.mark_unknown(prepared.labels[:len(text)], unknown)
+    labels = sequence.mark_unknown(prepared.labels[:len(text)], unknown)
     profs = gradients.profiles(cells_keys, text)
-    st.dataframe(summary_rows(loaded, profs), hide_index=True, width="stretch")
+    st.dataframe(lab.summary_rows(loaded, profs), hide_index=True, width="stretch")
     st.caption("Parameters: the cell's own weights and biases (no embedding or readout). Memory "
                f"span: how many tokens back the gradient stays within 10^{SPAN_DECADES:g} of its "
                "value at the last token.")
@@ -125,12 +84,12 @@ def show_cells(archs: tuple[str, ...], model: str, prepared: ui.Prepared) -> Non
                               "yanchor": "top"})  # seven cells: a column beside the chart
     ui.show_chart(fig, "lab-gradients", key="lab_gradients")
     st.subheader("Each cell's gates on the sequence")
-    sequence = ui.prepare(text, "text")
+    cut = sequence.prepare(text, "text")
     names = list(loaded)
     for start in range(0, len(names), 2):
         for col, name in zip(st.columns(2), names[start:start + 2], strict=False):
             key = dict(cells_keys)[name]
-            reading = models.read(key, sequence)
+            reading = models.read(key, cut)
             shown = reading.shown(k=GATE_UNITS)
             rows = {g.name: shown.rows[g.name] for g in reading.cell.gates}
             rows["h"] = shown.h
@@ -147,7 +106,7 @@ def show_cells(archs: tuple[str, ...], model: str, prepared: ui.Prepared) -> Non
 def training_settings(archs: tuple[str, ...]) -> training.Settings:
     """Length, hidden size and steps of the lab's training (the Train page's choices and caps)."""
     cap = training.step_cap()
-    length, hidden, steps = training.size_widgets("lab", LAB_DEFAULTS, st.columns(3))
+    length, hidden, steps = train_widgets.size_widgets("lab", LAB_DEFAULTS, st.columns(3))
     settings = training.Settings.capped("adding", length, hidden, steps, archs=archs)
     st.caption(
         f"Bounds: each cell trains for at most {cap:,} steps and {settings.max_seconds:.3g} seconds "
@@ -172,7 +131,7 @@ def show_training(archs: tuple[str, ...]) -> None:
             return
         slot.empty()
         try:
-            runs = training.train_live(settings, "lab-loss")
+            runs = train_widgets.train_live(settings, "lab-loss")
         except training.ServerBusyError as exc:
             st.warning(str(exc), icon=":material/hourglass_top:")
             return
@@ -195,35 +154,12 @@ def show_training(archs: tuple[str, ...]) -> None:
 # --------------------------------------------------------------------------- claims
 
 
-@st.cache_data(show_spinner=False)
-def _claims_data() -> dict:
-    return claims.load_claims()
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _forget_bias_spans(text: str) -> tuple[int, int, int]:
-    """The memory spans of a random LSTM with forget-gate bias 0 and 1 on ``text``, and its length."""
-    found = tuple((f"bias {b:g}", models.resolve("lstm", "random", "text", hidden=models.RANDOM_HIDDEN,
-                                                 forget_bias=b)) for b in (0.0, 1.0))
-    profs = gradients.profiles(found, text)
-    return profs["bias 0"].memory_span, profs["bias 1"].memory_span, len(text)
-
-
-def claim_rows(text: str) -> list[claims.Claim]:
-    """The precomputed rows and, when the sequence has two characters or more, the live one."""
-    rows = claims.claims_table(_claims_data())
-    if len(text) >= 2:
-        span0, span1, length = _forget_bias_spans(text[:gradients.JACOBIAN_MAX_TOKENS])
-        rows.append(claims.forget_bias_span(span0, span1, length, models.RANDOM_HIDDEN))
-    return rows
-
-
 def show_claims(text: str) -> None:
-    data = _claims_data()
+    data = lab.claims_data()
     if not data:
         st.warning("The precomputed figures (cells/claims_data/lab_claims.json) are missing: run "
                    "scripts/lab_claims.py. Only the live row is shown.", icon=":material/warning:")
-    rows = claim_rows(text)
+    rows = lab.claim_rows(text)
     if rows:
         st.table([{"claim": c.claim, "held here?": c.held, "paper": c.paper,
                    "the paper's finding": c.finding, "gatescope measured": c.measured}

@@ -5,30 +5,17 @@ column of an uploaded CSV, writes the values into the box (so the view is in the
 can still be edited). Files are read by ``cells.io.series_csv.read_csv``, which says what is wrong with a
 bad one; the page then shows that message and keeps everything else as it was.
 
-:func:`sources` draws the widgets (called by ``app.ui.sequence_input`` before the box). The
-forecast of the models trained on a real series is ``app.forecasts``.
+:func:`sources` draws the widgets (called by ``app.widgets.page.sequence_input`` before the box). The
+forecast of the models trained on a real series is ``app.compute.forecasts``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import streamlit as st
 
-from app.upload import literal_markdown
-from cells.io.series_csv import Table, format_series, read_csv
-
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-
-EXAMPLES = {
-    "sunspots": ("sunspots.csv", "sunspots", "yearly sunspot numbers, 1700-2008"),
-    "co2": ("co2.csv", "co2", "Mauna Loa CO2 (ppm), monthly, 1958-2001"),
-}
-"""name -> (file in data/, column, label): the shipped series (sources in data/README.md)."""
-
-EXAMPLE_CORPUS = {"sunspots": "sunspots"}
-"""example -> the corpus of the shipped models trained on it: choosing it picks those models."""
+from app.compute.example_series import EXAMPLE_CORPUS, EXAMPLES, csv_table, example_values
+from app.compute.upload import literal_markdown
+from cells.io.series_csv import format_series
 
 MAX_CSV_MB = 20
 """Largest CSV the uploader takes, in MB (``cells.io.series_csv.MAX_CSV_BYTES``)."""
@@ -37,22 +24,6 @@ EXAMPLE_KEY = "series_example"
 FILE_KEY = "series_csv"
 COLUMN_KEY = "series_column"
 _LOADED_KEY = "_series_loaded"  # (file id, column) last written into the box
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def example_values(name: str) -> np.ndarray:
-    """The shipped series ``name`` (a key of :data:`EXAMPLES`), all of it."""
-    file, column, _ = EXAMPLES[name]
-    table = read_csv(DATA_DIR / file, max_rows=10**6)
-    return table.series([c.name for c in table.columns].index(column))[0]
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def _table(data: bytes, max_rows: int) -> Table:
-    return read_csv(data, max_rows=max_rows)
 
 
 def _load_example() -> None:
@@ -87,7 +58,7 @@ def sources(max_numbers: int) -> tuple[str, ...]:
         session.pop(_LOADED_KEY, None)
         return ()
     try:
-        table = _table(file.getvalue(), max_numbers)
+        table = csv_table(file.getvalue(), max_numbers)
     except ValueError as exc:
         st.warning("This CSV could not be read: " + literal_markdown(str(exc)) + ". The sequence box "
                    "keeps its series.", icon=":material/block:")

@@ -212,8 +212,12 @@ def adding(section: dict[str, Any]) -> Claim:
                  "fails; the GRU's gates do the same job", measured, held, section["command"])
 
 
+FORGET_BIAS_CELL = "lstm"
+"""The cell Jozefowicz et al.'s forget-gate bias claim is about (the live row reads a random one)."""
+
+
 def forget_bias_span(span_zero: int, span_one: int, length: int, hidden: int) -> Claim:
-    """The live row: the memory span (``cells.gradients.memory_span``) of a random LSTM with
+    """The live row: the memory span (``cells.science.gradients.memory_span``) of a random LSTM with
     forget-gate bias 0 and with 1, on the page's sequence of ``length`` tokens."""
     held = UNCLEAR if span_one == span_zero else HELD if span_one > span_zero else NOT_HELD
     reach = " (the whole sequence)" if span_one >= length - 1 else ""
