@@ -59,12 +59,6 @@ def show_spans(profs: dict[str, grad.GradientProfile]) -> None:
             col.caption("The span reaches the first token: the text is shorter than this memory.")
 
 
-def memory_equation(cell: type[cells.Cell]) -> str:
-    """The line of the cell's LaTeX equations that updates its memory state (c_t or h_t)."""
-    lines = [line.strip().replace("&", "") for line in cell.equations.split("\\\\")]
-    return next((line for line in lines if line.startswith(f"{cell.memory_state}_t")), "")
-
-
 def why_line(name: str, p: grad.GradientProfile) -> str:
     """One bullet of the explanation, with the cell's own numbers (developer text, no user text)."""
     cell = cells.cell_class(p.arch)
@@ -90,7 +84,7 @@ def why_line(name: str, p: grad.GradientProfile) -> str:
     state = cell.memory_state
     best = p.gate_log_product[0, p.best_unit]
     return (
-        f"- **{name}**: along ${state}$, ${memory_equation(cell)}$, one step back is just "
+        f"- **{name}**: along ${state}$, ${cell.memory_equation}$, one step back is just "
         f"$\\times ({p.memory_gate})_t$. Over the whole input the path keeps "
         f"$10^{{{p.highway_mean[0]:.1f}}}$ of an average unit; the best unit, #{p.best_unit}, keeps "
         f"$10^{{{best:.1f}}}$. This highway needs no recurrent weights; the curve above measures all "

@@ -114,6 +114,18 @@ def test_default_page_shows_three_named_curves_spans_and_all_charts():
     assert set(spans(at)) == set(NAMES)
 
 
+def test_why_quotes_each_gated_cells_memory_update_as_one_formula():
+    """Each cell's line in "why" names its memory update, one formula KaTeX can typeset alone: no
+    row separator or ``aligned`` block of the cell's full equations comes with it."""
+    at = open_page("gradients.py")
+    why = {line.split("**")[1]: line for m in at.markdown for line in m.value.splitlines()
+           if line.startswith("- **")}
+    assert r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t$" in why["LSTM"]
+    assert r"$h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$" in why["GRU"]
+    for line in why.values():
+        assert not any(mark in line for mark in ("&", "\\\\", "aligned")), line
+
+
 def test_page_numbers_are_the_engines_for_the_loaded_models():
     """The curves and spans on the page are cells.gradients' for the same models and text."""
     at = open_page("gradients.py")

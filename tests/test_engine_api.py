@@ -28,6 +28,31 @@ def test_bad_parameter_dicts_name_the_key(arch: str) -> None:
             cells.make_cell(arch, params)
 
 
+@pytest.mark.parametrize("arch", cells.ARCHS)
+def test_each_cell_names_the_one_equation_that_updates_its_memory(arch: str) -> None:
+    """The row of its equations a page quotes alone (Gradients, "why"): the memory state's update,
+    reading the state before it, as one formula with nothing of the ``aligned`` block around it."""
+    cls = cells.cell_class(arch)
+    state = cls.memory_state
+    assert cls.memory_equation.startswith(f"{state}_t = ")
+    assert f"{state}_{{t-1}}" in cls.memory_equation
+    assert not any(mark in cls.memory_equation for mark in ("&", "\\\\", "\\begin", "\\end", "aligned"))
+
+
+def test_the_memory_updates_are_the_papers() -> None:
+    assert cells.LSTM.memory_equation == r"c_t = f_t \odot c_{t-1} + i_t \odot g_t"
+    assert cells.GRU.memory_equation == r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}"  # the last row
+
+
+def test_a_cell_whose_equations_do_not_parse_is_refused_when_defined() -> None:
+    row = r"h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}"
+    for equations, message in ((cells.GRU.equations.replace(row, row.replace("&=", "=")), "lhs &= rhs"),
+                               (cells.GRU.equations.replace(row, row.replace("h_t", "y_t", 1)), "h_t"),
+                               (cells.GRU.equations.removesuffix(r"\end{aligned}"), "block")):
+        with pytest.raises(TypeError, match=message):
+            type("Broken", (cells.GRU,), {"arch": "broken", "equations": equations})
+
+
 def test_unknown_arch_and_mixed_dtypes() -> None:
     with pytest.raises(ValueError, match="unknown arch"):
         cells.make_cell("transformer", {})

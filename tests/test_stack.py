@@ -118,7 +118,7 @@ def test_a_one_layer_dict_is_still_a_single_cell():
 def test_the_stack_states_its_cells_facts_and_sizes():
     stack = cells.make_cell("gru", numpy_params(torch_stack("gru", 2, seed=0)))
     for fact in ("arch", "display_name", "gates", "gate_names", "states", "memory_gate", "equations",
-                 "sigmoid_gates", "has_cell_state", "blocks", "torch_module", "paper"):
+                 "memory_equation", "sigmoid_gates", "has_cell_state", "blocks", "torch_module", "paper"):
         assert getattr(stack, fact) == getattr(cells.GRU, fact), fact
     assert (stack.num_layers, stack.input_size, stack.hidden_size) == (2, I, H)
     assert stack.num_params == sum(p.numel() for p in torch_stack("gru", 2, seed=0).parameters())

@@ -138,6 +138,22 @@ class Grads:
         return self.da_x @ self.weight_ih
 
 
+def equation_rows(latex: str) -> tuple[tuple[str, str], ...]:
+    """The rows of a cell's :attr:`Cell.equations`, each as (left side, right side): ``latex`` is one
+    ``aligned`` block of rows ``lhs &= rhs`` separated by ``\\\\``. Raises ValueError otherwise."""
+    begin, end = r"\begin{aligned}", r"\end{aligned}"
+    body = latex.strip()
+    if not (body.startswith(begin) and body.endswith(end)):
+        raise ValueError(f"equations are one {begin} ... {end} block")
+    rows = []
+    for row in body[len(begin):-len(end)].split("\\\\"):
+        left, equals, right = row.partition("&=")
+        if not equals or "&" in right or not left.strip() or not right.strip():
+            raise ValueError(f"an equation row is 'lhs &= rhs', got {row.strip()!r}")
+        rows.append((left.strip(), right.strip()))
+    return tuple(rows)
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """The logistic function, written through tanh so it never overflows."""
     return 0.5 + 0.5 * np.tanh(0.5 * x)
@@ -153,7 +169,9 @@ class Cell:
     ``states``: the state vectors, ("c", "h") or ("h",); ``memory_gate``: the gate whose running
     product is the direct path of memory from step to step (the LSTM's f, the GRU's z; None for the
     tanh RNN), and ``memory_keeps_complement`` if that path is 1 - gate instead;
-    ``equations``: LaTeX; ``equation_lines``: the same in the papers' subscripted form for one
+    ``equations``: LaTeX, one ``aligned`` block of rows ``lhs &= rhs`` (:func:`equation_rows`),
+    among them the memory state's update (``c_t &= ...`` or ``h_t &= ...``, which becomes
+    ``memory_equation``); ``equation_lines``: the same in the papers' subscripted form for one
     unit, with ``{f}``, ``{c}``, ``{cprev}``, ``{h}``, ``{hprev}`` placeholders for a step's
     numbers; ``keras_blocks``: the Keras block index of each block (None: Keras has no such layer);
     ``chrono``: (gate, sign) pairs, the chrono initialisation's bias rule (Tallec & Ollivier 2018);
@@ -184,6 +202,7 @@ class Cell:
     has_cell_state: ClassVar[bool]
     sigmoid_gates: ClassVar[tuple[str, ...]]  # the sigmoid gates, in display order
     memory_state: ClassVar[str]  # the state memory runs along: c if the cell has one, else h
+    memory_equation: ClassVar[str]  # LaTeX of the row of the equations that updates memory_state
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -203,6 +222,14 @@ class Cell:
         cls.has_cell_state = "c" in cls.states
         cls.sigmoid_gates = tuple(g.name for g in cls.gates if g.sigmoid)
         cls.memory_state = cls.states[0]
+        try:
+            rows = equation_rows(cls.equations)
+        except ValueError as e:
+            raise TypeError(f"{cls.__name__}: {e}") from None
+        updates = [f"{left} = {right}" for left, right in rows if left == f"{cls.memory_state}_t"]
+        if len(updates) != 1:
+            raise TypeError(f"{cls.__name__}: its equations update {cls.memory_state}_t in one row")
+        cls.memory_equation = updates[0]
         if cls.keras_blocks is not None and sorted(cls.keras_blocks) != list(range(cls.blocks)):
             raise TypeError(f"{cls.__name__}: keras_blocks must order its {cls.blocks} blocks")
 
