@@ -3,6 +3,12 @@
 Browser tests use Debian's Chromium (``/usr/bin/chromium``) through Playwright; they never run
 ``playwright install``. Without Chromium the browser tests fail with a message that says how to
 install it (``apt-get install chromium``), rather than being skipped.
+
+Every page ``new_page`` (and ``page``) opens is watched for JavaScript errors (``e2e.watch``): a
+test fails on one, at its end, even if it never calls ``e2e.assert_no_failure`` after it.
+``pytest --cpu-slowdown=N`` runs every page's JavaScript N times slower (Chromium's CPU
+throttling), the way a loaded machine does, to bring out a test that reads the page too early
+(docs/e2e.md).
 """
 
 from __future__ import annotations
@@ -11,11 +17,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import e2e
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,29 +41,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+START_SECONDS = 120
+"""Longest a test server may take to say it is listening (a loaded machine takes 5-10 s)."""
+
+
 def start_server(script: str = MAIN, *extra: str) -> tuple[subprocess.Popen, str]:
-    """``streamlit run script`` headless on a free port; returns (process, base URL) once healthy."""
+    """``streamlit run script`` headless on a free port; returns (process, base URL) once it says
+    it is listening and answers its health check. If it exits first (or is still silent after
+    :data:`START_SECONDS`), fails quoting what it printed."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", *extra],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError("streamlit did not become healthy within 60 s")
+    silent = threading.Timer(START_SECONDS, proc.kill)  # ends the wait below if nothing is said
+    silent.start()
+    said = []
+    for line in proc.stdout:  # until Streamlit prints the URL it listens on, or exits
+        said.append(line)
+        if url in line:
+            break
+    silent.cancel()
+    if url not in "".join(said):
+        stop_server(proc)
+        raise RuntimeError(f"streamlit did not start (exit code {proc.returncode}); it said:\n"
+                           + "".join(said[-40:]))
+    threading.Thread(target=proc.stdout.read, daemon=True).start()  # the rest: read, so it never blocks
+    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=30) as response:
+        assert response.status == 200, f"{url}/_stcore/health answered {response.status}"
+    return proc, url
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -96,23 +113,38 @@ def browser() -> Iterator:
         b.close()
 
 
+def pytest_addoption(parser) -> None:
+    parser.addoption("--cpu-slowdown", type=float, default=1.0, metavar="N",
+                     help="browser tests: run every page's JavaScript N times slower (Chromium's CPU "
+                     "throttling), as on a loaded machine")
+
+
 @pytest.fixture
-def new_page(browser, app_url) -> Iterator:
+def new_page(browser, app_url, request) -> Iterator:
     """Pages in fresh browser contexts (no shared cookies or storage), closed afterwards.
 
     Depends on ``app_url`` so the server is up before the first page opens. Check pages with
-    ``e2e.assert_no_failure``.
+    ``e2e.assert_no_failure``; every page is watched for JavaScript errors from the start
+    (``e2e.watch``), and one that no check has reported fails the test when it ends.
     """
-    contexts = []
+    contexts, pages = [], []
+    slowdown = request.config.getoption("--cpu-slowdown")
 
     def make():
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        e2e.watch(page)
+        if slowdown > 1:
+            context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": slowdown})
+        pages.append(page)
+        return page
 
     yield make
+    errors = [error for page in pages for error in e2e.js_errors(page)]
     for context in contexts:
         context.close()
+    assert not errors, f"JavaScript error(s) on the test's pages: {errors}"
 
 
 @pytest.fixture

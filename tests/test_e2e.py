@@ -1,8 +1,10 @@
 """End to end: the real app (``streamlit run app/main.py``) in Debian's headless Chromium.
 
-Fixtures in conftest.py start the server on a free port (waiting for /_stcore/health) and launch
-``/usr/bin/chromium`` through Playwright (never ``playwright install``); every page is checked with
-``e2e.assert_no_failure`` (no exception, no page-guard error box).
+Fixtures in conftest.py start the server on a free port and launch ``/usr/bin/chromium`` through
+Playwright (never ``playwright install``); every page is checked with ``e2e.assert_no_failure`` (no
+exception, no error box, no chart that could not be drawn, no formula KaTeX could not typeset, no
+JavaScript error). The last tests prove that each of those checks fails when it should, on a
+scratch page built from the real ``ui.page_guard``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,18 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, start_server, stop_server
-from e2e import BOX, HEATMAP_BLOCKS, assert_no_failure, failures, wait_for_charts
+from e2e import (
+    BOX,
+    HEATMAP_BLOCKS,
+    assert_no_failure,
+    failures,
+    js_errors,
+    take_js_errors,
+    wait_for,
+    wait_for_charts,
+)
+
+import cells
 
 PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> **x** $y$'
 
@@ -92,13 +105,10 @@ def test_a_shared_url_opens_the_same_sequence(page, app_url):
 
 def test_gradients_page_shows_rnn_lstm_and_gru(page, app_url):
     page.goto(f"{app_url}/gradients")
-    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('.js-plotly-plot')].some(gd =>
-             ['RNN', 'LSTM', 'GRU'].every(n => gd.data.some(t => t.name === n)))""",
-        timeout=60_000,
-    )
-    assert_no_failure(page)
+    wait_for(page, """() => [...document.querySelectorAll('.js-plotly-plot')].some(gd =>
+                        ['RNN', 'LSTM', 'GRU'].every(n => gd.data.some(t => t.name === n)))""")
+    assert_no_failure(page)  # the "why" formulas typeset too
+    assert page.locator('[data-testid="stMarkdown"] li .katex').count() >= 3 * 3  # each cell's line
 
 
 def test_compare_page_draws_both_cells(page, app_url):
@@ -120,10 +130,15 @@ def test_csv_download_of_the_view(page, app_url):
     assert_no_failure(page)
 
 
+UNTYPESET = "- **GRU**: along $h$, $h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}\n\\end{aligned}$"
+"""The Gradients page's GRU line before its fix: the last row of the cell's ``aligned`` block, its
+end included, which KaTeX cannot typeset alone."""
+
 FAILING_PAGE = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 import streamlit as st
+import cells
 from app.widgets import page as ui
 
 how = st.query_params.get("fail", "")
@@ -133,36 +148,85 @@ with ui.page_guard():
         raise ValueError("caught by the guard")
 if how == "raise":
     raise RuntimeError("escaped the page")
+if how == "formula":
+    st.markdown({UNTYPESET!r})
+if how == "cells":  # every registered cell's equations, and its memory update alone
+    for arch in cells.ARCHS:
+        st.latex(cells.cell_class(arch).equations)
+        st.markdown(f"${{cells.cell_class(arch).memory_equation}}$")
 st.write("after")
 """
+"""A scratch app: ``?fail=guard`` shows the page guard's box, ``raise`` lets an exception escape,
+``formula`` shows a formula KaTeX cannot typeset, ``cells`` typesets every registered cell's
+equations; anything else, a page with no failure."""
 
 
-def test_the_failure_check_sees_the_guard_box_and_exceptions(page, tmp_path):
-    """assert_no_failure fails on the page guard's error box and on an escaped exception, on a
-    page built from the real ``ui.page_guard``, and passes on the same page when nothing fails."""
-    script = tmp_path / "failing_page.py"
+@pytest.fixture(scope="module")
+def scratch_url(tmp_path_factory) -> str:
+    script = tmp_path_factory.mktemp("scratch") / "failing_page.py"
     script.write_text(FAILING_PAGE, encoding="utf-8")
     proc, url = start_server(str(script))
-    try:
-        page.goto(f"{url}/?fail=guard")
-        page.get_by_text("after").wait_for(timeout=60_000)
-        shown = failures(page)
-        assert len(shown) == 1 and "This input could not be shown" in shown[0]
-        assert shown[0].endswith("| ValueError: caught by the guard")
-        with pytest.raises(AssertionError, match="could not be shown"):
-            assert_no_failure(page)
+    yield url
+    stop_server(proc)
 
-        page.goto(f"{url}/?fail=raise")
-        page.locator('[data-testid="stException"]').wait_for(timeout=60_000)
-        assert len(failures(page)) == 1
-        with pytest.raises(AssertionError, match="encountered an error"):  # details are redacted
-            assert_no_failure(page)
 
-        page.goto(url)
-        page.get_by_text("after").wait_for(timeout=60_000)
+def test_the_failure_check_sees_the_guard_box_and_exceptions(page, scratch_url):
+    """assert_no_failure fails on the page guard's error box and on an escaped exception, on a
+    page built from the real ``ui.page_guard``, and passes on the same page when nothing fails;
+    the waits fail at once, quoting the failure, rather than waiting for what will not come."""
+    page.goto(f"{scratch_url}/?fail=guard")
+    page.get_by_text("after").wait_for(timeout=60_000)
+    shown = failures(page)
+    assert len(shown) == 1 and "This input could not be shown" in shown[0]
+    assert shown[0].endswith("| ValueError: caught by the guard")
+    with pytest.raises(AssertionError, match="could not be shown"):
         assert_no_failure(page)
-    finally:
-        stop_server(proc)
+    with pytest.raises(AssertionError, match="could not be shown"):
+        wait_for(page, "() => false")  # at once: no 90 s wait for a chart that never comes
+
+    page.goto(f"{scratch_url}/?fail=raise")
+    page.locator('[data-testid="stException"]').wait_for(timeout=60_000)
+    assert len(failures(page)) == 1
+    with pytest.raises(AssertionError, match="encountered an error"):  # details are redacted
+        assert_no_failure(page)
+
+    page.goto(scratch_url)
+    page.get_by_text("after").wait_for(timeout=60_000)
+    assert_no_failure(page)
+
+
+def test_the_failure_check_sees_a_formula_that_did_not_typeset(page, scratch_url):
+    """The Gradients page's GRU line as it was (:data:`UNTYPESET`): KaTeX shows it raw, in red, and
+    the check quotes it and KaTeX's message."""
+    page.goto(f"{scratch_url}/?fail=formula")
+    page.get_by_text("after").wait_for(timeout=60_000)
+    shown = failures(page)
+    assert len(shown) == 1 and shown[0].startswith("formula not typeset: ")
+    assert "\\end{aligned}" in shown[0] and "KaTeX parse error" in shown[0]
+    with pytest.raises(AssertionError, match="formula not typeset"):
+        assert_no_failure(page)
+
+
+def test_the_failure_check_sees_a_javascript_error(page, scratch_url):
+    page.goto(scratch_url)
+    page.get_by_text("after").wait_for(timeout=60_000)
+    assert_no_failure(page)
+    with page.expect_event("pageerror"):
+        page.evaluate("() => { setTimeout(() => { throw new TypeError('planted'); }); }")
+    assert js_errors(page) == ["JavaScript error: TypeError: planted"]
+    with pytest.raises(AssertionError, match="TypeError: planted"):
+        assert_no_failure(page)
+    assert take_js_errors(page) == ["JavaScript error: TypeError: planted"]  # checked: the test's own
+    assert_no_failure(page)
+
+
+def test_every_cells_equations_typeset(page, scratch_url):
+    """Each registered cell's equations (the LSTM vs GRU page) and its memory update alone (the
+    Gradients page's "why") are LaTeX that KaTeX typesets: one formula each, no error."""
+    page.goto(f"{scratch_url}/?fail=cells")
+    page.get_by_text("after").wait_for(timeout=60_000)
+    assert_no_failure(page)
+    assert page.locator(".katex").count() == 2 * len(cells.ARCHS)
 
 
 def test_the_app_fetches_nothing_from_the_internet(page, app_url):

@@ -1,4 +1,4 @@
-"""Charts that stay mounted (app/live_chart.py): the plotly.js copy, updates in place in Chromium,
+"""Charts that stay mounted (app/component/live_chart.py): the plotly.js copy, updates in place in Chromium,
 and a plain message when plotly.js cannot load."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import os
 import re
 
 from conftest import MAIN, start_server, stop_server
-from e2e import BOX, assert_no_failure, failures, wait_for_charts
+from e2e import BOX, assert_no_failure, failures, take_js_errors, wait_for, wait_for_charts
 
 from app.component import live_chart
 
@@ -52,6 +52,8 @@ def test_without_static_serving_a_chart_says_it_could_not_be_drawn(page):
     try:
         page.goto(url)
         page.locator(f".{live_chart.ERROR_CLASS}").first.wait_for(timeout=60_000)
+        errors = take_js_errors(page)  # the app's page, served for the missing file, read as a script
+        assert len(errors) == 1 and "SyntaxError" in errors[0], errors
         shown = failures(page)
         assert len(shown) == GATES_CHARTS
         assert all("This chart could not be drawn: plotly.js did not load" in s for s in shown)
@@ -60,15 +62,24 @@ def test_without_static_serving_a_chart_says_it_could_not_be_drawn(page):
         stop_server(proc)
 
 
-HOVER = """async ([row, col]) => {
+HOVER = """([row, col]) => {
   const gd = document.querySelectorAll('.js-plotly-plot')[1];  // the heatmaps
-  const frame = () => new Promise(r => setTimeout(r, 100));  // Plotly throttles hover events
-  Plotly.Fx.unhover(gd);
-  await frame();
+  const shown = gd.querySelector('.hoverlayer').textContent;
   Plotly.Fx.hover(gd, {xval: col, yval: row});  // category axes: positions
-  await frame();
-  return gd.querySelector('.hoverlayer').textContent || null;
+  return shown;
 }"""
+"""Hover the heatmaps at (row, column); returns the hover text shown before. Plotly may draw the
+hover later (it throttles hover events), so :func:`hover` waits for the text to change."""
+
+HOVER_TEXT = "() => document.querySelectorAll('.js-plotly-plot')[1].querySelector('.hoverlayer').textContent"
+
+
+def hover(page, row: int, col: int) -> str | None:
+    """The hover text at (row, col) of the heatmaps, None if there is none; (row, col) must show a
+    text other than the last one hovered (or than none)."""
+    before = page.evaluate(HOVER, [row, col])
+    page.wait_for_function(f"(before) => ({HOVER_TEXT})() !== before", arg=before, timeout=30_000)
+    return page.evaluate(HOVER_TEXT) or None
 
 
 def test_the_one_trace_heatmap_hovers_with_the_block_unit_and_exact_value(page, app_url):
@@ -79,11 +90,11 @@ def test_the_one_trace_heatmap_hovers_with_the_block_unit_and_exact_value(page, 
     wait_for_charts(page, GATES_CHARTS, 8)
     rows = page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[1].data[0].y")
     first = next(k for k, y in enumerate(rows) if y.startswith("f · unit "))
-    shown = page.evaluate(HOVER, [first, 2])
+    shown = hover(page, first, 2)
     assert re.fullmatch(r"step 2: «v»f · unit \d+ = \d\.\d{3}", shown), shown  # a gate: 0..1
     c_row = next(k for k, y in enumerate(rows) if y.startswith("c · unit "))
-    assert re.search(r"c · unit \d+ = -?\d+\.\d{3}$", page.evaluate(HOVER, [c_row, 0]))
-    assert page.evaluate(HOVER, [first - 1, 2]) is None  # the blank row above the block
+    assert re.search(r"c · unit \d+ = -?\d+\.\d{3}$", hover(page, c_row, 0))
+    assert hover(page, first - 1, 2) is None  # the blank row above the block: the hover goes
     assert_no_failure(page)
 
 
@@ -100,13 +111,20 @@ def test_a_chart_out_of_view_is_drawn_when_it_comes_into_view(page, app_url):
     box.wait_for(timeout=60_000)
     wait_for_charts(page, GATES_CHARTS, len(box.input_value()))  # all drawn; back at the top
     old = len(box.input_value())
+    far = page.evaluate("() => document.querySelectorAll('.gs-chart')[2].getBoundingClientRect().top"
+                        " / innerHeight")
+    assert far > 2, far  # the scrubber is well beyond live_chart.NEAR_MARGIN (half a window)
     box.fill("Out of view.")
     box.press("Control+Enter")
-    page.wait_for_function(f"() => ({TOKENS})()[0].tokens === 12", timeout=60_000)  # the story
-    assert_no_failure(page)  # the run has finished: every chart has its new figure
+    # the new text has reached the three charts: drawn in view, and the scrubber either faded
+    # (as it should be) or drawn
+    wait_for(page, f"""() => {{ const [story, heatmaps, scrubber] = ({TOKENS})();
+        return story.tokens === 12 && heatmaps.tokens === 12
+          && (scrubber.stale || scrubber.tokens === 12); }}""")
+    assert_no_failure(page)
     story, heatmaps, scrubber = page.evaluate(TOKENS)
     assert story == heatmaps == {"tokens": 12, "stale": False}  # in view (the heatmaps' top)
     assert scrubber == {"tokens": old, "stale": True}  # out of view: the last figure, faded
     page.locator(".gs-chart").last.scroll_into_view_if_needed()
-    page.wait_for_function(f"() => ({TOKENS})()[2].tokens === 12", timeout=60_000)
+    wait_for(page, f"() => ({TOKENS})()[2].tokens === 12")
     assert page.evaluate(TOKENS)[2] == {"tokens": 12, "stale": False}

@@ -177,6 +177,7 @@ function draw(host, gd) {
     return Plotly.react(gd, {data: fig.data, layout, frames: fig.frames || [], config})
       .then(() => {
         if (data.player && gd.__latest === data) loadPlayer(host, gd, data.player, fig.frames);
+        gd.__shown = data;  // drawn: the browser tests wait until every chart shows its __latest
         if (gd.__latest === data) host.classList.remove(STALE_CLASS);
         host.querySelector('.ERROR_CLASS')?.remove();
       });
