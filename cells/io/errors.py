@@ -24,6 +24,20 @@ class WeightsFileError(ValueError):
     """A file that is not a model file gatescope reads; the message says what is wrong and the fix."""
 
 
+DEQUANTIZE = ("save_file({k: v.dequantize() if v.is_quantized else v.float() "
+              "for k, v in model.state_dict().items()}, \"model.safetensors\")")
+"""The line that turns a PyTorch model's integer or quantized state_dict into float tensors."""
+
+
+def quantized(what: str) -> WeightsFileError:
+    """The one refusal of integer and quantized weights, in every format: ``what`` names the array
+    or layer and its dtype."""
+    return WeightsFileError(
+        f"{what}: the gates are computed from float weights, so quantized or integer weights are not "
+        f"read; dequantize to float first. From PyTorch: {DEQUANTIZE}; from Keras: save the model "
+        "before model.quantize(...)")
+
+
 @contextmanager
 def refusing(what: str) -> Iterator[None]:
     """Turn a parser's exception into a WeightsFileError that starts with ``what``."""
