@@ -8,6 +8,7 @@ message, never another exception.
 from __future__ import annotations
 
 import struct
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -15,9 +16,10 @@ from contextlib import contextmanager
 
 PARSER_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
                  TypeError, SyntaxError, struct.error, NotImplementedError, RuntimeError, KeyError,
-                 IndexError, OverflowError, MemoryError, UnicodeError)
+                 IndexError, OverflowError, MemoryError, UnicodeError, tokenize.TokenError)
 """What the zip, .npy, HDF5 and JSON parsers raise on a malformed file (RecursionError is a
-RuntimeError)."""
+RuntimeError; numpy's .npy header reader tokenizes a header that is not a Python literal, and
+tokenize raises its own TokenError on an unclosed bracket)."""
 
 
 class WeightsFileError(ValueError):
@@ -39,13 +41,14 @@ def quantized(what: str) -> WeightsFileError:
 
 
 @contextmanager
-def refusing(what: str) -> Iterator[None]:
-    """Turn a parser's exception into a WeightsFileError that starts with ``what``."""
+def refusing(what: str, also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """Turn a parser's exception (:data:`PARSER_ERRORS`, and ``also``: a parser's own error class)
+    into a WeightsFileError that starts with ``what``."""
     try:
         yield
     except WeightsFileError:
         raise
-    except PARSER_ERRORS as e:
+    except (*PARSER_ERRORS, *also) as e:
         reason = str(e) or type(e).__name__
         raise WeightsFileError(f"{what}: {reason[:200]}") from e
 

@@ -160,7 +160,7 @@ def read_model(src: Source, *, vocab: Any = None, max_bytes: int = DEFAULT_MAX_B
                                                 max_layers=max_layers)
     kind = meta.pop("kind", None)
     arrays = cast_floats(arrays, dtype)
-    if file_kind == NPZ and kind in OWN_KINDS:
+    if file_kind == NPZ and isinstance(kind, str) and kind in OWN_KINDS:  # a JSON list is unhashable
         return OWN_KINDS[kind](arrays, meta)
     parts = layouts.model_parts(arrays, meta, file_kind)
     cell = make_cell(parts.arch, parts.params)

@@ -59,7 +59,8 @@ def load_safetensors(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
         header = json.loads(data[8 : 8 + n].decode(), parse_constant=refuse_constant)
     if not isinstance(header, dict):
         raise WeightsFileError("the .safetensors header is not a JSON object")
-    meta = header.pop("__metadata__", None) or {}
+    meta = header.pop("__metadata__", None)
+    meta = {} if meta is None else meta  # (an empty list is not: the loader wants a map)
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise WeightsFileError("__metadata__ must map strings to strings")
     buffer = len(data) - 8 - n
@@ -79,9 +80,10 @@ def load_safetensors(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
         raise WeightsFileError(f"the arrays would take {total:,} bytes, more than the limit of {max_bytes:,}")
     if check is not None:
         check({t.key: t.shape for t in tensors})
+    from safetensors import SafetensorError
     from safetensors.numpy import load as st_load
 
-    with refusing("not a valid .safetensors file"):
+    with refusing("not a valid .safetensors file", (SafetensorError,)):
         loaded = st_load(bytes(data))
     arrays = {}
     for t in tensors:
@@ -100,11 +102,13 @@ def _tensor_entry(key: object, entry: object, buffer: int) -> _Tensor:
     if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
         raise WeightsFileError(f"tensor {key!r}: its header entry must hold dtype, shape and data_offsets")
     dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+    if not isinstance(dtype, str):
+        raise WeightsFileError(f"tensor {key!r}: its dtype must be a string such as \"F32\"")
     if dtype not in _ST_DTYPES:
         if dtype == "BF16":
             raise WeightsFileError(f"tensor {key!r} is bfloat16: save float32, e.g. "
                                    "save_file({k: v.float() for k, v in model.state_dict().items()}, ...)")
-        if isinstance(dtype, str) and _ST_QUANTIZED.fullmatch(dtype):
+        if _ST_QUANTIZED.fullmatch(dtype):
             raise quantized(f"tensor {key!r} has dtype {dtype}")
         raise WeightsFileError(f"tensor {key!r} has dtype {str(dtype)[:20]!r}: only float (F16, F32, F64), "
                                "int and bool tensors are read")
