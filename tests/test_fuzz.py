@@ -13,18 +13,22 @@ per format) and the deadline catches an example that takes far longer than the r
 Bugs these found, fixed (issue #18): numpy's .npy header reader raising tokenize.TokenError; a meta
 ``kind`` that is a JSON list (unhashable); a safetensors dtype that is a JSON list; an empty-list
 ``__metadata__`` passing the header check and failing in the safetensors loader with its own error
-class (SafetensorError, now refused like the rest).
+class (SafetensorError, now refused like the rest); a .keras config.json whose model config, layer
+or layer config is not a JSON object, or whose units is a list (AttributeError, TypeError).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
 import struct
+import tempfile
 import warnings
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -242,30 +246,37 @@ def test_safetensors_header_edited(which, edit, keep_length, edits):
 # -- .keras ---------------------------------------------------------------------------------------------
 
 
+@functools.cache
+def good_keras() -> bytes:
+    """Saved by Keras once per run (not a fixture: Hypothesis would print its 20 kB in a failure)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return keras_archive(Path(tmp))
+
+
 @pytest.fixture(scope="module")
-def good_keras(tmp_path_factory) -> bytes:
-    return keras_archive(tmp_path_factory.mktemp("keras"))
+def keras_saved() -> None:
+    """Keras imported and the model saved before the first example, which the deadline times."""
+    good_keras()
 
 
 @FUZZ
 @given(edits=EDITS)
-def test_keras_archive_bytes_mutated(good_keras, edits):
-    model_or_refusal(mutate(good_keras, edits), vocab=VOCAB5)
+def test_keras_archive_bytes_mutated(keras_saved, edits):
+    model_or_refusal(mutate(good_keras(), edits), vocab=VOCAB5)
 
 
 @FUZZ
 @given(edits=EDITS)
-def test_keras_weights_h5_bytes_mutated(good_keras, edits):
-    h5 = members(good_keras)["model.weights.h5"]
-    model_or_refusal(rezip(good_keras, {"model.weights.h5": mutate(h5, edits)}), vocab=VOCAB5)
+def test_keras_weights_h5_bytes_mutated(keras_saved, edits):
+    h5 = members(good_keras())["model.weights.h5"]
+    model_or_refusal(rezip(good_keras(), {"model.weights.h5": mutate(h5, edits)}), vocab=VOCAB5)
 
 
 @FUZZ
 @given(edit=JSON_EDIT)
-def test_keras_config_values_edited(good_keras, edit):
-    config = json.loads(members(good_keras)["config.json"])
-    config = json_edit(config, *edit)
-    model_or_refusal(rezip(good_keras, {"config.json": json.dumps(config).encode()}), vocab=VOCAB5)
+def test_keras_config_values_edited(keras_saved, edit):
+    config = json_edit(json.loads(members(good_keras())["config.json"]), *edit)
+    model_or_refusal(rezip(good_keras(), {"config.json": json.dumps(config).encode()}), vocab=VOCAB5)
 
 
 # -- vocabularies ---------------------------------------------------------------------------------------
@@ -309,5 +320,5 @@ def test_the_good_files_are_models():
         assert model_or_refusal(WORD_MODEL, vocab=data).encoder.tokens == tuple(TOKENS)
 
 
-def test_the_good_keras_file_is_a_model(good_keras):
-    assert model_or_refusal(good_keras, vocab=VOCAB5) is not None
+def test_the_good_keras_file_is_a_model(keras_saved):
+    assert model_or_refusal(good_keras(), vocab=VOCAB5) is not None

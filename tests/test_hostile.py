@@ -288,7 +288,7 @@ def test_a_keras_dtype_policy_naming_a_quantization_is_refused(good_keras):
     def policy(config):
         config["config"]["layers"][2]["config"]["dtype"] = "int8_from_float32"
 
-    refused(with_config(good_keras, policy), "GRU layer 'gru'", "int8_from_float32", *QUANTIZED,
+    refused(with_config(good_keras, policy), "GRU layer 'gru", "int8_from_float32", *QUANTIZED,
             reader=cells.read_model, vocab=VOCAB5)
 
 

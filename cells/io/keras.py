@@ -101,39 +101,44 @@ def _keras_plan(config_bytes: bytes, max_hidden: int, max_layers: int) -> _Keras
     if not isinstance(config, dict) or config.get("class_name") != "Sequential":
         what = config.get("class_name") if isinstance(config, dict) else type(config).__name__
         raise WeightsFileError(f"the .keras model is a {str(what)[:40]!r}: only a Sequential model is read")
-    layers = (config.get("config") or {}).get("layers")
-    if not isinstance(layers, list):
+    model = config.get("config")
+    layers = model.get("layers") if isinstance(model, dict) else None
+    if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
         raise WeightsFileError("config.json has no list of layers")
-    kinds = [layer.get("class_name") if isinstance(layer, dict) else None for layer in layers]
-    layers = [(k, layer.get("config") or {}) for k, layer in zip(kinds, layers, strict=True)
-              if k not in ("InputLayer", "Dropout")]
+    layers = [(layer.get("class_name"), layer.get("config") or {}) for layer in layers]
+    if not all(isinstance(kind, str) and isinstance(cfg, dict) for kind, cfg in layers):
+        raise WeightsFileError("config.json: every layer must have a class_name and a config object")
+    layers = [(kind, cfg) for kind, cfg in layers if kind not in ("InputLayer", "Dropout")]
     counts: dict[str, int] = {}
     rnn_paths, archs, units = [], set(), set()
     embedding, dense_activation, dense_bias = False, None, True
     for at, (kind, cfg) in enumerate(layers):
+        name = f"{kind[:40]} layer {str(cfg.get('name'))[:40]!r}"
         mode = _quantization(cfg)
         if mode is not None:
-            raise quantized(f"{kind} layer {cfg.get('name')!r} is quantized ({mode[:20]!r})")
+            raise quantized(f"{name} is quantized ({mode[:20]!r})")
         if kind in _KERAS_RNN:
             arch, snake = _KERAS_RNN[kind]
             archs.add(arch)
             for key, want in _KERAS_DEFAULTS.items():
                 if key in cfg and not (kind == "SimpleRNN" and key == "recurrent_activation") \
                         and cfg[key] != want:
-                    raise WeightsFileError(f"{kind} layer {cfg.get('name')!r}: {key}={cfg[key]!r}; only "
+                    raise WeightsFileError(f"{name}: {key}={str(cfg[key])[:20]!r}; only "
                                            f"the default {want!r} is read")
             if not cfg.get("use_bias", True):
-                raise WeightsFileError(f"{kind} layer {cfg.get('name')!r} has no bias (use_bias=False)")
+                raise WeightsFileError(f"{name} has no bias (use_bias=False)")
             if cfg.get("go_backwards", False):
-                raise WeightsFileError(f"{kind} layer {cfg.get('name')!r} reads backwards (go_backwards)")
+                raise WeightsFileError(f"{name} reads backwards (go_backwards)")
             if kind == "GRU" and not cfg.get("reset_after", True):
                 raise WeightsFileError("a GRU with reset_after=False applies the reset gate before the "
                                        "recurrent matmul; only the reset_after=True form (PyTorch's) is read")
             last_rnn = not any(k in _KERAS_RNN for k, _ in layers[at + 1 :])
             if not last_rnn and not cfg.get("return_sequences", False):
-                raise WeightsFileError(f"{kind} layer {cfg.get('name')!r} feeds another recurrent layer, "
-                                       "so it must have return_sequences=True")
-            units.add(cfg.get("units"))
+                raise WeightsFileError(f"{name} feeds another recurrent layer, so it must have "
+                                       "return_sequences=True")
+            if type(cfg.get("units")) is not int or cfg["units"] <= 0:
+                raise WeightsFileError(f"{name}: units must be a positive integer")
+            units.add(cfg["units"])
             rnn_paths.append(f"layers/{_numbered(snake, counts)}")
         elif kind == "Embedding" and at == 0:
             if cfg.get("mask_zero", False):
@@ -143,8 +148,8 @@ def _keras_plan(config_bytes: bytes, max_hidden: int, max_layers: int) -> _Keras
         elif kind == "Dense" and at == len(layers) - 1 and rnn_paths:
             dense_activation = cfg.get("activation", "linear")
             if dense_activation not in ("linear", "softmax"):
-                raise WeightsFileError(f"the Dense layer's activation is {dense_activation!r}: only linear "
-                                       "and softmax are read")
+                raise WeightsFileError(f"the Dense layer's activation is {str(dense_activation)[:20]!r}: "
+                                       "only linear and softmax are read")
             dense_bias = bool(cfg.get("use_bias", True))
             _numbered("dense", counts)
         else:
@@ -156,8 +161,8 @@ def _keras_plan(config_bytes: bytes, max_hidden: int, max_layers: int) -> _Keras
     if len(archs) > 1:
         raise WeightsFileError(f"the .keras model mixes recurrent layers ({', '.join(sorted(archs))}); "
                                "a stack is of one kind")
-    if len(units) > 1 or not all(type(u) is int and u > 0 for u in units):
-        raise WeightsFileError(f"the recurrent layers have units {sorted(map(str, units))}: a stack has one "
+    if len(units) > 1:
+        raise WeightsFileError(f"the recurrent layers have units {sorted(units)}: a stack has one "
                                "hidden size")
     (U,) = units
     if max_hidden < U:
