@@ -17,6 +17,7 @@ import numpy as np
 
 import cells
 from cells.io.model_files import save_model
+from cells.io.npz import save_arrays
 
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported (inside keras_archive)
 
@@ -103,6 +104,23 @@ def series_model_npz() -> bytes:
     encoder = cells.NumberEncoder(2.5, 4.0)
     f = io.BytesIO()
     save_model(cells.Reader(cell, encoder, readout, {}), f, np.float32)
+    return f.getvalue()
+
+
+def melody_model_npz() -> bytes:
+    """gatescope's own melody model file: an RNN over 3 note tokens (and the unknown one), its
+    vocabulary a JSON list as UTF-8 bytes."""
+    cell = cells.make_cell("rnn", cells.init_params("rnn", 4, 3, seed=3))
+    readout = cells.Readout(np.ones((4, 3)), np.zeros(4))
+    f = io.BytesIO()
+    save_model(cells.MelodyModel(cell, ["A4 e", "G4 q", "C5 e"], readout), f, np.float32)
+    return f.getvalue()
+
+
+def meta_arch_npz() -> bytes:
+    """A bare LSTM whose architecture is said by its meta alone (no arch array)."""
+    f = io.BytesIO()
+    save_arrays(f, cells.init_params("lstm", 2, 3, seed=4, dtype=np.float32), {"arch": "lstm"})
     return f.getvalue()
 
 

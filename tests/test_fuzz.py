@@ -14,7 +14,9 @@ Bugs these found, fixed (issue #18): numpy's .npy header reader raising tokenize
 ``kind`` that is a JSON list (unhashable); a safetensors dtype that is a JSON list; an empty-list
 ``__metadata__`` passing the header check and failing in the safetensors loader with its own error
 class (SafetensorError, now refused like the rest); a .keras config.json whose model config, layer
-or layer config is not a JSON object, or whose units is a list (AttributeError, TypeError).
+or layer config is not a JSON object, or whose units is a list (AttributeError, TypeError); a meta
+``arch`` that is a JSON list (TypeError); a melody vocabulary nested 100,000 deep (RecursionError);
+a series normalisation offset of 10**400 (OverflowError).
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from model_files import (
     VOCAB5,
     char_model_npz,
     keras_archive,
+    melody_model_npz,
     members,
+    meta_arch_npz,
     raw_safetensors,
     rezip,
     safetensors_header,
@@ -71,6 +75,8 @@ EDIT = st.one_of(
     st.tuples(st.just("insert"), AT, st.binary(min_size=1, max_size=16)),
     st.tuples(st.just("delete"), AT, st.integers(1, 64)),
     st.tuples(st.just("cut"), AT, st.none()),
+    st.tuples(st.just("repeat"), AT, st.tuples(st.sampled_from(b'[{"0a\n \x00\xff'),
+                                               st.sampled_from([2, 1000, 100_000]))),
 )
 EDITS = st.lists(EDIT, min_size=1, max_size=6)
 
@@ -90,13 +96,16 @@ def mutate(data: bytes, edits: list[tuple], start: int = 0, end: int | None = No
             del body[at : at + arg]
         elif op == "cut":
             del body[at:]
+        elif op == "repeat":  # one byte many times: deep nesting, long runs
+            body[at:at] = bytes([arg[0]]) * arg[1]
     return head + bytes(body) + tail
 
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False),
                     st.text(max_size=8),
                     st.sampled_from(["F32", "F16", "I8", "BF16", "F8_E4M3", "lstm", "gru", "rnn", "softmax",
-                                     "relu", "Sequential", "LSTM", "Dense", "<f4", "|O", -1, 0, 1, 2**63]))
+                                     "relu", "Sequential", "LSTM", "Dense", "<f4", "|O", -1, 0, 1, 2**63,
+                                     10**400]))
 JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
                     | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=8)
 
@@ -132,7 +141,8 @@ def model_or_refusal(data: bytes, **kwargs) -> cells.Reader | None:
         return None
     for a in reader.cell.params.values():
         assert np.isfinite(a).all()
-    sample = np.array([0.5, -1.0, 2.0]) if reader.mode == "numbers" else "ab c\nd"
+    samples = {"numbers": np.array([0.5, -1.0, 2.0]), "notes": list(getattr(reader.encoder, "vocab", ()))[:3]}
+    sample = samples.get(reader.mode, "ab c\nd")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # finite but huge fuzzed weights may overflow
         reader.read(sample)
@@ -143,9 +153,12 @@ def model_or_refusal(data: bytes, **kwargs) -> cells.Reader | None:
 
 NPZ_FILES = {
     "bare": npz_bytes(arch=arch_array("lstm"), **random_params("lstm", np.float32)),
+    "arch in meta": meta_arch_npz(),
     "char": char_model_npz(),
+    "melody": melody_model_npz(),
     "series": series_model_npz(),
 }
+WITH_META = ["arch in meta", "char", "melody", "series"]
 
 
 def npz_members(data: bytes) -> dict[str, bytes]:
@@ -201,7 +214,7 @@ def test_npz_zip_directory_mutated(which, edits):
 
 
 @FUZZ
-@given(which=st.sampled_from(["char", "series"]), edit=JSON_EDIT)
+@given(which=st.sampled_from(WITH_META), edit=JSON_EDIT)
 def test_npz_meta_edited(which, edit):
     files = npz_members(NPZ_FILES[which])
     header_len = struct.unpack("<H", files["__meta__.npy"][8:10])[0]
@@ -209,6 +222,19 @@ def test_npz_meta_edited(which, edit):
     meta = json_edit(meta, *edit)
     text = json.dumps(meta).encode()
     files["__meta__.npy"] = npy_bytes_of(np.frombuffer(text, np.uint8))
+    model_or_refusal(zip_of(files))
+
+
+@FUZZ
+@given(which=st.sampled_from(sorted(NPZ_FILES)), member=st.integers(0, 100), edits=EDITS)
+def test_npz_member_data_mutated(which, member, edits):
+    """A member's data bytes edited and stored again as a valid .npy of the same dtype (as many
+    whole items as the bytes make): the arrays' values and lengths, past the container checks."""
+    files = npz_members(NPZ_FILES[which])
+    name = sorted(files)[member % len(files)]
+    a = np.load(io.BytesIO(files[name]))
+    data = mutate(a.tobytes(), edits)
+    files[name] = npy_bytes_of(np.frombuffer(data[: len(data) // a.itemsize * a.itemsize], a.dtype))
     model_or_refusal(zip_of(files))
 
 
