@@ -3,14 +3,15 @@ never another exception, never a hang.
 
 Good files of each format are made here by the real writers (numpy's .npz, safetensors, Keras 3,
 vocabularies as a JSON list, a token -> id dict and one token per line), then mutated: bytes
-flipped, set, inserted, deleted, the file cut; and edits that keep the container valid so the
-parser behind it is reached: safetensors header fields, .npy member headers and the zip
-directory of an .npz, gatescope's JSON meta, a .keras's config.json values and its
+flipped, set, inserted, deleted, one byte repeated up to 100,000 times (deep nesting), the file
+cut; and edits that keep the container valid so the parser behind it is reached: safetensors
+header fields, .npy member headers, member data and the zip directory of an .npz, gatescope's JSON meta, a .keras's config.json values and its
 model.weights.h5 bytes. Hypothesis runs derandomized (a fixed seed per test) with no example
 database, so CI sees the same examples every run; ``MAX_EXAMPLES`` bounds the time (a few seconds
 per format) and the deadline catches an example that takes far longer than the rest.
 
-Bugs these found, fixed (issue #18): numpy's .npy header reader raising tokenize.TokenError; a meta
+Bugs these found (the last two by probing what the mutations did not yet reach; they do now),
+fixed (issue #18): numpy's .npy header reader raising tokenize.TokenError; a meta
 ``kind`` that is a JSON list (unhashable); a safetensors dtype that is a JSON list; an empty-list
 ``__metadata__`` passing the header check and failing in the safetensors loader with its own error
 class (SafetensorError, now refused like the rest); a .keras config.json whose model config, layer
