@@ -119,7 +119,7 @@ def show_what_if(text: str, labels: tuple[str, ...], cells_keys: gradients.Keys)
     cols = st.columns(3)
     with cols[0]:
         position = inputs.slider("gr_edit_pos", "Token to change (position)", 0, len(text) - 1, default=0)
-        st.text(f"token {position}: {sequence.token_label(text[position])}")  # user text: plain, never Markdown
+        st.text(f"token {position}: {sequence.token_label(text[position])}")  # user text: plain text
     default = EDIT_DEFAULT if text[position] != EDIT_DEFAULT else "y"
     with cols[1]:
         typed = st.text_input("Replacement character", max_chars=1, key="gr_edit_char", placeholder=default,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.charts.base import state_heatmaps
 from app.charts.gradients import gradient_figure
+from app.charts.heatmaps import state_heatmaps
 from app.charts.training import loss_figure
 from app.compute import training
 from app.widgets import inputs

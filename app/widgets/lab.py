@@ -9,8 +9,8 @@ import numpy as np
 import streamlit as st
 
 import cells
-from app.charts.base import state_heatmaps
 from app.charts.gradients import gradient_figure
+from app.charts.heatmaps import state_heatmaps
 from app.charts.training import loss_figure
 from app.compute import gradient_profiles as gradients
 from app.compute import lab, models, training
