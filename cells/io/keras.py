@@ -228,8 +228,9 @@ def _check_self_contained(f: Any) -> None:
 
     f.id.links.visit(visit, info=True)
     if len(links) > MAX_H5_LINKS:
-        raise WeightsFileError(f"model.weights.h5 holds more than {MAX_H5_LINKS:,} groups and arrays; "
-                               "a Keras model of a few recurrent layers holds a few dozen")
+        raise WeightsFileError(f"model.weights.h5 holds more than {MAX_H5_LINKS:,} groups and arrays, where "
+                               "a Keras model of a few recurrent layers holds a few dozen: save the model "
+                               "alone, model.save(\"model.keras\")")
     kinds = {h5l.TYPE_SOFT: "a soft link", h5l.TYPE_EXTERNAL: "an external link to another file"}
     for name, kind in links:
         if kind != h5l.TYPE_HARD:
