@@ -5,8 +5,8 @@ Good files of each format are made here by the real writers (numpy's .npz, safet
 vocabularies as a JSON list, a token -> id dict and one token per line), then mutated: bytes
 flipped, set, inserted, deleted, one byte repeated up to 100,000 times (deep nesting), the file
 cut; and edits that keep the container valid so the parser behind it is reached: safetensors
-header fields, .npy member headers, member data and the zip directory of an .npz, gatescope's JSON meta, a .keras's config.json values and its
-model.weights.h5 bytes. Hypothesis runs derandomized (a fixed seed per test) with no example
+header fields, .npy member headers, member data and the zip directory of an .npz, gatescope's
+JSON meta, a .keras's config.json values and its model.weights.h5 bytes. Hypothesis runs derandomized (a fixed seed per test) with no example
 database, so CI sees the same examples every run; ``MAX_EXAMPLES`` bounds the time (a few seconds
 per format) and the deadline catches an example that takes far longer than the rest.
 
