@@ -6,8 +6,9 @@ vocabularies as a JSON list, a token -> id dict and one token per line), then mu
 flipped, set, inserted, deleted, one byte repeated up to 100,000 times (deep nesting), the file
 cut; and edits that keep the container valid so the parser behind it is reached: safetensors
 header fields, .npy member headers, member data and the zip directory of an .npz, gatescope's
-JSON meta, a .keras's config.json values and its model.weights.h5 bytes. Hypothesis runs derandomized (a fixed seed per test) with no example
-database, so CI sees the same examples every run; ``MAX_EXAMPLES`` bounds the time (a few seconds
+JSON meta, a .keras's config.json values and its model.weights.h5 bytes. Hypothesis runs
+derandomized (a fixed seed per test) with no example database, so CI sees the same examples every
+run; ``MAX_EXAMPLES`` bounds the time (a few seconds
 per format) and the deadline catches an example that takes far longer than the rest.
 
 Bugs these found (the last two by probing what the mutations did not yet reach; they do now),
