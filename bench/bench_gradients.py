@@ -3,8 +3,8 @@
 One edit measures every cell's gradient curve (``app.compute.gradient_profiles.profiles``: the exact Jacobian
 pass of ``cells.jacobian_norms``, per layer of a stack) over the first ``token_cap`` tokens, for
 the three shipped character models and the upload in place of the LSTM. The token cap is chosen
-per model size so that this stays under ``app.compute.gradient_profiles.SECONDS_PER_EDIT``; this script measures
-what it takes here, for uploads from 128 units to the largest accepted (1024 units, 4 layers).
+per model size so that this stays under ``app.compute.gradient_profiles.SECONDS_PER_EDIT``; this
+script measures what it takes here, for uploads from 128 units to the largest accepted (1024 units, 4 layers).
 
     OPENBLAS_NUM_THREADS=1 python bench/bench_gradients.py
 """

@@ -101,71 +101,48 @@ def ranking_table(reading: UnitReading) -> pd.DataFrame:
     return table.sort_values("correlation r", key=abs, ascending=False, kind="stable")
 
 
-def main() -> None:
-    st.title("Interpretable cells: units that track your text")
-    ui.explain(
-        "Karpathy, Johnson & Fei-Fei (2015) found units of character-level LSTMs that switch on "
-        "inside quotes or count along a line. Here every unit of a character model (gatescope's "
-        "trained one, or your upload) is scored against simple properties of the text you type, "
-        "by the Pearson correlation r of its activation with the property over the characters; "
-        "the best units are shown as your text coloured by their activation (blue positive, "
-        "red negative)."
-    )
-    left, right = st.columns([3, 1])
-    with right:
-        corpus = inputs.text_corpus_choice(models.CORPUS_LABELS, "Text",
-                                       "Prose is ranked against properties of prose, code against "
-                                       "properties of code (strings, comments, brackets, indentation).")
-        arch = inputs.arch_choice("Model")
-        model = inputs.model_choice(models.MODEL_LABELS, "text", horizontal=False)
-        key = models.resolve(arch, model, "text", seed=ui.view_state().seed, corpus=corpus)
-        loaded = models.load(key)
-        layer = inputs.layer_choice(loaded.cell)
-        state = "h"
-        if key.cell.has_cell_state:  # an uploaded model has its own cell
-            state = inputs.choice("cells_state", "Cell state or hidden state", ("c", "h"),
+def choose_model(corpus: str) -> tuple[models.ModelKey, models.Loaded, int, str]:
+    """The model, layer and state widgets: the key, the model, the layer and the state ranked."""
+    arch = inputs.arch_choice("Model")
+    model = inputs.model_choice(models.MODEL_LABELS, "text", horizontal=False)
+    key = models.resolve(arch, model, "text", seed=ui.view_state().seed, corpus=corpus)
+    loaded = models.load(key)
+    layer = inputs.layer_choice(loaded.cell)
+    state = "h"
+    if key.cell.has_cell_state:  # an uploaded model has its own cell
+        state = inputs.choice("cells_state", "Cell state or hidden state", ("c", "h"),
                               format_func=charts.STATE_TITLES.get,
                               help="Karpathy et al. coloured the cell state c.")
-    with left:
-        seq = inputs.sequence_input(numbers=False)
-    with right:
-        st.button("Try a longer text", on_click=_load_sample, icon=":material/article:",
-                  help="Prose: four lines with quotes and brackets; code: a Python function with "
-                  "strings, comments and indentation. More for a unit to be right about.")
-    if seq.length < 2:
-        st.info("Type at least two characters: a correlation needs a text to vary over.",
-                icon=":material/keyboard:")
-        return
-    ui.upload_note(model, "text", "is the model ranked here")
-    if not loaded.reader.per_character:
-        st.info("Your model reads words: the properties here are per character, so its units "
-                "cannot be ranked against them. Gates and LSTM vs GRU show it.",
-                icon=":material/info:")
-        return
-    reading = read_units(key, seq, state, layer, corpus)
-    ui.show_model(loaded.description, loaded.problem, loaded.note)
-    if not loaded.trained:
-        st.warning("These are random weights: any match is chance.", icon=":material/warning:")
-    ui.show_unknown(reading.unknown_chars)
+    return key, loaded, layer, state
 
+
+def show_ranking(reading: UnitReading, length: int) -> bool:
+    """The table of the best unit per property; False when no property can be ranked."""
     table = ranking_table(reading)
     st.subheader("The best unit for each property")
     if table.empty:
         st.info("No property varies over this text in a way a unit could track: type more.",
                 icon=":material/info:")
-        return
+        return False
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"correlation r": st.column_config.NumberColumn(format="%+.2f")})
     unranked = [f"{name} ({interpret.why_unranked(reading.properties[name])})"
                 for name, scores in reading.best.items() if not scores]
     st.caption(
-        f"Over {seq.length:,} characters and {reading.states.shape[1]} units. With many units and "
+        f"Over {length:,} characters and {reading.states.shape[1]} units. With many units and "
         "a short text some correlation appears by chance (units that drift as the text goes on "
         "match whatever happens late in it): a longer, varied text gives a fairer ranking."
         + (f" Not ranked: {'; '.join(unranked)}." if unranked else "")
     )
+    return True
+
+
+def show_units(reading: UnitReading, seq: sequence.Prepared, key: models.ModelKey, state: str,
+               corpus: str) -> None:
+    """The best units of the chosen property: the text coloured by each one, and the property."""
+    table = ranking_table(reading)
     name = inputs.choice("cells_property", "Show the units for", list(table["property"]), selectbox=True,
-                     help="The properties in the table's order: the strongest match first.")
+                         help="The properties in the table's order: the strongest match first.")
     what = charts.STATE_TITLES[state]
     for score in reading.best[name]:
         ui.show_chart(
@@ -181,6 +158,47 @@ def main() -> None:
                             value_name=name),
             "cells-property", key="cells_property_chart",
         )
+
+
+def main() -> None:
+    st.title("Interpretable cells: units that track your text")
+    ui.explain(
+        "Karpathy, Johnson & Fei-Fei (2015) found units of character-level LSTMs that switch on "
+        "inside quotes or count along a line. Here every unit of a character model (gatescope's "
+        "trained one, or your upload) is scored against simple properties of the text you type, "
+        "by the Pearson correlation r of its activation with the property over the characters; "
+        "the best units are shown as your text coloured by their activation (blue positive, "
+        "red negative)."
+    )
+    left, right = st.columns([3, 1])
+    with right:
+        corpus = inputs.text_corpus_choice(models.CORPUS_LABELS, "Text",
+                                           "Prose is ranked against properties of prose, code against "
+                                           "properties of code (strings, comments, brackets, indentation).")
+        key, loaded, layer, state = choose_model(corpus)
+    with left:
+        seq = inputs.sequence_input(numbers=False)
+    with right:
+        st.button("Try a longer text", on_click=_load_sample, icon=":material/article:",
+                  help="Prose: four lines with quotes and brackets; code: a Python function with "
+                  "strings, comments and indentation. More for a unit to be right about.")
+    if seq.length < 2:
+        st.info("Type at least two characters: a correlation needs a text to vary over.",
+                icon=":material/keyboard:")
+        return
+    ui.upload_note(ui.view_state().model, "text", "is the model ranked here")
+    if not loaded.reader.per_character:
+        st.info("Your model reads words: the properties here are per character, so its units "
+                "cannot be ranked against them. Gates and LSTM vs GRU show it.",
+                icon=":material/info:")
+        return
+    reading = read_units(key, seq, state, layer, corpus)
+    ui.show_model(loaded.description, loaded.problem, loaded.note)
+    if not loaded.trained:
+        st.warning("These are random weights: any match is chance.", icon=":material/warning:")
+    ui.show_unknown(reading.unknown_chars)
+    if show_ranking(reading, seq.length):
+        show_units(reading, seq, key, state, corpus)
 
 
 with ui.page_guard():

@@ -5,6 +5,7 @@ import streamlit as st
 
 import cells
 from app.charts import base as charts
+from app.charts import heatmaps, saturation
 from app.compute import models
 from app.view import sequence
 from app.widgets import inputs
@@ -33,6 +34,64 @@ def facts_table(loaded: dict[str, models.Loaded], timing: dict[str, dict[str, fl
     })
 
 
+def show_equations() -> None:
+    """Both cells side by side: their equations and what each gate does (from the cells)."""
+    for column, arch in zip(st.columns(len(COMPARED)), COMPARED, strict=True):
+        cls = cells.cell_class(arch)
+        column.markdown(f"**{cls.display_name}** ({cls.paper})")
+        column.latex(cls.equations)
+        column.caption("; ".join(f"{g.name}: {g.title}, {g.does}" for g in cls.gates) + "; "
+                       + ", ".join(charts.STATE_TITLES[s] for s in cls.states) + ".")
+
+
+def show_costs(keys: dict[str, models.ModelKey], loaded: dict[str, models.Loaded]) -> None:
+    """The parameter counts and the time of one step on this server."""
+    timing = {name: models.step_seconds(key) for name, key in keys.items()}
+    st.dataframe(facts_table(loaded, timing), width="stretch")
+    for m in loaded.values():
+        if m.problem or m.note:
+            ui.show_model(m.description, m.problem, m.note)
+    st.caption(
+        "Parameters: G·H·(I + H + 2) for G weight blocks (the LSTM's G = 4, the GRU's G = 3), "
+        "counted from the cells' arrays. Times: median of 5 runs over 200 tokens on this server, "
+        "measured again every 5 minutes. Models: "
+        + "; ".join(m.description for m in loaded.values()) + "."
+    )
+
+
+def show_gates(keys: dict[str, models.ModelKey], readings: dict[str, models.Reading]) -> None:
+    """Each cell's gates and h on the sequence, for its most active units."""
+    for name, reading in readings.items():
+        if reading.length == 0:
+            st.info(f"{name} reads words, and the box holds none.", icon=":material/info:")
+            continue
+        labels = sequence.mark_unknown(reading.labels, reading.unknown)
+        shown = reading.shown()
+        whose = " (your upload)" if keys[name].source == "upload" else ""
+        gate_rows = {n: a for n, a in shown.rows.items() if n != "c"}  # gates and h
+        ui.show_chart(
+            heatmaps.state_heatmaps(gate_rows, labels, shown.units, gates=reading.cell.gates,
+                                    title=f"{name}{whose} gates and h, the {len(shown.units)} "
+                                    f"of {reading.hidden_size} units whose h varies most"),
+            f"compare-gates-{reading.cell.arch}",
+        )
+
+
+def show_saturation(readings: dict[str, models.Reading]) -> None:
+    st.subheader("Gate saturation per unit")
+    st.caption(
+        "Each dot is one unit's gate: how often it is nearly closed (< 0.1, x) and nearly open "
+        "(> 0.9, y) over your sequence, as in Karpathy, Johnson & Fei-Fei (2015). Dots near the "
+        "axes' ends are gates that act like switches; dots near the origin stay in between. "
+        "All units are counted, not only the ones shown above."
+    )
+    titles = {g.name: g.title for r in readings.values() for g in r.cell.gates}
+    ui.show_chart(
+        saturation.saturation_scatter({name: r.saturation for name, r in readings.items()}, titles),
+        "compare-saturation",
+    )
+
+
 def main() -> None:
     st.title("LSTM vs GRU")
     ui.explain(
@@ -45,65 +104,24 @@ def main() -> None:
     left, right = st.columns([3, 1])
     with right:
         model = inputs.model_choice(models.MODEL_LABELS, st.session_state.get("mode", "text"),
-                                horizontal=False)
+                                    horizontal=False)
     with left:
         seq = inputs.sequence_input()
     state = ui.view_state()
-
-    for column, arch in zip(st.columns(len(COMPARED)), COMPARED, strict=True):
-        cls = cells.cell_class(arch)
-        column.markdown(f"**{cls.display_name}** ({cls.paper})")
-        column.latex(cls.equations)
-        column.caption("; ".join(f"{g.name}: {g.title}, {g.does}" for g in cls.gates) + "; "
-                       + ", ".join(charts.STATE_TITLES[s] for s in cls.states) + ".")
-
+    show_equations()
     keys = models.resolve_each(COMPARED, model, seq.mode, seed=state.seed)
     ui.upload_note(model, seq.mode, "replaces the trained cell of its kind in the table and the "
                    "charts; the other cell is gatescope's trained one")
     loaded = {name: models.load(key) for name, key in keys.items()}
-    timing = {name: models.step_seconds(key) for name, key in keys.items()}
-    st.dataframe(facts_table(loaded, timing), width="stretch")
-    for m in loaded.values():
-        if m.problem or m.note:
-            ui.show_model(m.description, m.problem, m.note)
-    st.caption(
-        "Parameters: G·H·(I + H + 2) for G weight blocks (the LSTM's G = 4, the GRU's G = 3), "
-        "counted from the cells' arrays. Times: median of 5 runs over 200 tokens on this server, "
-        "measured again every 5 minutes. Models: "
-        + "; ".join(m.description for m in loaded.values()) + "."
-    )
+    show_costs(keys, loaded)
     if seq.length == 0:
         st.info("Type a sequence above to compare the gates.", icon=":material/keyboard:")
         return
     layers = {name: inputs.layer_choice(m.cell) for name, m in loaded.items()}  # a stacked upload's
     readings = {name: models.read(key, seq, layers[name]) for name, key in keys.items()}
     ui.show_unknown(list(dict.fromkeys(ch for r in readings.values() for ch in r.unknown_chars)))
-    for name, reading in readings.items():
-        if reading.length == 0:
-            st.info(f"{name} reads words, and the box holds none.", icon=":material/info:")
-            continue
-        labels = sequence.mark_unknown(reading.labels, reading.unknown)
-        shown = reading.shown()
-        whose = " (your upload)" if keys[name].source == "upload" else ""
-        gate_rows = {n: a for n, a in shown.rows.items() if n != "c"}  # gates and h
-        ui.show_chart(
-            charts.state_heatmaps(gate_rows, labels, shown.units, gates=reading.cell.gates,
-                                  title=f"{name}{whose} gates and h, the {len(shown.units)} "
-                                  f"of {reading.hidden_size} units whose h varies most"),
-            f"compare-gates-{reading.cell.arch}",
-        )
-    st.subheader("Gate saturation per unit")
-    st.caption(
-        "Each dot is one unit's gate: how often it is nearly closed (< 0.1, x) and nearly open "
-        "(> 0.9, y) over your sequence, as in Karpathy, Johnson & Fei-Fei (2015). Dots near the "
-        "axes' ends are gates that act like switches; dots near the origin stay in between. "
-        "All units are counted, not only the ones shown above."
-    )
-    titles = {g.name: g.title for r in readings.values() for g in r.cell.gates}
-    ui.show_chart(
-        charts.saturation_scatter({name: r.saturation for name, r in readings.items()}, titles),
-        "compare-saturation",
-    )
+    show_gates(keys, readings)
+    show_saturation(readings)
 
 
 with ui.page_guard():

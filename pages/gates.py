@@ -3,8 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from app.charts import base as charts
-from app.charts import export
+from app.charts import export, heatmaps, scrubber
 from app.charts import text as interpret_charts
 from app.charts.forecast import error_frame, forecast_figure
 from app.charts.gradients import gradient_figure
@@ -90,48 +89,42 @@ def header() -> None:
     )
 
 
-def main() -> None:
-    left, right = st.columns([3, 1])
-    with left:
-        seq = inputs.sequence_input()
-    with right:
-        arch = inputs.arch_choice()
-        model = inputs.model_choice(models.MODEL_LABELS, seq.mode)
-        corpus = ""
-        if seq.mode == "numbers" and model == "trained":
-            corpus = inputs.corpus_choice(models.NUMBERS_CORPORA)
-        key = models.resolve(arch, model, seq.mode, seed=st.session_state.get("seed", 0), corpus=corpus)
-        loaded = models.load(key)
-        layer = inputs.layer_choice(loaded.cell)
-    state = ui.view_state()
-    if seq.length == 0:
-        st.info("Type a sequence above to see the gates.", icon=":material/keyboard:")
-        return
-    reading = models.read(key, seq, layer)
-    if reading.length == 0:
-        st.info("Your model reads words, and the box holds none: type a few.", icon=":material/keyboard:")
-        return
-    pin = pinned_unit(state.unit)
+def choose_model(mode: str) -> tuple[models.ModelKey, models.Loaded, int]:
+    """The cell, weights (and numbers mode's corpus) and layer widgets: the model's key, the
+    model, and the layer shown."""
+    arch = inputs.arch_choice()
+    model = inputs.model_choice(models.MODEL_LABELS, mode)
+    corpus = ""
+    if mode == "numbers" and model == "trained":
+        corpus = inputs.corpus_choice(models.NUMBERS_CORPORA)
+    key = models.resolve(arch, model, mode, seed=st.session_state.get("seed", 0), corpus=corpus)
+    loaded = models.load(key)
+    return key, loaded, inputs.layer_choice(loaded.cell)
+
+
+def shown_units(reading: models.Reading, unit: int) -> tuple[models.Shown, int]:
+    """The units the charts show, and the one pinned to the top row for the view's ``unit``."""
+    pin = pinned_unit(unit)
     shown = reading.shown(pin)
-    if 0 <= state.unit != pin and state.unit not in shown.units:
+    if 0 <= unit != pin and unit not in shown.units:
         # a unit picked for the equations that this sequence no longer shows: pin it, so the
         # equations keep following it
-        pin = st.session_state[PIN] = state.unit
+        pin = st.session_state[PIN] = unit
         shown = reading.shown(pin)
-    cell = reading.cell  # an uploaded model has its own
-    ui.show_model(loaded.description, loaded.problem, loaded.note)
-    ui.show_unknown(reading.unknown_chars)
-    labels = sequence.mark_unknown(reading.labels, reading.unknown)
-    if seq.mode == "text" and loaded.reader.per_character:
-        show_story(seq.text, labels, reading)
+    return shown, pin
+
+
+def show_heatmaps(reading: models.Reading, shown: models.Shown, pin: int, labels: tuple[str, ...]) -> None:
+    """Every gate and state of the shown units, token by token, and their CSV."""
+    cell = reading.cell
     which = (f"the {len(shown.units)} of {reading.hidden_size} units whose h varies most, sorted by "
              "the step where each departs most from its average")
     if shown.pinned:  # pinned (an experiment's unit)
         which = (f"unit {pin} (top row) and the {len(shown.units) - 1} others whose h varies most, "
                  "sorted by when each departs most from its average")
     ui.show_chart(
-        charts.state_heatmaps(shown.rows, labels, shown.units, gates=cell.gates,
-                              title=f"{cell.display_name}{layer_name(reading)} gates and states, {which}"),
+        heatmaps.state_heatmaps(shown.rows, labels, shown.units, gates=cell.gates,
+                                title=f"{cell.display_name}{layer_name(reading)} gates and states, {which}"),
         f"gates-{cell.arch}", key="gates_heatmaps",
     )
     st.download_button(
@@ -142,6 +135,10 @@ def main() -> None:
         "Every chart also saves as PNG from its toolbar (camera icon).",
     )
 
+
+def show_scrubber(reading: models.Reading, shown: models.Shown, labels: tuple[str, ...]) -> None:
+    """The reading replayed step by step: the unit whose equations it fills in, where it opens."""
+    cell = reading.cell
     st.subheader("Step through it")
     st.caption(
         "Press play, drag the step slider under the chart or step it with the arrow keys: the bars "
@@ -154,17 +151,41 @@ def main() -> None:
     with c1:
         units = [-1, *map(int, shown.units)]
         unit = inputs.choice("unit", "Equations for unit", units, horizontal=False,
-                         format_func=lambda u: "the most active" if u == -1 else f"unit {u}",
-                         on_change=_picked, selectbox=True)
+                             format_func=lambda u: "the most active" if u == -1 else f"unit {u}",
+                             on_change=_picked, selectbox=True)
     with c2:
         step = inputs.slider("step", "Scrubber opens at step", 0, reading.length - 1)
     follow = 0 if unit == -1 else units.index(unit) - 1
     ui.show_chart(
-        charts.scrubber(shown.rows, labels, shown.units, gates=cell.gates,
-                        equation_lines=cell.equation_lines, guesses=reading.guesses,
-                        follow=follow, active=step),
+        scrubber.scrubber(shown.rows, labels, shown.units, gates=cell.gates,
+                          equation_lines=cell.equation_lines, guesses=reading.guesses,
+                          follow=follow, active=step),
         f"scrubber-{cell.arch}", key="gates_scrubber",
     )
+
+
+def main() -> None:
+    left, right = st.columns([3, 1])
+    with left:
+        seq = inputs.sequence_input()
+    with right:
+        key, loaded, layer = choose_model(seq.mode)
+    state = ui.view_state()
+    if seq.length == 0:
+        st.info("Type a sequence above to see the gates.", icon=":material/keyboard:")
+        return
+    reading = models.read(key, seq, layer)
+    if reading.length == 0:
+        st.info("Your model reads words, and the box holds none: type a few.", icon=":material/keyboard:")
+        return
+    shown, pin = shown_units(reading, state.unit)
+    ui.show_model(loaded.description, loaded.problem, loaded.note)
+    ui.show_unknown(reading.unknown_chars)
+    labels = sequence.mark_unknown(reading.labels, reading.unknown)
+    if seq.mode == "text" and loaded.reader.per_character:
+        show_story(seq.text, labels, reading)
+    show_heatmaps(reading, shown, pin, labels)
+    show_scrubber(reading, shown, labels)
     if seq.mode == "numbers" and key.source == "trained" and forecasts.forecastable(loaded):
         show_forecast(key, seq)
 
@@ -186,7 +207,8 @@ def show_forecast(key: models.ModelKey, seq: sequence.Prepared) -> None:
         st.caption(view.note)
         st.dataframe(error_frame(ev), hide_index=True, key="gates_forecast_errors")
         k = inputs.choice("horizon", "Chart the forecasts made this many steps ahead", ev.horizons)
-        ui.show_chart(forecast_figure(ev, k), "forecast", key="gates_forecast")
+        ui.show_chart(forecast_figure(ev, k, view.archs), "forecast",
+                      key="gates_forecast")
     if view.profiles:
         shown = len(view.labels) - view.gradient_start
         st.caption(
@@ -196,7 +218,8 @@ def show_forecast(key: models.ModelKey, seq: sequence.Prepared) -> None:
         ui.show_chart(
             gradient_figure({n: p.log_norms for n, p in view.profiles.items()},
                             view.labels[view.gradient_start:],
-                            {n: p.memory_span for n, p in view.profiles.items()}, SPAN_DECADES),
+                            {n: p.memory_span for n, p in view.profiles.items()}, SPAN_DECADES,
+                            archs=view.archs),
             "forecast-gradients", key="gates_forecast_gradients",
         )
 

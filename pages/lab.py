@@ -1,8 +1,8 @@
 """Lab: Greff et al.'s LSTM variants, the GRU, the MGU and the RNN side by side; trained live on
 the adding problem; and the literature's claims beside what gatescope measured.
 
-View code only: the parts live in ``app.widgets.lab`` (models, training and claims from ``app.compute.models``,
-``app.compute.training`` and ``cells.science.claims``).
+View code only: the parts live in ``app.widgets.lab`` (models, training and claims from
+``app.compute.models``, ``app.compute.training`` and ``app.compute.lab``).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Melodies: type a tune, hear it, watch a cell read it note by note, let the models continue it,
 and find the unit that keeps the beat.
 
-View code only: the notation, tokens, sampling and rhythm signals come from ``cells.music.notation``, the
-sound from ``cells.music.sound`` (cached in ``app.compute.melodies``), the models from ``app.compute.models`` (mode
-"notes"), the charts from ``app.charts.base`` and ``app.charts.music``.
+View code only: the notation, tokens, sampling and rhythm signals come from ``cells.music`` and
+``cells.models.melody``, the sound from ``cells.music.sound`` (cached in ``app.compute.melodies``),
+the models from ``app.compute.models`` (mode "notes"), the charts from ``app.charts``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import base as charts
+from app.charts import heatmaps
 from app.charts.music import mark_bars, unit_over_notes
 from app.compute import melodies as music
 from app.compute import models
@@ -122,10 +123,11 @@ def main() -> None:
     if reading.unknown_chars:
         st.info(f"{len(reading.unknown_chars)} distinct note(s) are not in the model's vocabulary "
                 f"(it learnt the pitches and lengths of its folk songs); it reads each as its unknown "
-                f"token {UNKNOWN_NOTE}, labelled {sequence.UNKNOWN_LABEL} on the charts:", icon=":material/help:")
+                f"token {UNKNOWN_NOTE}, labelled {sequence.UNKNOWN_LABEL} on the charts:",
+                icon=":material/help:")
         st.text(", ".join(reading.unknown_chars[:100]))
     labels = sequence.mark_unknown(reading.labels, reading.unknown)
-    fig = charts.state_heatmaps(
+    fig = heatmaps.state_heatmaps(
         shown.rows, labels, shown.units, gates=cell.gates,
         title=f"{cell.display_name} gates and states over the notes, the {len(shown.units)} of "
               f"{reading.hidden_size} units whose h varies most")
@@ -165,7 +167,8 @@ def rhythm(key: models.ModelKey, loaded: models.Loaded, read: music.ReadMelody,
     st.subheader("Which unit keeps the rhythm?")
     state = "h"
     if "c" in reading.rows:
-        state = inputs.choice("music_state", "Rank the units of", ("c", "h"), format_func=charts.STATE_TITLES.get)
+        state = inputs.choice("music_state", "Rank the units of", ("c", "h"),
+                              format_func=charts.STATE_TITLES.get)
     if len(read.melody) < 2:
         st.info("A correlation needs at least two notes.", icon=":material/music_note:")
         return

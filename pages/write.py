@@ -39,6 +39,51 @@ def _number(key: str, label: str, lo: int, hi: int, help: str) -> int:
     return int(st.number_input(label, min_value=lo, max_value=hi, step=1, key=key, help=help))
 
 
+def sampling_knobs() -> tuple[float, int, int]:
+    """Greedy or the temperature, the seed and how many characters: (temperature, seed, n)."""
+    greedy = st.checkbox("Greedy (always the likeliest)", key="greedy",
+                         help="Temperature 0: the argmax at every step, no randomness.")
+    temperature = inputs.slider("temperature", "Temperature", 0.0, 2.0, step=0.05, default=0.8,
+                                disabled=greedy,
+                                help="Below 1: safer, more repetitive; above 1: wilder. 0 is greedy.")
+    seed = _number("sample_seed", "Seed", 0, 2**31 - 1,
+                   "The same beginning, temperature and seed always write the same text.")
+    n = inputs.slider("chars", f"Characters to write (at most {MAX_WRITE})", 1, MAX_WRITE, step=1,
+                      default=200)
+    return (0.0 if greedy else temperature), seed, n
+
+
+def show_writing(w: writing.Written, unit: int, corpus: str) -> None:
+    """One model's writing: its text coloured by a unit's state or gate, and its next-character
+    guesses at every written step."""
+    cell = cell_class(w.arch)
+    st.subheader(cell.display_name)
+    ui.show_model(w.description, w.problem)
+    titles = row_titles(cell.gates)
+    options = [name for name in ("h", "c", *(g.name for g in cell.gates)) if name in w.rows]
+    row = inputs.choice(f"write_row_{w.arch}", "Colour by", options, selectbox=True,
+                        format_func=titles.get)
+    H = w.rows["h"].shape[1]
+    j = unit if 0 <= unit < H else writing.most_active(w)
+    gate = any(g.name == row and g.sigmoid for g in cell.gates)  # on the 0-1 scale
+    ui.show_chart(
+        written_text(w.labels, w.rows[row][:, j], w.start, text=w.shown,
+                     title=f"{titles[row]} of unit {j}", value_name=f"{row} of unit {j}", gate=gate),
+        f"write-{corpus}-{w.arch}", key=f"write_text_{w.arch}",
+    )
+    st.caption(f"Mean entropy of the distributions drawn from: {w.entropy:.2f} bits; the "
+               f"written characters had probability {w.chosen_p.mean():.2f} on average.")
+    ui.show_chart(
+        next_char_chart([w.labels[w.start + k] for k in range(len(w.text))], w.top_labels,
+                        w.top_probs, w.chosen_rank, w.chosen_p,
+                        title=f"Next character: the {w.top_probs.shape[1]} likeliest at each step"),
+        f"write-next-{corpus}-{w.arch}", key=f"write_next_{w.arch}",
+    )
+    with st.expander("The writing as plain text"):
+        st.code(f"\n{w.text}\n", language=None)  # st.code drops one leading and one
+        # trailing newline: these, so that the writing is shown exactly
+
+
 def main() -> None:
     st.title("Write: the models continue your text")
     ui.explain(
@@ -52,21 +97,12 @@ def main() -> None:
     left, right = st.columns([3, 1])
     with right:
         corpus = inputs.text_corpus_choice(models.CORPUS_LABELS, "Models of",
-                                       "Both are 128-unit character models.")
-        greedy = st.checkbox("Greedy (always the likeliest)", key="greedy",
-                             help="Temperature 0: the argmax at every step, no randomness.")
-        temperature = inputs.slider("temperature", "Temperature", 0.0, 2.0, step=0.05, default=0.8,
-                                disabled=greedy,
-                                help="Below 1: safer, more repetitive; above 1: wilder. 0 is greedy.")
-        seed = _number("sample_seed", "Seed", 0, 2**31 - 1,
-                       "The same beginning, temperature and seed always write the same text.")
-        n = inputs.slider("chars", f"Characters to write (at most {MAX_WRITE})", 1, MAX_WRITE, step=1,
-                      default=200)
+                                           "Both are 128-unit character models.")
+        temperature, seed, n = sampling_knobs()
         st.button("Try a beginning", on_click=_load_beginning, icon=":material/edit_note:",
                   help="A sentence to continue, or the start of a Python function.")
     with left:
         seq = inputs.sequence_input(numbers=False, label="Beginning")
-    temperature = 0.0 if greedy else temperature
     st.caption(
         f"Each model writes {n} characters (the limit is {MAX_WRITE}) "
         + ("greedily: the likeliest character at every step." if temperature == 0 else
@@ -79,40 +115,15 @@ def main() -> None:
     )
     with right:
         unit = inputs.choice("write_unit", "Colour by unit", list(range(-1, 128)), selectbox=True,
-                         format_func=lambda u: "each model's most active unit" if u == -1 else f"unit {u}",
-                         help="The most active unit: the one whose h varies most over the writing.")
+                             format_func=lambda u: "each model's most active unit" if u == -1
+                             else f"unit {u}",
+                             help="The most active unit: the one whose h varies most over the writing.")
     with st.spinner("Writing..."):
         written = writing.write_all(corpus, seq.text, n, temperature, seed)
-    unknown = written[0].unknown_chars
-    ui.show_unknown(unknown)
+    ui.show_unknown(written[0].unknown_chars)
     for column, w in zip(st.columns(len(written)), written, strict=True):
         with column:
-            cell = cell_class(w.arch)
-            st.subheader(cell.display_name)
-            ui.show_model(w.description, w.problem)
-            titles = row_titles(cell.gates)
-            options = [name for name in ("h", "c", *(g.name for g in cell.gates)) if name in w.rows]
-            row = inputs.choice(f"write_row_{w.arch}", "Colour by", options, selectbox=True,
-                            format_func=titles.get)
-            H = w.rows["h"].shape[1]
-            j = unit if 0 <= unit < H else writing.most_active(w)
-            gate = any(g.name == row and g.sigmoid for g in cell.gates)  # on the 0-1 scale
-            ui.show_chart(
-                written_text(w.labels, w.rows[row][:, j], w.start, text=w.shown,
-                             title=f"{titles[row]} of unit {j}", value_name=f"{row} of unit {j}", gate=gate),
-                f"write-{corpus}-{w.arch}", key=f"write_text_{w.arch}",
-            )
-            st.caption(f"Mean entropy of the distributions drawn from: {w.entropy:.2f} bits; the "
-                       f"written characters had probability {w.chosen_p.mean():.2f} on average.")
-            ui.show_chart(
-                next_char_chart([w.labels[w.start + k] for k in range(len(w.text))], w.top_labels,
-                                w.top_probs, w.chosen_rank, w.chosen_p,
-                                title=f"Next character: the {w.top_probs.shape[1]} likeliest at each step"),
-                f"write-next-{corpus}-{w.arch}", key=f"write_next_{w.arch}",
-            )
-            with st.expander("The writing as plain text"):
-                st.code(f"\n{w.text}\n", language=None)  # st.code drops one leading and one
-                # trailing newline: these, so that the writing is shown exactly
+            show_writing(w, unit, corpus)
 
 
 with ui.page_guard():

@@ -27,7 +27,8 @@ app/compute/training.py LRUMap (in _store)       LRU map                    24 (
 app/compute/models.py _resumables                st.cache_resource          1 (no arguments)
 app/compute/models.py LRUMap (in _resumables)    LRU map                    8 (RESUME_ENTRIES)
 app/component/live_chart.py serve_plotly_js      st.cache_resource          1 (no arguments)
-app/charts/base.py _grid_layout, _equation_text  functools.lru_cache        32 each
+app/charts/base.py _grid_layout                 functools.lru_cache        32
+app/charts/scrubber.py _equation_text           functools.lru_cache        32
 app/compute/experiments.py quote_carriers        functools.lru_cache        4
 app/compute/experiments.py _costs                functools.lru_cache        2
 ================================================ ========================== =====
@@ -49,6 +50,7 @@ import pytest
 
 import cells
 from app.charts import base as charts
+from app.charts import scrubber
 from app.compute import example_series as series
 from app.compute import experiments, forecasts, lab, models, ranking, training, writing
 from app.compute import gradient_profiles as gradients
@@ -79,7 +81,7 @@ BOUNDS = {
     "app/compute/training.py:_server_lock": 1,
     "app/component/live_chart.py:serve_plotly_js": 1,
     "app/charts/base.py:_grid_layout": 32,
-    "app/charts/base.py:_equation_text": 32,
+    "app/charts/scrubber.py:_equation_text": 32,
     "app/compute/experiments.py:quote_carriers": 4,
     "app/compute/experiments.py:_costs": 2,
 }
@@ -227,8 +229,8 @@ def test_csv_tables_cache(monkeypatch):
     counter = Counter()
     monkeypatch.setattr(series, "read_csv", counter)
     series.csv_table.clear()
-    holds_at_most(lambda i: series.csv_table(f"a\n{i}\n".encode(), 100), BOUNDS["app/compute/example_series.py:csv_table"],
-                  lambda: counter.n)
+    holds_at_most(lambda i: series.csv_table(f"a\n{i}\n".encode(), 100),
+                  BOUNDS["app/compute/example_series.py:csv_table"], lambda: counter.n)
 
 
 def test_example_series_cache_holds_every_example():
@@ -261,13 +263,14 @@ def test_the_lru_map_of_the_training_runs_and_the_resumable_readings_keeps_the_m
 
 def test_chart_lru_caches():
     charts._grid_layout.cache_clear()
-    charts._equation_text.cache_clear()
+    scrubber._equation_text.cache_clear()
     for i in range(40):
-        charts._grid(1, 1, [f"title {i}"])
-        charts._equation_text((f"line {i}",))
-    for cached, name in ((charts._grid_layout, "_grid_layout"), (charts._equation_text, "_equation_text")):
+        charts.subplot_grid(1, 1, [f"title {i}"])
+        scrubber._equation_text((f"line {i}",))
+    for cached, name in ((charts._grid_layout, "app/charts/base.py:_grid_layout"),
+                         (scrubber._equation_text, "app/charts/scrubber.py:_equation_text")):
         info = cached.cache_info()
-        assert info.maxsize == BOUNDS[f"app/charts/base.py:{name}"] and info.currsize == info.maxsize
+        assert info.maxsize == BOUNDS[name] and info.currsize == info.maxsize
 
 
 def test_experiment_lru_caches(monkeypatch):
@@ -276,7 +279,7 @@ def test_experiment_lru_caches(monkeypatch):
     for i in range(10):
         experiments.quote_carriers(f'say "{i}" now')
     info = experiments.quote_carriers.cache_info()
-    assert info.maxsize == BOUNDS["app/compute/experiments.py:quote_carriers"] and info.currsize == info.maxsize
+    assert info.maxsize == BOUNDS["app/compute/experiments.py:quote_carriers"] == info.currsize
     assert experiments._costs.cache_info().maxsize == BOUNDS["app/compute/experiments.py:_costs"]
 
 

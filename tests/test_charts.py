@@ -11,6 +11,7 @@ from apptest import heatmap_blocks, plotly_array
 
 import cells
 from app.charts import base as charts
+from app.charts import heatmaps, saturation, scrubber
 
 RNG = np.random.default_rng(0)
 
@@ -59,7 +60,7 @@ def colours(spec: dict, name: str) -> np.ndarray:
 
 def test_heatmaps_one_block_per_gate_then_c_and_h_with_shapes_units_by_tokens():
     gates, c, h = lstm_arrays(T=9, U=5)
-    fig = charts.state_heatmaps(lstm_rows(gates, c, h), labels_of(9), [4, 0, 2, 1, 3],
+    fig = heatmaps.state_heatmaps(lstm_rows(gates, c, h), labels_of(9), [4, 0, 2, 1, 3],
                                 gates=LSTM.gates)
     spec = spec_of(fig)
     assert [a["text"] for a in spec["layout"]["annotations"]] == [
@@ -78,7 +79,7 @@ def test_heatmaps_one_block_per_gate_then_c_and_h_with_shapes_units_by_tokens():
 def test_gate_colour_scale_is_fixed_0_to_1_whatever_the_values():
     T, U = 7, 3
     narrow = np.full((T, U), 0.5) + RNG.uniform(-0.01, 0.01, (T, U))
-    spec = spec_of(charts.state_heatmaps({"f": narrow, "h": np.zeros((T, U))}, labels_of(T),
+    spec = spec_of(heatmaps.state_heatmaps({"f": narrow, "h": np.zeros((T, U))}, labels_of(T),
                                          range(U), gates=LSTM.gates))
     want = np.array(plotly.colors.sample_colorscale("Cividis", narrow.T.ravel().tolist()),
                     dtype=object).reshape(U, T)
@@ -95,7 +96,7 @@ def test_cell_state_scale_is_symmetric_around_zero_and_h_is_fixed_minus_1_to_1()
     c[5, 0] = 40.0  # one runaway unit must not wash out the others
     rows = lstm_rows(gates, c, h)
     rows["c"][6, 1] = 0.0
-    spec = spec_of(charts.state_heatmaps(rows, labels_of(200), range(6), gates=LSTM.gates))
+    spec = spec_of(heatmaps.state_heatmaps(rows, labels_of(200), range(6), gates=LSTM.gates))
     red_end, middle, blue_end = plotly.colors.sample_colorscale("RdBu", [0.0, 0.5, 1.0])
     c_colours = colours(spec, "c")  # (U, T)
     assert c_colours[0, 5] == blue_end and c_colours[1, 6] == middle
@@ -108,7 +109,7 @@ def test_cell_state_scale_is_symmetric_around_zero_and_h_is_fixed_minus_1_to_1()
 
 def test_hover_names_token_unit_and_value():
     gates, c, h = lstm_arrays(T=4)
-    fig = charts.state_heatmaps(lstm_rows(gates, c, h), ["a", "<", "&", "b"], range(6),
+    fig = heatmaps.state_heatmaps(lstm_rows(gates, c, h), ["a", "<", "&", "b"], range(6),
                                 gates=LSTM.gates)
     trace = fig.data[0]
     assert "%{x}" in trace.hovertemplate and "%{y} = %{customdata:.3f}" in trace.hovertemplate
@@ -118,7 +119,7 @@ def test_hover_names_token_unit_and_value():
 
 def test_every_token_is_a_tick_for_short_sequences():
     labels = list("Hi there")
-    fig = charts.state_heatmaps({"f": np.zeros((8, 2)), "h": np.zeros((8, 2))}, labels, range(2),
+    fig = heatmaps.state_heatmaps({"f": np.zeros((8, 2)), "h": np.zeros((8, 2))}, labels, range(2),
                                 gates=LSTM.gates)
     assert list(fig.layout.xaxis.tickvals) == list(fig.data[0].x)
     assert list(fig.layout.xaxis.ticktext) == labels
@@ -146,7 +147,7 @@ def test_plot_text_leaves_no_tags_for_plotly_to_read():
 def test_scrubber_has_one_frame_and_one_caption_per_token():
     T = 12
     gates, c, h = lstm_arrays(T)
-    fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(6), **LSTM_FACTS)
+    fig = scrubber.scrubber(lstm_rows(gates, c, h), labels_of(T), range(6), **LSTM_FACTS)
     frames = frames_of(fig)
     assert len(frames) == T
     assert [f["name"] for f in frames] == [str(t) for t in range(T)]
@@ -163,7 +164,7 @@ def test_a_scrubber_opens_at_its_active_step_and_escapes_the_token_in_its_captio
     T = 60
     gates, c, h = lstm_arrays(T)
     labels = [*labels_of(T)[:7], "<b>", *labels_of(T)[8:]]
-    fig = charts.scrubber(lstm_rows(gates, c, h), labels, range(6), **LSTM_FACTS, active=7)
+    fig = scrubber.scrubber(lstm_rows(gates, c, h), labels, range(6), **LSTM_FACTS, active=7)
     assert fig.player.active == 7
     assert fig.player.captions[7].startswith("<b>step 7 of 59 · token «&lt;b&gt;»</b>")
 
@@ -172,7 +173,7 @@ def test_scrubber_equations_carry_the_steps_own_numbers():
     T, follow, t = 10, 2, 6
     gates, c, h = lstm_arrays(T)
     c_prev = np.vstack([np.zeros((1, 6)), c[:-1]])  # c_{t-1}, zero state first
-    fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), [10, 11, 12, 13, 14, 15],
+    fig = scrubber.scrubber(lstm_rows(gates, c, h), labels_of(T), [10, 11, 12, 13, 14, 15],
                           **LSTM_FACTS,
                           follow=follow)
     title = fig.player.captions[t]
@@ -187,7 +188,7 @@ def test_gru_scrubber_equations_use_h_prev():
     cell = cells.make_cell("gru", cells.init_params("gru", 2, U, seed=3))
     tr = cell.forward(RNG.normal(size=(T, 2)))
     h_prev = np.vstack([np.zeros((1, U)), tr.h[:-1]])
-    fig = charts.scrubber({**{n: tr.gates[n] for n in "rzn"}, "h": tr.h}, labels_of(T), range(U),
+    fig = scrubber.scrubber({**{n: tr.gates[n] for n in "rzn"}, "h": tr.h}, labels_of(T), range(U),
                           gates=GRU.gates, equation_lines=GRU.equation_lines)
     z, n = tr.gates["z"][3, 0], tr.gates["n"][3, 0]
     title = fig.player.captions[3]
@@ -198,27 +199,27 @@ def test_scrubber_shows_the_guesses_escaped():
     T = 3
     gates, c, h = lstm_arrays(T)
     guesses = [[("<", 0.5), ("a", 0.25)]] * T
-    fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(6), **LSTM_FACTS,
+    fig = scrubber.scrubber(lstm_rows(gates, c, h), labels_of(T), range(6), **LSTM_FACTS,
                           guesses=guesses)
     guess = frames_of(fig)[1]["data"][-1]
     assert list(guess["x"]) == [0.5, 0.25] and guess["text"][0] == "«&lt;» 50%"
 
 
 def test_long_sequences_get_a_window_of_frames_around_the_active_step():
-    T = max(charts.MAX_FRAMES + 250, 550)
+    T = max(scrubber.MAX_FRAMES + 250, 550)
     gates, c, h = lstm_arrays(T, U=2)
-    fig = charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(2), **LSTM_FACTS, active=400)
+    fig = scrubber.scrubber(lstm_rows(gates, c, h), labels_of(T), range(2), **LSTM_FACTS, active=400)
     names = [int(f["name"]) for f in frames_of(fig)]
-    assert len(names) == charts.MAX_FRAMES and names == list(range(names[0], names[0] + len(names)))
+    assert len(names) == scrubber.MAX_FRAMES and names == list(range(names[0], names[0] + len(names)))
     assert names[fig.player.active] == 400
     assert len(fig.player.captions) == len(names) and fig.player.captions[fig.player.active].startswith(
         "<b>step 400 of")
 
 
 def test_scrub_window_stays_inside_the_sequence():
-    assert charts.scrub_window(10, 5) == range(0, 10)
-    assert charts.scrub_window(1000, 0, 300) == range(0, 300)
-    assert charts.scrub_window(1000, 999, 300) == range(700, 1000)
+    assert scrubber.scrub_window(10, 5) == range(0, 10)
+    assert scrubber.scrub_window(1000, 0, 300) == range(0, 300)
+    assert scrubber.scrub_window(1000, 999, 300) == range(700, 1000)
 
 
 def test_saturation_scatter_fixed_axes_and_one_trace_per_gate_and_cell():
@@ -227,7 +228,7 @@ def test_saturation_scatter_fixed_axes_and_one_trace_per_gate_and_cell():
         "lstm": {g: (RNG.uniform(0, 0.5, H), RNG.uniform(0, 0.5, H)) for g in "ifo"},
         "gru": {g: (RNG.uniform(0, 0.5, H), RNG.uniform(0, 0.5, H)) for g in "rz"},
     }
-    fig = charts.saturation_scatter(sat, {g.name: g.title for g in (*LSTM.gates, *GRU.gates)})
+    fig = saturation.saturation_scatter(sat, {g.name: g.title for g in (*LSTM.gates, *GRU.gates)})
     points = [t for t in fig.data if t.mode == "markers"]
     assert len(points) == 5 and all(len(t.x) == H for t in points)
     assert points[0].name == "lstm input gate i" and points[3].name == "gru reset gate r"
@@ -244,10 +245,10 @@ def test_chart_config_names_the_png_export():
 def test_long_sequences_are_drawn_at_screen_resolution_one_column_per_k_steps():
     T, U = 1234, 3
     gates, c, h = lstm_arrays(T, U)
-    fig = charts.state_heatmaps(lstm_rows(gates, c, h), labels_of(T), range(U), gates=LSTM.gates)
-    k = int(np.ceil(T / charts.MAX_COLUMNS))  # 3 steps a column
+    fig = heatmaps.state_heatmaps(lstm_rows(gates, c, h), labels_of(T), range(U), gates=LSTM.gates)
+    k = int(np.ceil(T / heatmaps.MAX_COLUMNS))  # 3 steps a column
     f = heatmap_blocks(spec_of(fig))["f"][1]  # (U, C)
-    assert f.shape == (U, int(np.ceil(T / k))) and f.shape[1] <= charts.MAX_COLUMNS
+    assert f.shape == (U, int(np.ceil(T / k))) and f.shape[1] <= heatmaps.MAX_COLUMNS
     np.testing.assert_allclose(f[:, 0], gates["f"][:k].mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(f[:, -1], gates["f"][(f.shape[1] - 1) * k:].mean(axis=0), rtol=1e-5)
     assert fig.data[0].x[1] == "3–5: «def»" and len(set(fig.data[0].x)) == f.shape[1]
@@ -255,9 +256,9 @@ def test_long_sequences_are_drawn_at_screen_resolution_one_column_per_k_steps():
     assert len(fig.layout.xaxis.tickvals) <= charts.MAX_TICKS
     assert set(fig.layout.xaxis.tickvals) <= set(fig.data[0].x)
     assert fig.layout.meta == {"tokens": T}
-    short = charts.state_heatmaps(lstm_rows(*lstm_arrays(charts.MAX_COLUMNS, U)),
-                                  labels_of(charts.MAX_COLUMNS), range(U), gates=LSTM.gates)
-    assert len(short.data[0].x) == charts.MAX_COLUMNS  # every step up to the limit
+    short = heatmaps.state_heatmaps(lstm_rows(*lstm_arrays(heatmaps.MAX_COLUMNS, U)),
+                                  labels_of(heatmaps.MAX_COLUMNS), range(U), gates=LSTM.gates)
+    assert len(short.data[0].x) == heatmaps.MAX_COLUMNS  # every step up to the limit
 
 
 def test_the_unvalidated_constructor_still_exists_and_agrees(monkeypatch):
@@ -281,8 +282,8 @@ def test_the_unvalidated_constructor_still_exists_and_agrees(monkeypatch):
 
     def built() -> list[dict]:
         return [json.loads(fig.to_json()) for fig in (
-            charts.state_heatmaps(lstm_rows(gates, c, h), labels_of(T), range(3), gates=LSTM.gates),
-            charts.scrubber(lstm_rows(gates, c, h), labels_of(T), range(3), **LSTM_FACTS,
+            heatmaps.state_heatmaps(lstm_rows(gates, c, h), labels_of(T), range(3), gates=LSTM.gates),
+            scrubber.scrubber(lstm_rows(gates, c, h), labels_of(T), range(3), **LSTM_FACTS,
                             guesses=[[("a", 0.5)]] * T),
             interpret_charts.unit_story("ab <c>&d", list("ab <c>&d"), [*c[:, 0].tolist(), 0.0],
                                         {g: np.r_[gates[g][:, 0], 0.5] for g in "fio"},

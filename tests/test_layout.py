@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess:
     """``lint-imports`` on the packages under ``root`` with ``root``'s pyproject.toml."""
-    return subprocess.run([sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command;"
-                           " sys.exit(lint_imports_command())"],
+    code = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
+    return subprocess.run([sys.executable, "-c", code],
                           cwd=root, env={"PYTHONPATH": str(root), "PATH": ""}, capture_output=True, text=True,
                           timeout=300)
 

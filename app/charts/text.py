@@ -8,6 +8,7 @@ text reaches the figure only through ``app.charts.base.plot_text``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -138,55 +139,61 @@ def unit_story(
         raise ValueError(f"need one value per character for the memory and every gate: {T} characters")
     rows, cols = text_grid(text, width)
     lines = int(rows[-1]) + 1 if T else 1
-    G = len(gates)
-    step = TEXT_ROWS + G  # grid rows per line of text
-    R = lines * step
-    # The text trace: per line, one row for the text band and (with gates) one empty row for the
-    # strips' band, centred on each band: Plotly visits every cell for the characters' texts, so
-    # it gets 2 rows a line, not R / lines.
-    bands = 2 if G else 1
-    centres = [(TEXT_ROWS - 1) / 2, TEXT_ROWS + (G - 1) / 2][:bands]
-    text_y = (np.arange(lines)[:, None] * step + np.array(centres)).ravel()  # (bands * lines,)
-    text_z = np.full((bands * lines, width), np.nan, dtype=np.float32)
-    shown = np.full((bands * lines, width), "", dtype=object)
-    text_hover = np.full((bands * lines, width), None, dtype=object)  # each trace: its own cells
-    gate_z = np.full((R, width), np.nan, dtype=np.float32)
-    gate_hover = np.full((R, width), None, dtype=object)
-    safe = [plot_text(label) for label in labels]
-    where = [f"char {t}: «{label}»" for t, label in enumerate(safe)]
-    text_z[rows * bands, cols] = memory
-    for t, (r, c) in enumerate(zip(rows, cols, strict=True)):
-        shown[r * bands, c] = "" if text[t] == " " else safe[t]
-        text_hover[r * bands, c] = where[t]
-    for g, (name, values) in enumerate(gates.items()):
-        gate_z[rows * step + TEXT_ROWS + g, cols] = np.asarray(values, dtype=np.float64)
-        for t, (r, c) in enumerate(zip(rows, cols, strict=True)):
-            gate_hover[r * step + TEXT_ROWS + g, c] = f"{where[t]}<br>{name}"
+    step = TEXT_ROWS + len(gates)  # grid rows per line of text
+    where = [f"char {t}: «{plot_text(label)}»" for t, label in enumerate(labels)]
     limit = max(float(np.max(np.abs(memory))) if T else 0.0, 1e-6)
     common = {"type": "heatmap", "hoverongaps": False, "showscale": False}
     data = [
-        {**common, "z": text_z, "y": text_y, "text": shown, "texttemplate": "%{text}", "name": memory_name,
-         "textfont": {"size": 13, "family": "monospace"}, "colorscale": get_colorscale(STATE_SCALE),
-         "zmin": -limit, "zmax": limit, "zmid": 0.0, "customdata": text_hover,
+        {**common, **_text_band(text, labels, memory, rows, cols, lines, step, width, where),
+         "name": memory_name, "textfont": {"size": 13, "family": "monospace"},
+         "colorscale": get_colorscale(STATE_SCALE), "zmin": -limit, "zmax": limit, "zmid": 0.0,
          "hovertemplate": f"%{{customdata}}<br>{memory_name} = %{{z:.3f}}<extra></extra>"},
-        {**common, "z": gate_z, "colorscale": get_colorscale(GATE_SCALE), "zmin": 0.0, "zmax": 1.0,
-         "name": "gates", "customdata": gate_hover,
+        {**common, **_gate_strips(gates, rows, cols, lines * step, step, width, where),
+         "colorscale": get_colorscale(GATE_SCALE), "zmin": 0.0, "zmax": 1.0, "name": "gates",
          "hovertemplate": "%{customdata} = %{z:.3f}<extra></extra>"},
     ]
-    gate_names = ", ".join(gates)
+    strips = f"; strips beneath: {', '.join(gates)}, dark 0 to yellow 1" if gates else ""
     layout = {
         "xaxis": {"visible": False, "range": [-0.5, width - 0.5], "fixedrange": True},
-        "yaxis": {"range": [R - 0.5, -0.5], "fixedrange": True, "showgrid": False, "zeroline": False,
-                  "tickvals": list(range(TEXT_ROWS, step)), "ticktext": list(gates), "ticks": "",
-                  "showline": False, "tickfont": {"size": 9}},  # names the first line's strips
+        "yaxis": {"range": [lines * step - 0.5, -0.5], "fixedrange": True, "showgrid": False,
+                  "zeroline": False, "tickvals": list(range(TEXT_ROWS, step)), "ticktext": list(gates),
+                  "ticks": "", "showline": False, "tickfont": {"size": 9}},  # the first line's strips
         "title": {"text": f"{title}   <span style='font-size:12px'>(text: {memory_name}, blue +, red −, "
-                          f"darkest at ±{limit:.3g}"
-                          + (f"; strips beneath: {gate_names}, dark 0 to yellow 1" if gates else "")
-                          + ")</span>",
+                          f"darkest at ±{limit:.3g}{strips})</span>",
                   "x": 0, "xanchor": "left", "font": {"size": 14}},
-        "height": R * GATE_ROW_PX + 50,
+        "height": lines * step * GATE_ROW_PX + 50,
         "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
         "meta": token_meta(T if of_tokens is None else of_tokens),  # the whole sequence's length
     }
-    fig = figure(data, layout)
-    return fig
+    return figure(data, layout)
+
+
+def _text_band(text: str, labels: Sequence[str], memory: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+               lines: int, step: int, width: int, where: list[str]) -> dict[str, Any]:
+    """The text trace of :func:`unit_story`: per line, one row for the text band and (with gates)
+    one empty row for the strips' band, each centred on its band (Plotly visits every cell for the
+    characters' texts, so it gets 2 rows a line, not ``step``)."""
+    bands = 2 if step > TEXT_ROWS else 1
+    centres = [(TEXT_ROWS - 1) / 2, TEXT_ROWS + (step - TEXT_ROWS - 1) / 2][:bands]
+    y = (np.arange(lines)[:, None] * step + np.array(centres)).ravel()  # (bands * lines,)
+    z = np.full((bands * lines, width), np.nan, dtype=np.float32)
+    shown = np.full((bands * lines, width), "", dtype=object)
+    hover = np.full((bands * lines, width), None, dtype=object)  # each trace: its own cells
+    z[rows * bands, cols] = memory
+    for t, (r, c) in enumerate(zip(rows, cols, strict=True)):
+        shown[r * bands, c] = "" if text[t] == " " else plot_text(labels[t])
+        hover[r * bands, c] = where[t]
+    return {"z": z, "y": y, "text": shown, "texttemplate": "%{text}", "customdata": hover}
+
+
+def _gate_strips(gates: Mapping[str, np.ndarray], rows: np.ndarray, cols: np.ndarray, R: int,
+                 step: int, width: int, where: list[str]) -> dict[str, Any]:
+    """The gates' trace of :func:`unit_story`: gate g of the character in grid cell (r, c) sits in
+    row r * ``step`` + TEXT_ROWS + g, on every line under its characters."""
+    z = np.full((R, width), np.nan, dtype=np.float32)
+    hover = np.full((R, width), None, dtype=object)
+    for g, (name, values) in enumerate(gates.items()):
+        z[rows * step + TEXT_ROWS + g, cols] = np.asarray(values, dtype=np.float64)
+        for t, (r, c) in enumerate(zip(rows, cols, strict=True)):
+            hover[r * step + TEXT_ROWS + g, c] = f"{where[t]}<br>{name}"
+    return {"z": z, "customdata": hover}

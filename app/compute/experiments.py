@@ -13,8 +13,9 @@ long-range dependencies. Each :class:`Experiment` turns one claim (or one of its
   quote, parameter counts and step times, the Train page's stored results).
 
 :func:`experiments_for` lists the experiments that use a page and
-``app.widgets.experiments.experiment_links`` draws them there in one line. The read-outs draw nothing (no ``st.*`` calls, so they are testable alone);
-the expensive ones are memoised per process with a bounded ``lru_cache``, shared by every visitor.
+``app.widgets.experiments.experiment_links`` draws them there in one line. The read-outs draw
+nothing (no ``st.*`` calls, so they are testable alone); the expensive ones are memoised per
+process with a bounded ``lru_cache``, shared by every visitor.
 """
 
 from __future__ import annotations

@@ -158,7 +158,7 @@ class ViewState:
     seed: int = 0  # seed of random weights
     unit: int = -1  # the unit whose equations the scrubber shows; -1: the most active one
     layer: int = -1  # the layer of a stacked model the pages show; -1: the top one
-    trained_on: str = "series"  # numbers mode: what the trained model learnt (app.compute.models.NUMBERS_CORPORA)
+    trained_on: str = "series"  # numbers mode: what the trained model learnt (models.NUMBERS_CORPORA)
     horizon: int = 5  # numbers mode: how many steps ahead the forecast looks
     corpus: str = "prose"  # what the shipped text models learnt (Cells, Write): "prose" or "code"
     temperature: float = 0.8  # Write, Melodies: sampling temperature (0: greedy)

@@ -267,74 +267,95 @@ def parse(text: str, *, strict: bool = True, max_notes: int | None = None) -> Me
     """
     if not isinstance(text, str):
         raise TypeError("the notation is a str")
-    notes: list[Note] = []
-    problems: list[Problem] = []
-    bars: list[int] = []
-    meter = Meter()
-    pending: tuple[int | None, str, int, int] | None = None  # a pitch or rest awaiting a duration
-    after_bad = False  # the last word was a bad note: a duration after it belongs to it
-
-    def flush_pending() -> None:
-        nonlocal pending
-        if pending is not None:
-            _, word, line, col = pending
-            problems.append(Problem(line, col, word, "needs a duration after it (w h q e s, dots "
-                                    "allowed: C4 q, r e.)"))
-            pending = None
-
+    reader = _NotationReader()
     for line_no, line in enumerate(text.splitlines() or [""], start=1):
         for m in re.finditer(r"\S+", line):
-            if max_notes is not None and len(notes) >= max_notes:
+            if max_notes is not None and len(reader.notes) >= max_notes:
                 break
-            word, col = m.group(), m.start() + 1
-            if after_bad and _DURATION.fullmatch(word):  # the bad note's duration: one problem
-                after_bad = False
-                continue
-            after_bad = False
-            if pending is not None and _DURATION.fullmatch(word):
-                midi, spelt, pline, pcol = pending
-                notes.append(Note(midi, word, pline, pcol, "" if midi is None else spelt))
-                pending = None
-                continue
-            flush_pending()
-            midi = _midi(word)
-            if midi is not None:
-                pending = (midi, word, line_no, col)
-                if not 0 <= midi <= 127:
-                    problems.append(Problem(line_no, col, word, "is outside the MIDI range"))
-                    pending, after_bad = None, True
-            elif word in (REST, "R"):
-                pending = (None, word, line_no, col)
-            elif word in _BAR:
-                bars.append(len(notes))
-            elif _METER.fullmatch(word):
-                if notes:
-                    problems.append(Problem(line_no, col, word, "is a time signature: it goes before "
-                                            "the first note"))
-                else:
-                    beats, unit = map(int, _METER.fullmatch(word).groups())
-                    if beats == 0:
-                        problems.append(Problem(line_no, col, word, "has no beats"))
-                    else:
-                        meter = Meter(beats, unit)
-            elif _DURATION.fullmatch(word):
-                problems.append(Problem(line_no, col, word, "is a duration with no pitch or rest "
-                                        "before it (write C4 q, or r q for a rest)"))
-            elif _GLUED.fullmatch(word):
-                g = _GLUED.fullmatch(word)
-                problems.append(Problem(line_no, col, word, f"needs a space between the pitch and "
-                                        f"the duration: {g[1]} {g[2]}"))
-            elif "|" in word:
-                problems.append(Problem(line_no, col, word, "has a bar line inside it: put spaces "
-                                        "around |"))
-            else:
-                after_bad = True
-                problems.append(Problem(line_no, col, word, "is not a pitch (a letter A-G, an optional "
-                                        "# or b, an octave 0-8: C4 is middle C), a rest (r), a "
-                                        "duration (w h q e s) or a bar line (|)"))
-    flush_pending()
-    problems.sort(key=lambda p: (p.line, p.column))
+            reader.read(m.group(), line_no, m.start() + 1)
+    reader.flush_pending()
+    problems = sorted(reader.problems, key=lambda p: (p.line, p.column))
     if strict and problems:
         raise NotationError(problems)
-    return Melody(tuple(notes), meter, typed_bars=bool(bars), bar_after=tuple(bars),
-                  problems=tuple(problems))
+    return Melody(tuple(reader.notes), reader.meter, typed_bars=bool(reader.bars),
+                  bar_after=tuple(reader.bars), problems=tuple(problems))
+
+
+@dataclass
+class _NotationReader:
+    """:func:`parse`'s state, one word at a time: the notes and bar lines read, the time
+    signature, a pitch or rest still awaiting its duration, and the problems found."""
+
+    notes: list[Note] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    bars: list[int] = field(default_factory=list)  # the number of notes before each bar line
+    meter: Meter = field(default_factory=Meter)
+    pending: tuple[int | None, str, int, int] | None = None  # (midi or None: a rest, word, line, col)
+    after_bad: bool = False  # the last word was a bad note: a duration after it belongs to it
+
+    def read(self, word: str, line: int, col: int) -> None:
+        if self.after_bad and _DURATION.fullmatch(word):  # the bad note's duration: one problem
+            self.after_bad = False
+            return
+        self.after_bad = False
+        if self.pending is not None and _DURATION.fullmatch(word):
+            midi, spelt, pline, pcol = self.pending
+            self.notes.append(Note(midi, word, pline, pcol, "" if midi is None else spelt))
+            self.pending = None
+            return
+        self.flush_pending()
+        midi = _midi(word)
+        if midi is not None and 0 <= midi <= 127:
+            self.pending = (midi, word, line, col)
+        elif midi is not None:
+            self.problem(line, col, word, "is outside the MIDI range")
+            self.after_bad = True
+        elif word in (REST, "R"):
+            self.pending = (None, word, line, col)
+        elif word in _BAR:
+            self.bars.append(len(self.notes))
+        elif _METER.fullmatch(word):
+            self.read_meter(word, line, col)
+        else:
+            self.after_bad = _is_unknown_word(word)
+            self.problem(line, col, word, _why_not_read(word))
+
+    def read_meter(self, word: str, line: int, col: int) -> None:
+        if self.notes:
+            self.problem(line, col, word, "is a time signature: it goes before the first note")
+            return
+        beats, unit = map(int, _METER.fullmatch(word).groups())
+        if beats == 0:
+            self.problem(line, col, word, "has no beats")
+        else:
+            self.meter = Meter(beats, unit)
+
+    def flush_pending(self) -> None:
+        """A pitch or rest with no duration after it is a problem."""
+        if self.pending is not None:
+            _, word, line, col = self.pending
+            self.problem(line, col, word, "needs a duration after it (w h q e s, dots allowed: "
+                         "C4 q, r e.)")
+            self.pending = None
+
+    def problem(self, line: int, col: int, word: str, message: str) -> None:
+        self.problems.append(Problem(line, col, word, message))
+
+
+def _is_unknown_word(word: str) -> bool:
+    """A word that is no part of the notation at all (not a stray duration, a pitch glued to its
+    duration or a bar line inside a word): a duration after it belongs to it."""
+    return not (_DURATION.fullmatch(word) or _GLUED.fullmatch(word) or "|" in word)
+
+
+def _why_not_read(word: str) -> str:
+    """Why a word that is no pitch, rest, bar line or time signature cannot be read."""
+    if _DURATION.fullmatch(word):
+        return "is a duration with no pitch or rest before it (write C4 q, or r q for a rest)"
+    glued = _GLUED.fullmatch(word)
+    if glued:
+        return f"needs a space between the pitch and the duration: {glued[1]} {glued[2]}"
+    if "|" in word:
+        return "has a bar line inside it: put spaces around |"
+    return ("is not a pitch (a letter A-G, an optional # or b, an octave 0-8: C4 is middle C), a "
+            "rest (r), a duration (w h q e s) or a bar line (|)")
