@@ -155,7 +155,14 @@ def watch(page) -> None:
     """Record every uncaught JavaScript error on ``page`` from now on (Playwright's ``pageerror``):
     :func:`failures` reports them. conftest.py's ``new_page`` (and so ``page``) watches every page."""
     errors = _ERRORS.setdefault(page, [])
-    page.on("pageerror", lambda error: errors.append(f"JavaScript error: {error.name}: {error.message}"))
+    page.on("pageerror", lambda error: errors.append(f"JavaScript error: {error.name}: {error.message}"
+                                                     + where(error.stack or "")))
+
+
+def where(stack: str) -> str:
+    """" (at <the stack's top frame>)" of a JavaScript error's stack, or nothing."""
+    frames = [line.strip() for line in stack.splitlines() if line.strip().startswith("at ")]
+    return f" ({frames[0]})" if frames else ""
 
 
 def js_errors(page) -> list[str]:

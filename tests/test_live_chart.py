@@ -128,3 +128,17 @@ def test_a_chart_out_of_view_is_drawn_when_it_comes_into_view(page, app_url):
     page.locator(".gs-chart").last.scroll_into_view_if_needed()
     wait_for(page, f"() => ({TOKENS})()[2].tokens === 12")
     assert page.evaluate(TOKENS)[2] == {"tokens": 12, "stale": False}
+
+
+def test_leaving_a_page_redraws_nothing_and_throws_nothing(page, app_url):
+    """On a switch to another page in the same session, the charts of the page left shrink to
+    nothing before they go; a chart must not be relaid out to width 0 then (Plotly throws on it,
+    once per chart)."""
+    page.goto(app_url)
+    box = page.locator(BOX)
+    box.wait_for(timeout=60_000)
+    wait_for_charts(page, GATES_CHARTS, len(box.input_value()))
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Gradients").click()
+    wait_for(page, """() => [...document.querySelectorAll('.js-plotly-plot')].some(gd =>
+                        ['RNN', 'LSTM', 'GRU'].every(n => gd.data.some(t => t.name === n)))""")
+    assert_no_failure(page)

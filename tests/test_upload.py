@@ -481,7 +481,7 @@ def test_an_uploaded_tanh_rnn_replaces_the_trained_rnn_on_gradients_and_joins_ls
 # --------------------------------------------------------------------------- in Chromium
 
 
-def test_in_the_browser_an_upload_is_drawn_and_a_refusal_shows_its_markup_as_text(browser, app_url,
+def test_in_the_browser_an_upload_is_drawn_and_a_refusal_shows_its_markup_as_text(new_page, app_url,
                                                                                   tmp_path):
     payload = "![t](http://127.0.0.1:9/t.png) [link](javascript:x) **b** <img src=x> :red[r]"
     bad = tmp_path / "bad.npz"
@@ -489,30 +489,26 @@ def test_in_the_browser_an_upload_is_drawn_and_a_refusal_shows_its_markup_as_tex
                         **cells.init_params("lstm", 1, 3, seed=0)))
     good = tmp_path / "good.npz"
     good.write_bytes(saved(bare("gru", 128, H=5)))
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        page = context.new_page()
-        page.goto(f"{app_url}/?seq=typed+here")
-        # the model file's uploader, not the vocabulary's
-        uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"][accept*=".npz"]')
-        uploader.set_input_files(str(bad))
-        alert = page.locator('[data-testid="stAlertContentError"]')
-        alert.wait_for(timeout=90_000)
-        assert payload in alert.inner_text()  # every character shown as itself
-        assert alert.locator("a, img, strong").count() == 0, alert.inner_html()
-        assert page.locator("img[src*='t.png'], img[src='x']").count() == 0
+    page = new_page()
+    page.goto(f"{app_url}/?seq=typed+here")
+    # the model file's uploader, not the vocabulary's
+    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"][accept*=".npz"]')
+    uploader.set_input_files(str(bad))
+    alert = page.locator('[data-testid="stAlertContentError"]')
+    alert.wait_for(timeout=90_000)
+    assert payload in alert.inner_text()  # every character shown as itself
+    assert alert.locator("a, img, strong").count() == 0, alert.inner_html()
+    assert page.locator("img[src*='t.png'], img[src='x']").count() == 0
 
-        uploader.set_input_files(str(good))
-        page.wait_for_function(
-            """() => [...document.querySelectorAll('.js-plotly-plot')].some(
-                   gd => Array.isArray(gd.data[0].y) && gd.data[0].y.includes('r · unit 0'))""",
-            timeout=90_000)
-        assert_no_failure(page)  # the run has finished: the URL is synced, no error box is left
-        captions = " ".join(page.locator('[data-testid="stCaptionContainer"]').all_inner_texts())
-        assert "uploaded by you" in captions
-        assert "model=upload-" in page.url
-    finally:
-        context.close()
+    uploader.set_input_files(str(good))
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].some(
+               gd => Array.isArray(gd.data[0].y) && gd.data[0].y.includes('r · unit 0'))""",
+        timeout=90_000)
+    assert_no_failure(page)  # the run has finished: the URL is synced, no error box is left
+    captions = " ".join(page.locator('[data-testid="stCaptionContainer"]').all_inner_texts())
+    assert "uploaded by you" in captions
+    assert "model=upload-" in page.url
 
 
 # --------------------------------------------------------------------------- real model files
@@ -618,23 +614,19 @@ def test_a_stacked_upload_is_read_layer_by_layer_on_lstm_vs_gru_and_cells():
     assert table.loc["inside quotes", "correlation r"] == pytest.approx(r, abs=1e-5)
 
 
-def test_in_the_browser_a_stacked_safetensors_model_is_shown_with_its_layer_choice(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        page = context.new_page()
-        page.goto(f"{app_url}/?seq=Simple+is+better+than+complex.")
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
-            str(EXAMPLES / "torch-char-lstm2.safetensors"))
-        page.wait_for_function(
-            """() => [...document.querySelectorAll('.js-plotly-plot')].some(
-                   gd => (gd.layout.title?.text || '').includes('layer 1 of 2'))""", timeout=90_000)
-        assert_no_failure(page)
-        assert page.locator('[data-testid="stSelectbox"]', has_text="Layer").count() == 1
-        assert "model=upload-" in page.url and "layer=1" in page.url  # the top layer, in the view
-        page.locator('[data-testid="stSidebarNav"] a', has_text="Gradients").click()  # same session
-        page.wait_for_function(
-            """() => { const gd = document.querySelector('.js-plotly-plot');
-                       return gd && gd.data.some(t => t.name === 'LSTM layer 0'); }""", timeout=90_000)
-        assert_no_failure(page)
-    finally:
-        context.close()
+def test_in_the_browser_a_stacked_safetensors_model_is_shown_with_its_layer_choice(new_page, app_url):
+    page = new_page()
+    page.goto(f"{app_url}/?seq=Simple+is+better+than+complex.")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+        str(EXAMPLES / "torch-char-lstm2.safetensors"))
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].some(
+               gd => (gd.layout.title?.text || '').includes('layer 1 of 2'))""", timeout=90_000)
+    assert_no_failure(page)
+    assert page.locator('[data-testid="stSelectbox"]', has_text="Layer").count() == 1
+    assert "model=upload-" in page.url and "layer=1" in page.url  # the top layer, in the view
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Gradients").click()  # same session
+    page.wait_for_function(
+        """() => { const gd = document.querySelector('.js-plotly-plot');
+                   return gd && gd.data.some(t => t.name === 'LSTM layer 0'); }""", timeout=90_000)
+    assert_no_failure(page)

@@ -199,11 +199,13 @@ export default function ({ parentElement, data }) {
     host.appendChild(gd);
     // A chart is as wide as its box, given to Plotly as a number: with autosize Plotly measures
     // the page on every redraw (every scrubber step). The box's height follows the chart's own,
-    // so only a new width (window, sidebar, columns) redraws.
+    // so only a new width (window, sidebar, columns) redraws; a box of width 0 (hidden, or on a
+    // page being left) keeps its chart as it is (Plotly throws on width 0 without autosize).
     let width = host.clientWidth;
     new ResizeObserver(() => {
-      if (host.clientWidth === width || !window.Plotly || !gd._fullLayout) return;
-      width = host.clientWidth;
+      const now = host.clientWidth;
+      if (!now || now === width || !window.Plotly || !gd._fullLayout) return;
+      width = now;
       window.Plotly.relayout(gd, {width});
     }).observe(host);
     // Drawn when near the window: a chart further down is drawn as it scrolls into view.
