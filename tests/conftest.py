@@ -5,7 +5,8 @@ Browser tests use Debian's Chromium (``/usr/bin/chromium``) through Playwright; 
 install it (``apt-get install chromium``), rather than being skipped.
 
 Every page ``new_page`` (and ``page``) opens is watched for JavaScript errors (``e2e.watch``): a
-test fails on one, at its end, even if it never calls ``e2e.assert_no_failure`` after it.
+test ends in error on one, even if it never calls ``e2e.assert_no_failure`` after it (unless it
+provoked it on purpose and took it with ``e2e.take_js_errors``).
 ``pytest --cpu-slowdown=N`` runs every page's JavaScript N times slower (Chromium's CPU
 throttling), the way a loaded machine does, to bring out a test that reads the page too early
 (docs/e2e.md).
@@ -125,7 +126,8 @@ def new_page(browser, app_url, request) -> Iterator:
 
     Depends on ``app_url`` so the server is up before the first page opens. Check pages with
     ``e2e.assert_no_failure``; every page is watched for JavaScript errors from the start
-    (``e2e.watch``), and one that no check has reported fails the test when it ends.
+    (``e2e.watch``), and any left on a page (not taken by ``e2e.take_js_errors``) fails the test
+    when it ends.
     """
     contexts, pages = [], []
     slowdown = request.config.getoption("--cpu-slowdown")

@@ -13,7 +13,7 @@ test (:func:`assert_no_failure`, and every wait here as soon as one shows):
   title);
 * an uncaught JavaScript error (Playwright's ``pageerror``), recorded from the moment the page opens
   (:func:`watch`; conftest.py's ``new_page`` watches every page it makes and fails the test, at its
-  end, on an error no check has reported).
+  end, on any error left on a page, checked or not).
 
 The app's only other error box is the upload's refusal of a bad weights file (sidebar, "This file
 was refused: ..."), which no test expects unless it uploads one: any error alert is a failure. A
