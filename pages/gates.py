@@ -143,7 +143,9 @@ def show_scrubber(reading: models.Reading, shown: models.Shown, labels: tuple[st
     st.caption(
         "Press play, drag the step slider under the chart or step it with the arrow keys: the bars "
         "are every shown unit's gates at that step, the caption above has the cell's equations for "
-        "one unit with that step's numbers"
+        "one unit with that step's numbers, and beside it the cell drawn with the same numbers "
+        "(each box filled by its value; lines as wide as what they carry; “∂ The way back” shows "
+        "the gradient's local derivative on every line)"
         + (", and the right panel the model's top guesses for the next character." if
            reading.guesses else ".")
     )
@@ -159,7 +161,8 @@ def show_scrubber(reading: models.Reading, shown: models.Shown, labels: tuple[st
     ui.show_chart(
         scrubber.scrubber(shown.rows, labels, shown.units, gates=cell.gates,
                           equation_lines=cell.equation_lines, guesses=reading.guesses,
-                          follow=follow, active=step),
+                          follow=follow, active=step, cell=cell,
+                          input_name="x_t" if reading.layer == 0 else f"h_t of layer {reading.layer - 1}"),
         f"scrubber-{cell.arch}", key="gates_scrubber",
     )
 

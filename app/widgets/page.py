@@ -122,6 +122,12 @@ def show_chart(fig: Any, name: str, key: str | None = None) -> None:
     live_chart.draw(fig, chart_config(name), key)
 
 
+def show_player(player: Any, key: str) -> None:
+    """Draw a player with no chart (``app.charts.scrubber.diagram_player``: cell diagrams stepped
+    together); the same ``key`` on the next run updates it in place."""
+    live_chart.draw_player(player, key)
+
+
 @contextmanager
 def page_guard() -> Iterator[None]:
     """Run a page body; any exception becomes a short message on the page, never a traceback.
