@@ -234,11 +234,11 @@ class _Placer:
         if b.kind == "layer":
             return (b.x - PORT_SHIFT, b.y - hh), (0.0, 1.0)
         below = a.y > b.y
-        under = [i for i in self.flow.node(b.name).inputs  # inputs in b's column, on a's side
-                 if i in self.spots and self.spots[i].col == b.col and (self.spots[i].y > b.y) == below]
-        if a.col == b.col or not under:
+        side = [self.spots[i] for i in self.flow.node(b.name).inputs  # b's inputs on a's side
+                if i in self.spots and self.spots[i].row != b.row and (self.spots[i].y > b.y) == below]
+        if a.col == max(s.col for s in side):  # the nearest one comes in straight from that side
             return (b.x, b.y + (hh if below else -hh)), (0.0, -1.0 if below else 1.0)
-        return (b.x - hw, b.y), (1.0, 0.0)  # that side is taken by the input right under it
+        return (b.x - hw, b.y), (1.0, 0.0)  # the others from the left
 
     def _bus_wires(self) -> list[Wire]:
         return bus_wires(self.spots, self.bus_readers(), self.memory)

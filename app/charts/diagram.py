@@ -42,7 +42,7 @@ LUT_STEPS = 100
 """A colour scale is sent as LUT_STEPS + 1 colours; a value's colour is the nearest of them."""
 OP_FILL = "#f2b8c6"
 """Olah's pink, for the pointwise operations' circles (with dark ink, in both themes)."""
-DARK_INK, LIGHT_INK = "#111111", "#ffffff"
+DARK_INK, LIGHT_INK = "#000000", "#ffffff"
 BACK_VIEW = "gs-back-view"
 """The class that, on an element around the diagram, shows the way back: derivatives on the lines,
 the boxes' slopes, the memory path, arrowheads pointing back."""
@@ -127,17 +127,18 @@ class Frame:
     """One step's numbers, in the orders of :class:`Diagram`'s ``nodes``, ``wires`` and ``layers``.
 
     v: each node's value; k: its place on its colour table (-1: no fill); w: each line's width
-    going forward (the value it carries); b: its width on the way back (its local derivative, or
-    into a box the box's slope); d: each line's local derivative (None through the weights);
+    going forward, in tenths of a unit (the size of the value it carries); b: its width on the way
+    back (the size of its local derivative, or into a box the box's slope); d: the local
+    derivative of each line that has one (``Diagram.derivatives``: not through the weights);
     s: each layer's slope; p: the memory path d s_t / d s_{t-1} and log10 of its product over the
     steps so far (empty without one).
     """
 
     v: tuple[float, ...]
     k: tuple[int, ...]
-    w: tuple[float, ...]
-    b: tuple[float, ...]
-    d: tuple[float | None, ...]
+    w: tuple[int, ...]
+    b: tuple[int, ...]
+    d: tuple[float, ...]
     s: tuple[float, ...]
     p: tuple[float, ...]
 
@@ -149,7 +150,8 @@ class Diagram:
 
     nodes: the names of the drawn nodes that have a value (``data-node``), in the frames' order;
     scales: each one's colour table (a key of ``tables``; "" for none); wires: the lines' keys
-    (``data-wire``); layers: the boxes; tables, inks: each colour table and the ink of text on
+    (``data-wire``); derivatives: the lines with a local derivative of their own; layers: the
+    boxes; tables, inks: each colour table and the ink of text on
     each of its colours; active: the frame the SVG shows; back_class: the class that, on an
     element around the SVG, shows the way back.
     """
@@ -159,6 +161,7 @@ class Diagram:
     nodes: tuple[str, ...]
     scales: tuple[str, ...]
     wires: tuple[str, ...]
+    derivatives: tuple[str, ...]
     layers: tuple[str, ...]
     tables: dict[str, tuple[str, ...]]
     inks: dict[str, tuple[str, ...]]
@@ -264,6 +267,8 @@ def cell_diagram(
         if node.scale is not None:
             places[:, j] = colour_index(values[:, j], *node.scale[1:])
     forward, back, derivs = _wire_numbers(layout, flow, nodes, steps)  # (S, W) each
+    local = ~np.isnan(derivs[0])  # (W,) the lines with a local derivative
+    derivs = derivs[:, local]
     slopes = np.stack([flow.slopes[layer.name][steps] for layer in cell.dataflow.layers], axis=1)
     path = flow.memory_path
     if path is None:
@@ -273,27 +278,29 @@ def cell_diagram(
         memory = np.stack([path[steps], so_far[steps]], axis=1)  # (S, 2)
     frames = tuple(
         Frame(v=tuple(np.round(values[k], 4).tolist()), k=tuple(places[k].tolist()),
-              w=tuple(np.round(forward[k], 1).tolist()), b=tuple(np.round(back[k], 1).tolist()),
-              d=tuple(None if np.isnan(x) else round(float(x), 4) for x in derivs[k]),
+              w=tuple(forward[k].tolist()), b=tuple(back[k].tolist()),
+              d=tuple(np.round(derivs[k], 3).tolist()),
               s=tuple(np.round(slopes[k], 4).tolist()), p=tuple(np.round(memory[k], 4).tolist()))
         for k in range(len(steps)))
     shown = steps.index(active) if active in steps else 0
     tables = {n.scale[0]: colour_table(n.scale[0]) for n in nodes if n.scale}
     inks = {name: ink_table(name) for name in tables}
     title = f"The {cell.display_name} cell" + (f", unit {unit}" if unit is not None else "")
-    svg = _svg(cell, layout, nodes, frames[shown], title, input_name, scale)
+    with_derivative = tuple(w.key for w, on in zip(layout.wires, local, strict=True) if on)
+    svg = _svg(cell, layout, nodes, frames[shown], with_derivative, title, input_name, scale)
     return Diagram(svg, title, nodes=tuple(n.spot.name for n in nodes),
                    scales=tuple(n.scale[0] if n.scale else "" for n in nodes),
-                   wires=tuple(w.key for w in layout.wires),
+                   wires=tuple(w.key for w in layout.wires), derivatives=with_derivative,
                    layers=tuple(layer.name for layer in cell.dataflow.layers),
                    tables=tables, inks=inks, frames=frames, active=shown)
 
 
 def _wire_numbers(layout: Layout, flow: StepFlow, nodes: list[_Node], steps: list[int]
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(S, W) each: every line's width forward (the size of the value it carries on its node's
-    scale), its width on the way back (the size of its local derivative; a line into a box: the
-    box's slope; the bus: half) and its local derivative (NaN through the weights)."""
+    """(S, W) each: every line's width forward in tenths of a unit (from the size of the value it
+    carries on its node's scale), its width on the way back (from the size of its local
+    derivative; a line into a box: the box's slope; the bus: half) and its local derivative (NaN
+    through the weights)."""
     S, W = len(steps), len(layout.wires)
     forward, back = np.full((S, W), 0.5), np.full((S, W), 0.5)
     derivs = np.full((S, W), np.nan)
@@ -309,8 +316,8 @@ def _wire_numbers(layout: Layout, flow: StepFlow, nodes: list[_Node], steps: lis
         elif wire.target in flow.slopes:  # into a box: the gradient meets its slope, then the weights
             back[:, j] = flow.slopes[wire.target][steps]
 
-    def width(size: np.ndarray) -> np.ndarray:
-        return 0.6 + (MAX_WIDTH - 0.6) * np.clip(size, 0, 1)
+    def width(size: np.ndarray) -> np.ndarray:  # tenths of a unit: small integers to send
+        return np.rint(10 * (0.6 + (MAX_WIDTH - 0.6) * np.clip(size, 0, 1))).astype(int)
 
     return width(forward), width(back), derivs
 
@@ -326,8 +333,8 @@ def _arrow(x: float, y: float, dx: float, dy: float, cls: str) -> str:
     return f'<polygon class="{cls}" points="{x:.1f},{y:.1f} {a[0]:.1f},{a[1]:.1f} {b[0]:.1f},{b[1]:.1f}"/>'
 
 
-def _svg(cell: type[Cell], layout: Layout, nodes: list[_Node], frame: Frame, title: str, input_name: str,
-         scale: float) -> str:
+def _svg(cell: type[Cell], layout: Layout, nodes: list[_Node], frame: Frame, with_derivative: tuple[str, ...],
+         title: str, input_name: str, scale: float) -> str:
     """The SVG at one step (``frame``): lines, arrowheads, derivative labels, nodes, the way
     back's note."""
     width = layout.width
@@ -338,7 +345,7 @@ def _svg(cell: type[Cell], layout: Layout, nodes: list[_Node], frame: Frame, tit
     for j, wire in enumerate(layout.wires):
         weights = " gs-weights" if wire.kind in ("layer", "bus") else ""
         parts.append(f'<path class="gs-wire{weights}" data-wire="{escape(wire.key)}" d="{wire.path()}" '
-                     f'style="--w:{frame.w[j]};--b:{frame.b[j]}"/>')
+                     f'style="--w:{frame.w[j] / 10};--b:{frame.b[j] / 10}"/>')
     parts.append('</g><g class="gs-arrows">')
     for wire in layout.wires:
         if wire.target in layout.spots:
@@ -347,11 +354,12 @@ def _svg(cell: type[Cell], layout: Layout, nodes: list[_Node], frame: Frame, tit
             dx, dy = wire.direction(end=False)
             parts.append(_arrow(*wire.points[0], -dx, -dy, "gs-back"))
     parts.append('</g><g class="gs-derivs">')
-    for j, wire in enumerate(layout.wires):
-        if frame.d[j] is not None:
-            x, y = wire.at(0.6 if len(wire.points) == 4 else 0.5)
-            parts.append(f'<text class="gs-deriv" data-wire="{escape(wire.key)}" x="{x:.1f}" '
-                         f'y="{y - 3:.1f}">{number(frame.d[j])}</text>')
+    wires = {wire.key: wire for wire in layout.wires}
+    for key, d in zip(with_derivative, frame.d, strict=True):
+        wire = wires[key]
+        x, y = wire.at(0.6 if len(wire.points) == 4 else 0.5)
+        parts.append(f'<text class="gs-deriv" data-wire="{escape(key)}" x="{x:.1f}" y="{y - 3:.1f}">'
+                     f"{number(d)}</text>")
     parts.append('</g><g class="gs-nodes">')
     x_in = layout.spots["x"]
     parts.append(f'<g class="gs-input" role="img"><title>{escape(_plain(input_name))}: what the boxes '

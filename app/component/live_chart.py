@@ -130,7 +130,7 @@ function loadDiagrams(p, specs) {
                 inks: el.querySelectorAll('.gs-ink'), title: el.querySelector('title')};
       }),
       wires: spec.wires.map(key => one(`path[data-wire="${CSS.escape(key)}"]`)),
-      derivs: spec.wires.map(key => one(`text[data-wire="${CSS.escape(key)}"]`)),
+      derivs: spec.derivatives.map(key => one(`text[data-wire="${CSS.escape(key)}"]`)),
       slopes: spec.layers.map(name => node(name).querySelector('.gs-slope-num')),
       note: one('[data-path]'), path: one('.gs-path-num'), reach: one('.gs-sup'),
     };
@@ -160,10 +160,10 @@ function showDiagrams(p, k) {
       }
     });
     d.wires.forEach((wire, j) => {
-      wire.style.setProperty('--w', f.w[j]);
-      wire.style.setProperty('--b', f.b[j]);
+      wire.style.setProperty('--w', f.w[j] / 10);  // tenths of a unit
+      wire.style.setProperty('--b', f.b[j] / 10);
     });
-    d.derivs.forEach((text, j) => { if (text) text.textContent = f.d[j] === null ? '' : fmt(f.d[j]); });
+    d.derivs.forEach((text, j) => { text.textContent = fmt(f.d[j]); });
     d.slopes.forEach((text, j) => { text.textContent = fmt(f.s[j]); });
     if (f.p.length) {
       d.note.setAttribute('data-value', f.p[0]);
