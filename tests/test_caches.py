@@ -29,6 +29,8 @@ app/compute/models.py LRUMap (in _resumables)    LRU map                    8 (R
 app/component/live_chart.py serve_plotly_js      st.cache_resource          1 (no arguments)
 app/charts/base.py _grid_layout                 functools.lru_cache        32
 app/charts/scrubber.py _equation_text           functools.lru_cache        32
+app/charts/cell_layout.py cell_layout            functools.lru_cache        32
+app/charts/diagram.py colour_table, ink_table    functools.lru_cache        8 each
 app/compute/experiments.py quote_carriers        functools.lru_cache        4
 app/compute/experiments.py _costs                functools.lru_cache        2
 ================================================ ========================== =====
@@ -50,7 +52,7 @@ import pytest
 
 import cells
 from app.charts import base as charts
-from app.charts import scrubber
+from app.charts import cell_layout, diagram, scrubber
 from app.compute import example_series as series
 from app.compute import experiments, forecasts, lab, models, ranking, training, writing
 from app.compute import gradient_profiles as gradients
@@ -82,6 +84,9 @@ BOUNDS = {
     "app/component/live_chart.py:serve_plotly_js": 1,
     "app/charts/base.py:_grid_layout": 32,
     "app/charts/scrubber.py:_equation_text": 32,
+    "app/charts/cell_layout.py:cell_layout": 32,
+    "app/charts/diagram.py:colour_table": 8,
+    "app/charts/diagram.py:ink_table": 8,
     "app/compute/experiments.py:quote_carriers": 4,
     "app/compute/experiments.py:_costs": 2,
 }
@@ -271,6 +276,24 @@ def test_chart_lru_caches():
                          (scrubber._equation_text, "app/charts/scrubber.py:_equation_text")):
         info = cached.cache_info()
         assert info.maxsize == BOUNDS[name] and info.currsize == info.maxsize
+
+
+def test_diagram_lru_caches():
+    """One layout per cell class, one colour table (and its inks) per colour scale."""
+    for cached in (cell_layout.cell_layout, diagram.colour_table, diagram.ink_table):
+        cached.cache_clear()
+    for cls in cells.CELLS.values():
+        cell_layout.cell_layout(cls)
+    scales = ("Cividis", "RdBu", "Viridis", "Blues", "Greens", "Reds", "Greys", "Plasma", "Magma", "Inferno")
+    for scale in scales:
+        diagram.ink_table(scale)  # and its colour table
+    info = cell_layout.cell_layout.cache_info()
+    assert info.maxsize == BOUNDS["app/charts/cell_layout.py:cell_layout"]
+    assert info.currsize == len(cells.CELLS)
+    for cached, name in ((diagram.colour_table, "app/charts/diagram.py:colour_table"),
+                         (diagram.ink_table, "app/charts/diagram.py:ink_table")):
+        info = cached.cache_info()
+        assert info.maxsize == BOUNDS[name] == info.currsize < len(scales)
 
 
 def test_experiment_lru_caches(monkeypatch):

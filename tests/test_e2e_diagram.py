@@ -148,7 +148,8 @@ def test_lstm_vs_gru_draws_both_cells_at_the_same_step(page, app_url):
         assert name == cells.cell_class(arch).display_name
         check_step(values, engine_rows(arch, "trained", TEXT, int(unit)), 3, arch)
     boxes = [figures.nth(k).bounding_box() for k in range(2)]
-    assert boxes[0]["x"] + boxes[0]["width"] <= boxes[1]["x"] and abs(boxes[0]["y"] - boxes[1]["y"]) < 5  # side by side
+    assert boxes[0]["x"] + boxes[0]["width"] <= boxes[1]["x"]  # side by side
+    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 5
     assert errors == []
     assert_no_failure(page)
 
@@ -178,7 +179,9 @@ CONTRASTS = """(figure) => {
   const lum = colour => { const [r, g, b] = rgb(colour).map(v => v / 255)
       .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
     return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
-  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => p - q); return (y + 0.05) / (x + 0.05); };
+  const ratio = (a, b) => {
+    const [x, y] = [lum(a), lum(b)].sort((p, q) => p - q);
+    return (y + 0.05) / (x + 0.05); };
   let node = figure, page = 'rgba(0, 0, 0, 0)';
   while (node && /rgba\\(0, 0, 0, 0\\)|transparent/.test(page)) {
     page = getComputedStyle(node).backgroundColor; node = node.parentElement; }
