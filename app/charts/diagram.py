@@ -56,7 +56,7 @@ CSS = f"""
 .gs-diagram .gs-on-bg {{ fill: currentColor; }}
 .gs-diagram .gs-shape {{ stroke: currentColor; stroke-opacity: 0.45; stroke-width: 1px; }}
 .gs-diagram .gs-num {{ font-variant-numeric: tabular-nums; }}
-.gs-diagram .gs-op .gs-num {{ font-size: 11px; }}
+.gs-diagram .gs-op-value {{ font-size: 11px; }}
 .gs-diagram .gs-symbol {{ font-weight: 700; font-style: italic; }}
 .gs-diagram .gs-op-symbol {{ font-size: 15px; font-weight: 700; }}
 .gs-diagram .gs-op-symbol.gs-small {{ font-size: 10px; }}
@@ -65,7 +65,7 @@ CSS = f"""
 .gs-diagram .gs-back, .gs-diagram .gs-deriv, .gs-diagram .gs-slope, .gs-diagram .gs-note {{ display: none; }}
 .{BACK_VIEW} .gs-diagram .gs-wire {{ stroke-width: calc(var(--b) * 1px); }}
 .{BACK_VIEW} .gs-diagram .gs-weights {{ stroke-dasharray: 4 3; }}
-.{BACK_VIEW} .gs-diagram .gs-fwd, .{BACK_VIEW} .gs-diagram .gs-op .gs-num {{ display: none; }}
+.{BACK_VIEW} .gs-diagram .gs-fwd, .{BACK_VIEW} .gs-diagram .gs-op-value {{ display: none; }}
 .{BACK_VIEW} .gs-diagram .gs-back, .{BACK_VIEW} .gs-diagram .gs-deriv, .{BACK_VIEW} .gs-diagram .gs-slope,
 .{BACK_VIEW} .gs-diagram .gs-note {{ display: inline; }}
 .gs-diagram .gs-deriv {{ font-size: 10.5px; fill: currentColor; font-weight: 600; paint-order: stroke;
@@ -177,6 +177,8 @@ def number(v: float, digits: int = 2) -> str:
     return (text[1:] if text.startswith("-") and text.strip("-0.") == "" else text).replace("-", "−")
 
 
+SYMBOLS = frozenset("ifgocrznh")
+"""The papers' one-letter quantities: an op that makes one (the CIFG's i = 1 − f) says so."""
 SUBSCRIPT = re.compile(r"_(\{[^}]*\}|\w+)")
 """Paper notation's subscripts: ``_t``, ``_{t−1}``."""
 
@@ -406,11 +408,12 @@ def _node_svg(cell: type[Cell], node: _Node, value: float, place: int, does: str
                 f'{escape(activation)}′ <tspan class="gs-slope-num">{number(slope)}</tspan></text></g>')
     if spot.kind == "op":
         symbol = cell.dataflow.node(spot.name).kind
+        named = f"{escape(spot.name)} = " if spot.name in SYMBOLS else ""  # the CIFG's i = 1 − f
         return (head + f'<circle class="gs-shape" cx="{x:.1f}" cy="{y:.1f}" r="{R:.0f}" '
                 f'style="fill:{OP_FILL}"/><text class="gs-op-symbol{" gs-small" if len(symbol) > 2 else ""}" '
                 f'x="{x:.1f}" y="{y + 4.5:.1f}" text-anchor="middle" style="fill:{DARK_INK}">{escape(symbol)}'
-                f'</text><text class="gs-on-bg gs-num" x="{x + R + 2:.1f}" y="{y - R + 2:.1f}">'
-                f"{number(value)}</text></g>")
+                f'</text><text class="gs-on-bg gs-op-value" x="{x + R + 2:.1f}" y="{y - R + 2:.1f}">'
+                f'{named}<tspan class="gs-num">{number(value)}</tspan></text></g>')
     state = "c" if "c" in spot.name else "h"
     name = f"{state}_{{t−1}}" if spot.kind == "source" else f"{state}_t"
     return (head + f'<rect class="gs-shape" x="{x - hw:.1f}" y="{y - hh:.1f}" width="{2 * hw:.0f}" '
