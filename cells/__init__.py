@@ -6,6 +6,7 @@ Greff et al.'s six LSTM variants and the MGU (``cells.CELLS``; ``cells.TORCH_ARC
     trace = cell.forward(x)              # x: (T, I) or (T, B, I)
     grads = cell.backward(trace, dh)     # dh: dL/dh_t at every t
     cells.jacobian_norms(cell, trace)    # log10 ||d h_{T-1} / d h_t||_F
+    cells.step_flow(cell, trace)         # its step graph (Cell.dataflow) at every step, with derivatives
 
     stack = cells.make_cell("lstm", torch_lstm_state_dict)   # num_layers=L: a Stack of L cells
     cells.jacobian_norms(stack, stack.forward(x), layer=0)   # log10 ||d h^top_{T-1} / d h^(0)_t||_F
@@ -30,7 +31,15 @@ imports it.
 from __future__ import annotations
 
 from cells.core.cell import CANDIDATE, SIGMOID, Cell, CellSizes, Gate, Grads, Trace
-from cells.core.diagnostics import gate_saturation, jacobian_norms, jacobian_norms_by_layer, seconds_per_token
+from cells.core.dataflow import Dataflow
+from cells.core.diagnostics import (
+    StepFlow,
+    gate_saturation,
+    jacobian_norms,
+    jacobian_norms_by_layer,
+    seconds_per_token,
+    step_flow,
+)
 from cells.core.gru import GRU
 from cells.core.lstm import LSTM
 from cells.core.readout import Readout, log_softmax
@@ -80,6 +89,7 @@ __all__ = [
     "CharEncoder",
     "CharModel",
     "CodePointEncoder",
+    "Dataflow",
     "EmbeddingEncoder",
     "Gate",
     "GradientProfile",
@@ -95,6 +105,7 @@ __all__ = [
     "Stack",
     "StackGrads",
     "StackTrace",
+    "StepFlow",
     "Table",
     "Trace",
     "TrainResult",
@@ -133,6 +144,7 @@ __all__ = [
     "save_model",
     "seconds_per_token",
     "state_after",
+    "step_flow",
     "train_task",
     "write",
 ]

@@ -22,8 +22,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from html import escape
+from typing import Any
 
 import numpy as np
 from plotly.colors import get_colorscale, hex_to_rgb, unlabel_rgb
@@ -169,6 +170,13 @@ class Diagram:
     active: int
     back_class: str = BACK_VIEW
 
+    def to_dict(self) -> dict[str, Any]:
+        """What the browser gets, JSON-ready: the fields as they are, each frame a dict of its
+        tuples (``dataclasses.asdict`` would copy every number of every frame, one by one)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["frames"] = [vars(frame) for frame in self.frames]
+        return out
+
 
 def number(v: float, digits: int = 2) -> str:
     """A value as the diagram writes it (and the browser, as it steps): ``digits`` decimals, a
@@ -278,12 +286,9 @@ def cell_diagram(
     else:
         so_far = np.cumsum(np.log10(np.clip(path, 1e-300, None)))  # log10 prod_{k<=t} of the path
         memory = np.stack([path[steps], so_far[steps]], axis=1)  # (S, 2)
-    frames = tuple(
-        Frame(v=tuple(np.round(values[k], 4).tolist()), k=tuple(places[k].tolist()),
-              w=tuple(forward[k].tolist()), b=tuple(back[k].tolist()),
-              d=tuple(np.round(derivs[k], 3).tolist()),
-              s=tuple(np.round(slopes[k], 4).tolist()), p=tuple(np.round(memory[k], 4).tolist()))
-        for k in range(len(steps)))
+    columns = (np.round(values, 4), places, forward, back, np.round(derivs, 3), np.round(slopes, 4),
+               np.round(memory, 4))  # (S, ...) each, as lists once: a frame per step, no NumPy per step
+    frames = tuple(Frame(*map(tuple, step)) for step in zip(*(c.tolist() for c in columns), strict=True))
     shown = steps.index(active) if active in steps else 0
     tables = {n.scale[0]: colour_table(n.scale[0]) for n in nodes if n.scale}
     inks = {name: ink_table(name) for name in tables}

@@ -55,6 +55,11 @@ class Player:
     interval_ms: int = 350
     diagrams: tuple[Diagram, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        """What the browser gets (``app.component.live_chart``), JSON-ready."""
+        return {"captions": self.captions, "active": self.active, "interval_ms": self.interval_ms,
+                "diagrams": [d.to_dict() for d in self.diagrams]}
+
 
 class AnimatedFigure(go.Figure):
     """A Figure with animation frames and a :class:`Player`; the frames stay plain dicts until

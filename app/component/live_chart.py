@@ -10,8 +10,11 @@ and hands each new figure to ``Plotly.react``, which redraws only what changed.
 A chart is drawn when it comes into view (within :data:`NEAR_MARGIN` of the window): an edit
 redraws the charts on screen, and a chart further down keeps its last picture, faded
 (:data:`STALE_CLASS`), until it scrolls into view. An animated figure with a ``player``
-(``app.charts.base.Player``) gets its controls from here: the shown frame's caption above the chart, a
-play button and a step slider under it; its PNG carries the caption as a title.
+(``app.charts.scrubber.Player``) gets its controls from here: the shown frame's caption above the
+chart, a play button and a step slider under it; its PNG carries the caption as a title. A player's
+cell diagrams (``app.charts.diagram``: an SVG and one frame of numbers per step) are drawn beside
+the caption and stepped with the chart, their way back shown by a toggle under it; a player with
+no chart (:func:`draw_player`) steps its diagrams alone.
 
 The component runs the plotly.js that ships with the installed ``plotly`` package (the version
 its figures are made for). Streamlit serves it from ``app/static/`` (``server.enableStaticServing``
@@ -21,7 +24,6 @@ nothing is fetched from the internet and nothing generated is committed.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
@@ -361,10 +363,10 @@ def serve_plotly_js() -> None:
 
 
 def draw_player(player: Any, key: str) -> None:
-    """A player (``app.charts.scrubber.Player``) with no chart: its caption, its cell diagrams and its
-    controls (``app.charts.scrubber.diagram_player``); the same ``key`` on the next run updates it
-    in place."""
-    _component(key=key, data={"player": dataclasses.asdict(player)})
+    """A player with no chart (``app.charts.scrubber.diagram_player``; its ``to_dict`` is what the
+    browser gets): its caption, its cell diagrams and its controls; the same ``key`` on the next
+    run updates it in place."""
+    _component(key=key, data={"player": player.to_dict()})
 
 
 def draw(fig: Any, config: dict[str, Any], key: str | None) -> None:
@@ -373,5 +375,5 @@ def draw(fig: Any, config: dict[str, Any], key: str | None) -> None:
     its caption, play button and step slider around the chart."""
     data = {"figure": pio.to_json(fig, validate=False), "config": config}
     if getattr(fig, "player", None) is not None:
-        data["player"] = dataclasses.asdict(fig.player)
+        data["player"] = fig.player.to_dict()
     _component(key=key, data=data)
