@@ -63,6 +63,7 @@ def fill_of(el: ET.Element) -> str:
 @pytest.mark.parametrize("arch", cells.ARCHS)
 def test_every_cell_is_laid_out_without_a_line_through_a_node_or_nodes_on_each_other(arch):
     layout = cell_layout(cells.cell_class(arch))
+    assert layout.crowded == ()  # every node found a place of its own within a few columns
     for wire in layout.wires:
         assert layout.hits(wire) == [], f"{wire.key} runs through {layout.hits(wire)}"
     for a, b in itertools.combinations(layout.spots.values(), 2):

@@ -35,9 +35,6 @@ R = 14.0
 """An op's circle."""
 CHIP_W, CHIP_H = 54.0, 22.0
 """A state's chip (c_{t-1}, c_t, ...)."""
-PORT_SHIFT = 14.0
-"""A layer's extra input (the GRU's r, the MGU's f ⊙ h) comes in at the top this far left of its
-output."""
 MIN_WIDTH = 330.0
 """The narrowest diagram (the tanh RNN's one box), wide enough for the way back's note."""
 TRIES = 8
@@ -126,6 +123,7 @@ class Layout:
     wires: tuple[Wire, ...]
     width: float
     memory_state: str
+    crowded: tuple[str, ...] = ()  # nodes that found no place clear of the others' lines
 
     def hits(self, wire: Wire, pad: float = 3.0) -> list[str]:
         """The nodes ``wire`` runs through (not its own ends): none in a good layout."""
@@ -160,6 +158,7 @@ class _Placer:
             self.add(Spot(H_PREV, "source", 0, BUS))
         self.add(Spot(X, "input", 0.5, BUS))
         self.next_box = 1
+        self.crowded: list[str] = []
 
     def add(self, spot: Spot) -> None:
         self.spots[spot.name] = spot
@@ -179,26 +178,42 @@ class _Placer:
         trial = Layout({**self.spots, spot.name: spot}, (), 0, self.memory)
         return not any(trial.hits(w) for w in wires)
 
-    def place(self, node: Layer | Op) -> None:
+    def place(self, node: Layer | Op, at_least: int = 0) -> None:
+        """Put ``node`` in the first column from its earliest (``at_least`` for a box) where it
+        :meth:`fits`, the boxes an op reads first (under the op where they can go)."""
         if node.name in self.spots:
             return
-        for i in node.inputs:  # the boxes an op reads, placed when first read
-            if isinstance(self.flow.node(i), Layer):
-                self.place(self.flow.node(i))
-        if isinstance(node, Layer):
-            first, row, kind = self.next_box, BOX, "layer"
+        row = BOX if isinstance(node, Layer) else BELT if node.name in self.belt else MID
+        if isinstance(node, Op):
+            placed = [math.ceil(self.spots[i].col) for i in node.inputs if i in self.spots]
+            under = self._free(row, max(placed)) if placed else 0  # where the op will go at the earliest
+            for i in node.inputs:  # the boxes it reads, placed when first read
+                if isinstance(self.flow.node(i), Layer):
+                    self.place(self.flow.node(i), at_least=under)
         else:
-            first = math.ceil(max(self.spots[i].col for i in node.inputs))
-            row, kind = (BELT if node.name in self.belt else MID), "op"
+            for i in node.inputs:  # a box another box reads (the GRU's r), placed first
+                if isinstance(self.flow.node(i), Layer):
+                    self.place(self.flow.node(i))
+        if isinstance(node, Layer):
+            first, kind = max(self.next_box, at_least), "layer"
+        else:
+            first, kind = math.ceil(max(self.spots[i].col for i in node.inputs)), "op"
         for col in range(first, first + TRIES):
             spot = Spot(node.name, kind, col, row)
             wires = [self.wire(i, spot) for i in node.inputs if i not in (X, H_PREV) or kind == "op"]
             if self.fits(spot, wires):
                 break
+        else:
+            self.crowded.append(node.name)  # no place fits: the last one tried, lines and all
         self.add(spot)
         self.wires += wires
         if kind == "layer":
             self.next_box = int(spot.col) + 1
+
+    def _free(self, row: int, col: int) -> int:
+        """The first column from ``col`` with no node in ``row``."""
+        taken = {round(s.col) for s in self.spots.values() if s.row == row and s.kind != "input"}
+        return next(c for c in range(col, col + len(taken) + 1) if c not in taken)
 
     def wire(self, source: str, target: Spot) -> Wire:
         """The line from node ``source`` into ``target``: leaving and arriving along the ports'
@@ -225,20 +240,22 @@ class _Placer:
         if a.col == b.col or not any(w.target == a.name and (self.spots[w.source].y > a.y) == down
                                      and self.spots[w.source].col == a.col for w in self.wires):
             return (a.x, a.y + (hh if down else -hh)), (0.0, 1.0 if down else -1.0)
-        return (a.x + hw, a.y), (1.0, 0.0)  # its own input comes from that side: leave sideways
+        d = math.sqrt(0.5)  # its own input comes in from that side: leave at a slant, to the right
+        return (a.x + d * hw, a.y + (d * hh if down else -d * hh)), (d, d if down else -d)
 
     def _in_port(self, a: Spot, b: Spot) -> tuple[tuple[float, float], tuple[float, float]]:
         hw, hh = b.half
         if b.kind == "sink" or a.row == b.row:
             return (b.x - hw, b.y), (1.0, 0.0)
-        if b.kind == "layer":
-            return (b.x - PORT_SHIFT, b.y - hh), (0.0, 1.0)
+        if b.kind == "layer":  # an extra input of a box (the GRU's r, the MGU's f ⊙ h): into its side
+            return (b.x - hw, b.y), (1.0, 0.0)
         below = a.y > b.y
         side = [self.spots[i] for i in self.flow.node(b.name).inputs  # b's inputs on a's side
                 if i in self.spots and self.spots[i].row != b.row and (self.spots[i].y > b.y) == below]
         if a.col == max(s.col for s in side):  # the nearest one comes in straight from that side
             return (b.x, b.y + (hh if below else -hh)), (0.0, -1.0 if below else 1.0)
-        return (b.x - hw, b.y), (1.0, 0.0)  # the others from the left
+        d = math.sqrt(0.5)  # the others at a slant, from the left of that side
+        return (b.x - d * hw, b.y + (d * hh if below else -d * hh)), (d, -d if below else d)
 
     def _bus_wires(self) -> list[Wire]:
         return bus_wires(self.spots, self.bus_readers(), self.memory)
@@ -260,7 +277,8 @@ class _Placer:
             self.add(sink)
         self.wires += wires
         return Layout(dict(self.spots), (*self.wires, *self._bus_wires()),
-                      max(MIN_WIDTH, LEFT + float(col) * COL + CHIP_W / 2 + 8), self.memory)
+                      max(MIN_WIDTH, LEFT + float(col) * COL + CHIP_W / 2 + 8), self.memory,
+                      tuple(self.crowded))
 
 
 def _belt_ops(flow: Dataflow, source: str, state: str) -> set[str]:

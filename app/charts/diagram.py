@@ -185,8 +185,9 @@ def number(v: float, digits: int = 2) -> str:
     return (text[1:] if text.startswith("-") and text.strip("-0.") == "" else text).replace("-", "−")
 
 
-SYMBOLS = frozenset("ifgocrznh")
-"""The papers' one-letter quantities: an op that makes one (the CIFG's i = 1 − f) says so."""
+SYMBOLS = frozenset("ifgorzn")
+"""The papers' one-letter gate names: an op that makes one (the CIFG's i = 1 − f) says so (the
+ops that make c and h have the states' chips beside them)."""
 SUBSCRIPT = re.compile(r"_(\{[^}]*\}|\w+)")
 """Paper notation's subscripts: ``_t``, ``_{t−1}``."""
 
