@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from train_char import MIN_CHAR_COUNT, find_fortunes, learning_rate, read_corpus  # noqa: E402
+from train_char import MIN_CHAR_COUNT, find_fortunes, learning_rate  # noqa: E402
 
+from cells.io import corpora  # noqa: E402
 from cells.models.charmodel import CharModel  # noqa: E402
 from cells.models.encoders import build_vocab  # noqa: E402
 from cells.science import claims  # noqa: E402
@@ -63,7 +64,7 @@ def train_chars(arch: str, forget_bias: float, *, hidden: int, chars: float, see
 
 
 def part_chars(args: argparse.Namespace) -> dict:
-    train_text, held_text = read_corpus(find_fortunes())
+    train_text, held_text = corpora.read_fortunes(find_fortunes())
     vocab = build_vocab(train_text, min_count=MIN_CHAR_COUNT)
     task = CharTask(train_text, WINDOW, vocab)
     print(f"{len(train_text):,} training chars, {len(held_text):,} held out, vocab {len(vocab)} + 1",
