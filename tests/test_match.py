@@ -261,3 +261,36 @@ def test_random_spans_fall_where_allowed_and_chance_is_their_expected_share():
     assert np.mean(draws) == pytest.approx(2 / 5, abs=0.02)
     with pytest.raises(ValueError, match="no span"):
         match.random_spans([5], allowed)
+
+
+# --------------------------------------------------------------------------- a corpus's states
+
+
+def stacked_reader(arch: str) -> cells.Reader:
+    """A two-layer random stack over characters."""
+    encoder = cells.CharEncoder("abcdefgh \n")
+    params = {}
+    for k in range(2):
+        layer = cells.init_params(arch, encoder.input_size if k == 0 else 6, 6, seed=k)
+        params.update({name.replace("_l0", f"_l{k}"): a for name, a in layer.items()})
+    return cells.Reader(cells.make_cell(arch, params), encoder)
+
+
+@pytest.mark.parametrize("arch, state", [("lstm", "c"), ("gru", "h")])
+def test_many_sequences_read_in_batches_and_chunks_are_each_read_from_a_zero_state(arch, state):
+    from cells.models.batch import read_many
+
+    reader = stacked_reader(arch)
+    texts = ["abc", "", "hhhhhhhhhhhhhhhhgggg fff\nbbb", "a", "cab bad", "ggggggggg"]
+    many = read_many(reader, texts, layers=(0, 1), state=state, batch=2, chunk=4)
+    assert many.states.dtype == np.float16 and many.states.flags.f_contiguous
+    assert many.lengths.tolist() == [3, 0, 28, 1, 7, 9]
+    assert many.states.shape == (sum(many.lengths) + len(texts), 12)
+    for text, start, length in zip(texts, many.starts, many.lengths, strict=True):
+        separator = many.states[start + length]
+        assert np.isneginf(separator).all()
+        if length:
+            layers = reader.read(text).trace.layers
+            expected = np.concatenate([getattr(layer, state) for layer in layers], axis=1)
+            # float16 keeps 11 significant bits: within one unit in its last place (read in float32)
+            np.testing.assert_allclose(many.states[start:start + length], expected, rtol=2**-10, atol=2**-24)
