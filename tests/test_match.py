@@ -217,6 +217,8 @@ def test_when_nothing_is_selected_the_nearest_threshold_that_selects_is_found():
     hint = match.selection_hint(states, 3, 7, threshold=0.3)
     assert hint.threshold == 0.25 and hint.threshold_units.tolist() == [0]
     assert match.selection_hint(states, 3, 7, threshold=-0.5).threshold == -0.19  # just above -0.2
+    assert match.selection_hint(states, 3, 7, threshold=-0.5, lowest=0.0).threshold == 0.0
+    assert match.selection_hint(states, 3, 7, threshold=0.3, highest=0.2).threshold == 0.2
     assert match.selection_hint(np.full((4, 2), 0.5), 1, 3, threshold=0.3).threshold is None  # pad on
 
 
@@ -288,7 +290,7 @@ def test_many_sequences_read_in_batches_and_chunks_are_each_read_from_a_zero_sta
     assert many.states.shape == (sum(many.lengths) + len(texts), 12)
     for text, start, length in zip(texts, many.starts, many.lengths, strict=True):
         separator = many.states[start + length]
-        assert np.isneginf(separator).all()
+        assert np.isnan(separator).all()
         if length:
             layers = reader.read(text).trace.layers
             expected = np.concatenate([getattr(layer, state) for layer in layers], axis=1)

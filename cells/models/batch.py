@@ -7,7 +7,8 @@ steps that carry the state from one chunk to the next, so memory stays bounded h
 sequence is; a sequence that has ended leaves the batch. The states of the chosen layers (h, or c
 for a cell with a cell state) are kept, side by side, as float16 in one column-major array (each
 unit's series contiguous, as ``cells.match_spans`` reads them), every sequence's rows followed by
-one separator row of -inf, a step no unit is on at: no match runs from one sequence into the next.
+one separator row of NaN, a step no unit is ever on at (whichever way its sign is read): no match
+runs from one sequence into the next.
 The cell reads in float32 (twice as fast as float64; the states are kept to float16's 11 bits).
 """
 
@@ -34,7 +35,7 @@ FLOAT16_MAX = float(np.finfo(np.float16).max)
 @dataclass(frozen=True, eq=False)
 class ManyStates:
     """The states of many sequences: ``states`` (N, U) float16, column-major, sequence s in rows
-    ``starts[s]`` to ``starts[s] + lengths[s]``, each followed by a separator row of -inf."""
+    ``starts[s]`` to ``starts[s] + lengths[s]``, each followed by a separator row of NaN."""
 
     states: np.ndarray
     starts: np.ndarray  # (S,)
@@ -59,7 +60,7 @@ def read_many(reader: Reader, sequences: Sequence[Any], *, layers: Sequence[int]
     lengths = np.array([len(reader.tokens_of(s)) for s in sequences], dtype=np.intp)  # (S,)
     starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.intp)
     H = cell.hidden_size
-    out = np.full((int((lengths + 1).sum()), len(layers) * H), -np.inf, dtype=np.float16, order="F")
+    out = np.full((int((lengths + 1).sum()), len(layers) * H), np.nan, dtype=np.float16, order="F")
     order = np.argsort(-lengths, kind="stable")  # longest first: a batch's running sequences are a prefix
     total, done = max(int(lengths.sum()), 1), 0
     for first in range(0, len(order), batch):

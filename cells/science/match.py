@@ -314,9 +314,10 @@ class SelectionHint:
     span_units: np.ndarray
 
 
-def _nearest_threshold(states: np.ndarray, start: int, end: int, threshold: float,
-                       pad: tuple[int, int], step: float) -> tuple[float | None, np.ndarray]:
-    """The grid threshold m * ``step`` nearest ``threshold`` at which [start, end) selects a unit.
+def _nearest_threshold(states: np.ndarray, start: int, end: int, threshold: float, pad: tuple[int, int],
+                       step: float, bounds: tuple[float, float]) -> tuple[float | None, np.ndarray]:
+    """The grid threshold m * ``step`` in ``bounds`` nearest ``threshold`` at which [start, end)
+    selects a unit.
 
     Unit u is selected at θ when lo_u < θ <= hi_u: hi_u its smallest state over the span, lo_u its
     largest over the padding (-inf without padding steps); a NaN rules the unit out."""
@@ -325,8 +326,9 @@ def _nearest_threshold(states: np.ndarray, start: int, end: int, threshold: floa
     pads = np.concatenate([a[max(start - pad[0], 0):start], a[end:end + pad[1]]])
     lo = pads.max(axis=0) if len(pads) else np.full(a.shape[1], -np.inf)
     usable = np.isfinite(hi) & ~np.isnan(lo)
-    lowest = np.floor(np.where(usable, lo, 0.0) / step) + 1  # the first grid point above lo
-    highest = np.floor(np.where(usable, hi, 0.0) / step)  # the last at or below hi
+    lowest = np.maximum(np.floor(np.where(usable, lo, 0.0) / step) + 1,  # the first grid point above lo
+                        np.ceil(bounds[0] / step))
+    highest = np.minimum(np.floor(np.where(usable, hi, 0.0) / step), np.floor(bounds[1] / step))
     usable &= lowest <= highest
     if not usable.any():
         return None, np.zeros(0, dtype=np.intp)
@@ -373,11 +375,13 @@ def _longest_part(states: np.ndarray, start: int, end: int, threshold: float,
 
 
 def selection_hint(states: np.ndarray, start: int, end: int, threshold: float = THRESHOLD,
-                   pad: tuple[int, int] = PAD, step: float = 0.01) -> SelectionHint:
+                   pad: tuple[int, int] = PAD, step: float = 0.01, lowest: float = -np.inf,
+                   highest: float = np.inf) -> SelectionHint:
     """What would select at least one unit, for a span of ``states`` (T, H) that selects none at
-    ``threshold``: the nearest threshold on a grid of ``step``, and the longest part of the span."""
+    ``threshold``: the nearest threshold on a grid of ``step`` between ``lowest`` and ``highest``,
+    and the longest part of the span."""
     _check_span(np.shape(states)[0], start, end, pad)
-    found, units = _nearest_threshold(states, start, end, threshold, pad, step)
+    found, units = _nearest_threshold(states, start, end, threshold, pad, step, (lowest, highest))
     span, span_units = _longest_part(states, start, end, threshold, pad)
     return SelectionHint(found, units, span, span_units)
 
