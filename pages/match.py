@@ -47,7 +47,9 @@ def corpus_for(kind: str) -> matching.Corpus | None:
     own = widgets.own_corpus()
     if own is not None:
         return own
-    found = matching.shipped_corpus(kind)
+    with st.spinner("Reading the held-out corpus, once on this server (the melodies: minutes the "
+                    "first time on a machine)..."):
+        found = matching.shipped_corpus(kind)
     if isinstance(found, str):
         st.info(found, icon=":material/info:")
         return None

@@ -294,5 +294,6 @@ def test_many_sequences_read_in_batches_and_chunks_are_each_read_from_a_zero_sta
         if length:
             layers = reader.read(text).trace.layers
             expected = np.concatenate([getattr(layer, state) for layer in layers], axis=1)
-            # float16 keeps 11 significant bits: within one unit in its last place (read in float32)
-            np.testing.assert_allclose(many.states[start:start + length], expected, rtol=2**-10, atol=2**-24)
+            # float16 keeps 11 significant bits: within one unit in its last place, and tiny states
+            # within float32's error (the corpus is read in float32)
+            np.testing.assert_allclose(many.states[start:start + length], expected, rtol=2**-10, atol=1e-5)

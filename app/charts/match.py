@@ -28,6 +28,10 @@ SPAN_COLOUR = "#D55E00"
 LINE_COLOURS = ("#0072B2", *MORE_COLOURS)
 """One colour per unit drawn (Okabe-Ito)."""
 
+ON_SCALE = [[0.0, "rgba(0, 114, 178, 0.0)"], [1.0, "rgba(0, 114, 178, 0.6)"]]
+"""How many selected units are on at a token: none, clear (the text stays readable in either
+theme), to all, Okabe-Ito blue."""
+
 PICK_TRACE = 1
 """The trace of the picked text whose points are the tokens, by index (point i is token i)."""
 
@@ -73,7 +77,7 @@ def pick_text(text: str, labels: Sequence[str], on_count: np.ndarray, selected: 
              for t, (label, n) in enumerate(zip(safe, on_count, strict=True))]
     data = [
         {"type": "heatmap", "z": z, "text": shown, "texttemplate": "%{text}", "hoverinfo": "skip",
-         "textfont": {"size": 13, "family": "monospace"}, "colorscale": "Blues", "zmin": 0,
+         "textfont": {"size": 13, "family": "monospace"}, "colorscale": ON_SCALE, "zmin": 0,
          "zmax": max(selected, 1), "showscale": False, "xgap": 1, "ygap": 1},
         {"type": "scatter", "mode": "markers", "x": cols, "y": rows, "customdata": np.arange(T),
          "hovertext": where, "hoverinfo": "text", "showlegend": False, "name": "tokens",
@@ -143,7 +147,7 @@ def length_histogram(full_lengths: np.ndarray, shown_lengths: Sequence[int]) -> 
          "name": "the matches listed", "hovertemplate": "%{y} listed matches of %{x} steps<extra></extra>"},
     ]
     layout = {"barmode": "group", "xaxis": {"title": {"text": "match length (steps)"}},
-              "yaxis": {"title": {"text": "matches"}, "type": "log"}, "height": 280,
+              "yaxis": {"title": {"text": "runs"}}, "height": 280,
               "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
               "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}}
     return figure(data, layout)

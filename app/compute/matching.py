@@ -146,14 +146,16 @@ CORPUS_NAMES = {
 }
 
 
-@st.cache_resource(max_entries=3, show_spinner="Reading the held-out corpus (once per server)...")
+@st.cache_resource(max_entries=3, show_spinner=False)
 def shipped_corpus(kind: str) -> Corpus | str:
-    """The held-out corpus of ``kind`` (cached: one per kind), or why it is not on this server."""
+    """The held-out corpus of ``kind`` (cached: one per kind), or why it is not on this server.
+    The melodies are parsed with music21 the first time on a machine (minutes), then read from
+    their cache."""
     found = _held_out(kind)
     if isinstance(found, str):
         return found
     pieces, meters = zip(*found, strict=True) if found else ((), ())
-    return Corpus(CORPUS_NAMES[kind], f"shipped-{kind}", tuple(pieces),
+    return Corpus(CORPUS_NAMES.get(kind, kind), f"shipped-{kind}", tuple(pieces),
                   tuple(meters) if kind == "melody" else ())
 
 
