@@ -7,6 +7,7 @@ into the box are tested here too, on the app's own compute functions."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -246,3 +247,30 @@ def test_the_melodies_are_searched_and_a_match_loads_as_notation(monkeypatch):
         assert any(m.piece == 1 and m.start <= span[0] and span[1] <= m.end for m in view.matches)
     finally:
         matching.shipped_corpus.clear()
+
+
+def test_an_uploaded_stack_is_searched_several_layers_at_once():
+    """examples/torch-char-lstm2.safetensors (nn.Embedding + nn.LSTM(num_layers=2) + nn.Linear):
+    both layers' units selected and matched side by side, named by layer."""
+    data = (Path(MAIN).parents[1] / "examples" / "torch-char-lstm2.safetensors").read_bytes()
+    reader = cells.read_model(data)
+    text = "Beautiful is better than ugly. Explicit is better than implicit."
+    trace = reader.read(text).trace
+    both = np.hstack([trace.layers[0].h, trace.layers[1].h])  # (T, 2H): layer 0's units, then 1's
+    H = reader.cell.hidden_size
+    unit = H + int(np.argmax(trace.layers[1].h.std(axis=0)))  # layer 1's most varied unit
+    span = cells.match.strongest_span(both, unit) or cells.match.strongest_span(-both, unit)
+    sign = "+" if cells.match.strongest_span(both, unit) == span else "-"
+    expected = cells.select_units((1 if sign == "+" else -1) * both, *span)
+    at = AppTest.from_file(MAIN, default_timeout=240)
+    at.query_params["seq"] = text
+    at.run()
+    at.file_uploader(key="upload_file").set_value(("model.safetensors", data, "application/octet-stream"))
+    at.run()
+    at.session_state["layers"], at.session_state["span"], at.session_state["sign"] = [0, 1], span, sign
+    at.switch_page("../pages/match.py").run()
+    assert_clean(at)
+    assert at.multiselect(key="layers").value == [0, 1]
+    names = [f"layer {u // H} unit {u % H}" for u in expected]
+    assert f"Selected: {len(expected)} unit(s), {', '.join(names[:40])}" in captions(at)
+    assert at.dataframe or any(i.value.startswith("Nothing matches") for i in at.info)
