@@ -167,16 +167,19 @@ def _candidates(count: np.ndarray, k: int, on: np.ndarray, top: int, min_length:
     """
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     off_steps: dict[int, np.ndarray] = {}  # selected column -> its off steps, found when needed
-    for j in np.unique(count[count > 0])[::-1]:
+    present = np.flatnonzero(np.bincount(count, minlength=k + 1))  # the counts that occur
+    for j in present[present > 0][::-1]:
         if sum(int((c > j).sum()) for _, _, c in found) >= top:
             break
         starts, ends = runs(count >= j)
-        at_j = np.concatenate([[0], np.cumsum(count == j)])  # (T + 1,) steps with count == j so far
-        keep = (ends - starts >= min_length) & (at_j[ends] > at_j[starts])
-        starts, ends = starts[keep], ends[keep]
+        keep = ends - starts >= min_length
         if j == k:  # count == k everywhere in them: every selected unit is on throughout
+            starts, ends = starts[keep], ends[keep]
             on_run = np.full(len(starts), k, dtype=np.int32)
         else:
+            at_j = np.concatenate([[0], np.cumsum(count == j, dtype=np.int32)])  # (T + 1,) count == j so far
+            keep &= at_j[ends] > at_j[starts]
+            starts, ends = starts[keep], ends[keep]
             on_run = np.zeros(len(starts), dtype=np.int32)
             for column in range(k):
                 if column not in off_steps:
@@ -260,10 +263,11 @@ def _ranked(states: np.ndarray, units: np.ndarray, threshold: float, top: int, s
     """The ``top`` candidates best first, reading the other units of as few as it takes.
 
     A candidate's key is (-on, others, -length, start); with others >= 0 its best possible key is
-    (-on, 0, -length, start). Candidates are read in the order of that best key, in batches
-    that double: once the ``top``-th key found so far is no worse than the next candidate's best
-    possible one, no candidate left can enter, and the reading stops (when the best runs have no
-    other unit on, only the longest few are read)."""
+    (-on, 0, -length, start). Candidates are read in the order of that best key, in batches that
+    grow eightfold (a reading that cannot stop early takes a few calls): once the ``top``-th key
+    found so far is no worse than the next candidate's best possible one, no candidate left can
+    enter, and the reading stops (when the best runs have no other unit on, only the longest few
+    are read)."""
     lengths = ends - starts
     order = np.lexsort((starts, -lengths, -on_run))  # by the best possible key
     starts, ends, on_run, lengths = starts[order], ends[order], on_run[order], lengths[order]
@@ -272,7 +276,7 @@ def _ranked(states: np.ndarray, units: np.ndarray, threshold: float, top: int, s
     while done < len(starts):
         others[done:done + batch] = _others_on(states, units, threshold, starts[done:done + batch],
                                                ends[done:done + batch])
-        done, batch = min(done + batch, len(starts)), 2 * batch
+        done, batch = min(done + batch, len(starts)), 8 * batch
         if done >= top and done < len(starts):
             read = np.lexsort((starts[:done], -lengths[:done], others[:done], -on_run[:done]))
             worst = read[top - 1]  # the top-th key so far, against the next candidate's best one
