@@ -11,11 +11,13 @@ at most ``MAX_CHARS`` tokens, each from a zero state, so a match loaded into the
 as it did in the corpus.
 
 A corpus's states are read once per server process and model (``cells.models.batch.read_many``,
-with a progress bar) and kept as float16: at most :data:`MAX_CORPUS_VALUES` values each (96 MB; a
+with a progress bar) and kept as float16: at most :data:`MAX_CORPUS_VALUES` values each (96 MiB; a
 wider model reads fewer pieces, and the page says how many), :data:`CORPUS_ENTRIES` corpora at
-once (at most 288 MB). The held-out fortunes read by the 128-unit LSTM take 31 MB (121,230 steps),
-the held-out standard library 86 MB (335,104 steps). One corpus is read at a time on the server:
-a second visitor asking for the same one waits for it instead of reading it again.
+once (at most 288 MiB). The held-out fortunes read by a 128-unit model take 30 MiB (121,230 rows,
+about 4 s to read here), the held-out standard library 82 MiB (335,104 rows, about 9 s). One corpus
+is read at a time on the server: a second visitor asking for the same one waits for it instead of
+reading it again. (A store of its own, not a cached function with ``max_entries``: the reading
+draws a progress bar, which a cached function could not replay.)
 """
 
 from __future__ import annotations
