@@ -222,31 +222,48 @@ def test_your_corpus_is_read_in_paragraphs_and_refused_with_a_reason():
             matching.read_own_corpus("z.txt", data)
 
 
-def test_the_melodies_are_searched_and_a_match_loads_as_notation(monkeypatch):
-    songs = [{"meter": "3/4", "notes": [[60 + (k * i) % 12, 1.0, 0.0, 3.0] for i in range(30)]}
-             for k in range(1, 21)]
-    songs[10]["notes"][3][1] = 1 / 3  # a triplet the notation cannot write: left out of the search
-    monkeypatch.setattr(corpora, "read_essen", lambda: songs)
+SONGS = [{"meter": "3/4", "notes": [[60 + (k * i) % 12, 1.0, 0.0, 3.0] for i in range(30)]}
+         for k in range(1, 21)]
+SONGS[10]["notes"][3][1] = 1 / 3  # a triplet the notation cannot write: left out of the search
+"""Twenty made-up melodies of 30 notes (the Essen corpus is music21's, not always installed)."""
+
+
+@pytest.fixture
+def few_songs(monkeypatch):
+    """The melody corpus made of :data:`SONGS` (every 10th held out: songs 0 and 10)."""
+    monkeypatch.setattr(corpora, "read_essen", lambda: SONGS)
     monkeypatch.setattr(corpora, "essen_available", lambda: True)
+    matching.shipped_corpus.clear()
+    yield
+    matching.shipped_corpus.clear()
+
+
+def test_the_melody_models_search_the_held_out_melodies(few_songs):
+    at = open_match({"kind": "melody", "arch": "gru"})
+    assert_clean(at)
+    text, span = KIND_DEFAULTS["melody"]
+    assert at.text_area(key="seq").value == text and at.slider(key="span").value == span
+    assert "Model: GRU, 64 units, trained by gatescope on the Essen folk songs" in captions(at)
+    assert "Matches in the held-out Essen melodies" in " ".join(s.value for s in at.subheader)
+    assert len(table(at)) > 0
+
+
+def test_the_melodies_are_searched_and_a_match_loads_as_notation(few_songs):
     pieces = matching.held_out_pieces("melody")
     assert len(pieces) == 2 and [len(p) for p in pieces] == [30, 29]  # songs 0 and 10, held out
-    matching.shipped_corpus.clear()
-    try:
-        corpus = matching.shipped_corpus("melody")
-        assert corpus.meters == ("3/4", "3/4")
-        for piece in range(2):  # the box's notation reads back the same notes
-            assert cells.parse(corpus.box_text(piece)).tokens == list(corpus.pieces[piece])
-        key = matching.resolve("melody", "lstm", "trained")
-        box = prepare_text(corpus.box_text(1))
-        values = matching.box_reading(key, box, ()).rows["h"]  # (29, H)
-        unit, span = next((u, s) for u in range(values.shape[1])
-                          if (s := cells.match.strongest_span(values, u)) is not None)
-        view = matching.match_view(key, box, matching.Query(span), corpus)
-        assert unit in view.units and view.searched.steps == 59
-        # the piece in the box is in the corpus: the span is found there (piece 1 starts at row 31)
-        assert any(m.piece == 1 and m.start <= span[0] and span[1] <= m.end for m in view.matches)
-    finally:
-        matching.shipped_corpus.clear()
+    corpus = matching.shipped_corpus("melody")
+    assert corpus.meters == ("3/4", "3/4")
+    for piece in range(2):  # the box's notation reads back the same notes
+        assert cells.parse(corpus.box_text(piece)).tokens == list(corpus.pieces[piece])
+    key = matching.resolve("melody", "lstm", "trained")
+    box = prepare_text(corpus.box_text(1))
+    values = matching.box_reading(key, box, ()).rows["h"]  # (29, H)
+    unit, span = next((u, s) for u in range(values.shape[1])
+                      if (s := cells.match.strongest_span(values, u)) is not None)
+    view = matching.match_view(key, box, matching.Query(span), corpus)
+    assert unit in view.units and view.searched.steps == 59
+    # the piece in the box is in the corpus: the span is found there
+    assert any(m.piece == 1 and m.start <= span[0] and span[1] <= m.end for m in view.matches)
 
 
 def test_an_uploaded_stack_is_searched_several_layers_at_once():

@@ -157,8 +157,18 @@ def shipped_corpus(kind: str) -> Corpus | str:
     if isinstance(found, str):
         return found
     pieces, meters = zip(*found, strict=True) if found else ((), ())
-    return Corpus(CORPUS_NAMES.get(kind, kind), f"shipped-{kind}", tuple(pieces),
+    return Corpus(CORPUS_NAMES.get(kind, kind), f"{kind}-{_digest(pieces)}", tuple(pieces),
                   tuple(meters) if kind == "melody" else ())
+
+
+def _digest(pieces: Sequence[Any]) -> str:
+    """What a corpus's readings are kept under: its content's (a file changed on the server, or
+    another corpus of the same kind, is another corpus)."""
+    content = hashlib.sha256()
+    for piece in pieces:
+        content.update((piece if isinstance(piece, str) else " ".join(piece)).encode("utf-8", "replace"))
+        content.update(b"\0")
+    return content.hexdigest()[:16]
 
 
 def read_own_corpus(name: str, data: bytes) -> Corpus:
@@ -178,9 +188,8 @@ def read_own_corpus(name: str, data: bytes) -> Corpus:
     pieces = tuple(_text_pieces([p for p in paragraphs if p.strip()]))
     if not pieces:
         raise ValueError("the file holds no text")
-    digest = hashlib.sha256(data).hexdigest()[:16]
     return Corpus(f"your corpus ({len(pieces):,} pieces, {sum(map(len, pieces)):,} characters)",
-                  f"own-{digest}", pieces)
+                  f"own-{_digest(pieces)}", pieces)
 
 
 # --------------------------------------------------------------------------- a corpus's states
