@@ -213,13 +213,13 @@ def test_a_match_loaded_into_the_box_reads_as_it_did_in_the_corpus():
 
 
 def test_your_corpus_is_read_in_paragraphs_and_refused_with_a_reason():
-    corpus = matching.read_own_corpus("x.txt", b"first one\n\n\nsecond\r\non two lines\n")
+    corpus = matching.read_own_corpus(b"first one\n\n\nsecond\r\non two lines\n")
     assert corpus.pieces == ("first one", "second\non two lines")
-    long = matching.read_own_corpus("y.txt", ("word " * 1000).encode())  # 5,000 characters: 3 pieces
+    long = matching.read_own_corpus(("word " * 1000).encode())  # 5,000 characters: 3 pieces
     assert [len(p) for p in long.pieces] == [2000, 2000, 1000]
     for data, reason in ((b"\xff\xfe\x00", "not UTF-8"), (b"a\x00b", "NUL"), (b"\n\n  \n", "no text")):
         with pytest.raises(ValueError, match=reason):
-            matching.read_own_corpus("z.txt", data)
+            matching.read_own_corpus(data)
 
 
 SONGS = [{"meter": "3/4", "notes": [[60 + (k * i) % 12, 1.0, 0.0, 3.0] for i in range(30)]}

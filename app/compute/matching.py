@@ -171,7 +171,7 @@ def _digest(pieces: Sequence[Any]) -> str:
     return content.hexdigest()[:16]
 
 
-def read_own_corpus(name: str, data: bytes) -> Corpus:
+def read_own_corpus(data: bytes) -> Corpus:
     """A visitor's corpus: UTF-8 text of at most :data:`MAX_OWN_CORPUS_MB` MB, one piece per
     paragraph (split at blank lines; a long one cut into pieces of ``MAX_CHARS``). A
     ``ValueError`` says why a file is refused."""

@@ -66,7 +66,7 @@ def corpus_sidebar() -> None:
     elif session.get(OWN_FILE) != file.file_id:
         session[OWN_FILE] = file.file_id
         try:
-            session[OWN_CORPUS] = matching.read_own_corpus(file.name, file.getvalue())
+            session[OWN_CORPUS] = matching.read_own_corpus(file.getvalue())
             session[OWN_ERROR] = None
         except ValueError as exc:
             session[OWN_CORPUS], session[OWN_ERROR] = None, str(exc)

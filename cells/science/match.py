@@ -189,7 +189,8 @@ def _candidates(count: np.ndarray, k: int, on: np.ndarray, top: int, min_length:
     if not found:
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty, empty.astype(np.int32)
-    return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))  # type: ignore[return-value]
+    starts, ends, on_run = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    return starts, ends, on_run
 
 
 CHECK_CHUNK = 1 << 22
