@@ -51,7 +51,7 @@ def adding_bias(data: dict[str, Any]) -> list[dict[str, Any]]:
                          "seeds": ", ".join(map(str, entry["seeds"])),
                          "steps to solve": ", ".join("never" if s is None else f"{s:,}"
                                                      for s in entry["steps_to_solve"]),
-                         "held-out MSE at the end": ", ".join(f"{m:.4f}" for m in entry["held_out_mse"])})
+                         "held-out MSE when stopped": ", ".join(f"{m:.4f}" for m in entry["held_out_mse"])})
     return rows
 
 

@@ -92,9 +92,11 @@ def _comparison(unit_values: dict[str, list[float]]) -> dict:
     """A hand-built ``music`` section: every lab model at 9.0 nats/step over three seeds, except
     those given."""
     models = {name: {"seeds": [0, 1, 2], "params": 20_000, "hidden": 34, "best_step": [1000] * 3,
+                     "test_curve": [[9.5, 9.2, 9.3], [9.5, 9.4, 9.3], [9.1, 9.2, 9.3]],
                      "test_nll": unit_values.get(name.replace("-", "_"), [9.0, 9.0, 9.0])}
               for name in claims.LAB_MODELS}
-    return {"music": {"command": "made by hand", "seeds": [0, 1, 2], "models": models}}
+    return {"music": {"command": "made by hand", "seeds": [0, 1, 2], "models": models,
+                      "protocol": {"check_every": 250}}}
 
 
 def _verdicts(data: dict) -> dict[str, str]:
@@ -174,6 +176,7 @@ def test_the_music_table_is_best_first_with_chungs_figures_where_they_measured()
     rows = claims.music_table(data)
     assert rows[0]["cell"] == "GRU" and rows[-1]["cell"] == "RNN"
     assert rows[0]["test NLL per step"] == "8.60 ± 0.10"
+    assert rows[0]["test NLL lowest at step"] == "250–750"  # the curves' minima: checkpoints 2, 3, 1
     assert {r["cell"]: r["Chung et al. 2014 (test)"] for r in rows if r["Chung et al. 2014 (test)"]} == {
         "GRU": "8.54", "LSTM": "8.67", "RNN": "9.10"}  # Chung et al. (2014), Table 2
 
@@ -272,7 +275,8 @@ def test_the_page_shows_the_default_cells_gates_gradients_parameters_and_claims(
             *(g.title for g in cls.gates), "hidden state h"]
     assert at.button(key=lab.TRAIN_BUTTON)  # nothing trained yet
     table = at.table[0].value
-    assert len(table) == PRECOMPUTED_ROWS + 1 and table["held here?"].isin(["yes", "no", "within noise"]).all()
+    assert len(table) == PRECOMPUTED_ROWS + 1
+    assert table["held here?"].isin(["yes", "no", "within noise"]).all()
     assert table["paper"].iloc[-1] == "Jozefowicz et al. (2015)"  # the live row
 
 
