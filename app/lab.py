@@ -241,13 +241,13 @@ def show_claims(text: str) -> None:
     music = claims.music_table(data)
     if music:
         st.subheader("Greff's variants on the Bach chorales")
-        st.dataframe(music, hide_index=True, width="stretch")
+        st.table(music, hide_index=True)  # static: every row in sight
         st.caption(f"Test NLL per step in nats (summed over the 88 keys), mean ± standard deviation "
                    f"over the seeds, at the checkpoint with the lowest validation NLL. "
                    f"{claims.GREFF_FIGURES}")
     curve = claims.chars_curve(data)
     if curve:
         st.subheader("Have the character models converged?")
-        st.dataframe(curve, hide_index=True, width="stretch")
+        st.table(curve, hide_index=True)
         st.caption("Held-out bits/char (mean over the seeds) after each stretch of characters seen, "
                    "with the learning rate on its cosine decay to the 16M-character end.")

@@ -301,10 +301,10 @@ def test_the_page_shows_the_chorale_and_converged_rows_beside_the_early_ones(shi
     assert seen[("Greff's ordering: NFG and NOAF hurt most", claims.MUSIC.label)] == expected
     assert ("Forget-gate bias 1 beats 0: adding problem, T = 200",
             "adding problem, 32 units, steps to held-out MSE < 0.01 (checked every 100)") in seen
-    music = next(d.value for d in at.dataframe if "test NLL per step" in d.value.columns)
+    music = next(t.value for t in at.table if "test NLL per step" in t.value.columns)
     assert sorted(music["cell"]) == sorted(claims.DISPLAY[n] for n in claims.LAB_MODELS)
     assert music["parameters"].between(19_000, 20_500).all()
-    curve = next(d.value for d in at.dataframe if "16M" in d.value.columns)
+    curve = next(t.value for t in at.table if "16M" in t.value.columns)
     assert len(curve) == len(claims.LAB_MODELS)
     assert any("box plots" in c.value for c in at.caption)  # says why Greff's numbers are not shown
 
@@ -366,7 +366,7 @@ def test_no_cell_picked_says_so_and_keeps_the_claims():
     at = open_page("lab.py", cells=[])
     assert_clean(at)
     assert any("at least one cell" in i.value for i in at.info)
-    assert not chart_specs(at) and len(at.table[0].value) == PRECOMPUTED_ROWS + 1
+    assert not chart_specs(at) and not at.dataframe and len(at.table[0].value) == PRECOMPUTED_ROWS + 1
 
 
 def test_a_tiny_training_races_the_chosen_cells_and_is_cached(monkeypatch):
