@@ -134,7 +134,7 @@ def fresh_trainer(arch: str, *, seed: int, forget_bias: float = 1.0) -> Trainer:
 
 
 def param_count(trainer: Trainer) -> int:
-    """The cell's and the readout's parameters."""
+    """The cell's and the readout's parameters (any trainer's, not only a chorale model's)."""
     return int(trainer.cell.num_params + trainer.readout.weight.size + trainer.readout.bias.size)
 
 

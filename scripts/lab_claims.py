@@ -105,11 +105,10 @@ def train_chars(name: str, seed: int, *, hidden: int, chars: float, task: CharTa
         if step % every == 0 and step < steps:
             points.append(_bits_per_char(trainer, vocab, held_out))
     bpc = _bits_per_char(trainer, vocab, held_out)
-    params = trainer.cell.num_params + trainer.readout.weight.size + trainer.readout.bias.size
     figures = {"bpc": bpc, "seconds": round(seconds, 1)}
     if curve:
         figures["curve"] = [*points, bpc]
-    return {"arch": arch, "forget_bias": forget_bias, "params": int(params)}, figures
+    return {"arch": arch, "forget_bias": forget_bias, "params": chorales.param_count(trainer)}, figures
 
 
 def _bits_per_char(trainer: Trainer, vocab: str, text: str) -> float:
