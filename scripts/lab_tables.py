@@ -29,7 +29,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def _cell(value: Any) -> str:
-    text = f"{value:,}" if isinstance(value, int) else str(value)
+    text = f"{value:,}" if isinstance(value, int) else f"{value:.3f}" if isinstance(value, float) \
+        else str(value)
     return text.replace("|", "\\|")
 
 
