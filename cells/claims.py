@@ -178,8 +178,9 @@ def _delta(a: Figure, b: Figure) -> str:
 
 
 def _where(setting: Setting, *figs: Figure) -> str:
-    seeds = max(f.seeds for f in figs)
-    return f"{setting.label}; {seeds} seed{'s' if seeds > 1 else ''}"
+    fewest, most = min(f.seeds for f in figs), max(f.seeds for f in figs)
+    count = f"{most}" if fewest == most else f"{fewest}–{most}"
+    return f"{setting.label}; {count} seed{'s' if most > 1 else ''}"
 
 
 DISPLAY = {"lstm": "LSTM", "lstm-nig": "NIG", "lstm-nfg": "NFG", "lstm-nog": "NOG",
