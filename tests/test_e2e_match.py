@@ -67,4 +67,5 @@ def test_select_a_span_on_the_text_match_it_and_load_a_match(page, app_url):
     wait_for(page, f"unit {quote_unit}")  # the match's span selects the quote unit again
     assert_no_failure(page)
     assert page.locator('[data-testid="stDataFrame"]').count() == 1
+    assert page.locator(".katex-error").count() == 0
     assert not errors, errors
