@@ -23,6 +23,7 @@ PAGES = [
     ("gradients.py", "Gradients", ":material/trending_down:", "gradients"),
     ("compare.py", "LSTM vs GRU", ":material/compare_arrows:", "compare"),
     ("cells.py", "Cells", ":material/format_color_text:", "cells"),
+    ("match.py", "Match", ":material/manage_search:", "match"),
     ("write.py", "Write", ":material/edit_note:", "write"),
     ("train.py", "Train", ":material/model_training:", "train"),
     ("experiments.py", "Experiments", ":material/science:", "experiments"),

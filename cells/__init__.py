@@ -25,7 +25,8 @@ imports it.
     models   encoders, Reader, sampling, character and melody models     (core, music)
     io       model files, vocabularies, read_model, pretrained, CSV      (core, models, music)
     train    tasks and the trainer                                       (core, models)
-    science  gradients, interpretation, forecasts, claims, baselines     (any room below)
+    science  gradients, interpretation, select-and-match, forecasts,     (any room below)
+             claims, baselines
 """
 
 from __future__ import annotations
@@ -69,8 +70,9 @@ from cells.models.melody import MelodyModel, NoteEncoder
 from cells.models.reader import Read, Reader, state_after
 from cells.models.sampling import Writing, write
 from cells.music.notation import Melody, parse
-from cells.science import claims, forecast, gradients, interpret
+from cells.science import claims, forecast, gradients, interpret, match
 from cells.science.gradients import GradientProfile, gradient_profile
+from cells.science.match import Match, match_spans, select_units
 from cells.train.tasks import make_task
 from cells.train.trainer import Trainer, TrainResult, train_task
 
@@ -94,6 +96,7 @@ __all__ = [
     "Gate",
     "GradientProfile",
     "Grads",
+    "Match",
     "Melody",
     "MelodyModel",
     "MissingVocabularyError",
@@ -133,6 +136,8 @@ __all__ = [
     "log_softmax",
     "make_cell",
     "make_task",
+    "match",
+    "match_spans",
     "parse",
     "pretrained",
     "pretrained_meta",
@@ -143,6 +148,7 @@ __all__ = [
     "save_arrays",
     "save_model",
     "seconds_per_token",
+    "select_units",
     "state_after",
     "step_flow",
     "train_task",

@@ -26,6 +26,9 @@ app/compute/training.py _store, _server_lock     st.cache_resource          1 ea
 app/compute/training.py LRUMap (in _store)       LRU map                    24 (CACHE_ENTRIES)
 app/compute/models.py _resumables                st.cache_resource          1 (no arguments)
 app/compute/models.py LRUMap (in _resumables)    LRU map                    8 (RESUME_ENTRIES)
+app/compute/matching.py shipped_corpus           st.cache_resource          3 (one per kind)
+app/compute/matching.py _store                   st.cache_resource          1 (no arguments)
+app/compute/matching.py LRUMap (in _store)       LRU map                    3 (CORPUS_ENTRIES)
 app/component/live_chart.py serve_plotly_js      st.cache_resource          1 (no arguments)
 app/charts/base.py _grid_layout                 functools.lru_cache        32
 app/charts/scrubber.py _equation_text           functools.lru_cache        32
@@ -54,7 +57,7 @@ import cells
 from app.charts import base as charts
 from app.charts import cell_layout, diagram, scrubber
 from app.compute import example_series as series
-from app.compute import experiments, forecasts, lab, models, ranking, training, writing
+from app.compute import experiments, forecasts, lab, matching, models, ranking, training, writing
 from app.compute import gradient_profiles as gradients
 from app.compute import melodies as music
 from app.compute.lru import LRUMap
@@ -80,6 +83,8 @@ BOUNDS = {
     "app/compute/ranking.py:_strongest": 16,
     "app/compute/training.py:_store": 1,
     "app/compute/models.py:_resumables": 1,
+    "app/compute/matching.py:shipped_corpus": 3,
+    "app/compute/matching.py:_store": 1,
     "app/compute/training.py:_server_lock": 1,
     "app/component/live_chart.py:serve_plotly_js": 1,
     "app/charts/base.py:_grid_layout": 32,
@@ -360,3 +365,12 @@ def test_ranking_caches(monkeypatch, name):
     else:
         def call(i): return cached(states, f"text {i}")
     holds_at_most(call, BOUNDS[f"app/compute/ranking.py:{name}"], lambda: counter.n)
+
+
+def test_the_corpora_and_their_readings(monkeypatch):
+    counter = Counter(lambda kind: [(kind, "")])
+    monkeypatch.setattr(matching, "_held_out", counter)
+    matching.shipped_corpus.clear()
+    holds_at_most(lambda i: matching.shipped_corpus(f"kind {i}"),
+                  BOUNDS["app/compute/matching.py:shipped_corpus"], lambda: counter.n)
+    assert matching.CORPUS_ENTRIES == 3 and matching._store().entries.max_entries == 3  # the table above

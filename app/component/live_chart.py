@@ -371,7 +371,7 @@ def draw_player(player: Any, key: str) -> None:
 
 def draw(fig: Any, config: dict[str, Any], key: str | None) -> None:
     """Draw ``fig`` (a Plotly figure) with Plotly ``config``; the same ``key`` on the next run
-    updates this chart in place. A figure with a ``player`` (``app.charts.base.AnimatedFigure``) gets
+    updates this chart in place. A figure with a ``player`` (``app.charts.scrubber.AnimatedFigure``) gets
     its caption, play button and step slider around the chart."""
     data = {"figure": pio.to_json(fig, validate=False), "config": config}
     if getattr(fig, "player", None) is not None:

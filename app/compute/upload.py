@@ -121,7 +121,9 @@ class Uploaded:
 def parse(data: bytes, filename: str = "", vocab: bytes | None = None) -> Uploaded:
     """The model in an uploaded file's bytes (and a vocabulary file's, if given). Any file the app
     cannot show is a ``ValueError`` whose message says what is wrong (plain text; it may quote bits
-    of the file)."""
+    of the file). Bytes only: a str would be read as a path on the server's disk."""
+    if not isinstance(data, bytes) or not isinstance(vocab, bytes | None):
+        raise TypeError("upload.parse takes the uploaded files' bytes (getvalue()), never a path")
     if len(data) == 0:
         raise ValueError("the file is empty")
     if len(data) > MAX_UPLOAD_BYTES:
