@@ -29,6 +29,7 @@ PAGES = [
     ("experiments.py", "Experiments", ":material/science:", "experiments"),
     ("music.py", "Melodies", ":material/music_note:", "music"),
     ("lab.py", "Lab", ":material/biotech:", "lab"),
+    ("docs.py", "Guide", ":material/menu_book:", "docs"),
 ]
 
 st.set_page_config(page_title="gatescope", page_icon=str(ROOT / "app" / "icon.png"), layout="wide")

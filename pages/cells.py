@@ -177,7 +177,8 @@ def main() -> None:
         "trained one, or your upload) is scored against simple properties of the text you type, "
         "by the Pearson correlation r of its activation with the property over the characters; "
         "the best units are shown as your text coloured by their activation (blue positive, "
-        "red negative)."
+        "red negative).",
+        guide="pages#cells",
     )
     left, right = st.columns([3, 1])
     with right:

@@ -124,7 +124,8 @@ def main() -> None:
         "input gates into one update gate z and keeps no separate cell state, so it has three "
         "weight blocks instead of four. The table counts parameters from the cells themselves "
         "and times one step on this server; the heatmaps and the saturation plot show how each "
-        "cell's gates actually behave on your text."
+        "cell's gates actually behave on your text.",
+        guide="pages#lstm-vs-gru",
     )
     left, right = st.columns([3, 1])
     with right:

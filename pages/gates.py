@@ -85,7 +85,8 @@ def header() -> None:
         "Gates are fractions between 0 (closed: colour dark blue) and 1 (open: yellow), on the "
         "same fixed Cividis scale everywhere; the candidate, the cell state c and the hidden "
         "state h are signed (red negative, blue positive). Below, the scrubber replays the "
-        "reading one token at a time with the cell's equations filled in."
+        "reading one token at a time with the cell's equations filled in.",
+        guide="pages#gates",
     )
 
 

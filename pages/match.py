@@ -25,7 +25,8 @@ def header() -> None:
         "it are selected. Then the model reads a corpus it never trained on, and every run where "
         "the selected units are on again is ranked: all of them on first, then fewer other units "
         "on (a cleaner match), then longer. If the units track what you think they track, the "
-        "matches should look like your span."
+        "matches should look like your span.",
+        guide="match",
     )
 
 

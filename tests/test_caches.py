@@ -14,6 +14,7 @@ app/compute/gradient_profiles.py _profiles       st.cache_data              32
 app/compute/gradient_profiles.py _edit_distances st.cache_data              32
 app/compute/forecasts.py _forecast               st.cache_data              16
 app/compute/example_series.py example_values     st.cache_data              4
+app/compute/docs.py read_doc                    st.cache_data              16
 app/compute/example_series.py csv_table          st.cache_data              8
 app/compute/writing.py _written                  st.cache_data              12 (WRITE_ENTRIES)
 app/compute/ranking.py _units                    st.cache_data              16
@@ -56,8 +57,8 @@ import pytest
 import cells
 from app.charts import base as charts
 from app.charts import cell_layout, diagram, scrubber
+from app.compute import docs, experiments, forecasts, lab, matching, models, ranking, training, writing
 from app.compute import example_series as series
-from app.compute import experiments, forecasts, lab, matching, models, ranking, training, writing
 from app.compute import gradient_profiles as gradients
 from app.compute import melodies as music
 from app.compute.lru import LRUMap
@@ -78,6 +79,7 @@ BOUNDS = {
     "app/compute/forecasts.py:_forecast": 16,
     "app/compute/example_series.py:example_values": 4,
     "app/compute/example_series.py:csv_table": 8,
+    "app/compute/docs.py:read_doc": 16,
     "app/compute/writing.py:_written": 12,
     "app/compute/ranking.py:_units": 16,
     "app/compute/ranking.py:_strongest": 16,
@@ -225,6 +227,15 @@ def test_gradients_caches(name):
     else:
         def call(i): return cached(keys, f"text {i}", 1, "x", loaded)
     holds_at_most(call, BOUNDS[f"app/compute/gradient_profiles.py:{name}"], lambda: loaded.n)
+
+
+def test_guide_documents_cache(monkeypatch):
+    counter = Counter(docs.doc_blocks)
+    monkeypatch.setattr(docs, "doc_blocks", counter)
+    docs.read_doc.clear()
+    holds_at_most(lambda i: docs.read_doc(f"no such document {i}"), BOUNDS["app/compute/docs.py:read_doc"],
+                  lambda: counter.n)
+    docs.read_doc.clear()
 
 
 def test_forecast_cache(monkeypatch):

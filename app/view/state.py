@@ -187,6 +187,7 @@ _PARSERS: dict[str, Any] = {
     "write_unit": _bounded(int, -1, 4095),
     "melody": _seq,
     "cells": _cells,
+    "doc": _name,
     "kind": _choice(KINDS),
     "span": _span,
     "threshold": _bounded(float, 0.0, MAX_THRESHOLD),
@@ -229,6 +230,7 @@ class ViewState:
     write_unit: int = -1  # Write: the unit colouring the text; -1: each model's most active one
     melody: str = DEFAULT_MELODY  # the music page's notation box (cells.music.notation)
     cells: tuple[str, ...] = LAB_CELLS  # Lab: the cells compared, registered names
+    doc: str = "pages"  # Guide: the document of docs/ shown (app.compute.docs)
     kind: str = "prose"  # Match: what is read and searched ("prose", "code", "melody")
     span: tuple[int, int] = DEFAULT_SPAN  # Match: the selected tokens [start, end)
     threshold: float = 0.3  # Match: a unit is on at a step when its state is at least this (LSTMVis's)
