@@ -26,6 +26,13 @@ def _picked() -> None:
     st.session_state[PICKED] = st.session_state["unit"]
 
 
+def _follow(unit: int) -> None:
+    """The story's button: ``unit`` becomes the view's, pinned to the heatmaps' top row and
+    followed by the scrubber's equations and diagram."""
+    st.session_state["unit"] = unit
+    st.session_state.pop(PICKED, None)
+
+
 def pinned_unit(unit: int) -> int:
     """The unit to pin to the top row for the view's ``unit``.
 
@@ -68,6 +75,8 @@ def show_story(text: str, labels: tuple[str, ...], reading: models.Reading) -> N
         f"gates-story-unit-{unit}", key="gates_story",
     )
     st.caption(what)
+    st.button(f"Follow unit {unit} in the heatmaps and the scrubber", key="gates_follow",
+              on_click=_follow, args=(unit,), icon=":material/my_location:", type="tertiary")
 
 
 def layer_name(reading: models.Reading) -> str:
