@@ -132,8 +132,8 @@ def new_page(browser, app_url, request) -> Iterator:
     contexts, pages = [], []
     slowdown = request.config.getoption("--cpu-slowdown")
 
-    def make():
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    def make(**options):  # more of browser.new_context's options: color_scheme="dark", say
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, **options)
         contexts.append(context)
         page = context.new_page()
         e2e.watch(page)

@@ -60,12 +60,13 @@ one drawn in ``gd.__shown``), or out of view with an older one (``STALE_CLASS`` 
 
 CHART_COMPONENT = '[data-testid="stBidiComponentRegular"]'
 """Streamlit's element of a ``st.components.v2`` component (the app's only one is the chart,
-``app.component.live_chart``), there before the component's script has made the chart in it."""
+``app.component.live_chart``), there before the component's script has made its box
+(``.gs-chart-box``: a chart and its player, or a player alone) in it."""
 
 DRAW_ALL = """() => {
   const notDrawn = """ + NOT_DRAWN + """;
   const made = [...document.querySelectorAll(""" + repr(CHART_COMPONENT) + """)]
-    .every(el => el.querySelector('.gs-chart'));
+    .every(el => el.querySelector('.gs-chart-box'));
   if (!made) return false;  // a chart's component has not run yet
   const behind = [...document.querySelectorAll('.gs-chart')]
     .filter(gd => gd.checkVisibility() && notDrawn(gd));  // not in a closed expander or tab
@@ -140,7 +141,7 @@ IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 SETTLED = f"""() => document.querySelector({IDLE!r}) !== null
   && document.querySelector('[data-testid="stSkeleton"]') === null
-  && [...document.querySelectorAll({CHART_COMPONENT!r})].every(el => el.querySelector('.gs-chart'))"""
+  && [...document.querySelectorAll({CHART_COMPONENT!r})].every(el => el.querySelector('.gs-chart-box'))"""
 """True once the last script run has finished and the browser shows all it sent: no element is
 still a placeholder (``stSkeleton``: Streamlit draws one while it loads an element's code, say the
 first audio player, or KaTeX for a formula) and every chart component has made its chart. Only

@@ -196,20 +196,16 @@ background (found up the tree), or the filled shape it sits on."""
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_diagram_reads_in_the_light_and_the_dark_theme(browser, app_url, scheme):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=scheme)
-    try:
-        page = context.new_page()
-        errors: list[str] = []
-        open_page(page, f"{app_url}/?seq={quote(TEXT)}&unit={UNIT}", errors)
-        figure = page.locator(".gs-diagram-box").first
-        figure.scroll_into_view_if_needed()
-        seen = figure.evaluate(CONTRASTS)
-        dark = np.mean([float(v) for v in re.findall(r"[\d.]+", seen["page"])[:3]]) < 128
-        assert dark == (scheme == "dark"), seen["page"]  # the theme followed the browser's preference
-        assert len(seen["texts"]) > 15
-        low = [(text, round(ratio, 2)) for text, ratio in seen["texts"] if ratio < 4.5]
-        assert low == [], f"text below 4.5:1 in the {scheme} theme: {low}"
-        assert errors == []
-    finally:
-        context.close()
+def test_the_diagram_reads_in_the_light_and_the_dark_theme(new_page, app_url, scheme):
+    page = new_page(color_scheme=scheme)
+    errors: list[str] = []
+    open_page(page, f"{app_url}/?seq={quote(TEXT)}&unit={UNIT}", errors)
+    figure = page.locator(".gs-diagram-box").first
+    figure.scroll_into_view_if_needed()
+    seen = figure.evaluate(CONTRASTS)
+    dark = np.mean([float(v) for v in re.findall(r"[\d.]+", seen["page"])[:3]]) < 128
+    assert dark == (scheme == "dark"), seen["page"]  # the theme followed the browser's preference
+    assert len(seen["texts"]) > 15
+    low = [(text, round(ratio, 2)) for text, ratio in seen["texts"] if ratio < 4.5]
+    assert low == [], f"text below 4.5:1 in the {scheme} theme: {low}"
+    assert errors == []
