@@ -59,6 +59,18 @@ def state_after(trace: Trace, t: int) -> tuple[np.ndarray, np.ndarray | None]:
     return h, None if layers[0].c is None else np.stack([layer.c[t] for layer in layers])
 
 
+DECISION_KEY = "decision"
+"""A classifier's meta: what its decision reads, :data:`LAST_OUTPUT` (the default) or
+:data:`FINAL_STATES`."""
+LAST_OUTPUT = "last output"
+"""The decision is the head on the output after the last token, ``head(rnn(x)[0][-1])``: for a
+single-direction model, its final state."""
+FINAL_STATES = "final states"
+"""The decision is the head on each direction's final state, the forward one after the last
+token and the backward one after the first (torch's ``head(cat(h_n[-2], h_n[-1]))``, Keras's
+``Bidirectional`` without ``return_sequences``); the same as :data:`LAST_OUTPUT` for a single
+direction."""
+
 LABELS_KEY = "labels"
 """Where a classifier's file keeps its class names: a JSON list (meta, or safetensors metadata)."""
 
