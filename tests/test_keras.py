@@ -120,7 +120,7 @@ def test_reset_after_false_weights_as_a_torch_gru_are_refused_naming_the_right_a
     layer.build((None, T, I))
     kernel, recurrent_kernel, bias = layer.get_weights()
     assert bias.shape == (3 * U,)  # Keras's reset_after=False layout: one bias
-    with pytest.raises(ValueError, match="reset_after=False.*'gru-reset-before'"):
+    with pytest.raises(ValueError, match=r"reset_after=False.*'gru-reset-before'"):
         from_keras("gru", kernel, recurrent_kernel, bias)
 
 

@@ -64,7 +64,8 @@ class Classifier(torch.nn.Module):
 
 
 def safetensors_of(model: torch.nn.Module, prefix: str = "", dtype=None, **meta) -> bytes:
-    sd = {prefix + k: (v if dtype is None else v.to(dtype)).contiguous() for k, v in model.state_dict().items()}
+    sd = {prefix + k: (v if dtype is None else v.to(dtype)).contiguous()
+          for k, v in model.state_dict().items()}
     return save(sd, metadata={k: v if isinstance(v, str) else json.dumps(v) for k, v in meta.items()})
 
 
