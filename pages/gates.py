@@ -207,7 +207,8 @@ def show_forecast(key: models.ModelKey, seq: sequence.Prepared) -> None:
         st.caption(view.note)
         st.dataframe(error_frame(ev), hide_index=True, key="gates_forecast_errors")
         k = inputs.choice("horizon", "Chart the forecasts made this many steps ahead", ev.horizons)
-        ui.show_chart(forecast_figure(ev, k), "forecast", key="gates_forecast")
+        ui.show_chart(forecast_figure(ev, k, view.archs), "forecast",
+                      key="gates_forecast")
     if view.profiles:
         shown = len(view.labels) - view.gradient_start
         st.caption(
@@ -217,7 +218,8 @@ def show_forecast(key: models.ModelKey, seq: sequence.Prepared) -> None:
         ui.show_chart(
             gradient_figure({n: p.log_norms for n, p in view.profiles.items()},
                             view.labels[view.gradient_start:],
-                            {n: p.memory_span for n, p in view.profiles.items()}, SPAN_DECADES),
+                            {n: p.memory_span for n, p in view.profiles.items()}, SPAN_DECADES,
+                            archs=view.archs),
             "forecast-gradients", key="gates_forecast_gradients",
         )
 

@@ -106,7 +106,8 @@ def show_why(profs: dict[str, grad.GradientProfile], labels: tuple[str, ...]) ->
              for name, p in profs.items() if p.step_norms is not None}
     highways = {name: (p.gate_log_product, p.best_unit, p.memory_gate)
                 for name, p in profs.items() if p.gate_log_product is not None}
-    ui.show_chart(why_figure(labels, steps, highways), "gradients-why", key="gr_why_chart")
+    ui.show_chart(why_figure(labels, steps, highways, archs={n: p.arch for n, p in profs.items()}),
+                  "gradients-why", key="gr_why_chart")
 
 
 def show_what_if(text: str, labels: tuple[str, ...], cells_keys: gradients.Keys) -> None:
@@ -139,7 +140,7 @@ def show_what_if(text: str, labels: tuple[str, ...], cells_keys: gradients.Keys)
         col.metric(f"{name}: steps until below {tol:g}", f"≥ {steps}" if still else str(steps), border=True)
         if still:
             col.caption("still different at the last token")
-    fig = divergence_figure(distances, labels, position, tol)
+    fig = divergence_figure(distances, labels, position, tol, archs={n: k.arch for n, k in cells_keys})
     ui.show_chart(fig, "gradients-what-if", key="gr_edit_chart")
 
 
@@ -195,7 +196,8 @@ with ui.page_guard():
         show_spans(profs)
         ui.show_chart(
             gradient_figure({n: p.log_norms for n, p in profs.items()}, labels,
-                            {n: p.memory_span for n, p in profs.items()}, grad.SPAN_DECADES),
+                            {n: p.memory_span for n, p in profs.items()}, grad.SPAN_DECADES,
+                            archs={n: p.arch for n, p in profs.items()}),
             "gradients", key="gr_chart",
         )
         show_why(profs, labels)

@@ -94,7 +94,8 @@ def show_inside(runs: training.Runs) -> None:
             )
     ui.show_chart(
         gradient_figure({r.name: r.profile.log_norms for r in runs.runs.values()}, runs.labels,
-                        {r.name: r.profile.memory_span for r in runs.runs.values()}, SPAN_DECADES),
+                        {r.name: r.profile.memory_span for r in runs.runs.values()}, SPAN_DECADES,
+                        archs={r.name: r.arch for r in runs.runs.values()}),
         "train-gradients", key="train_gradients",
     )
 
@@ -126,7 +127,8 @@ def main() -> None:
     ui.show_chart(
         loss_figure({r.name: r.losses for r in runs.runs.values()}, max_steps=runs.settings.steps,
                     references=training.references(runs.settings.task),
-                    loss_name=training.loss_name(runs.settings.task)),
+                    loss_name=training.loss_name(runs.settings.task),
+                    archs={r.name: r.arch for r in runs.runs.values()}),
         "train-loss", key="train_loss",
     )
     show_inside(runs)

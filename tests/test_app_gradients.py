@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import cells
 from app.charts.gradients import divergence_figure, gradient_figure, why_figure
+from app.charts.palette import CELL_COLOURS
 from app.view import sequence
 from app.view.state import DEFAULT_TEXT
 from cells.science.gradients import gradient_profile
@@ -24,12 +25,22 @@ LONG_SENTENCE = (
 
 # --------------------------------------------------------------------------- chart builders
 
+ARCH_OF = {"RNN": "rnn", "LSTM": "lstm", "GRU": "gru"}  # each curve's cell: its colour and dash
+
+
+def test_a_curve_takes_its_cells_colour_and_dash_whatever_its_label():
+    fig = gradient_figure({"your upload": np.zeros(3), "bias 0": np.zeros(3)}, list("abc"), {},
+                          archs={"your upload": "gru", "bias 0": "rnn"})
+    upload, rnn = fig.data[0], fig.data[1]
+    assert upload.line.color == CELL_COLOURS["gru"] and upload.line.dash == "solid"
+    assert rnn.line.color == CELL_COLOURS["rnn"] and rnn.line.dash == "dash"
+
 
 def test_gradient_figure_has_one_named_curve_per_cell_with_its_values_and_span_marker():
     T = 6
     log_norms = {n: np.linspace(-k - 1.0, 0.5, T) for k, n in enumerate(NAMES)}
     log_norms["RNN"][0] = -np.inf  # an exactly zero Jacobian: drawn as a gap
-    fig = gradient_figure(log_norms, list("abcdef"), {"RNN": 1, "LSTM": 4, "GRU": 5})
+    fig = gradient_figure(log_norms, list("abcdef"), {"RNN": 1, "LSTM": 4, "GRU": 5}, archs=ARCH_OF)
     curves = [t for t in fig.data if t.name in NAMES]
     assert [t.name for t in curves] == NAMES
     assert curves[0].y[0] is None
@@ -46,14 +57,14 @@ def test_cells_of_different_sizes_get_a_threshold_each():
     log_norms = {"RNN": np.r_[np.zeros(T - 1), 0.5 * np.log10(64)],
                  "LSTM": np.r_[np.zeros(T - 1), 0.5 * np.log10(128)],
                  "GRU": np.r_[np.zeros(T - 1), 0.5 * np.log10(128)]}
-    fig = gradient_figure(log_norms, list("abcd"), {})
+    fig = gradient_figure(log_norms, list("abcd"), {}, archs=ARCH_OF)
     levels = sorted(t.y[0] for t in fig.data if t.name.startswith("span threshold"))
     np.testing.assert_allclose(levels, [0.5 * np.log10(64) - 3, 0.5 * np.log10(128) - 3])
 
 
 def test_chart_labels_are_escaped_so_plotly_cannot_read_them_as_html():
     labels = ["<", "b", ">", "&", "x"]
-    fig = gradient_figure({"RNN": np.zeros(5)}, labels, {})
+    fig = gradient_figure({"RNN": np.zeros(5)}, labels, {}, archs=ARCH_OF)
     assert list(fig.layout.xaxis.ticktext) == ["&lt;", "b", "&gt;", "&amp;", "x"]
     assert "<" not in "".join(fig.data[0].customdata[:, 0])
 
@@ -62,7 +73,7 @@ def test_why_figure_rows_rnn_bound_and_measured_then_gate_highways():
     T, H = 5, 3
     products = np.log10(np.random.default_rng(0).uniform(0.1, 1, size=(T, H)))
     fig = why_figure(list("abcde"), {"RNN": (np.full(T, 1.2), np.r_[np.nan, np.full(T - 1, 0.6)])},
-                     {"LSTM": (products, 2, "f"), "GRU": (products * 2, 0, "z")})
+                     {"LSTM": (products, 2, "f"), "GRU": (products * 2, 0, "z")}, archs=ARCH_OF)
     names = [t.name for t in fig.data]
     assert names == ["RNN ‖J_t‖₂: the most one step can do", "RNN measured factor of step t",
                      "LSTM mean over units", "LSTM best unit (#2)", "GRU mean over units",
@@ -76,7 +87,7 @@ def test_why_figure_rows_rnn_bound_and_measured_then_gate_highways():
 
 def test_divergence_figure_starts_at_the_edit_and_leaves_out_exact_zeros():
     d = np.array([0.0, 0.0, 1.0, 1e-3, 0.0, 1e-9])
-    fig = divergence_figure({"RNN": d}, list("abcdef"), 2, 1e-4)
+    fig = divergence_figure({"RNN": d}, list("abcdef"), 2, 1e-4, archs=ARCH_OF)
     assert list(fig.data[0].x) == [2, 3, 4, 5]
     assert list(fig.data[0].y) == [1.0, 1e-3, None, 1e-9]
     assert fig.layout.yaxis.type == "log"

@@ -24,7 +24,8 @@ def test_smoothing_window_is_a_fortieth_of_the_axis_and_at_least_one():
 def test_loss_figure_has_a_faint_and_a_bold_curve_per_cell_on_a_log_axis():
     losses = {"RNN": np.array([0.2, 0.18, 0.17, 0.16]), "LSTM": np.array([0.2, 0.05, 0.0, 0.001]),
               "GRU": np.array([0.3, 0.01])}  # the GRU has just started: fewer steps so far
-    fig = loss_figure(losses, max_steps=80, references={"pass mark 0.01": 0.01})
+    fig = loss_figure(losses, max_steps=80, references={"pass mark 0.01": 0.01},
+                      archs={"RNN": "rnn", "LSTM": "lstm", "GRU": "gru"})
     assert fig.layout.yaxis.type == "log"
     assert list(fig.layout.xaxis.range) == [0, 80]
     bold = {t.name: t for t in fig.data if t.showlegend is not False}
@@ -36,7 +37,7 @@ def test_loss_figure_has_a_faint_and_a_bold_curve_per_cell_on_a_log_axis():
         assert list(bold[name].x) == list(range(1, len(values) + 1))
         np.testing.assert_allclose(np.asarray(bold[name].y, float), smoothed[name])
         np.testing.assert_allclose(np.asarray(faint[name].y, float), np.where(values > 0, values, np.nan))
-        assert bold[name].line.color == faint[name].line.color == CELL_COLOURS[name]
+        assert bold[name].line.color == faint[name].line.color == CELL_COLOURS[name.lower()]
         assert bold[name].line.width > faint[name].line.width
     assert np.isnan(faint["LSTM"].y[2])  # an exact 0 cannot sit on a log axis: a gap
     assert bold["RNN"].line.dash == "dash" and bold["LSTM"].line.dash == "solid"
@@ -47,6 +48,6 @@ def test_loss_figure_has_a_faint_and_a_bold_curve_per_cell_on_a_log_axis():
 
 
 def test_loss_figure_with_nothing_yet_is_an_empty_chart():
-    fig = loss_figure({}, max_steps=10)
+    fig = loss_figure({}, max_steps=10, archs={})
     assert len(fig.data) == 0
     assert list(fig.layout.xaxis.range) == [0, 10]

@@ -46,7 +46,7 @@ def carrier_figure(carriers: dict[str, Carrier], text: str) -> go.Figure:
     hover = "%{y:.3f}"
     for row, c in enumerate(rows, start=1):
         name = cells.cell_class(c.arch).display_name
-        colour = cell_colour(name)
+        colour = cell_colour(c.arch)
         common = {"row": row, "col": 1, "legendgroup": name, "legendgrouptitle_text": name}
         for gate, (label, dash) in GATE_STYLES.items():
             if gate in c.gates:

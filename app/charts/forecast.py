@@ -5,6 +5,8 @@ naive forecasts are grey, dotted and dash-dotted, so the chart reads without col
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -34,9 +36,10 @@ def error_frame(ev: Evaluation) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def forecast_figure(ev: Evaluation, k: int) -> go.Figure:
+def forecast_figure(ev: Evaluation, k: int, archs: Mapping[str, str]) -> go.Figure:
     """The series (its last periods and the scored tail, shaded) and every forecaster's forecasts of
-    the tail made ``k`` steps before each value."""
+    the tail made ``k`` steps before each value; a model's line in its cell's colour (``archs``:
+    name -> the cell, a registered name), the naive forecasts grey."""
     first = int(ev.targets[0])
     start = max(0, first - CONTEXT_PERIODS * ev.period)
     t = np.arange(start, len(ev.values))
@@ -47,7 +50,7 @@ def forecast_figure(ev: Evaluation, k: int) -> go.Figure:
                              line={"color": "#000000", "width": 2}, marker={"size": 4},
                              hovertemplate="step %{x}: %{y:.4g}<extra>series</extra>"))
     for name, by_k in ev.forecasts.items():
-        colour, dash = BASELINE_STYLE.get(name, (cell_colour(name), cell_dash(name)))
+        colour, dash = BASELINE_STYLE.get(name) or (cell_colour(archs[name]), cell_dash(archs[name]))
         label = forecaster_label(name, ev.period)
         fig.add_trace(go.Scatter(
             x=ev.targets, y=by_k[k], name=label, mode="lines",

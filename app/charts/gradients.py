@@ -53,6 +53,8 @@ def gradient_figure(
     labels: Sequence[str],
     spans: Mapping[str, int],
     decades: float = 3.0,
+    *,
+    archs: Mapping[str, str],
 ) -> go.Figure:
     """log10 ||d h_T / d h_t|| against t, one curve per cell, with each cell's memory span marked.
 
@@ -60,17 +62,18 @@ def gradient_figure(
     length. A dotted line marks ``decades`` below the value at T-1 (log10 sqrt(H)), one line per
     hidden size when the cells' sizes differ.
     ``spans``: name -> memory span in tokens; a diamond marks where each span ends.
+    ``archs``: name -> the curve's cell (a registered name): its colour and dash.
     """
     fig = go.Figure()
     T = len(labels)
     hover = _hover_tokens(labels)
     back = np.arange(T - 1, -1, -1)  # tokens back from T-1
     for name, values in log_norms.items():
-        colour = cell_colour(name)
+        colour = cell_colour(archs[name])
         fig.add_trace(
             go.Scatter(
                 x=np.arange(T), y=_finite_or_none(values), name=name, mode="lines",
-                line={"color": colour, "width": 2.5, "dash": cell_dash(name)},
+                line={"color": colour, "width": 2.5, "dash": cell_dash(archs[name])},
                 customdata=np.stack([hover, back], axis=1) if T else None,
                 hovertemplate=f"{name}: %{{y:.2f}}<extra>token %{{customdata[0]}}, "
                 "%{customdata[1]} back</extra>",
@@ -105,6 +108,8 @@ def why_figure(
     labels: Sequence[str],
     steps: Mapping[str, tuple[np.ndarray, np.ndarray]],
     highways: Mapping[str, tuple[np.ndarray, int, str]],
+    *,
+    archs: Mapping[str, str],
 ) -> go.Figure:
     """Why the curves fall: the per-step Jacobians of the cells without a memory path, and the
     memory paths of the gated cells.
@@ -113,7 +118,7 @@ def why_figure(
     step can scale a gradient by, ||d h_t / d h_{t-1}||_2, and what each step did scale it by
     (measured), against a line at 1. Then one row per entry of ``highways``: name ->
     (log_products (T, H), best unit, path symbol), the mean over units of log10 prod_{k>t}
-    path_k and the best unit's.
+    path_k and the best unit's. ``archs``: name -> the cell (a registered name): its colour.
     """
     T = len(labels)
     hover = _hover_tokens(labels)
@@ -128,7 +133,7 @@ def why_figure(
     fig.update_annotations(font_size=13, x=0, xanchor="left")
     x = np.arange(T)
     for name, (step_norms, factors) in steps.items():
-        colour = cell_colour(name)
+        colour = cell_colour(archs[name])
         for values, label, line in (
             (step_norms, "‖J_t‖₂: the most one step can do", {"color": colour, "dash": "dot", "width": 1.5}),
             (factors, "measured factor of step t", {"color": colour, "width": 2.5}),
@@ -145,7 +150,7 @@ def why_figure(
         fig.add_hline(y=1.0, line={"color": GUIDE_COLOUR, "dash": "dash", "width": 1}, row=1, col=1)
         fig.update_yaxes(title_text="factor per step", type="log", row=1, col=1)
     for row, (name, (log_products, best, gate)) in enumerate(highways.items(), start=1 + bool(steps)):
-        colour = cell_colour(name)
+        colour = cell_colour(archs[name])
         legend = "legend" if row == 1 else f"legend{row}"
         for values, label, line in (
             (log_products.mean(axis=1), "mean over units", {"color": colour, "width": 2.5}),
@@ -181,8 +186,11 @@ def divergence_figure(
     labels: Sequence[str],
     position: int,
     tol: float,
+    *,
+    archs: Mapping[str, str],
 ) -> go.Figure:
-    """||h_t - h'_t|| on a log scale after token ``position`` was changed, one curve per cell.
+    """||h_t - h'_t|| on a log scale after token ``position`` was changed, one curve per cell
+    (``archs``: name -> the cell, a registered name: its colour and dash).
 
     Steps before the edit (distance 0) are not drawn; a dotted line marks the tolerance.
     """
@@ -195,7 +203,7 @@ def divergence_figure(
         fig.add_trace(
             go.Scatter(
                 x=x, y=[float(v) if v > 0 else None for v in d], name=name, mode="lines",
-                line={"color": cell_colour(name), "width": 2.5, "dash": cell_dash(name)},
+                line={"color": cell_colour(archs[name]), "width": 2.5, "dash": cell_dash(archs[name])},
                 text=hover[position:],
                 hovertemplate=f"{name}: %{{y:.2e}}<extra>token %{{text}}</extra>",
             )

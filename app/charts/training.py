@@ -37,6 +37,7 @@ def loss_figure(
     max_steps: int,
     references: Mapping[str, float] | None = None,
     loss_name: str = "loss",
+    archs: Mapping[str, str],
 ) -> go.Figure:
     """Training loss against step on a log scale, one colour per cell.
 
@@ -44,14 +45,15 @@ def loss_figure(
     grow while training runs). Each cell gets its raw losses as a faint line and their moving
     average (:func:`smoothing_window`) as a bold one. The x axis is fixed to 1..``max_steps`` so a
     live chart does not rescale as steps arrive. ``references``: label -> loss, drawn as dotted
-    horizontal lines (a pass mark, the loss of guessing).
+    horizontal lines (a pass mark, the loss of guessing). ``archs``: name -> the cell (a
+    registered name): its colour and dash.
     """
     fig = go.Figure()
     window = smoothing_window(max_steps)
     for name, values in losses.items():
         values = np.asarray(values, dtype=np.float64)  # (S,)
         steps = np.arange(1, values.size + 1)
-        colour = cell_colour(name)
+        colour = cell_colour(archs[name])
         positive = np.where(values > 0, values, np.nan)  # a log axis cannot draw 0
         fig.add_trace(go.Scatter(
             x=steps, y=positive, mode="lines", name=f"{name} (each batch)", legendgroup=name,
@@ -60,7 +62,7 @@ def loss_figure(
         ))
         fig.add_trace(go.Scatter(
             x=steps, y=moving_average(values, window), mode="lines", name=name, legendgroup=name,
-            line={"color": colour, "width": 2.5, "dash": cell_dash(name)},
+            line={"color": colour, "width": 2.5, "dash": cell_dash(archs[name])},
             hovertemplate=f"{name}, step %{{x}}: %{{y:.4g}}<extra>mean of {window} steps</extra>",
         ))
     for label, value in (references or {}).items():

@@ -44,6 +44,7 @@ class ForecastView:
     labels: tuple[str, ...]
     profiles: dict[str, grad.GradientProfile]
     gradient_start: int
+    archs: dict[str, str]  # each model's name -> its cell (a registered name)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -57,10 +58,11 @@ def _forecast(corpus: str, values: np.ndarray, heldout: int, period: int,
     profiles = {name: grad.gradient_profile(r.cell, r.encoder.encode(window, r.cell.dtype)[0])
                 for name, r in _readers.items()} if len(window) >= 2 else {}
     labels = tuple(f"{v:.3g}" for v in values)
+    archs = {name: r.cell.arch for name, r in _readers.items()}
     if tail < 1:
         note = (f"Forecasting needs more than {need} values (one period of {period} and the "
                 f"longest horizon, {ks[-1]}): type a longer series.")
-        return ForecastView(None, note, labels, profiles, start)
+        return ForecastView(None, note, labels, profiles, start, archs)
     shipped = corpus in EXAMPLES and np.array_equal(values, example_values(corpus))
     if shipped and tail == heldout:
         note = (f"Scored on the last {tail} values of the series: the held-out tail the models never "
@@ -70,7 +72,7 @@ def _forecast(corpus: str, values: np.ndarray, heldout: int, period: int,
                 f"{models.NUMBERS_CORPORA.get(corpus, corpus)}; on the shipped series these would be "
                 "its held-out tail).")
     ev = forecast.evaluate(_readers, values, tail, ks, period)
-    return ForecastView(ev, note, labels, profiles, start)
+    return ForecastView(ev, note, labels, profiles, start, archs)
 
 
 def forecast_view(key: models.ModelKey, values: np.ndarray) -> ForecastView:

@@ -79,7 +79,8 @@ def show_cells(archs: tuple[str, ...], model: str, prepared: sequence.Prepared) 
                f"span: how many tokens back the gradient stays within 10^{SPAN_DECADES:g} of its "
                "value at the last token.")
     fig = gradient_figure({n: p.log_norms for n, p in profs.items()}, labels,
-                          {n: p.memory_span for n, p in profs.items()}, SPAN_DECADES)
+                          {n: p.memory_span for n, p in profs.items()}, SPAN_DECADES,
+                          archs={n: p.arch for n, p in profs.items()})
     fig.update_layout(legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1,
                               "yanchor": "top"})  # seven cells: a column beside the chart
     ui.show_chart(fig, "lab-gradients", key="lab_gradients")
@@ -146,7 +147,8 @@ def show_training(archs: tuple[str, ...]) -> None:
                    f"{', '.join(runs.stopped_by_time)}.")
     ui.show_chart(
         loss_figure({r.name: r.losses for r in runs.runs.values()}, max_steps=runs.settings.steps,
-                    references=training.references("adding"), loss_name=training.loss_name("adding")),
+                    references=training.references("adding"), loss_name=training.loss_name("adding"),
+                    archs={r.name: r.arch for r in runs.runs.values()}),
         "lab-loss", key="lab_loss",
     )
 

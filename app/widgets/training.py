@@ -57,7 +57,8 @@ def train_live(settings: Settings, chart_name: str = "train-loss") -> Runs:
                      text=f"Training {NAMES[arch]}: step {step:,} of {settings.steps:,}")
         with chart:
             ui.show_chart(loss_figure(live.arrays(), max_steps=settings.steps, references=refs,
-                                      loss_name=loss_name(settings.task)),
+                                      loss_name=loss_name(settings.task),
+                                      archs={NAMES[a]: a for a in settings.archs}),
                           chart_name, key=f"{chart_name}_live_{sum(map(len, live.losses.values()))}")
 
     try:
