@@ -259,7 +259,8 @@ def gate_saturation(
 def seconds_per_token(cell: Cell, tokens: int = 200, repeats: int = 5) -> dict[str, float]:
     """Measured seconds per token on this machine, median of ``repeats`` runs each:
 
-    ``"step"``: ``cell.step`` one token at a time (what an interactive reader pays per token);
+    ``"step"``: ``cell.step`` one token at a time (what an interactive reader pays per token; NaN
+    for a bidirectional model, which has no step by step reading);
     ``"forward"``: one ``cell.forward`` over ``tokens`` tokens, divided by ``tokens``.
     The inputs are one-hot rows cycling through the input units.
     """
@@ -267,11 +268,14 @@ def seconds_per_token(cell: Cell, tokens: int = 200, repeats: int = 5) -> dict[s
     x[np.arange(tokens), np.arange(tokens) % cell.input_size] = 1.0
     step_runs, forward_runs = [], []
     for _ in range(repeats):
-        h, c = cell.zero_state()
-        start = time.perf_counter()
-        for x_t in x:
-            h, c, _ = cell.step(x_t, h, c)
-        step_runs.append((time.perf_counter() - start) / tokens)
+        if isinstance(cell, Bidirectional):
+            step_runs.append(float("nan"))
+        else:
+            h, c = cell.zero_state()
+            start = time.perf_counter()
+            for x_t in x:
+                h, c, _ = cell.step(x_t, h, c)
+            step_runs.append((time.perf_counter() - start) / tokens)
         start = time.perf_counter()
         cell.forward(x)
         forward_runs.append((time.perf_counter() - start) / tokens)
