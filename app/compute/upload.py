@@ -115,9 +115,9 @@ class RefusedError(ValueError):
         self.refusal = refusal
 
 
-def describe_reader(reader: Reader) -> str:
-    """What a model is, in one line: its layers, what it reads and what its head gives (no text
-    from the file in it but class names, which the caller shows as plain text)."""
+def describe_reader(reader: Reader, source: str = "") -> str:
+    """What a model is, in one line: its layers, where it comes from (``source``, say "uploaded
+    by you"), what it reads and what its head gives (no text from the file in it)."""
     cell = reader.cell
     layers = getattr(cell, "num_layers", 1)
     what = cell.display_name
@@ -128,13 +128,14 @@ def describe_reader(reader: Reader) -> str:
         what += " per direction"
     if cell.projected:
         what += f" projected to {getattr(cell, 'direction_size', cell.output_size)}"
-    what += f", reading {reader.encoder.describe()}"
+    what += f"{', ' + source if source else ''}, reading {reader.encoder.describe()}"
+    token = "character" if reader.per_character else "token"
     if reader.classifies:
         return f"{what}, a classifier of {len(reader.labels)} classes"
     if reader.guesses_tokens:
-        return f"{what}, with next-token guesses"
+        return f"{what}, with next-{token} guesses"
     if reader.readout is None and reader.mode == "text":
-        return f"{what} (no head, so no next-token guesses)"
+        return f"{what} (no head, so no next-{token} guesses)"
     return what
 
 
@@ -164,7 +165,7 @@ class Uploaded:
     @property
     def description(self) -> str:
         """One line saying what the model is (class names aside, no text from the file in it)."""
-        return f"{describe_reader(self.reader)}, uploaded by you ({self.digest[:8]})"
+        return describe_reader(self.reader, f"uploaded by you ({self.digest[:8]})")
 
     @property
     def notes(self) -> tuple[str, ...]:

@@ -101,7 +101,7 @@ def upload_note(model: str, mode: str, role: str, shown: str = "gatescope's trai
         for note in up.notes:
             st.caption(f"Read from your file: {note}.")
     else:
-        st.warning(f"Your upload reads {up.mode} mode and this page is reading {mode}, so it cannot "
+        st.info(f"Your upload reads {up.mode} mode and this page is reading {mode}, so it cannot "
                    f"be shown here: the page shows {shown} instead. Your choice is kept for the pages "
                    "that can show it.", icon=":material/info:")
 
