@@ -201,7 +201,9 @@ export default function ({ parentElement, data }) {
     // so only a new width (window, sidebar, columns) redraws.
     let width = host.clientWidth;
     new ResizeObserver(() => {
-      if (host.clientWidth === width || !window.Plotly || !gd._fullLayout) return;
+      // a box hidden while Streamlit lays out a rerun's new elements is 0 wide: Plotly throws on
+      // width 0, and the chart keeps its width until its box is shown again
+      if (!host.clientWidth || host.clientWidth === width || !window.Plotly || !gd._fullLayout) return;
       width = host.clientWidth;
       window.Plotly.relayout(gd, {width});
     }).observe(host);
