@@ -113,6 +113,6 @@ def sidebar() -> None:
         st.caption("A pickled checkpoint (.pt, .pth, .ckpt) is never opened; convert it:")
         st.code(CONVERT_SNIPPET, language="python")
         st.caption("What is read, and what is refused:")
-        st.dataframe(WHAT_IS_READ, hide_index=True)
+        st.table(WHAT_IS_READ.set_index("model"))
         st.caption("Examples to try, made from real PyTorch and Keras models: the examples/ folder "
                    "of the repository (scripts/make_examples.py). The full list: docs/models.md.")

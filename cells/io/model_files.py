@@ -290,5 +290,8 @@ def load(src: Source, *, max_bytes: int = DEFAULT_MAX_BYTES, max_hidden: int = l
     if extra:
         raise WeightsFileError(f"unexpected: the file holds {' and '.join(extra)} beside the recurrent "
                                "layers; read the whole model with cells.read_model")
-    return make_cell(parts.arch, parts.params), meta
+    if parts.notes:
+        meta[READ_NOTES_KEY] = list(parts.notes)
+    with _described(parts):
+        return make_cell(parts.arch, parts.params), meta
 

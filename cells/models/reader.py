@@ -110,8 +110,8 @@ class Reader:
             width = cell.output_size  # H, 2H for both directions, the projection's size
             if readout.weight.ndim != 2 or readout.weight.shape[1] != width \
                     or readout.bias.shape != readout.weight.shape[:1]:
-                raise ValueError(f"the head must be (O, {width}) and (O,) for the {width} outputs of "
-                                 f"the recurrent layers, got {readout.weight.shape} and "
+                raise ValueError(f"the head (readout) must be (O, {width}) and (O,) for the {width} "
+                                 f"outputs of the recurrent layers, got {readout.weight.shape} and "
                                  f"{readout.bias.shape}")
             for key, a in ((READOUT_WEIGHT, readout.weight), (READOUT_BIAS, readout.bias)):
                 if not np.all(np.isfinite(a)):
