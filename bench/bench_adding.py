@@ -36,7 +36,8 @@ def main() -> None:
         below = r["first_step_below"]
         print(f"{arch:5} {r['test_mse']:9.4f} {r['solved']!s:>6} {r['steps']:5d} {r['seconds']:7.1f} "
               f"{below if below is not None else '-':>32}", flush=True)
-    row = claims.adding({"limits": lim, "runs": runs, "command": "bench/bench_adding.py"})
+    models = {arch: {"seeds": [args.seed], **{k: [v] for k, v in r.items()}} for arch, r in runs.items()}
+    row = claims.adding({"protocol": lim, "models": models, "command": "bench/bench_adding.py"})
     print(f"claim ({row.paper}): {row.finding}.\nheld here: {row.held}")
 
 

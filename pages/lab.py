@@ -18,7 +18,9 @@ with ui.page_guard():
         "Pick cells: the LSTM, its variants with one part taken away (Greff et al. 2017), the GRU, "
         "the one-gate MGU and the plain RNN. Each reads the sequence in the box: its gates, how far "
         "back its gradient reaches and its parameter count. Train them on the adding problem and "
-        "watch their losses race; below, the papers' claims beside what gatescope measured."
+        "watch their losses race; below, the papers' claims beside what gatescope measured: on the "
+        "Bach chorales (Greff et al.'s music task), on text after 16M characters and after 2M (early "
+        "learning), and on the adding problem, each with its seeds."
     )
     archs = lab.chosen_cells()
     prepared = inputs.sequence_input(numbers=False)

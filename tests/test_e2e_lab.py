@@ -27,7 +27,9 @@ def test_the_lab_renders_its_charts_and_table(page, app_url):
     wait_until_drawn(page, CHARTS, 120_000)
     assert_no_failure(page)
     assert page.locator('[data-testid="stDataFrame"]').count() == 1  # the cells
-    rows = page.locator('[data-testid="stTable"] tbody tr')
-    assert rows.count() == 7  # six precomputed claims and the live one
+    tables = page.locator('[data-testid="stTable"]')
+    assert tables.count() == 3  # the claims, the chorale models, the character models' curve
+    rows = tables.first.locator("tbody tr")
+    assert rows.count() == 19  # five claims on each of three settings, three adding rows, the live one
     assert "Greff" in rows.first.inner_text()
     assert page.get_by_role("button", name=f"Train the {len(NAMES)} cells").count() == 1

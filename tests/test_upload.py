@@ -169,6 +169,15 @@ def test_a_tanh_rnn_file_is_read_by_code_point_like_the_engine():
     assert (series_rnn.arch, series_rnn.mode) == ("rnn", "numbers")
 
 
+def test_parse_takes_bytes_never_a_path(tmp_path):
+    path = tmp_path / "model.npz"
+    path.write_bytes(saved(bare("lstm", 1)))
+    assert upload.parse(path.read_bytes()).arch == "lstm"
+    for data, vocab in ((str(path), None), (path, None), (path.read_bytes(), str(path))):
+        with pytest.raises(TypeError, match="never a path"):
+            upload.parse(data, vocab=vocab)
+
+
 def test_the_same_file_gets_the_same_key_and_another_file_another():
     a, b = saved(bare("lstm", 1, seed=0)), saved(bare("lstm", 1, seed=1))
     assert upload.parse(a).key == upload.parse(a).key != upload.parse(b).key
@@ -182,6 +191,11 @@ def zip_with_pickle() -> bytes:
     with zipfile.ZipFile(buf, "w") as zf, zf.open("weight_ih_l0.npy", "w") as member:
         np.lib.format.write_array(member, np.array([{"x": 1}], dtype=object), allow_pickle=True)
     return buf.getvalue()
+
+
+def integer_weights() -> bytes:
+    params = {k: (v * 100).astype(np.int8) for k, v in cells.init_params("lstm", 2, 3, seed=0).items()}
+    return npz(arch=np.frombuffer(b"lstm", np.uint8), **params)
 
 
 def nan_weights() -> bytes:
@@ -201,6 +215,7 @@ BAD_FILES = {
     "wrong shapes": (npz(arch=np.frombuffer(b"gru", np.uint8), **cells.init_params("lstm", 2, 3, seed=0)),
                      "weight_ih_l0"),
     "NaN": (nan_weights(), "NaN"),
+    "integer weights": (integer_weights(), "dequantize to float first"),
     "too many units": (saved(bare("gru", 1, H=upload.MAX_HIDDEN + 1, dtype=np.float32)),
                        f"at most {upload.MAX_HIDDEN:,}"),
     "too large": (b"PK" + b"\x00" * (upload.MAX_UPLOAD_BYTES + 1), "more than the limit"),
@@ -294,7 +309,7 @@ def test_an_uploaded_series_model_switches_to_numbers_mode():
     assert at.radio(key="model").value == at.session_state["upload"].key
 
 
-@pytest.mark.parametrize("name", ["a pickle", "NaN", "too many units"])
+@pytest.mark.parametrize("name", ["a pickle", "NaN", "too many units", "integer weights"])
 def test_a_refused_file_is_a_plain_message_and_the_page_keeps_working(name):
     data, phrase = BAD_FILES[name]
     at = upload_file(run_app({"seq": "still here"}), data, name="bad [x](y).npz")

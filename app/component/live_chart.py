@@ -10,7 +10,7 @@ and hands each new figure to ``Plotly.react``, which redraws only what changed.
 A chart is drawn when it comes into view (within :data:`NEAR_MARGIN` of the window): an edit
 redraws the charts on screen, and a chart further down keeps its last picture, faded
 (:data:`STALE_CLASS`), until it scrolls into view. An animated figure with a ``player``
-(``app.charts.base.Player``) gets its controls from here: the shown frame's caption above the chart, a
+(``app.charts.scrubber.Player``) gets its controls from here: the shown frame's caption above the chart, a
 play button and a step slider under it; its PNG carries the caption as a title.
 
 The component runs the plotly.js that ships with the installed ``plotly`` package (the version
@@ -250,7 +250,7 @@ def serve_plotly_js() -> None:
 
 def draw(fig: Any, config: dict[str, Any], key: str | None) -> None:
     """Draw ``fig`` (a Plotly figure) with Plotly ``config``; the same ``key`` on the next run
-    updates this chart in place. A figure with a ``player`` (``app.charts.base.AnimatedFigure``) gets
+    updates this chart in place. A figure with a ``player`` (``app.charts.scrubber.AnimatedFigure``) gets
     its caption, play button and step slider around the chart."""
     data = {"figure": pio.to_json(fig, validate=False), "config": config}
     if getattr(fig, "player", None) is not None:

@@ -176,8 +176,11 @@ class Uploaded:
 def parse(data: bytes, filename: str = "", vocab: bytes | None = None,
           labels: bytes | None = None) -> Uploaded:
     """The model in an uploaded file's bytes (and a vocabulary file's and a class names file's,
-    if given). Any file the app cannot show is :class:`RefusedError`, whose :class:`Refusal` says what
-    the file is, why it is not read and the fix (plain text; it may quote bits of the file)."""
+    if given). Any file the app cannot show is :class:`RefusedError`, whose :class:`Refusal` says
+    what the file is, why it is not read and the fix (plain text; it may quote bits of the file).
+    Bytes only: a str would be read as a path on the server's disk."""
+    if not all(isinstance(b, bytes) for b in (data, *(x for x in (vocab, labels) if x is not None))):
+        raise TypeError("upload.parse takes the uploaded files' bytes (getvalue()), never a path")
     filename = str(filename)
 
     def refuse(reason: str, fix: str | None = None) -> RefusedError:

@@ -157,19 +157,35 @@ def show_training(archs: tuple[str, ...]) -> None:
 
 
 def show_claims(text: str) -> None:
+    """The claims table (every verdict computed by ``cells.science.claims``), then the figures
+    behind the chorale rows and the character models' held-out curve."""
     data = lab.claims_data()
     if not data:
         st.warning("The precomputed figures (cells/claims_data/lab_claims.json) are missing: run "
                    "scripts/lab_claims.py. Only the live row is shown.", icon=":material/warning:")
     rows = lab.claim_rows(text)
     if rows:
-        st.table([{"claim": c.claim, "held here?": c.held, "paper": c.paper,
+        st.table([{"claim": c.claim, "held here?": c.held, "measured on": c.setting, "paper": c.paper,
                    "the paper's finding": c.finding, "gatescope measured": c.measured}
                   for c in rows], hide_index=True)  # a static table: the long texts wrap
     commands = [section["command"] for section in data.values() if "command" in section]
     st.caption(
         "".join(f"Precomputed by `{c}`. " for c in commands)
         + "The row on the forget-gate bias's mechanism runs live on the sequence in the box. "
-        f"'{claims.UNCLEAR}': the difference is smaller than twice the spread between seeds; "
-        f"'about equal' and 'cost little': less than {claims.SMALL_GAP:g} bits/char worse."
+        f"'{claims.UNCLEAR}': the difference is not larger than twice the spread between seeds; "
+        f"'about equal' and 'cost little': less than {claims.MUSIC.small_gap:g} {claims.MUSIC.unit} "
+        f"worse on the chorales, {claims.CHARS.small_gap:g} {claims.CHARS.unit} on the fortunes."
     )
+    music = claims.music_table(data)
+    if music:
+        st.subheader("Greff's variants on the Bach chorales")
+        st.table(music, hide_index=True)  # static: every row in sight
+        st.caption(f"Test NLL per step in nats (summed over the 88 keys), mean ± standard deviation "
+                   f"over the seeds, at the checkpoint with the lowest validation NLL. "
+                   f"{claims.GREFF_FIGURES}")
+    curve = claims.chars_curve(data)
+    if curve:
+        st.subheader("Have the character models converged?")
+        st.table(curve, hide_index=True)
+        st.caption("Held-out bits/char (mean over the seeds) after each stretch of characters seen, "
+                   "with the learning rate on its cosine decay to the 16M-character end.")

@@ -48,6 +48,7 @@ WHAT_IS_READ = pd.DataFrame([
     ("Keras Bidirectional merge_mode sum / mul / ave", "refused", "which direction a number came from "
      "is lost"),
     ("more than 4 layers or 1,024 units", "refused", "the page's limits"),
+    ("integer or quantized weights", "refused", "dequantize to float first"),
 ], columns=["model", "", "how, or why not"])
 """What a file may hold, for the sidebar's table (docs/models.md has the full list)."""
 

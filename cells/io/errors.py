@@ -8,6 +8,7 @@ message, never another exception.
 from __future__ import annotations
 
 import struct
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -15,9 +16,10 @@ from contextlib import contextmanager
 
 PARSER_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
                  TypeError, SyntaxError, struct.error, NotImplementedError, RuntimeError, KeyError,
-                 IndexError, OverflowError, MemoryError, UnicodeError)
+                 IndexError, OverflowError, MemoryError, UnicodeError, tokenize.TokenError)
 """What the zip, .npy, HDF5 and JSON parsers raise on a malformed file (RecursionError is a
-RuntimeError)."""
+RuntimeError; numpy's .npy header reader tokenizes a header that is not a Python literal, and
+tokenize raises its own TokenError on an unclosed bracket)."""
 
 
 class WeightsFileError(ValueError):
@@ -33,14 +35,29 @@ class WeightsFileError(ValueError):
         self.fix = fix
 
 
+DEQUANTIZE = ("save_file({k: v.dequantize() if v.is_quantized else v.float() "
+              "for k, v in model.state_dict().items()}, \"model.safetensors\")")
+"""The line that turns a PyTorch model's integer or quantized state_dict into float tensors."""
+
+
+def quantized(what: str) -> WeightsFileError:
+    """The one refusal of integer and quantized weights, in every format: ``what`` names the array
+    or layer and its dtype."""
+    return WeightsFileError(
+        f"{what}: the gates are computed from float weights, so quantized or integer weights are not "
+        f"read; dequantize to float first. From PyTorch: {DEQUANTIZE}; from Keras: save the model "
+        "before model.quantize(...)")
+
+
 @contextmanager
-def refusing(what: str) -> Iterator[None]:
-    """Turn a parser's exception into a WeightsFileError that starts with ``what``."""
+def refusing(what: str, also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """Turn a parser's exception (:data:`PARSER_ERRORS`, and ``also``: a parser's own error class)
+    into a WeightsFileError that starts with ``what``."""
     try:
         yield
     except WeightsFileError:
         raise
-    except PARSER_ERRORS as e:
+    except (*PARSER_ERRORS, *also) as e:
         reason = str(e) or type(e).__name__
         raise WeightsFileError(f"{what}: {reason[:200]}") from e
 

@@ -21,11 +21,16 @@ import io
 import zipfile
 
 from cells.io import npz
-from cells.io.errors import WeightsFileError, refusing
+from cells.io.errors import WeightsFileError, quantized, refusing
 from cells.io.keras import KERAS, load_keras
 from cells.io.layouts import MAX_HIDDEN, MAX_LAYERS, shape_checker
 from cells.io.npz import NPZ
 from cells.io.safetensors import SAFETENSORS, load_safetensors
+from cells.io.vocab import VOCAB_KEY
+
+NOT_WEIGHTS = ("arch", VOCAB_KEY)
+"""The arrays of a model file that are not weights: the architecture's name (uint8 bytes) and a
+vocabulary (code points or UTF-8 bytes), which may be integers; every other array must be float."""
 
 CONVERT_SNIPPET = """\
 import torch
@@ -69,7 +74,9 @@ def _zip_names(data: bytes) -> list[str]:
 def read_arrays(src: npz.Source, *, max_bytes: int = npz.DEFAULT_MAX_BYTES,
                 max_hidden: int = MAX_HIDDEN, max_layers: int = MAX_LAYERS) -> tuple[dict, dict, str]:
     """Any model file -> (arrays under the file's names, meta dict, kind). Keras archives come back
-    under PyTorch's names (see the module docstring). Any bad file is a ``WeightsFileError``."""
+    under PyTorch's names (see the module docstring). Every array but those of :data:`NOT_WEIGHTS`
+    is a weight and must be float: integer (quantized) weights are refused, in every format, with
+    one message. Any bad file is a ``WeightsFileError``."""
     with npz.readable(src, max_bytes) as f:
         data = f.read()
     check = shape_checker(max_hidden, max_layers)
@@ -88,4 +95,7 @@ def read_arrays(src: npz.Source, *, max_bytes: int = npz.DEFAULT_MAX_BYTES,
                 raise WeightsFileError(f"{e}; gatescope reads .npz, .safetensors and Keras 3 .keras "
                                        "files") from e
             raise
+    for key, a in arrays.items():
+        if key not in NOT_WEIGHTS and a.dtype.kind in "biu":
+            raise quantized(f"array {key!r} is {a.dtype}")
     return arrays, meta, kind

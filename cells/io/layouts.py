@@ -259,8 +259,8 @@ def _arch_of(params: dict[str, np.ndarray], meta: Mapping[str, Any], arch_array:
 
 def gate_blocks(arch: object) -> int:
     """G, the number of gate blocks of ``arch``; a ValueError for an unknown arch."""
-    if arch not in CELLS:
-        raise ValueError(f"unknown arch {arch!r}: choose one of {', '.join(ARCHS)}")
+    if not isinstance(arch, str) or arch not in CELLS:  # a JSON list from a file's meta is unhashable
+        raise ValueError(f"unknown arch {str(arch)[:100]!r}: choose one of {', '.join(ARCHS)}")
     return CELLS[arch].blocks
 
 

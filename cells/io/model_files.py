@@ -21,7 +21,7 @@ from cells.core.readout import READOUT_BIAS, READOUT_WEIGHT, Readout
 from cells.core.registry import make_cell
 from cells.core.stack import Stack
 from cells.io import files, layouts
-from cells.io.errors import WeightsFileError
+from cells.io.errors import WeightsFileError, refusing
 from cells.io.npz import DEFAULT_MAX_BYTES, NPZ, Source, save_arrays, text_array
 from cells.io.vocab import MAX_VOCAB_BYTES, VOCAB_KEY, parse_vocab
 from cells.models.charmodel import CharModel
@@ -95,10 +95,8 @@ def _char_model(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> CharMode
 
 def _melody_model(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> MelodyModel:
     raw = _pop_vocab(arrays, "melody model")
-    try:
+    with refusing(f"{VOCAB_KEY}: not a JSON list of note tokens"):  # RecursionError too: deep nesting
         vocab = json.loads(bytes(np.asarray(raw, np.uint8)).decode())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WeightsFileError(f"{VOCAB_KEY}: not a JSON list of note tokens ({exc})") from None
     if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
         raise WeightsFileError(f"{VOCAB_KEY}: not a JSON list of note tokens")
     readout = _pop_readout(arrays)
@@ -177,7 +175,7 @@ def read_model(src: Source, *, vocab: Any = None, labels: Any = None, max_bytes:
                                                 max_layers=max_layers)
     kind = meta.pop("kind", None)
     arrays = cast_floats(arrays, dtype)
-    if file_kind == NPZ and kind in OWN_KINDS:
+    if file_kind == NPZ and isinstance(kind, str) and kind in OWN_KINDS:  # a JSON list is unhashable
         return OWN_KINDS[kind](arrays, meta)
     parts = layouts.model_parts(arrays, meta, file_kind)
     meta = {k: v for k, v in meta.items() if k != VOCAB_KEY}

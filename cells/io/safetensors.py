@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cells.io.errors import WeightsFileError, refuse_constant, refusing
+from cells.io.errors import WeightsFileError, quantized, refuse_constant, refusing
 from cells.io.npz import DEFAULT_MAX_BYTES, check_finite
 
 MAX_HEADER_BYTES = 2**24
@@ -20,11 +20,14 @@ MAX_HEADER_BYTES = 2**24
 SAFETENSORS = "safetensors"
 
 # safetensors dtypes read: floats (F16 and BF16 become float32) and the integers and bools of a
-# vocabulary. BF16 is stored as its raw 16 bits (NumPy has no bfloat16): see bfloat16_to_float32.
+# vocabulary (integer weights are refused by cells.io.files.read_arrays, which knows which arrays
+# are weights). BF16 is stored as its raw 16 bits (NumPy has no bfloat16): see bfloat16_to_float32.
 _ST_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": np.uint16, "BOOL": np.bool_,
               "I8": np.int8, "I16": np.int16, "I32": np.int32, "I64": np.int64,
               "U8": np.uint8, "U16": np.uint16, "U32": np.uint32, "U64": np.uint64}
 _ST_KEY = re.compile(r"[A-Za-z0-9_.\-/:]{1,200}")
+_ST_QUANTIZED = re.compile(r"F[4-8](_E\d+M\d+)?|[IU][1-4]")
+"""safetensors' float8, float6 and float4 dtypes (F8_E4M3 ...) and sub-byte integers: quantized weights."""
 
 @dataclass(frozen=True)
 class _Tensor:
@@ -67,7 +70,8 @@ def load_safetensors(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
         header = json.loads(data[8 : 8 + n].decode(), parse_constant=refuse_constant)
     if not isinstance(header, dict):
         raise WeightsFileError("the .safetensors header is not a JSON object")
-    meta = header.pop("__metadata__", None) or {}
+    meta = header.pop("__metadata__", None)
+    meta = {} if meta is None else meta  # (an empty list is not: the loader wants a map)
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise WeightsFileError("__metadata__ must map strings to strings")
     buffer = len(data) - 8 - n
@@ -92,9 +96,10 @@ def load_safetensors(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
         loaded = {t.key: np.frombuffer(data, t.dtype.newbyteorder("<"), math.prod(t.shape), start + t.begin)
                   .reshape(t.shape) for t in tensors}
     else:
+        from safetensors import SafetensorError
         from safetensors.numpy import load as st_load
 
-        with refusing("not a valid .safetensors file"):
+        with refusing("not a valid .safetensors file", (SafetensorError,)):
             loaded = st_load(bytes(data))
     arrays = {}
     for t in tensors:
@@ -115,7 +120,11 @@ def _tensor_entry(key: object, entry: object, buffer: int) -> _Tensor:
     if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
         raise WeightsFileError(f"tensor {key!r}: its header entry must hold dtype, shape and data_offsets")
     dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+    if not isinstance(dtype, str):
+        raise WeightsFileError(f"tensor {key!r}: its dtype must be a string such as \"F32\"")
     if dtype not in _ST_DTYPES:
+        if _ST_QUANTIZED.fullmatch(dtype):
+            raise quantized(f"tensor {key!r} has dtype {dtype}")
         raise WeightsFileError(f"tensor {key!r} has dtype {str(dtype)[:20]!r}: only float (F16, BF16, F32, "
                                "F64), int and bool tensors are read")
     if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape) or len(shape) > 8:

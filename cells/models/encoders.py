@@ -185,7 +185,7 @@ class NumberEncoder:
             return cls()
         try:
             return cls(float(stats["offset"]), float(stats["scale"]))
-        except (TypeError, KeyError) as exc:
+        except (TypeError, KeyError, OverflowError) as exc:  # OverflowError: an int past float's range
             raise ValueError(f"the file's {NORMALISE_KEY} must be {{\"offset\": m, \"scale\": s}}, "
                              f"got {stats!r:.200}") from exc
 
