@@ -160,3 +160,15 @@ def test_the_shipped_topic_classifier_reads_a_fortune():
     expected = reader.read("The program crashed and the computer lost my files.").class_probs
     computers = next(t for t in figure["data"] if t["name"] == "computers")
     np.testing.assert_allclose(trace_values(computers), expected[:, 0], rtol=1e-9)
+
+
+def test_the_sidebars_save_line_for_a_classifier_works_as_written(tmp_path, monkeypatch):
+    from app.compute.upload import SAVE_TORCH_TOKENS
+
+    model = TinyClassifier()
+    monkeypatch.chdir(tmp_path)
+    exec(SAVE_TORCH_TOKENS, {"model": model, "tokens": TOKENS, "classes": CLASSES})
+    reader = cells.read_model(tmp_path / "model.safetensors")
+    assert reader.labels == tuple(CLASSES) and isinstance(reader.cell, cells.Bidirectional)
+    _, logits = model.run(TEXT)
+    np.testing.assert_allclose(reader.read(TEXT).logits, logits, rtol=1e-9)
