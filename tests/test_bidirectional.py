@@ -122,10 +122,12 @@ def test_the_backward_direction_aligned_reads_from_the_end():
     close(trace.aligned(0, 0).h, trace.h[:, :H], "forward h")
 
 
-def test_a_bidirectional_model_has_no_step():
+def test_a_bidirectional_model_has_no_step_nor_a_state_to_read_on_from():
     model = cells.make_cell("lstm", numpy_params(module("lstm", 1, True)))
     with pytest.raises(ValueError, match="whole sequence"):
         model.step(np.zeros(I), None)
+    with pytest.raises(ValueError, match="whole sequence"):
+        cells.state_after(model.forward(np.zeros((3, I))), 1)
 
 
 def test_half_a_bidirectional_dict_is_refused_naming_what_is_missing():

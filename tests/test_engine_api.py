@@ -70,7 +70,7 @@ def test_shapes_and_counts(arch: str) -> None:
     many = cell.forward(np.zeros((6, 2, 3)))
     assert one.h.shape == (6, 4) and many.h.shape == (6, 2, 4)
     assert all(g.shape == (6, 4) for g in one.gates.values())
-    assert (one.c is None) == (arch in ("gru", "rnn", "mgu"))
+    assert (one.c is None) == (arch in ("gru", "rnn", "mgu", "gru-reset-before"))
     with pytest.raises(ValueError, match="features"):
         cell.forward(np.zeros((6, 5)))
     with pytest.raises(ValueError, match="shape"):

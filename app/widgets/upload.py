@@ -6,7 +6,6 @@ refused (``app.widgets.page.upload_note``)."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from app.compute.upload import (
@@ -31,26 +30,33 @@ WIDGET_KEY = "upload_file"
 VOCAB_WIDGET_KEY = "upload_vocab"
 LABELS_WIDGET_KEY = "upload_labels"
 
-WHAT_IS_READ = pd.DataFrame([
-    ("nn.LSTM / nn.GRU / nn.RNN (tanh), 1 to 4 layers", "read", "exactly as torch computes it"),
-    ("bidirectional=True", "read", "both directions; the pages show either"),
-    ("nn.LSTM(proj_size=P)", "read", "h is the projection, c keeps every unit"),
-    ("bias=False", "read", "with zero biases, said"),
+WHAT_IS_READ = (
+    ("`nn.LSTM` / `nn.GRU` / `nn.RNN` (tanh), 1 to 4 layers", "read", "exactly as torch computes it"),
+    ("`bidirectional=True`", "read", "both directions; the pages show either"),
+    ("`nn.LSTM(proj_size=P)`", "read", "h is the projection, c keeps every unit"),
+    ("`bias=False`", "read", "with zero biases, said"),
     ("float16, bfloat16 weights", "read", "widened to float32 exactly"),
-    ("keys under module. / _orig_mod. / model.", "read", "the wrapper's prefix stripped, said"),
+    ("keys under `module.` / `_orig_mod.` / `model.`", "read", "the wrapper's prefix stripped, said"),
     ("a head of other outputs than the vocabulary", "read", "a classifier: class names in metadata "
-     "'labels' or the Class names box"),
-    ("Keras LSTM / GRU / SimpleRNN, Bidirectional (concat)", "read", "GRU(reset_after=False) as its own "
-     "cell"),
-    ("a .pt / .pth / .ckpt pickle", "refused", "loading a pickle runs code: convert it (below)"),
-    ("nn.RNN(nonlinearity='relu')", "refused", "only the tanh RNN"),
+     "`labels` or the Class names box"),
+    ("Keras `LSTM` / `GRU` / `SimpleRNN`, `Bidirectional` (concat)", "read", "`GRU(reset_after=False)` "
+     "as its own cell"),
+    ("a `.pt` / `.pth` / `.ckpt` pickle", "refused", "loading a pickle runs code: convert it (below)"),
+    ("`nn.RNN(nonlinearity='relu')`", "refused", "only the tanh RNN"),
     ("other modules (attention, layer norm, ...)", "refused", "the model would not be what is shown"),
     ("Keras Bidirectional merge_mode sum / mul / ave", "refused", "which direction a number came from "
      "is lost"),
     ("more than 4 layers or 1,024 units", "refused", "the page's limits"),
     ("integer or quantized weights", "refused", "dequantize to float first"),
-], columns=["model", "", "how, or why not"])
-"""What a file may hold, for the sidebar's table (docs/models.md has the full list)."""
+)
+"""What a file may hold: (model, read or refused, how or why not), for the sidebar's table
+(docs/models.md has the full list)."""
+
+
+def what_is_read_table() -> str:
+    """:data:`WHAT_IS_READ` as a Markdown table (developer text only)."""
+    rows = [f"| {model} | {verdict} | {why} |" for model, verdict, why in WHAT_IS_READ]
+    return "\n".join(["| your model | | how, or why not |", "|---|---|---|", *rows])
 
 
 def sidebar() -> None:
@@ -114,6 +120,6 @@ def sidebar() -> None:
         st.caption("A pickled checkpoint (.pt, .pth, .ckpt) is never opened; convert it:")
         st.code(CONVERT_SNIPPET, language="python")
         st.caption("What is read, and what is refused:")
-        st.table(WHAT_IS_READ.set_index("model"))
+        st.markdown(what_is_read_table())
         st.caption("Examples to try, made from real PyTorch and Keras models: the examples/ folder "
                    "of the repository (scripts/make_examples.py). The full list: docs/models.md.")

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from cells.core.bidirectional import BidirectionalTrace
 from cells.core.cell import Cell, Trace
 from cells.core.readout import READOUT_BIAS, READOUT_WEIGHT, Readout, log_softmax
 from cells.core.registry import init_params, make_cell
@@ -51,7 +52,11 @@ class Read:
 
 def state_after(trace: Trace, t: int) -> tuple[np.ndarray, np.ndarray | None]:
     """(h, c) after step ``t`` of an unbatched ``trace``, shaped as ``forward``'s h0 and c0 take
-    them: (H,) for a cell, (L, H) for a stack (c None without a cell state)."""
+    them: (H,) for a cell, (L, H) for a stack (c None without a cell state). A bidirectional
+    model has none: its backward direction's state at t depends on the tokens after t."""
+    if isinstance(trace, BidirectionalTrace):
+        raise ValueError("a bidirectional model reads the whole sequence at once: its state after a "
+                         "token depends on the tokens after it, so no reading goes on from there")
     layers = getattr(trace, "layers", None)
     if layers is None:
         return trace.h[t].copy(), None if trace.c is None else trace.c[t].copy()
