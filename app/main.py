@@ -23,11 +23,13 @@ PAGES = [
     ("gradients.py", "Gradients", ":material/trending_down:", "gradients"),
     ("compare.py", "LSTM vs GRU", ":material/compare_arrows:", "compare"),
     ("cells.py", "Cells", ":material/format_color_text:", "cells"),
+    ("match.py", "Match", ":material/manage_search:", "match"),
     ("write.py", "Write", ":material/edit_note:", "write"),
     ("train.py", "Train", ":material/model_training:", "train"),
     ("experiments.py", "Experiments", ":material/science:", "experiments"),
     ("music.py", "Melodies", ":material/music_note:", "music"),
     ("lab.py", "Lab", ":material/biotech:", "lab"),
+    ("docs.py", "Guide", ":material/menu_book:", "docs"),
 ]
 
 st.set_page_config(page_title="gatescope", page_icon=str(ROOT / "app" / "icon.png"), layout="wide")

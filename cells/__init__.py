@@ -6,6 +6,7 @@ Greff et al.'s six LSTM variants and the MGU (``cells.CELLS``; ``cells.TORCH_ARC
     trace = cell.forward(x)              # x: (T, I) or (T, B, I)
     grads = cell.backward(trace, dh)     # dh: dL/dh_t at every t
     cells.jacobian_norms(cell, trace)    # log10 ||d h_{T-1} / d h_t||_F
+    cells.step_flow(cell, trace)         # its step graph (Cell.dataflow) at every step, with derivatives
 
     stack = cells.make_cell("lstm", torch_lstm_state_dict)   # num_layers=L: a Stack of L cells
     cells.jacobian_norms(stack, stack.forward(x), layer=0)   # log10 ||d h^top_{T-1} / d h^(0)_t||_F
@@ -26,14 +27,23 @@ imports it.
     models   encoders, Reader, sampling, character and melody models     (core, music)
     io       model files, vocabularies, read_model, pretrained, CSV      (core, models, music)
     train    tasks and the trainer                                       (core, models)
-    science  gradients, interpretation, forecasts, claims, baselines     (any room below)
+    science  gradients, interpretation, select-and-match, forecasts,     (any room below)
+             claims, baselines
 """
 
 from __future__ import annotations
 
 from cells.core.bidirectional import Bidirectional, BidirectionalGrads, BidirectionalTrace
 from cells.core.cell import CANDIDATE, SIGMOID, Cell, CellSizes, Gate, Grads, Trace
-from cells.core.diagnostics import gate_saturation, jacobian_norms, jacobian_norms_by_layer, seconds_per_token
+from cells.core.dataflow import Dataflow
+from cells.core.diagnostics import (
+    StepFlow,
+    gate_saturation,
+    jacobian_norms,
+    jacobian_norms_by_layer,
+    seconds_per_token,
+    step_flow,
+)
 from cells.core.gru import GRU
 from cells.core.gru_reset_before import GRUResetBefore
 from cells.core.lstm import LSTM, ProjectedLSTM
@@ -64,8 +74,9 @@ from cells.models.melody import MelodyModel, NoteEncoder
 from cells.models.reader import Read, Reader, state_after
 from cells.models.sampling import Writing, write
 from cells.music.notation import Melody, parse
-from cells.science import claims, forecast, gradients, interpret
+from cells.science import claims, forecast, gradients, interpret, match
 from cells.science.gradients import GradientProfile, gradient_profile
+from cells.science.match import Match, match_spans, select_units
 from cells.train.tasks import make_task
 from cells.train.trainer import Trainer, TrainResult, train_task
 
@@ -87,11 +98,13 @@ __all__ = [
     "CharEncoder",
     "CharModel",
     "CodePointEncoder",
+    "Dataflow",
     "EmbeddingEncoder",
     "GRUResetBefore",
     "Gate",
     "GradientProfile",
     "Grads",
+    "Match",
     "Melody",
     "MelodyModel",
     "MissingVocabularyError",
@@ -104,6 +117,7 @@ __all__ = [
     "Stack",
     "StackGrads",
     "StackTrace",
+    "StepFlow",
     "Table",
     "Trace",
     "TrainResult",
@@ -131,6 +145,8 @@ __all__ = [
     "log_softmax",
     "make_cell",
     "make_task",
+    "match",
+    "match_spans",
     "parse",
     "pretrained",
     "pretrained_meta",
@@ -141,7 +157,9 @@ __all__ = [
     "save_arrays",
     "save_model",
     "seconds_per_token",
+    "select_units",
     "state_after",
+    "step_flow",
     "train_task",
     "write",
 ]

@@ -15,11 +15,12 @@ import streamlit as st
 
 from app.charts import base as charts
 from app.charts.text import activation_text
-from app.compute import models, ranking
+from app.compute import matching, models, ranking
 from app.view import sequence
 from app.widgets import inputs
 from app.widgets import page as ui
 from cells.science import interpret
+from cells.science import match as cells_match
 
 SAMPLE_TEXT = (
     'The keeper looked up from his logbook. "Storm tonight," he said (to nobody in particular), '
@@ -141,8 +142,9 @@ def show_ranking(reading: UnitReading, length: int) -> bool:
 
 
 def show_units(reading: UnitReading, seq: sequence.Prepared, key: models.ModelKey, state: str,
-               corpus: str) -> None:
-    """The best units of the chosen property: the text coloured by each one, and the property."""
+               corpus: str, layer: int) -> None:
+    """The best units of the chosen property: the text coloured by each one with a link to where
+    else it is on (the Match page), and the property."""
     table = ranking_table(reading)
     name = inputs.choice("cells_property", "Show the units for", list(table["property"]), selectbox=True,
                          help="The properties in the table's order: the strongest match first.")
@@ -154,6 +156,13 @@ def show_units(reading: UnitReading, seq: sequence.Prepared, key: models.ModelKe
                             value_name=f"{state} of unit {score.unit}"),
             f"cells-{key.arch}-unit-{score.unit}", key=f"cells_unit_{score.unit}",
         )
+        url = matching.match_url(ui.view_state(), reading.states, score.unit, score.r, state, corpus, layer)
+        if url is None:
+            st.caption(f"Unit {score.unit} is on (beyond ±{cells_match.THRESHOLD}) nowhere in this text: "
+                       "nothing to search for.")
+        else:
+            st.link_button(f"Where else is unit {score.unit} on? Select its longest span on the Match page",
+                           url, icon=":material/manage_search:", type="tertiary")
     with st.expander(f"The property itself: {name}"):
         ui.show_chart(
             activation_text(seq.text, seq.labels, reading.properties[name],
@@ -171,7 +180,8 @@ def main() -> None:
         "trained one, or your upload) is scored against simple properties of the text you type, "
         "by the Pearson correlation r of its activation with the property over the characters; "
         "the best units are shown as your text coloured by their activation (blue positive, "
-        "red negative)."
+        "red negative).",
+        guide="pages#cells",
     )
     left, right = st.columns([3, 1])
     with right:
@@ -201,7 +211,7 @@ def main() -> None:
         st.warning("These are random weights: any match is chance.", icon=":material/warning:")
     ui.show_unknown(reading.unknown_chars)
     if show_ranking(reading, seq.length):
-        show_units(reading, seq, key, state, corpus)
+        show_units(reading, seq, key, state, corpus, layer)
 
 
 with ui.page_guard():

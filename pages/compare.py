@@ -7,6 +7,7 @@ import streamlit as st
 import cells
 from app.charts import base as charts
 from app.charts import heatmaps, saturation
+from app.charts.scrubber import diagram_player
 from app.compute import models
 from app.view import sequence
 from app.widgets import inputs
@@ -79,6 +80,30 @@ def show_gates(keys: dict[str, models.ModelKey], readings: dict[str, models.Read
         )
 
 
+def show_diagrams(readings: dict[str, models.Reading]) -> None:
+    """Both cells drawn side by side, each with its most active unit's numbers, stepped together."""
+    shown = {name: r for name, r in readings.items() if r.length}
+    if not shown:
+        return
+    st.subheader("Both cells, drawn, at the same step")
+    T = min(r.length for r in shown.values())
+    entries = []
+    for reading in shown.values():
+        unit = int(reading.shown().units[0])
+        entries.append((reading.cell, {n: a[:T, unit] for n, a in reading.rows.items()}, unit))
+    first = next(iter(shown.values()))
+    labels = sequence.mark_unknown(first.labels[:T], first.unknown[:T])
+    st.caption(
+        "Each cell as Olah drew it, with its most active unit's numbers at the step the slider "
+        "shows: the LSTM's cell state runs along the top through × f and + i g; the GRU's hidden "
+        "state runs along the top through × z and + (1 − z) n. Gate boxes are filled by their "
+        "value on the 0-1 scale of the heatmaps, states on the signed one; “∂ The way back” puts "
+        "each line's local derivative on it."
+        + "".join(f" {name}: unit {unit}." for name, (_, _, unit) in zip(shown, entries, strict=True))
+    )
+    ui.show_player(diagram_player(entries, labels), key="compare_diagrams")
+
+
 def show_saturation(readings: dict[str, models.Reading]) -> None:
     st.subheader("Gate saturation per unit")
     st.caption(
@@ -101,7 +126,8 @@ def main() -> None:
         "input gates into one update gate z and keeps no separate cell state, so it has three "
         "weight blocks instead of four. The table counts parameters from the cells themselves "
         "and times one step on this server; the heatmaps and the saturation plot show how each "
-        "cell's gates actually behave on your text."
+        "cell's gates actually behave on your text.",
+        guide="pages#lstm-vs-gru",
     )
     left, right = st.columns([3, 1])
     with right:
@@ -125,6 +151,7 @@ def main() -> None:
     readings = {name: models.read(key, seq, layers[name], directions[name]) for name, key in keys.items()}
     ui.show_unknown(list(dict.fromkeys(ch for r in readings.values() for ch in r.unknown_chars)))
     show_gates(keys, readings)
+    show_diagrams(readings)
     show_saturation(readings)
 
 

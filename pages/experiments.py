@@ -44,7 +44,8 @@ with ui.page_guard():
         "cell state; the GRU merges them and is cheaper; both learn long-range dependencies) or "
         "one of its limits. The numbers under each claim are measured live on its preset; open it "
         "to see the page behind them, then edit the sequence and the knobs to test the claim "
-        "yourself."
+        "yourself.",
+        guide="pages#experiments",
     )
     for number, experiment in enumerate(EXPERIMENTS, start=1):
         show(number, experiment)

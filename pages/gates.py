@@ -27,6 +27,13 @@ def _picked() -> None:
     st.session_state[PICKED] = st.session_state["unit"]
 
 
+def _follow(unit: int) -> None:
+    """The story's button: ``unit`` becomes the view's, pinned to the heatmaps' top row and
+    followed by the scrubber's equations and diagram."""
+    st.session_state["unit"] = unit
+    st.session_state.pop(PICKED, None)
+
+
 def pinned_unit(unit: int) -> int:
     """The unit to pin to the top row for the view's ``unit``.
 
@@ -69,6 +76,8 @@ def show_story(text: str, labels: tuple[str, ...], reading: models.Reading) -> N
         f"gates-story-unit-{unit}", key="gates_story",
     )
     st.caption(what)
+    st.button(f"Follow unit {unit} in the heatmaps and the scrubber", key="gates_follow",
+              on_click=_follow, args=(unit,), icon=":material/my_location:", type="tertiary")
 
 
 def header() -> None:
@@ -81,7 +90,8 @@ def header() -> None:
         "Gates are fractions between 0 (closed: colour dark blue) and 1 (open: yellow), on the "
         "same fixed Cividis scale everywhere; the candidate, the cell state c and the hidden "
         "state h are signed (red negative, blue positive). Below, the scrubber replays the "
-        "reading one token at a time with the cell's equations filled in."
+        "reading one token at a time with the cell's equations filled in.",
+        guide="pages#gates",
     )
 
 
@@ -160,7 +170,9 @@ def show_scrubber(reading: models.Reading, shown: models.Shown, labels: tuple[st
     st.caption(
         "Press play, drag the step slider under the chart or step it with the arrow keys: the bars "
         "are every shown unit's gates at that step, the caption above has the cell's equations for "
-        "one unit with that step's numbers"
+        "one unit with that step's numbers, and beside it the cell drawn with the same numbers "
+        "(each box filled by its value; lines as wide as what they carry; “∂ The way back” shows "
+        "the gradient's local derivative on every line)"
         + (", and the right panel the model's top guesses for the next character." if
            reading.guesses else ".")
         + (" The backward direction's steps go from the last token to the first: its step 0 is "
@@ -179,7 +191,8 @@ def show_scrubber(reading: models.Reading, shown: models.Shown, labels: tuple[st
     ui.show_chart(
         scrubber.scrubber(rows, in_order, shown.units, gates=cell.gates,
                           equation_lines=cell.equation_lines, guesses=reading.guesses,
-                          follow=follow, active=step),
+                          follow=follow, active=step, cell=cell,
+                          input_name="x_t" if reading.layer == 0 else f"h_t of layer {reading.layer - 1}"),
         f"scrubber-{cell.arch}", key="gates_scrubber",
     )
 

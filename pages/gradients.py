@@ -151,7 +151,8 @@ with ui.page_guard():
         "of the gradient at the last token reaches each earlier token, ‖∂h_T/∂h_t‖, on a log10 "
         "scale: a straight falling line is a gradient that vanishes geometrically. The memory span "
         "counts how many tokens back it stays within 10³ of its value at the last token. Colours: "
-        "the colour-blind-safe Okabe-Ito palette; the RNN is also dashed."
+        "the colour-blind-safe Okabe-Ito palette; the RNN is also dashed.",
+        guide="pages#gradients",
     )
     prepared = inputs.sequence_input(numbers=False)
     left, right = st.columns(2)

@@ -20,7 +20,8 @@ with ui.page_guard():
         "back its gradient reaches and its parameter count. Train them on the adding problem and "
         "watch their losses race; below, the papers' claims beside what gatescope measured: on the "
         "Bach chorales (Greff et al.'s music task), on text after 16M characters and after 2M (early "
-        "learning), and on the adding problem, each with its seeds."
+        "learning), and on the adding problem, each with its seeds.",
+        guide="lab",
     )
     archs = lab.chosen_cells()
     prepared = inputs.sequence_input(numbers=False)

@@ -94,7 +94,8 @@ def main() -> None:
         "“C4 q”) is one token. The cells were trained on some 8,000 European folk songs (the "
         "Essen collection) to predict the next note. Hear your tune, see the gates over its "
         "notes (dotted lines are bar lines), let each model continue it, and find the unit "
-        "that tracks where in the bar the melody is: keeping the rhythm needs a counter."
+        "that tracks where in the bar the melody is: keeping the rhythm needs a counter.",
+        guide="pages#melodies",
     )
     left, right = st.columns([3, 1])
     with left:

@@ -105,7 +105,8 @@ def main() -> None:
     ui.explain(
         "Pick a task and press Train: a tanh RNN, an LSTM and a GRU of the same size learn it one "
         "after the other, here on the server, with the loss drawn live on a log scale. Then the "
-        "trained cells read one example: their gates, and how far back their gradient reaches."
+        "trained cells read one example: their gates, and how far back their gradient reaches.",
+        guide="pages#train",
     )
     settings = settings_widgets()
     runs = training.cached(settings)

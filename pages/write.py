@@ -92,7 +92,8 @@ def main() -> None:
         "(sampled at the temperature, or the likeliest one when greedy) and read back in. Each "
         "written character is coloured by the unit or gate you choose, as it was after reading "
         "that character; below, the model's likeliest next characters at every written step, "
-        "the one it wrote marked with a square."
+        "the one it wrote marked with a square.",
+        guide="pages#write",
     )
     left, right = st.columns([3, 1])
     with right:

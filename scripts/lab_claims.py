@@ -58,10 +58,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import chorales  # noqa: E402
-from train_char import MIN_CHAR_COUNT, find_fortunes, learning_rate, read_corpus  # noqa: E402
+from train_char import MIN_CHAR_COUNT, find_fortunes, learning_rate  # noqa: E402
 
 import cells  # noqa: E402
 from cells.core.readout import Readout  # noqa: E402
+from cells.io import corpora  # noqa: E402
 from cells.models.encoders import build_vocab  # noqa: E402
 from cells.science import claims  # noqa: E402
 from cells.train.tasks import ADDING_SOLVED_MSE, CharTask, make_task  # noqa: E402
@@ -227,7 +228,7 @@ def refresher(section: dict[str, Any], part: str, flags: str = "") -> Callable[[
 
 
 def part_chars(args: argparse.Namespace, data: dict[str, Any], *, curve: bool) -> None:
-    train_text, held_text = read_corpus(find_fortunes())
+    train_text, held_text = corpora.read_fortunes(find_fortunes())
     vocab = build_vocab(train_text, min_count=MIN_CHAR_COUNT)
     task = CharTask(train_text, WINDOW, vocab)
     print(f"{len(train_text):,} training chars, {len(held_text):,} held out, vocab {len(vocab)} + 1",

@@ -15,6 +15,9 @@ a passage of ordinary English prose written for this project and never trained o
 ``encodings``, ``pydoc_data`` and installed packages are left out. Every 20th file (in sorted path
 order) is held out. Files are joined by a blank line, tabs and newlines kept as they are.
 
+Both corpora, and their held-out parts, are defined once in ``cells.io.corpora``, which the Match
+page reads too: it searches the held-out parts, text the models never trained on.
+
 Training: random windows of ``--window`` characters from a zero state (as CharModel.trace reads a
 text), Adam at ``--lr`` with a cosine decay to a tenth of it, the gradient norm clipped at 1. The
 budget is a number of characters seen (``--chars``), the same for every arch, so the comparison
@@ -24,9 +27,7 @@ is fair. The run is reproducible from ``--seed``. Weights are written as float32
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-import sysconfig
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,77 +39,28 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import cells  # noqa: E402
+from cells.io import corpora  # noqa: E402
 from cells.models.charmodel import CharModel  # noqa: E402
 from cells.models.encoders import build_vocab, char_ids  # noqa: E402
 from cells.train.tasks import CharTask  # noqa: E402
 from cells.train.trainer import Trainer  # noqa: E402
 
-FORTUNE_DIRS = (Path("/usr/share/games/fortunes"), Path("/usr/share/fortune"))
-#: Collections left out: pictures, text that is not English, and scripture.
-EXCLUDED = {"ascii-art", "translate-me", "tao"}
-HELD_OUT_EVERY = 20
 PROSE = ROOT / "scripts" / "data" / "heldout_prose.txt"
 #: Characters seen fewer times than this in the training text map to the unknown token.
 MIN_CHAR_COUNT = 25
 #: Characters of held-out fortunes scored at each evaluation.
 EVAL_CHARS = 60_000
-
-
-def find_fortunes() -> Path:
-    """The fortunes directory, or exit with how to install it."""
-    for d in FORTUNE_DIRS:
-        if (d / "fortunes").is_file():
-            return d
-    sys.exit("The fortunes corpus was not found in " + " or ".join(map(str, FORTUNE_DIRS))
-             + ". Install it with:  apt-get install fortunes")
-
-
-def reflow(fortune: str) -> list[str]:
-    """A fortune's paragraphs, each on one line with runs of whitespace made single spaces."""
-    fortune = re.sub(r".\x08", "", fortune)                 # overstrike: keep the last character
-    fortune = re.sub(r"[\x00-\x09\x0b-\x1f\x7f]", " ", fortune)  # other control chars -> spaces
-    paragraphs = re.split(r"\n\s*\n", fortune)
-    lines = [" ".join(p.split()) for p in paragraphs]
-    return [p for p in lines if p and _is_prose(p)]
-
-
-def _is_prose(paragraph: str) -> bool:
-    """Mostly letters and spaces: drops ASCII art, tables and line noise."""
-    wordy = sum(ch.isalpha() or ch == " " for ch in paragraph)
-    return wordy >= 0.75 * len(paragraph)
-
-
-def read_corpus(directory: Path) -> tuple[str, str]:
-    """(training text, held-out text): one paragraph per line, every 20th fortune held out."""
-    fortunes = []
-    for path in sorted(directory.iterdir()):
-        if path.suffix or path.is_symlink() or not path.is_file() or path.name in EXCLUDED:
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        fortunes += [f for f in re.split(r"^%\s*$", text, flags=re.MULTILINE) if f.strip()]
-    train, held_out = [], []
-    for k, fortune in enumerate(fortunes):
-        (held_out if k % HELD_OUT_EVERY == 0 else train).extend(reflow(fortune))
-    return "\n".join(train) + "\n", "\n".join(held_out) + "\n"
-
-
-#: Parts of the standard library left out of the code corpus: test suites (large, and not
-#: ordinary code), generated codec tables, pydoc's data, installed packages.
-CODE_EXCLUDED = {"test", "tests", "idle_test", "encodings", "pydoc_data", "site-packages",
-                 "dist-packages", "__pycache__"}
 #: Characters of held-out code scored in the model's meta (the held-out files, in order).
 CODE_EVAL_CHARS = 400_000
 
 
-def read_code_corpus(directory: Path) -> tuple[str, str]:
-    """(training text, held-out text): the stdlib's ``.py`` files, every 20th one held out."""
-    files = [f for f in sorted(directory.rglob("*.py"))
-             if not CODE_EXCLUDED & set(f.relative_to(directory).parts) and f.is_file()]
-    train, held_out = [], []
-    for k, path in enumerate(files):
-        text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
-        (held_out if k % HELD_OUT_EVERY == 0 else train).append(text.strip("\n") + "\n")
-    return "\n\n".join(train), "\n\n".join(held_out)
+def find_fortunes() -> Path:
+    """The fortunes directory, or exit with how to install it."""
+    found = corpora.find_fortunes()
+    if found is None:
+        sys.exit("The fortunes corpus was not found in " + " or ".join(map(str, corpora.FORTUNE_DIRS))
+                 + ". Install it with:  apt-get install fortunes")
+    return found
 
 
 @dataclass(frozen=True)
@@ -128,20 +80,21 @@ class Corpus:
 
 def prose_corpus() -> Corpus:
     directory = find_fortunes()
-    train, held = read_corpus(directory)
+    train, held = corpora.read_fortunes(directory)
     return Corpus("", train, held, "Debian's fortunes (quotes, jokes, literature)",
-                  f"{directory}, one line per paragraph, without {', '.join(sorted(EXCLUDED))}; "
-                  f"every {HELD_OUT_EVERY}th fortune held out",
+                  f"{directory}, one line per paragraph, without "
+                  f"{', '.join(sorted(corpora.FORTUNES_EXCLUDED))}; "
+                  f"every {corpora.HELD_OUT_EVERY}th fortune held out",
                   {"heldout_fortunes_bpc": held, "heldout_prose_bpc": PROSE.read_text(encoding="utf-8")})
 
 
 def code_corpus() -> Corpus:
-    directory = Path(sysconfig.get_paths()["stdlib"])
-    train, held = read_code_corpus(directory)
+    directory = corpora.stdlib_directory()
+    train, held = corpora.read_code_corpus(directory)
     version = ".".join(map(str, sys.version_info[:3]))
     return Corpus("code", train, held, f"Python source code (the standard library of Python {version})",
-                  f"the .py files of {directory}, without {', '.join(sorted(CODE_EXCLUDED))}; "
-                  f"every {HELD_OUT_EVERY}th file held out",
+                  f"the .py files of {directory}, without {', '.join(sorted(corpora.CODE_EXCLUDED))}; "
+                  f"every {corpora.HELD_OUT_EVERY}th file held out",
                   {"heldout_code_bpc": held[:CODE_EVAL_CHARS]})
 
 

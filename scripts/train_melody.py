@@ -4,9 +4,10 @@
 
 The corpus is the Essen folk song collection in music21's corpus (``pip install music21``, a
 training-time dependency only; see scripts/essen.py), read at training time and never committed.
-Every 10th melody is held out. A note is one token, pitch and duration together ("C4 q", "r e.",
-``cells.melody``); tokens seen fewer than ``MIN_COUNT`` times in training, and notes whose length
-the notation cannot write (triplets, breves), are the unknown token.
+Every 10th melody is held out (the split is ``cells.io.corpora``'s, shared with the Match page).
+A note is one token, pitch and duration together ("C4 q", "r e.", ``cells.melody``); tokens seen
+fewer than ``MIN_COUNT`` times in training, and notes whose length the notation cannot write
+(triplets, breves), are the unknown token.
 
 Training: windows of ``--window`` notes that start at the start of a random melody (running on into
 the next melodies when it is shorter), from a zero state as the app reads a melody, Adam at ``--lr``
@@ -33,32 +34,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from essen import read_essen  # noqa: E402
 from train_char import learning_rate  # noqa: E402
 
 import cells  # noqa: E402
+from cells.io import corpora  # noqa: E402
 from cells.io.pretrained import WEIGHTS_DIR  # noqa: E402
 from cells.models.encoders import one_hot  # noqa: E402
 from cells.models.melody import MelodyModel  # noqa: E402
-from cells.music.notation import UNKNOWN_NOTE, duration_name, note_token  # noqa: E402
+from cells.music.notation import UNKNOWN_NOTE  # noqa: E402
 from cells.science import interpret  # noqa: E402
 from cells.science.baselines import ngram_log_likelihood  # noqa: E402
 from cells.train.trainer import Trainer  # noqa: E402
 
-HELD_OUT_EVERY = 10
 MIN_COUNT = 5
 #: The bar-position unit is chosen on every CHOOSE_EVERY-th training melody (all meters alike).
 CHOOSE_EVERY = 9
-
-
-def tokens_of(song: dict) -> list[str]:
-    """A corpus melody as note tokens (the unknown token where the notation has no word)."""
-    out = []
-    for midi, ql, _, _ in song["notes"]:
-        name = duration_name(ql)
-        ok = name is not None and (midi is None or 12 <= midi <= 119)
-        out.append(note_token(midi, name) if ok else UNKNOWN_NOTE)
-    return out
 
 
 def next_bar_position(song: dict) -> np.ndarray:
@@ -95,16 +85,15 @@ def main() -> None:
     args = ap.parse_args()
     out = args.out or WEIGHTS_DIR / f"{args.arch}-melody.npz"
 
-    songs = read_essen()
-    train_songs = [s for k, s in enumerate(songs) if k % HELD_OUT_EVERY]
-    held_songs = [s for k, s in enumerate(songs) if k % HELD_OUT_EVERY == 0]
-    counts = Counter(t for s in train_songs for t in tokens_of(s))
+    songs = corpora.read_essen()
+    train_songs, held_songs = corpora.melody_split(songs)
+    counts = Counter(t for s in train_songs for t in corpora.song_tokens(s))
     vocab = tuple(t for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
                   if n >= MIN_COUNT and t != UNKNOWN_NOTE)
     model = MelodyModel.untrained(args.arch, args.hidden, args.seed, vocab, dtype=np.float32)
     enc = model.encoder
-    train_ids = [enc.ids(tokens_of(s))[0] for s in train_songs]
-    held_ids = [enc.ids(tokens_of(s))[0] for s in held_songs]
+    train_ids = [enc.ids(corpora.song_tokens(s))[0] for s in train_songs]
+    held_ids = [enc.ids(corpora.song_tokens(s))[0] for s in held_songs]
     V = enc.input_size
     stream = np.concatenate(train_ids)
     starts = np.cumsum([0, *map(len, train_ids)])[:-1]
@@ -162,7 +151,7 @@ def main() -> None:
     model.meta.update({
         "trained_on": "the Essen folk songs (music21's corpus), one token per note",
         "corpus": f"music21 corpus essenFolksong, {len(songs)} melodies with a time signature; every "
-                  f"{HELD_OUT_EVERY}th held out",
+                  f"{corpora.MELODY_HELD_OUT_EVERY}th held out",
         "notes_seen": steps * per_step,
         "heldout_loglik_per_note": round(heldout, 4),
         "unigram_loglik_per_note": round(unigram, 4),

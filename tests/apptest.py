@@ -48,17 +48,23 @@ def assert_clean(at: AppTest) -> None:
     assert not missing, missing
 
 
+def _component_data(at: AppTest) -> list[dict]:
+    """What ``app.component.live_chart`` sent the browser, per component on the page."""
+    return [json.loads(c.proto.json) for c in at.get("bidi_component")
+            if c.proto.component_name == "gatescope_chart"]
+
+
 def chart_specs(at: AppTest) -> list[dict]:
     """Every chart on the page, as the Plotly figure JSON the browser gets (``app.component.live_chart``'s
     component data: ``{"figure": <figure JSON>, "config": ..., "player": ...}``), with the
-    player of an animated figure (``app.charts.base.Player`` as a dict) under ``"player"``."""
-    specs = []
-    for chart in at.get("bidi_component"):
-        if chart.proto.component_name == "gatescope_chart":
-            data = json.loads(chart.proto.json)
-            player = {"player": data["player"]} if "player" in data else {}
-            specs.append({**json.loads(data["figure"]), **player})
-    return specs
+    player of an animated figure (``app.charts.scrubber.Player`` as a dict) under ``"player"``."""
+    return [{**json.loads(data["figure"]), **({"player": data["player"]} if "player" in data else {})}
+            for data in _component_data(at) if "figure" in data]
+
+
+def players(at: AppTest) -> list[dict]:
+    """Every player with no chart on the page (``app.charts.scrubber.diagram_player``, as a dict)."""
+    return [data["player"] for data in _component_data(at) if "figure" not in data]
 
 
 def plotly_array(values: list | dict) -> np.ndarray:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apptest import HOSTILE, assert_clean, chart_specs, heatmap_blocks
+from apptest import HOSTILE, assert_clean, chart_specs, heatmap_blocks, players
 from conftest import MAIN, ROOT
 from streamlit.testing.v1 import AppTest
 
@@ -47,6 +47,9 @@ def test_both_cells_gates_on_the_same_text_and_the_saturation_scatter(page):
     names = {t.get("name") for t in scatter["data"]}
     assert {"LSTM input gate i", "LSTM forget gate f", "GRU update gate z"} <= names
     assert page.latex and len(page.latex) == 2  # the equations of both cells
+    (both,) = players(page)  # both cells drawn, stepped together
+    assert [d["title"].split(",")[0] for d in both["diagrams"]] == ["The LSTM cell", "The GRU cell"]
+    assert all(len(d["frames"]) == len(both["captions"]) == T for d in both["diagrams"])
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))

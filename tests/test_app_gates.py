@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -316,6 +317,10 @@ def test_every_registered_cell_shows_its_own_gates_states_and_equations(arch):
     assert list(heatmap_blocks(heatmaps)) == [g.name for g in cls.gates] + ["c"] * cls.has_cell_state + ["h"]
     title = scrubber["player"]["captions"][0]
     assert cls.equation_lines[-1].split(" = ")[0].replace("_t", "<sub>t</sub>") in title
+    (diagram,) = scrubber["player"]["diagrams"]  # the cell, drawn beside the scrubber, from its facts
+    assert diagram["title"].startswith(f"The {cls.display_name} cell, unit ")
+    assert set(re.findall(r'data-gate="(\w+)"', diagram["svg"])) == set(cls.gate_names)
+    assert len(diagram["frames"]) == len(scrubber["player"]["captions"])
 
 
 def test_the_first_picture_is_one_unit_reading_the_text_with_what_it_tracks():

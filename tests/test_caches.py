@@ -15,6 +15,7 @@ app/compute/gradient_profiles.py _profiles       st.cache_data              32
 app/compute/gradient_profiles.py _edit_distances st.cache_data              32
 app/compute/forecasts.py _forecast               st.cache_data              16
 app/compute/example_series.py example_values     st.cache_data              4
+app/compute/docs.py read_doc                    st.cache_data              16
 app/compute/example_series.py csv_table          st.cache_data              8
 app/compute/writing.py _written                  st.cache_data              12 (WRITE_ENTRIES)
 app/compute/ranking.py _units                    st.cache_data              16
@@ -27,9 +28,14 @@ app/compute/training.py _store, _server_lock     st.cache_resource          1 ea
 app/compute/training.py LRUMap (in _store)       LRU map                    24 (CACHE_ENTRIES)
 app/compute/models.py _resumables                st.cache_resource          1 (no arguments)
 app/compute/models.py LRUMap (in _resumables)    LRU map                    8 (RESUME_ENTRIES)
+app/compute/matching.py shipped_corpus           st.cache_resource          3 (one per kind)
+app/compute/matching.py _store                   st.cache_resource          1 (no arguments)
+app/compute/matching.py LRUMap (in _store)       LRU map                    3 (CORPUS_ENTRIES)
 app/component/live_chart.py serve_plotly_js      st.cache_resource          1 (no arguments)
 app/charts/base.py _grid_layout                 functools.lru_cache        32
 app/charts/scrubber.py _equation_text           functools.lru_cache        32
+app/charts/cell_layout.py cell_layout            functools.lru_cache        32
+app/charts/diagram.py colour_table, ink_table    functools.lru_cache        8 each
 app/compute/experiments.py quote_carriers        functools.lru_cache        4
 app/compute/experiments.py _costs                functools.lru_cache        2
 ================================================ ========================== =====
@@ -51,9 +57,9 @@ import pytest
 
 import cells
 from app.charts import base as charts
-from app.charts import scrubber
+from app.charts import cell_layout, diagram, scrubber
+from app.compute import docs, experiments, forecasts, lab, matching, models, ranking, training, writing
 from app.compute import example_series as series
-from app.compute import experiments, forecasts, lab, models, ranking, training, writing
 from app.compute import gradient_profiles as gradients
 from app.compute import melodies as music
 from app.compute.lru import LRUMap
@@ -75,15 +81,21 @@ BOUNDS = {
     "app/compute/forecasts.py:_forecast": 16,
     "app/compute/example_series.py:example_values": 4,
     "app/compute/example_series.py:csv_table": 8,
+    "app/compute/docs.py:read_doc": 16,
     "app/compute/writing.py:_written": 12,
     "app/compute/ranking.py:_units": 16,
     "app/compute/ranking.py:_strongest": 16,
     "app/compute/training.py:_store": 1,
     "app/compute/models.py:_resumables": 1,
+    "app/compute/matching.py:shipped_corpus": 3,
+    "app/compute/matching.py:_store": 1,
     "app/compute/training.py:_server_lock": 1,
     "app/component/live_chart.py:serve_plotly_js": 1,
     "app/charts/base.py:_grid_layout": 32,
     "app/charts/scrubber.py:_equation_text": 32,
+    "app/charts/cell_layout.py:cell_layout": 32,
+    "app/charts/diagram.py:colour_table": 8,
+    "app/charts/diagram.py:ink_table": 8,
     "app/compute/experiments.py:quote_carriers": 4,
     "app/compute/experiments.py:_costs": 2,
 }
@@ -232,6 +244,15 @@ def test_gradients_caches(name):
     holds_at_most(call, BOUNDS[f"app/compute/gradient_profiles.py:{name}"], lambda: loaded.n)
 
 
+def test_guide_documents_cache(monkeypatch):
+    counter = Counter(docs.doc_blocks)
+    monkeypatch.setattr(docs, "doc_blocks", counter)
+    docs.read_doc.clear()
+    holds_at_most(lambda i: docs.read_doc(f"no such document {i}"), BOUNDS["app/compute/docs.py:read_doc"],
+                  lambda: counter.n)
+    docs.read_doc.clear()
+
+
 def test_forecast_cache(monkeypatch):
     counter = Counter(forecasts.horizons)
     monkeypatch.setattr(forecasts, "horizons", counter)
@@ -286,6 +307,24 @@ def test_chart_lru_caches():
                          (scrubber._equation_text, "app/charts/scrubber.py:_equation_text")):
         info = cached.cache_info()
         assert info.maxsize == BOUNDS[name] and info.currsize == info.maxsize
+
+
+def test_diagram_lru_caches():
+    """One layout per cell class, one colour table (and its inks) per colour scale."""
+    for cached in (cell_layout.cell_layout, diagram.colour_table, diagram.ink_table):
+        cached.cache_clear()
+    for cls in cells.CELLS.values():
+        cell_layout.cell_layout(cls)
+    scales = ("Cividis", "RdBu", "Viridis", "Blues", "Greens", "Reds", "Greys", "Plasma", "Magma", "Inferno")
+    for scale in scales:
+        diagram.ink_table(scale)  # and its colour table
+    info = cell_layout.cell_layout.cache_info()
+    assert info.maxsize == BOUNDS["app/charts/cell_layout.py:cell_layout"]
+    assert info.currsize == len(cells.CELLS)
+    for cached, name in ((diagram.colour_table, "app/charts/diagram.py:colour_table"),
+                         (diagram.ink_table, "app/charts/diagram.py:ink_table")):
+        info = cached.cache_info()
+        assert info.maxsize == BOUNDS[name] == info.currsize < len(scales)
 
 
 def test_experiment_lru_caches(monkeypatch):
@@ -352,3 +391,12 @@ def test_ranking_caches(monkeypatch, name):
     else:
         def call(i): return cached(states, f"text {i}")
     holds_at_most(call, BOUNDS[f"app/compute/ranking.py:{name}"], lambda: counter.n)
+
+
+def test_the_corpora_and_their_readings(monkeypatch):
+    counter = Counter(lambda kind: [(kind, "")])
+    monkeypatch.setattr(matching, "_held_out", counter)
+    matching.shipped_corpus.clear()
+    holds_at_most(lambda i: matching.shipped_corpus(f"kind {i}"),
+                  BOUNDS["app/compute/matching.py:shipped_corpus"], lambda: counter.n)
+    assert matching.CORPUS_ENTRIES == 3 and matching._store().entries.max_entries == 3  # the table above

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from apptest import HOSTILE, assert_clean, chart_specs, heatmap_blocks, open_page, run_app
+from apptest import HOSTILE, assert_clean, chart_specs, heatmap_blocks, open_page, players, run_app
 
 import cells
 from app.compute import lab as lab_compute
@@ -278,6 +278,8 @@ def test_the_page_shows_the_default_cells_gates_gradients_parameters_and_claims(
         assert list(heatmap_blocks(spec)) == [*(g.name for g in cls.gates), "h"]
         assert [a["text"] for a in spec["layout"]["annotations"]] == [
             *(g.title for g in cls.gates), "hidden state h"]
+    (drawn,) = players(at)  # one small diagram per chosen cell, stepped together
+    assert [d["title"].split(" cell,")[0] for d in drawn["diagrams"]] == [f"The {n}" for n in names]
     assert at.button(key=lab.TRAIN_BUTTON)  # nothing trained yet
     table = at.table[0].value
     assert len(table) == PRECOMPUTED_ROWS + 1

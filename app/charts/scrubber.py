@@ -24,7 +24,8 @@ from app.charts.base import (
     subplot_grid,
     token_meta,
 )
-from cells.core.cell import Gate
+from app.charts.diagram import Diagram, cell_diagram
+from cells.core.cell import Cell, Gate
 
 MAX_FRAMES = 100
 """Most steps one scrubber holds; a longer sequence gets a window of this many steps around the
@@ -45,12 +46,19 @@ class Player:
 
     captions: one per frame, in the frames' order (HTML; user text in them escaped with
     :func:`plot_text`); active: the index of the frame shown first; interval_ms: a frame's time
-    when playing.
+    when playing; diagrams: cells drawn beside the caption (``app.charts.diagram``), each with
+    its numbers for every frame, stepped with the chart.
     """
 
     captions: tuple[str, ...]
     active: int = 0
     interval_ms: int = 350
+    diagrams: tuple[Diagram, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the browser gets (``app.component.live_chart``), JSON-ready."""
+        return {"captions": self.captions, "active": self.active, "interval_ms": self.interval_ms,
+                "diagrams": [d.to_dict() for d in self.diagrams]}
 
 
 class AnimatedFigure(go.Figure):
@@ -112,6 +120,8 @@ def scrubber(
     guesses: Sequence[Sequence[tuple[str, float]]] = (),
     follow: int = 0,
     active: int = 0,
+    cell: type[Cell] | None = None,
+    input_name: str = "x_t",
 ) -> AnimatedFigure:
     """The token scrubber: one Plotly animation frame per step, played by a :class:`Player` (a
     step slider and a play button under the chart, the step's caption above it).
@@ -125,7 +135,9 @@ def scrubber(
     rows: name -> (T, U), the cell's gates then c (if it has one) and h; ``gates`` its gate
     descriptions; labels (T,); guesses (T, k) of (char, probability). The sequence starts from the
     zero state, so h_{t-1} and c_{t-1} are the previous rows (zero at t = 0). A long sequence gets
-    the :func:`scrub_window` of steps around ``active``.
+    the :func:`scrub_window` of steps around ``active``. With the ``cell`` (its facts), the
+    player draws the cell beside the caption with unit ``units[follow]``'s numbers at each step
+    (:func:`~app.charts.diagram.cell_diagram`; ``input_name``: what its boxes read).
     """
     T, U = rows["h"].shape
     window = scrub_window(T, active)
@@ -140,8 +152,30 @@ def scrubber(
     captions = tuple(f"<b>step {t} of {T - 1} · token «{plot_text(labels[t])}»</b><br>"
                      + _equations(equation_lines, int(units[follow]), step_numbers(rows, follow, t))
                      for t in window)
-    layout = _scrubber_layout(T, U, cell_state_range(rows.get("c")), bool(guesses))
-    return AnimatedFigure(data, layout, frames, Player(captions, active=active - window.start))
+    state_range = cell_state_range(rows.get("c"))
+    layout = _scrubber_layout(T, U, state_range, bool(guesses))
+    diagrams = () if cell is None else (
+        cell_diagram(cell, {n: a[:, follow] for n, a in rows.items()}, window, active,
+                     state_range=state_range, unit=int(units[follow]), input_name=input_name),)
+    player = Player(captions, active=active - window.start, diagrams=diagrams)
+    return AnimatedFigure(data, layout, frames, player)
+
+
+def diagram_player(cells_rows: Sequence[tuple[type[Cell], Mapping[str, np.ndarray], int]],
+                   labels: Sequence[str], active: int = 0, scale: float = 1.0) -> Player:
+    """A player of cell diagrams alone, no chart: each cell drawn with one unit's numbers, all at
+    the same step, a caption naming the step and its token.
+
+    cells_rows: (cell, that unit's rows name -> (T,) (its gates, c, h, read from the zero state),
+    unit) per cell; labels (T,); scale: the diagrams' size (1: the Gates page's).
+    """
+    window = scrub_window(len(labels), active)
+    active = min(max(active, window.start), window.stop - 1)
+    captions = tuple(f"<b>step {t} of {len(labels) - 1} · token «{plot_text(labels[t])}»</b>" for t in window)
+    diagrams = tuple(cell_diagram(cell, rows, window, active, state_range=cell_state_range(rows.get("c")),
+                                  unit=unit, scale=scale)
+                     for cell, rows, unit in cells_rows)
+    return Player(captions, active=active - window.start, diagrams=diagrams)
 
 
 def step_numbers(rows: Mapping[str, np.ndarray], follow: int, t: int) -> dict[str, float]:

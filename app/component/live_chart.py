@@ -10,8 +10,11 @@ and hands each new figure to ``Plotly.react``, which redraws only what changed.
 A chart is drawn when it comes into view (within :data:`NEAR_MARGIN` of the window): an edit
 redraws the charts on screen, and a chart further down keeps its last picture, faded
 (:data:`STALE_CLASS`), until it scrolls into view. An animated figure with a ``player``
-(``app.charts.scrubber.Player``) gets its controls from here: the shown frame's caption above the chart, a
-play button and a step slider under it; its PNG carries the caption as a title.
+(``app.charts.scrubber.Player``) gets its controls from here: the shown frame's caption above the
+chart, a play button and a step slider under it; its PNG carries the caption as a title. A player's
+cell diagrams (``app.charts.diagram``: an SVG and one frame of numbers per step) are drawn beside
+the caption and stepped with the chart, their way back shown by a toggle under it; a player with
+no chart (:func:`draw_player`) steps its diagrams alone.
 
 The component runs the plotly.js that ships with the installed ``plotly`` package (the version
 its figures are made for). Streamlit serves it from ``app/static/`` (``server.enableStaticServing``
@@ -21,7 +24,6 @@ nothing is fetched from the internet and nothing generated is committed.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
@@ -51,9 +53,17 @@ view. Faded until then."""
 
 _CSS = f"""
 .{STALE_CLASS} {{ opacity: 0.35; }}
-.gs-player-caption {{ font-size: 14px; line-height: 1.6; margin: 0 0 0.25rem 0.5rem; white-space: pre-wrap; }}
+.gs-player-top {{ display: flex; flex-wrap: wrap; gap: 0.5rem 2rem; align-items: flex-start; }}
+.gs-player-caption {{ font-size: 14px; line-height: 1.6; margin: 0 0 0.25rem 0.5rem; white-space: pre-wrap;
+  flex: 1 1 24rem; }}
+.gs-diagrams {{ display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; }}
+.gs-diagrams:empty {{ display: none; }}
+.gs-diagram-box {{ margin: 0; max-width: 100%; }}
+.gs-diagram-box figcaption {{ font-size: 14px; font-weight: 600; margin: 0 0 0 0.5rem; }}
 .gs-player-controls {{ display: flex; gap: 1rem; align-items: center; margin: 0 0 1rem 0.5rem; }}
 .gs-player-controls input {{ flex: 1; accent-color: #0072b2; }}
+.gs-player-controls button[hidden] {{ display: none; }}
+.gs-player-controls button[aria-pressed="true"] {{ border-color: currentColor; }}
 .gs-player-controls button {{ font: inherit; color: inherit; background: transparent;
   border: 1px solid rgba(128, 128, 128, 0.5); border-radius: 0.5rem; padding: 0.25rem 0.75rem;
   cursor: pointer; min-width: 6.5rem; }}
@@ -92,14 +102,94 @@ function showError(host, message) {
   box.textContent = 'This chart could not be drawn: ' + message;
 }
 
-// An animated figure's player: the shown frame's caption above the chart, a play button and a step
-// slider (a native range input: arrow keys, Home and End step it) under it. Stepping animates to
-// the frame in the browser, no server round trip; Plotly draws no slider or buttons of its own.
+// A number as the diagrams write it (app.charts.diagram.number): fixed decimals, a real minus
+// sign, no minus on a zero.
+function fmt(v, digits = 2) {
+  const text = v.toFixed(digits);
+  return (/^-[0.]*$/.test(text) ? text.slice(1) : text).replace('-', '−');
+}
+
+// The player's cell diagrams (app.charts.diagram): SVGs the server drew from the cells' own facts
+// and numbers (no user text in them), at the step shown first; every step after that is applied
+// here, in place, from the numbers that came with them (one frame per step).
+function loadDiagrams(p, specs) {
+  p.diagramBox.replaceChildren();
+  p.diagrams = specs.map(spec => {
+    const box = document.createElement('figure');
+    box.className = 'gs-diagram-box';
+    box.innerHTML = spec.svg;
+    const title = document.createElement('figcaption');
+    title.textContent = spec.title;
+    box.prepend(title);
+    p.diagramBox.appendChild(box);
+    const one = selector => box.querySelector(selector);
+    const node = name => one(`[data-node="${CSS.escape(name)}"]`);
+    return {
+      spec, box,
+      nodes: spec.nodes.map(name => {
+        const el = node(name);
+        return {el, shape: el.querySelector('.gs-shape'), num: el.querySelector('.gs-num'),
+                inks: el.querySelectorAll('.gs-ink'), title: el.querySelector('title')};
+      }),
+      wires: spec.wires.map(key => one(`path[data-wire="${CSS.escape(key)}"]`)),
+      derivs: spec.derivatives.map(key => one(`text[data-wire="${CSS.escape(key)}"]`)),
+      slopes: spec.layers.map(name => node(name).querySelector('.gs-slope-num')),
+      note: one('[data-path]'), path: one('.gs-path-num'), reach: one('.gs-sup'),
+    };
+  });
+  p.back.hidden = specs.length === 0;
+  showWayBack(p);
+}
+
+// The way back on or off (the toggle's state, kept from one reading to the next): each diagram
+// says which class of its box shows it.
+function showWayBack(p) {
+  const on = p.back.getAttribute('aria-pressed') === 'true';
+  p.diagrams.forEach(d => d.box.classList.toggle(d.spec.back_class, on));
+}
+
+function showDiagrams(p, k) {
+  for (const d of p.diagrams) {
+    const f = d.spec.frames[k];
+    d.nodes.forEach((n, j) => {
+      n.el.setAttribute('data-value', f.v[j]);
+      n.num.textContent = fmt(f.v[j]);
+      n.title.textContent = n.el.dataset.label + ' = ' + fmt(f.v[j]);
+      const scale = d.spec.scales[j];
+      if (scale && f.k[j] >= 0) {
+        n.shape.style.fill = d.spec.tables[scale][f.k[j]];
+        n.inks.forEach(text => { text.style.fill = d.spec.inks[scale][f.k[j]]; });
+      }
+    });
+    d.wires.forEach((wire, j) => {
+      wire.style.setProperty('--w', f.w[j] / 10);  // tenths of a unit
+      wire.style.setProperty('--b', f.b[j] / 10);
+    });
+    d.derivs.forEach((text, j) => { text.textContent = fmt(f.d[j]); });
+    d.slopes.forEach((text, j) => { text.textContent = fmt(f.s[j]); });
+    if (f.p.length) {
+      d.note.setAttribute('data-value', f.p[0]);
+      d.path.textContent = fmt(f.p[0]);
+      d.reach.textContent = fmt(f.p[1], 1);
+    }
+  }
+}
+
+// An animated figure's player: the shown frame's caption (and the cell diagrams, if any) above the
+// chart, a play button, a step slider (a native range input: arrow keys, Home and End step it) and
+// the diagrams' way-back toggle under it. Stepping animates to the frame in the browser, no server
+// round trip; Plotly draws no slider or buttons of its own. A player without a chart (gd null)
+// steps its diagrams alone.
 function player(host, gd) {
   if (host.__player) return host.__player;
+  const top = document.createElement('div');
+  top.className = 'gs-player-top';
   const caption = document.createElement('div');
   caption.className = 'gs-player-caption';
-  host.insertBefore(caption, gd);
+  const diagramBox = document.createElement('div');
+  diagramBox.className = 'gs-diagrams';
+  top.append(caption, diagramBox);
+  host.insertBefore(top, gd);
   const controls = document.createElement('div');
   controls.className = 'gs-player-controls';
   const button = document.createElement('button');
@@ -108,14 +198,21 @@ function player(host, gd) {
   slider.type = 'range';
   slider.min = 0;
   slider.setAttribute('aria-label', 'Scrubber step');
-  controls.append(button, slider);
+  const back = document.createElement('button');
+  back.type = 'button';
+  back.textContent = '∂ The way back';
+  back.title = "The gradient's paths back through the cell at this step: each line's local derivative";
+  back.setAttribute('aria-pressed', 'false');
+  controls.append(button, slider, back);
   host.appendChild(controls);
-  const p = host.__player = {caption, button, slider, spec: null, timer: null};
+  const p = host.__player = {caption, diagramBox, button, slider, back, spec: null, timer: null,
+                             diagrams: []};
   p.show = k => {
     slider.value = k;
     caption.innerHTML = p.spec.captions[k];  // made by the server, user text escaped
-    window.Plotly.animate(gd, [p.names[k]], {frame: {duration: 0, redraw: true},
-                                          transition: {duration: 0}, mode: 'immediate'});
+    showDiagrams(p, k);
+    if (gd) window.Plotly.animate(gd, [p.names[k]], {frame: {duration: 0, redraw: true},
+                                                 transition: {duration: 0}, mode: 'immediate'});
   };
   p.pause = () => { clearInterval(p.timer); p.timer = null; button.textContent = '▶ Play'; };
   p.play = () => {
@@ -128,6 +225,11 @@ function player(host, gd) {
   };
   button.onclick = () => p.timer ? p.pause() : p.play();
   slider.oninput = () => { p.pause(); p.show(Number(slider.value)); };
+  back.onclick = () => {
+    const on = back.getAttribute('aria-pressed') !== 'true';
+    back.setAttribute('aria-pressed', String(on));
+    showWayBack(p);
+  };
   return p;
 }
 
@@ -135,10 +237,23 @@ function loadPlayer(host, gd, spec, frames) {
   const p = player(host, gd);
   p.pause();
   p.spec = spec;
-  p.names = frames.map(f => f.name);
+  p.names = frames && frames.map(f => f.name);
   p.slider.max = spec.captions.length - 1;
   p.slider.value = spec.active;
   p.caption.innerHTML = spec.captions[spec.active];
+  loadDiagrams(p, spec.diagrams);
+}
+
+// A player with no chart (app.charts.scrubber.diagram_player): its caption, diagrams and controls,
+// drawn at once (nothing to load).
+function drawPlayer(parentElement, spec) {
+  let host = parentElement.querySelector(':scope > .gs-chart-box');
+  if (!host) {
+    host = document.createElement('div');
+    host.className = 'gs-chart-box';
+    parentElement.appendChild(host);
+  }
+  loadPlayer(host, null, spec, null);
 }
 
 // A played chart saves as PNG with the shown step's caption as its title (the caption is the
@@ -184,6 +299,7 @@ function draw(host, gd) {
 }
 
 export default function ({ parentElement, data }) {
+  if (!data.figure) return drawPlayer(parentElement, data.player);
   // host: this chart's box in the component's element, kept from run to run: the player's
   // caption, the chart (gd), the player's controls, or a message that it could not be drawn
   let host = parentElement.querySelector(':scope > .gs-chart-box');
@@ -248,11 +364,18 @@ def serve_plotly_js() -> None:
     ensure_plotly_js()
 
 
+def draw_player(player: Any, key: str) -> None:
+    """A player with no chart (``app.charts.scrubber.diagram_player``; its ``to_dict`` is what the
+    browser gets): its caption, its cell diagrams and its controls; the same ``key`` on the next
+    run updates it in place."""
+    _component(key=key, data={"player": player.to_dict()})
+
+
 def draw(fig: Any, config: dict[str, Any], key: str | None) -> None:
     """Draw ``fig`` (a Plotly figure) with Plotly ``config``; the same ``key`` on the next run
     updates this chart in place. A figure with a ``player`` (``app.charts.scrubber.AnimatedFigure``) gets
     its caption, play button and step slider around the chart."""
     data = {"figure": pio.to_json(fig, validate=False), "config": config}
     if getattr(fig, "player", None) is not None:
-        data["player"] = dataclasses.asdict(fig.player)
+        data["player"] = fig.player.to_dict()
     _component(key=key, data=data)

@@ -32,6 +32,17 @@ from cells.music.tunes import DEFAULT_TUNE, TUNES
 DEFAULT_TEXT = "The cat sat on the mat, and then it said: \"I'm not moving (ever) again.\""
 """The default English sentence: words, punctuation, a quote and brackets the gates can track."""
 
+DEFAULT_SPAN = (DEFAULT_TEXT.index('"') + 1, DEFAULT_TEXT.rindex('"'))
+"""The Match page's default span: the inside of the default sentence's quotation (token indices,
+end exclusive): "I'm not moving (ever) again." without its quotes."""
+
+DEFAULT_CODE = (
+    "def greet(name):\n"
+    '    print("Nice to see you, " + name + "!")  # (a greeting)\n'
+    "    return len(name)\n"
+)
+"""The Match page's default Python code: a string, brackets and a comment."""
+
 DEFAULT_SERIES = ", ".join(f"{math.sin(2 * math.pi * t / 12):.2f}" for t in range(36))
 """The default numbers-mode series: three periods of a sine wave, comma-separated."""
 
@@ -44,6 +55,30 @@ CORPORA = ("prose", "code")
 """What the shipped text models learnt: English prose (the fortunes: "lstm", ...) or Python source
 code ("lstm-code", ...). A page's corpus choice picks the shipped models (``app.compute.models``) and, on
 Cells, the properties ranked (``cells.science.interpret.PROPERTY_SETS``)."""
+
+KINDS = ("prose", "code", "melody")
+"""What the Match page reads and searches: English prose, Python code, melodies (the shipped models
+of each kind, and the held-out part of their corpus)."""
+
+_CODE_STRING = DEFAULT_CODE.index('"') + 1  # where the string's inside starts
+
+KIND_DEFAULTS = {
+    "prose": (DEFAULT_TEXT, DEFAULT_SPAN),
+    "code": (DEFAULT_CODE, (_CODE_STRING, DEFAULT_CODE.index('"', _CODE_STRING))),
+    "melody": (DEFAULT_MELODY, (0, 4)),
+}
+"""Each kind's default sequence and span on the Match page: the inside of the sentence's quotation,
+of the code's string, the melody's first bar."""
+
+STATES = ("h", "c")
+"""The states a unit's activation is read from on the Match page: hidden state h, cell state c."""
+
+SIGNS = ("+", "-")
+"""When a unit counts as on, on the Match page: at or above the threshold (+), at or below minus
+the threshold (-: a unit that switches the other way)."""
+
+MAX_THRESHOLD = 100.0
+"""Largest threshold accepted (a cell state c is unbounded; h lies in [-1, 1]); the smallest is 0."""
 
 LAB_CELLS = ("lstm", "gru", "rnn", "lstm-nfg", "lstm-noaf", "lstm-cifg", "mgu")
 """The cells the Lab page compares when the view names none (``cells``)."""
@@ -103,6 +138,26 @@ def _cells(value: Any) -> tuple[str, ...]:
     return picked
 
 
+def _span(value: Any) -> tuple[int, int]:
+    """Token indices (start, end), end exclusive, from "12-20" (a URL) or a pair (the range slider)."""
+    parts = value.split("-") if isinstance(value, str) else list(value)
+    if len(parts) != 2:
+        raise ValueError(value)
+    start, end = (int(str(p).strip()) for p in parts)
+    if not 0 <= start < end <= MAX_QUERY_SEQ:
+        raise ValueError(value)
+    return start, end
+
+
+def _layers(value: Any) -> tuple[int, ...]:
+    """Layer indices of a stack, from "0,1" (a URL) or a list (a multiselect); () is the top one."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    picked = tuple(sorted({int(str(p).strip()) for p in parts if str(p).strip()}))
+    if any(not 0 <= k < 64 for k in picked):
+        raise ValueError(value)
+    return picked
+
+
 def _seq(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(value)
@@ -133,9 +188,16 @@ _PARSERS: dict[str, Any] = {
     "write_unit": _bounded(int, -1, 4095),
     "melody": _seq,
     "cells": _cells,
+    "doc": _name,
+    "kind": _choice(KINDS),
+    "span": _span,
+    "threshold": _bounded(float, 0.0, MAX_THRESHOLD),
+    "state": _choice(STATES),
+    "sign": _choice(SIGNS),
+    "layers": _layers,
 }
 
-_LISTS = frozenset({"cells"})
+_LISTS = frozenset({"cells", "span", "layers"})
 """Fields whose value is a list (a multiselect's): a list is the value, not repeated parameters."""
 
 
@@ -170,6 +232,13 @@ class ViewState:
     write_unit: int = -1  # Write: the unit colouring the text; -1: each model's most active one
     melody: str = DEFAULT_MELODY  # the music page's notation box (cells.music.notation)
     cells: tuple[str, ...] = LAB_CELLS  # Lab: the cells compared, registered names
+    doc: str = "pages"  # Guide: the document of docs/ shown (app.compute.docs)
+    kind: str = "prose"  # Match: what is read and searched ("prose", "code", "melody")
+    span: tuple[int, int] = DEFAULT_SPAN  # Match: the selected tokens [start, end)
+    threshold: float = 0.3  # Match: a unit is on at a step when its state is at least this (LSTMVis's)
+    state: str = "h"  # Match: the state read, h or c
+    sign: str = "+"  # Match: on at or above the threshold (+), or at or below minus it (-)
+    layers: tuple[int, ...] = ()  # Match: a stack's layers searched at once; () the top one
     page: str = ""  # url_path of the page; "" is Gates (home)
 
     @classmethod
@@ -193,7 +262,7 @@ class ViewState:
             value = getattr(self, f.name)
             if f.name == "page" or value == getattr(default, f.name):
                 continue
-            out[f.name] = _format(value)
+            out[f.name] = _format(f.name, value)
         return out
 
     def url(self) -> str:
@@ -220,9 +289,11 @@ def _parse_known(params: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _format(value: Any) -> str:
+def _format(name: str, value: Any) -> str:
+    if name == "span":
+        return f"{value[0]}-{value[1]}"
     if isinstance(value, tuple):
-        return ",".join(value)
+        return ",".join(map(str, value))
     if isinstance(value, float):
         return repr(value) if value != int(value) else str(int(value))
     return str(value)

@@ -11,6 +11,7 @@ import streamlit as st
 import cells
 from app.charts.gradients import gradient_figure
 from app.charts.heatmaps import state_heatmaps
+from app.charts.scrubber import diagram_player
 from app.charts.training import loss_figure
 from app.compute import gradient_profiles as gradients
 from app.compute import lab, models, training
@@ -32,6 +33,8 @@ WEIGHTS = {"trained": "trained where gatescope ships them", "random": "random we
 GATE_UNITS = 8
 """Each cell's small heatmaps show the units whose h varies most, at most this many."""
 HEATMAP_SCALE = 0.8
+DIAGRAM_SCALE = 0.72
+"""The lab's cell diagrams are drawn at this fraction of the Gates page's size (several a row)."""
 """The heatmaps are drawn at this fraction of the Gates page's height (two cells per row)."""
 LAB_DEFAULTS = {"length": 50, "hidden": 32, "steps": 1000}
 """Where the lab's training starts: the Train page's defaults."""
@@ -84,13 +87,14 @@ def show_cells(archs: tuple[str, ...], model: str, prepared: sequence.Prepared) 
     fig.update_layout(legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1,
                               "yanchor": "top"})  # seven cells: a column beside the chart
     ui.show_chart(fig, "lab-gradients", key="lab_gradients")
-    st.subheader("Each cell's gates on the sequence")
     cut = sequence.prepare(text, "text")
+    readings = {name: models.read(dict(cells_keys)[name], cut) for name in loaded}
+    show_diagrams(readings, labels)
+    st.subheader("Each cell's gates on the sequence")
     names = list(loaded)
     for start in range(0, len(names), 2):
         for col, name in zip(st.columns(2), names[start:start + 2], strict=False):
-            key = dict(cells_keys)[name]
-            reading = models.read(key, cut)
+            reading = readings[name]
             shown = reading.shown(k=GATE_UNITS)
             rows = {g.name: shown.rows[g.name] for g in reading.cell.gates}
             rows["h"] = shown.h
@@ -98,7 +102,24 @@ def show_cells(archs: tuple[str, ...], model: str, prepared: sequence.Prepared) 
                                  title=f"{name}: {', '.join(rows)} ({len(shown.units)} units)")
             fig.update_layout(height=int(fig.layout.height * HEATMAP_SCALE))
             with col:
-                ui.show_chart(fig, f"lab-gates-{key.arch}", key=f"lab_gates_{key.arch}")
+                arch = reading.cell.arch
+                ui.show_chart(fig, f"lab-gates-{arch}", key=f"lab_gates_{arch}")
+
+
+def show_diagrams(readings: dict[str, models.Reading], labels: tuple[str, ...]) -> None:
+    """One small diagram per chosen cell, each with its most active unit's numbers, all at the
+    same step: what each variant keeps of the LSTM, seen side by side."""
+    st.subheader("Each cell, drawn")
+    entries = [(r.cell, {n: a[:, unit] for n, a in r.rows.items()}, unit)
+               for r in readings.values() for unit in [int(r.shown(k=1).units[0])]]
+    st.caption(
+        "Each chosen cell drawn from its own description, with its most active unit's numbers at "
+        "the step the slider shows (" + ", ".join(f"{name}: unit {unit}" for name, (_, _, unit)
+                                                  in zip(readings, entries, strict=True))
+        + "). NFG's belt has no forget gate, CIFG's input gate is the op 1 − f, NOAF shows c "
+        "without a tanh; “∂ The way back” puts each line's local derivative on it."
+    )
+    ui.show_player(diagram_player(entries, labels, scale=DIAGRAM_SCALE), key="lab_diagrams")
 
 
 # --------------------------------------------------------------------------- training

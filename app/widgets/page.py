@@ -116,9 +116,13 @@ def show_model(description: str, problem: str = "", note: str = "") -> None:
         st.info(note, icon=":material/info:")
 
 
-def explain(text: str) -> None:
-    """The "what am I looking at" line under a page title (developer text, Markdown allowed)."""
-    st.caption(f"**What am I looking at?** {text}")
+def explain(text: str, *, guide: str) -> None:
+    """The "what am I looking at" line under a page title (developer text, Markdown allowed),
+    ending with a link to its part of the guide: ``guide`` is a document of docs/ and an anchor in
+    it, ``"pages#gates"`` (``app.compute.docs``)."""
+    doc, _, anchor = guide.partition("#")
+    target = f"docs?doc={doc}" + (f"#{anchor}" if anchor else "")
+    st.caption(f"**What am I looking at?** {text} [More in the guide]({target})")
 
 
 def show_unknown(unknown_chars: Sequence[str]) -> None:
@@ -139,6 +143,12 @@ def show_chart(fig: Any, name: str, key: str | None = None) -> None:
     drawn with the same ``key`` on the last run is updated in place (``app.component.live_chart``)."""
     fig.update_layout(template=NEUTRAL_TEMPLATE)
     live_chart.draw(fig, chart_config(name), key)
+
+
+def show_player(player: Any, key: str) -> None:
+    """Draw a player with no chart (``app.charts.scrubber.diagram_player``: cell diagrams stepped
+    together); the same ``key`` on the next run updates it in place."""
+    live_chart.draw_player(player, key)
 
 
 @contextmanager

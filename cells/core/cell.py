@@ -23,6 +23,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from cells.core.dataflow import SIGMA, Dataflow
+
 PARAM_NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -153,6 +155,9 @@ class Cell:
     ``states``: the state vectors, ("c", "h") or ("h",); ``memory_gate``: the gate whose running
     product is the direct path of memory from step to step (the LSTM's f, the GRU's z; None for the
     tanh RNN), and ``memory_keeps_complement`` if that path is 1 - gate instead;
+    ``dataflow``: the step as a graph (:class:`~cells.core.dataflow.Dataflow`): which vectors feed
+    which layer (a gate's box), which pointwise operation joins them, down to the new states; what
+    a diagram of the cell draws, evaluated unit by unit to the step's own c_t and h_t;
     ``equations``: LaTeX; ``equation_lines``: the same in the papers' subscripted form for one
     unit, with ``{f}``, ``{c}``, ``{cprev}``, ``{h}``, ``{hprev}`` placeholders for a step's
     numbers; ``keras_blocks``: the Keras block index of each block (None: Keras has no such layer);
@@ -176,6 +181,7 @@ class Cell:
     states: ClassVar[tuple[str, ...]] = ("h",)
     memory_gate: ClassVar[str | None] = None
     memory_keeps_complement: ClassVar[bool] = False
+    dataflow: ClassVar[Dataflow]
     equations: ClassVar[str]
     equation_lines: ClassVar[tuple[str, ...]]
     keras_blocks: ClassVar[tuple[int, ...] | None] = None
@@ -206,6 +212,12 @@ class Cell:
                 raise TypeError(f"{cls.__name__}: {gate!r} is not one of its gates {cls.gate_names}")
         if cls.states not in (("h",), ("c", "h")):
             raise TypeError(f"{cls.__name__}: states are ('h',) or ('c', 'h')")
+        problems = cls.dataflow.problems(cls.states, cls.gate_names)
+        for g in () if problems else cls.gates:  # each gate is a layer: σ for a sigmoid gate only
+            if g.sigmoid != (cls.dataflow.node(g.name).activation == SIGMA):
+                problems.append(f"the {g.role} gate {g.name!r} is not drawn as its role says")
+        if problems:
+            raise TypeError(f"{cls.__name__}: its dataflow: {'; '.join(problems)}")
         cls.blocks = max(1, len(cls.gate_names))
         cls.has_cell_state = "c" in cls.states
         cls.sigmoid_gates = tuple(g.name for g in cls.gates if g.sigmoid)

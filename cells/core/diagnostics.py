@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from cells.core.bidirectional import Bidirectional, BidirectionalTrace
 from cells.core.cell import Cell, Trace
+from cells.core.dataflow import C_PREV, H_PREV, Dataflow
 from cells.core.stack import Stack, StackTrace
 
 
@@ -280,3 +282,62 @@ def seconds_per_token(cell: Cell, tokens: int = 200, repeats: int = 5) -> dict[s
         cell.forward(x)
         forward_runs.append((time.perf_counter() - start) / tokens)
     return {"step": float(np.median(step_runs)), "forward": float(np.median(forward_runs))}
+
+
+@dataclass(frozen=True, eq=False)
+class StepFlow:
+    """A cell's step graph (``Cell.dataflow``) evaluated at every step of a reading, unit by unit:
+    what a diagram of the cell shows going forward and, on the way back, the local derivatives.
+
+    ``values``: every node (sources, layers, ops; the new states "c", "h"), (T, ...);
+    ``derivatives``: (input, op) -> d op / d input at every step, every edge into an op;
+    ``slopes``: layer -> its activation's derivative at every step (the factor the gradient meets
+    in the box before it goes through the weights to every unit).
+    """
+
+    dataflow: Dataflow
+    memory_state: str
+    values: dict[str, np.ndarray]
+    derivatives: dict[tuple[str, str], np.ndarray]
+    slopes: dict[str, np.ndarray]
+
+    def path(self, source: str, target: str) -> np.ndarray:
+        """d target / d source at every step along the ops alone, the layers' outputs held
+        (``Dataflow.path_derivative``): zeros where no such path exists."""
+        total = self.dataflow.path_derivative(self.derivatives, source, target)
+        return np.broadcast_to(total, self.values[target].shape).copy()
+
+    @property
+    def memory_path(self) -> np.ndarray | None:
+        """d s_t / d s_{t-1} along the memory state's direct path (s = c, or h without a cell
+        state), the product of its edges: the LSTM's f_t, the GRU's z_t, the MGU's 1 - f_t, the
+        LSTM-NFG's 1; ``Cell.memory_path`` of the same trace. None for the tanh RNN, whose h_{t-1}
+        reaches h_t only through its weights."""
+        source = C_PREV if self.memory_state == "c" else H_PREV
+        direct = self.dataflow.path_derivative(self.derivatives, source, self.memory_state)
+        return None if np.isscalar(direct) and direct == 0 else self.path(source, self.memory_state)
+
+
+def step_flow(cell: Cell | type[Cell], rows: Trace | Mapping[str, np.ndarray],
+              h0: np.ndarray | float = 0.0, c0: np.ndarray | float = 0.0) -> StepFlow:
+    """Every node and local derivative of ``cell``'s step graph at every step of a reading.
+
+    ``rows``: a trace of the cell (its own initial states are used), or what pages hold of one,
+    name -> (T, ...): the cell's gates, "h" and (with a cell state) "c", all of one shape, such
+    as one unit's (T,) or every unit's (T, H); the states before step 0 are ``h0``, ``c0``. The
+    numbers come from the cell's own gates and states: the graph's pointwise ops give the rest.
+    """
+    if isinstance(rows, Trace):
+        trace = rows
+        h0 = trace.h0 if trace.batched else trace.h0[0]
+        c0 = 0.0 if trace.c0 is None else trace.c0 if trace.batched else trace.c0[0]
+        rows = {**trace.gates, "h": trace.h, **({} if trace.c is None else {"c": trace.c})}
+    flow = cell.dataflow
+    known = {layer.name: np.asarray(rows[layer.name]) for layer in flow.layers}
+    for state, first, source in (("h", h0, H_PREV), ("c", c0, C_PREV)):
+        if state in cell.states:
+            s = np.asarray(rows[state])
+            before = np.broadcast_to(first, s.shape[1:])[None]  # (1, ...) the state before step 0
+            known[source] = np.concatenate([before, s[:-1]]).astype(s.dtype)
+    values = flow.values(known)
+    return StepFlow(flow, cell.states[0], values, flow.derivatives(values), flow.slopes(values))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from cells.core.cell import CANDIDATE, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
+from cells.core.dataflow import ADD, H_PREV, MUL, ONE_MINUS, SIGMA, TANH, Dataflow, Layer, Op, X
 
 
 class GRUResetBefore(Cell):
@@ -33,6 +34,15 @@ class GRUResetBefore(Cell):
         Gate("n", "candidate n (tanh)", CANDIDATE, "the new content offered to the hidden state"),
     )
     memory_gate = "z"
+    dataflow = Dataflow(
+        layers=(Layer("r", SIGMA, (X, H_PREV)), Layer("z", SIGMA, (X, H_PREV)),
+                Layer("n", TANH, (X, "rh"))),
+        ops=(Op("rh", MUL, ("r", H_PREV)),  # r_t h_{t-1}: the candidate's recurrent input
+             Op("zh", MUL, ("z", H_PREV)),  # z_t h_{t-1}: what is kept
+             Op("1-z", ONE_MINUS, ("z",)),
+             Op("zn", MUL, ("1-z", "n")),  # (1 - z_t) n_t: what is written
+             Op("h", ADD, ("zh", "zn"))),
+    )
     equations = r"""
 \begin{aligned}
 r_t &= \sigma(W_r x_t + U_r h_{t-1} + b_r)\\

@@ -20,12 +20,53 @@ from typing import ClassVar
 import numpy as np
 
 from cells.core.cell import CANDIDATE, PARAM_NAMES, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
+from cells.core.dataflow import (
+    ADD,
+    C_PREV,
+    H_PREV,
+    IDENTITY,
+    MUL,
+    ONE_MINUS,
+    SIGMA,
+    TANH,
+    Dataflow,
+    Layer,
+    Op,
+    X,
+)
 
 FORGET = Gate("f", "forget gate f", SIGMOID, "how much of the old cell state c_{t-1} is kept")
 INPUT = Gate("i", "input gate i", SIGMOID, "how much of the candidate g_t is written into c_t")
 OUTPUT = Gate("o", "output gate o", SIGMOID, "how much of tanh(c_t) is shown as h_t")
 CANDIDATE_G = Gate("g", "candidate g (tanh)", CANDIDATE, "the new content offered to the cell state")
 """The LSTM's gates, as its variants (cells/core/lstm_variants.py) share them."""
+
+
+def lstm_dataflow(*, fixed_gate: str | None = None, coupled: bool = False, linear_candidate: bool = False,
+                  linear_output: bool = False) -> Dataflow:
+    """The LSTM's step as a graph, or a variant's (the LSTM's four flags, below): f, i, g, o read
+    [x_t, h_{t-1}]; c_t = f × c_{t-1} + i × g along the belt; h_t = o × tanh(c_t). A gate held at
+    1 drops out with its ×; a coupled i is the op 1 − f; a linear g or output loses its tanh."""
+    gates = [k for k in ("i", "f", "g", "o") if k != fixed_gate and not (coupled and k == "i")]
+    activation = {"g": IDENTITY if linear_candidate else TANH}
+    ops = []
+    kept = C_PREV if fixed_gate == "f" else "fc"  # NFG: the belt has no ×
+    written = "g" if fixed_gate == "i" else "ig"  # NIG: g is written whole
+    if fixed_gate != "f":
+        ops.append(Op("fc", MUL, ("f", C_PREV)))  # f_t c_{t-1}: what the belt keeps
+    if coupled:
+        ops.append(Op("i", ONE_MINUS, ("f",)))  # CIFG: i_t = 1 - f_t
+    if fixed_gate != "i":
+        ops.append(Op("ig", MUL, ("i", "g")))  # i_t g_t: what is written
+    ops.append(Op("c", ADD, (kept, written)))  # c_t
+    if fixed_gate == "o":
+        ops.append(Op("h", TANH, ("c",)))  # NOG: h_t = tanh(c_t)
+    else:
+        if not linear_output:
+            ops.append(Op("tanh_c", TANH, ("c",)))
+        ops.append(Op("h", MUL, ("o", "c" if linear_output else "tanh_c")))  # h_t = o_t tanh(c_t)
+    layers = tuple(Layer(k, activation.get(k, SIGMA), (X, H_PREV)) for k in gates)
+    return Dataflow(layers, tuple(ops))
 
 
 class LSTM(Cell):
@@ -36,6 +77,7 @@ class LSTM(Cell):
     gates = (FORGET, INPUT, OUTPUT, CANDIDATE_G)
     states = ("c", "h")
     memory_gate = "f"
+    dataflow = lstm_dataflow()
     equations = r"""
 \begin{aligned}
 f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f)\\

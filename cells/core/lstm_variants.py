@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from cells.core.cell import CANDIDATE, SIGMOID, Gate, Trace, previous_states
-from cells.core.lstm import CANDIDATE_G, FORGET, INPUT, LSTM, OUTPUT
+from cells.core.lstm import CANDIDATE_G, FORGET, INPUT, LSTM, OUTPUT, lstm_dataflow
 
 LSTM_ORDER = ("i", "f", "g", "o")
 
@@ -52,6 +52,8 @@ class LSTMVariant(LSTM):
     ``linear_candidate``: g_t is its pre-activation, no tanh;
     ``linear_output``: h_t = o_t * c_t, no tanh.
 
+    Its ``dataflow`` is the LSTM's with the same change (``cells.core.lstm.lstm_dataflow``).
+
     ``step`` and ``backward`` are the LSTM's own, which read the flags; ``forward`` and the step
     back are written for the variants here.
     """
@@ -60,6 +62,10 @@ class LSTMVariant(LSTM):
     torch_module = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
+        if hasattr(cls, "arch"):  # the variant's graph, from its flags, before Cell checks it
+            cls.dataflow = lstm_dataflow(fixed_gate=cls.fixed_gate, coupled=cls.coupled,
+                                         linear_candidate=cls.linear_candidate,
+                                         linear_output=cls.linear_output)
         super().__init_subclass__(**kwargs)
         if not hasattr(cls, "arch"):
             return

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from cells.core.cell import CANDIDATE, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
+from cells.core.dataflow import ADD, H_PREV, MUL, ONE_MINUS, SIGMA, TANH, Dataflow, Layer, Op, X
 
 
 class MGU(Cell):
@@ -30,6 +31,14 @@ class MGU(Cell):
     )
     memory_gate = "f"
     memory_keeps_complement = True  # d h_t / d h_{t-1} along the copy path is 1 - f
+    dataflow = Dataflow(
+        layers=(Layer("f", SIGMA, (X, H_PREV)), Layer("n", TANH, (X, "fh"))),
+        ops=(Op("fh", MUL, ("f", H_PREV)),  # f_t h_{t-1}: the candidate's recurrent input
+             Op("1-f", ONE_MINUS, ("f",)),
+             Op("kh", MUL, ("1-f", H_PREV)),  # (1 - f_t) h_{t-1}: what is kept
+             Op("fn", MUL, ("f", "n")),  # f_t n_t: what is written
+             Op("h", ADD, ("kh", "fn"))),
+    )
     equations = r"""
 \begin{aligned}
 f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f)\\

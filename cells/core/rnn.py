@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from cells.core.cell import Cell, Trace, previous_states
+from cells.core.dataflow import H_PREV, TANH, Dataflow, Layer, X
 
 
 class RNN(Cell):
@@ -22,6 +23,7 @@ class RNN(Cell):
     paper = "Elman (1990)"
     gate_names = ()
     gates = ()
+    dataflow = Dataflow(layers=(Layer("h", TANH, (X, H_PREV)),), ops=())  # one box, no way around it
     equations = r"""
 \begin{aligned}
 h_t &= \tanh(W_h x_t + U_h h_{t-1} + b_h)
