@@ -107,7 +107,7 @@ class Wire:
         u = 1 - t
         return u ** 3 * p[0] + 3 * u ** 2 * t * p[1] + 3 * u * t ** 2 * p[2] + t ** 3 * p[3]
 
-    def runs_along(self, other: "Wire") -> bool:
+    def runs_along(self, other: Wire) -> bool:
         """Whether this line shares a stretch of more than 12 px with ``other`` (within 2 px of
         it): two values drawn on one line. Two lines crossing at 20° or more share under 12 px."""
         n = max(8, int(self.length()))  # about one sample a pixel
