@@ -10,6 +10,8 @@ Greff et al.'s six LSTM variants and the MGU (``cells.CELLS``; ``cells.TORCH_ARC
 
     stack = cells.make_cell("lstm", torch_lstm_state_dict)   # num_layers=L: a Stack of L cells
     cells.jacobian_norms(stack, stack.forward(x), layer=0)   # log10 ||d h^top_{T-1} / d h^(0)_t||_F
+    both = cells.make_cell("gru", bidirectional_state_dict)  # *_reverse keys: a Bidirectional
+    cells.jacobian_norms(both, both.forward(x), direction=1) # the backward direction's
     cells.read_model("model.safetensors")                    # .npz, .safetensors, .keras, by content
 
 Parameters use PyTorch's names and gate orders, so a torch state_dict loads as it is. A model
@@ -31,6 +33,7 @@ imports it.
 
 from __future__ import annotations
 
+from cells.core.bidirectional import Bidirectional, BidirectionalGrads, BidirectionalTrace
 from cells.core.cell import CANDIDATE, SIGMOID, Cell, CellSizes, Gate, Grads, Trace
 from cells.core.dataflow import Dataflow
 from cells.core.diagnostics import (
@@ -42,7 +45,8 @@ from cells.core.diagnostics import (
     step_flow,
 )
 from cells.core.gru import GRU
-from cells.core.lstm import LSTM
+from cells.core.gru_reset_before import GRUResetBefore
+from cells.core.lstm import LSTM, ProjectedLSTM
 from cells.core.readout import Readout, log_softmax
 from cells.core.registry import ARCHS, CELLS, TORCH_ARCHS, cell_class, init_params, make_cell
 from cells.core.rnn import RNN
@@ -86,6 +90,9 @@ __all__ = [
     "RNN",
     "SIGMOID",
     "TORCH_ARCHS",
+    "Bidirectional",
+    "BidirectionalGrads",
+    "BidirectionalTrace",
     "Cell",
     "CellSizes",
     "CharEncoder",
@@ -93,6 +100,7 @@ __all__ = [
     "CodePointEncoder",
     "Dataflow",
     "EmbeddingEncoder",
+    "GRUResetBefore",
     "Gate",
     "GradientProfile",
     "Grads",
@@ -102,6 +110,7 @@ __all__ = [
     "MissingVocabularyError",
     "NoteEncoder",
     "NumberEncoder",
+    "ProjectedLSTM",
     "Read",
     "Reader",
     "Readout",

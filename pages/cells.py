@@ -73,10 +73,11 @@ class UnitReading:
 
 
 def read_units(key: models.ModelKey, seq: sequence.Prepared, state: str, layer: int = -1,
-               corpus: str = "prose") -> UnitReading:
+               corpus: str = "prose", direction: int = 0) -> UnitReading:
     """The model ``key`` names over the text (``app.compute.models.read``, cached there) and its units of
-    a stack's ``layer`` ranked by every property of ``corpus``'s set (``app.compute.ranking``, cached)."""
-    reading = models.read(key, seq, layer)
+    a stack's ``layer`` (a bidirectional model's ``direction``) ranked by every property of
+    ``corpus``'s set (``app.compute.ranking``, cached)."""
+    reading = models.read(key, seq, layer, direction)
     state = state if state in reading.rows else "h"
     properties, best = ranking.rank_units(reading, seq.text, state, corpus)
     return UnitReading(reading.rows[state], corpus, properties, best, reading.unknown_chars)
@@ -102,19 +103,21 @@ def ranking_table(reading: UnitReading) -> pd.DataFrame:
     return table.sort_values("correlation r", key=abs, ascending=False, kind="stable")
 
 
-def choose_model(corpus: str) -> tuple[models.ModelKey, models.Loaded, int, str]:
-    """The model, layer and state widgets: the key, the model, the layer and the state ranked."""
+def choose_model(corpus: str) -> tuple[models.ModelKey, models.Loaded, int, int, str]:
+    """The model, layer, direction and state widgets: the key, the model, the layer, the direction
+    and the state ranked."""
     arch = inputs.arch_choice("Model")
-    model = inputs.model_choice(models.MODEL_LABELS, "text", horizontal=False)
+    model = inputs.model_choice(models.model_labels("text"), "text", horizontal=False)
     key = models.resolve(arch, model, "text", seed=ui.view_state().seed, corpus=corpus)
     loaded = models.load(key)
     layer = inputs.layer_choice(loaded.cell)
+    direction = inputs.direction_choice(loaded.cell)
     state = "h"
     if key.cell.has_cell_state:  # an uploaded model has its own cell
         state = inputs.choice("cells_state", "Cell state or hidden state", ("c", "h"),
                               format_func=charts.STATE_TITLES.get,
                               help="Karpathy et al. coloured the cell state c.")
-    return key, loaded, layer, state
+    return key, loaded, layer, direction, state
 
 
 def show_ranking(reading: UnitReading, length: int) -> bool:
@@ -185,7 +188,7 @@ def main() -> None:
         corpus = inputs.text_corpus_choice(models.CORPUS_LABELS, "Text",
                                            "Prose is ranked against properties of prose, code against "
                                            "properties of code (strings, comments, brackets, indentation).")
-        key, loaded, layer, state = choose_model(corpus)
+        key, loaded, layer, direction, state = choose_model(corpus)
     with left:
         seq = inputs.sequence_input(numbers=False)
     with right:
@@ -196,13 +199,13 @@ def main() -> None:
         st.info("Type at least two characters: a correlation needs a text to vary over.",
                 icon=":material/keyboard:")
         return
-    ui.upload_note(ui.view_state().model, "text", "is the model ranked here")
+    ui.upload_note(ui.view_state().model, "text", "is the model ranked here", shown=loaded.description)
     if not loaded.reader.per_character:
         st.info("Your model reads words: the properties here are per character, so its units "
                 "cannot be ranked against them. Gates and LSTM vs GRU show it.",
                 icon=":material/info:")
         return
-    reading = read_units(key, seq, state, layer, corpus)
+    reading = read_units(key, seq, state, layer, corpus, direction)
     ui.show_model(loaded.description, loaded.problem, loaded.note)
     if not loaded.trained:
         st.warning("These are random weights: any match is chance.", icon=":material/warning:")

@@ -1,5 +1,6 @@
 """LSTM vs GRU: the two cells side by side on the same sequence, with their costs measured here."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -28,7 +29,8 @@ def facts_table(loaded: dict[str, models.Loaded], timing: dict[str, dict[str, fl
             "hidden size H": str(m.cell.hidden_size),
             "input size I": str(m.cell.input_size),
             "parameters": f"{m.cell.num_params:,}",
-            "µs per step (step())": f"{timing[name]['step'] * 1e6:.1f}",
+            "µs per step (step())": (f"{timing[name]['step'] * 1e6:.1f}" if np.isfinite(timing[name]["step"])
+                                     else "none: it reads the whole sequence at once"),
             "µs per token (forward())": f"{timing[name]['forward'] * 1e6:.1f}",
         }
         for name, m in loaded.items()
@@ -72,7 +74,7 @@ def show_gates(keys: dict[str, models.ModelKey], readings: dict[str, models.Read
         gate_rows = {n: a for n, a in shown.rows.items() if n != "c"}  # gates and h
         ui.show_chart(
             heatmaps.state_heatmaps(gate_rows, labels, shown.units, gates=reading.cell.gates,
-                                    title=f"{name}{whose} gates and h, the {len(shown.units)} "
+                                    title=f"{name}{whose}{reading.where} gates and h, the {len(shown.units)} "
                                     f"of {reading.hidden_size} units whose h varies most"),
             f"compare-gates-{reading.cell.arch}",
         )
@@ -129,22 +131,24 @@ def main() -> None:
     )
     left, right = st.columns([3, 1])
     with right:
-        model = inputs.model_choice(models.MODEL_LABELS, st.session_state.get("mode", "text"),
-                                    horizontal=False)
+        model = inputs.model_choice(models.model_labels(st.session_state.get("mode", "text")),
+                                    st.session_state.get("mode", "text"), horizontal=False)
     with left:
         seq = inputs.sequence_input()
     state = ui.view_state()
     show_equations()
     keys = models.resolve_each(COMPARED, model, seq.mode, seed=state.seed)
     ui.upload_note(model, seq.mode, "replaces the trained cell of its kind in the table and the "
-                   "charts; the other cell is gatescope's trained one")
+                   "charts; the other cell is gatescope's trained one",
+                   shown="gatescope's trained LSTM and GRU")
     loaded = {name: models.load(key) for name, key in keys.items()}
     show_costs(keys, loaded)
     if seq.length == 0:
         st.info("Type a sequence above to compare the gates.", icon=":material/keyboard:")
         return
     layers = {name: inputs.layer_choice(m.cell) for name, m in loaded.items()}  # a stacked upload's
-    readings = {name: models.read(key, seq, layers[name]) for name, key in keys.items()}
+    directions = {name: inputs.direction_choice(m.cell) for name, m in loaded.items()}  # a bidirectional's
+    readings = {name: models.read(key, seq, layers[name], directions[name]) for name, key in keys.items()}
     ui.show_unknown(list(dict.fromkeys(ch for r in readings.values() for ch in r.unknown_chars)))
     show_gates(keys, readings)
     show_diagrams(readings)

@@ -3,11 +3,12 @@
 import numpy as np
 import streamlit as st
 
-from app.charts import export, heatmaps, scrubber
+from app.charts import decisions, export, heatmaps, scrubber
 from app.charts import text as interpret_charts
 from app.charts.forecast import error_frame, forecast_figure
 from app.charts.gradients import gradient_figure
 from app.compute import forecasts, models, ranking
+from app.compute.upload import literal_markdown
 from app.view import sequence
 from app.widgets import inputs
 from app.widgets import page as ui
@@ -79,11 +80,6 @@ def show_story(text: str, labels: tuple[str, ...], reading: models.Reading) -> N
               on_click=_follow, args=(unit,), icon=":material/my_location:", type="tertiary")
 
 
-def layer_name(reading: models.Reading) -> str:
-    """", layer k of L" for a stacked model, else nothing."""
-    return f", layer {reading.layer} of {reading.num_layers}" if reading.num_layers > 1 else ""
-
-
 def header() -> None:
     st.title("Gates: watch a cell read your sequence")
     ui.explain(
@@ -99,17 +95,17 @@ def header() -> None:
     )
 
 
-def choose_model(mode: str) -> tuple[models.ModelKey, models.Loaded, int]:
-    """The cell, weights (and numbers mode's corpus) and layer widgets: the model's key, the
-    model, and the layer shown."""
+def choose_model(mode: str) -> tuple[models.ModelKey, models.Loaded, int, int]:
+    """The cell, weights (and numbers mode's corpus), layer and direction widgets: the model's
+    key, the model, the layer and the direction shown."""
     arch = inputs.arch_choice()
-    model = inputs.model_choice(models.MODEL_LABELS, mode)
+    model = inputs.model_choice(models.model_labels(mode), mode)
     corpus = ""
     if mode == "numbers" and model == "trained":
         corpus = inputs.corpus_choice(models.NUMBERS_CORPORA)
     key = models.resolve(arch, model, mode, seed=st.session_state.get("seed", 0), corpus=corpus)
     loaded = models.load(key)
-    return key, loaded, inputs.layer_choice(loaded.cell)
+    return key, loaded, inputs.layer_choice(loaded.cell), inputs.direction_choice(loaded.cell)
 
 
 def shown_units(reading: models.Reading, unit: int) -> tuple[models.Shown, int]:
@@ -129,12 +125,20 @@ def show_heatmaps(reading: models.Reading, shown: models.Shown, pin: int, labels
     cell = reading.cell
     which = (f"the {len(shown.units)} of {reading.hidden_size} units whose h varies most, sorted by "
              "the step where each departs most from its average")
+    if reading.backward:
+        st.caption("The backward direction reads your sequence from its last token back to the first "
+                   "(←): each column is its state after reading from the end up to that token, so "
+                   "its memory runs from right to left. The scrubber below plays it in that order.")
+    if reading.projected is not None:
+        st.caption(f"This LSTM is projected (proj_size): each unit's output o·tanh(c), the h rows "
+                   f"here, is mapped to h_t = W_hr (o·tanh(c_t)), {reading.projected.shape[1]} numbers, "
+                   "which is what the gates read at the next step and what the layer outputs (below).")
     if shown.pinned:  # pinned (an experiment's unit)
         which = (f"unit {pin} (top row) and the {len(shown.units) - 1} others whose h varies most, "
                  "sorted by when each departs most from its average")
     ui.show_chart(
         heatmaps.state_heatmaps(shown.rows, labels, shown.units, gates=cell.gates,
-                                title=f"{cell.display_name}{layer_name(reading)} gates and states, {which}"),
+                                title=f"{cell.display_name}{reading.where} gates and states, {which}"),
         f"gates-{cell.arch}", key="gates_heatmaps",
     )
     st.download_button(
@@ -146,8 +150,21 @@ def show_heatmaps(reading: models.Reading, shown: models.Shown, pin: int, labels
     )
 
 
+def show_projection(reading: models.Reading, labels: tuple[str, ...]) -> None:
+    """A projected LSTM's h itself: the P numbers each step outputs."""
+    P = reading.projected.shape[1]
+    units = np.arange(P)
+    ui.show_chart(
+        heatmaps.state_heatmaps({"h": reading.projected}, labels, units, gates=(),
+                                title=f"h_t = W_hr (o_t·tanh(c_t)): the projection's {P} numbers"
+                                + reading.where),
+        "gates-projection", key="gates_projection",
+    )
+
+
 def show_scrubber(reading: models.Reading, shown: models.Shown, labels: tuple[str, ...]) -> None:
-    """The reading replayed step by step: the unit whose equations it fills in, where it opens."""
+    """The reading replayed step by step (a backward direction's from the last token): the unit
+    whose equations it fills in, where it opens."""
     cell = reading.cell
     st.subheader("Step through it")
     st.caption(
@@ -158,6 +175,8 @@ def show_scrubber(reading: models.Reading, shown: models.Shown, labels: tuple[st
         "the gradient's local derivative on every line)"
         + (", and the right panel the model's top guesses for the next character." if
            reading.guesses else ".")
+        + (" The backward direction's steps go from the last token to the first: its step 0 is "
+           "your last token." if reading.backward else "")
     )
     c1, c2 = st.columns(2)
     with c1:
@@ -168,12 +187,59 @@ def show_scrubber(reading: models.Reading, shown: models.Shown, labels: tuple[st
     with c2:
         step = inputs.slider("step", "Scrubber opens at step", 0, reading.length - 1)
     follow = 0 if unit == -1 else units.index(unit) - 1
+    rows, in_order = reading.in_reading_order(shown.rows, labels)  # the order the direction read
     ui.show_chart(
-        scrubber.scrubber(shown.rows, labels, shown.units, gates=cell.gates,
+        scrubber.scrubber(rows, in_order, shown.units, gates=cell.gates,
                           equation_lines=cell.equation_lines, guesses=reading.guesses,
                           follow=follow, active=step, cell=cell,
                           input_name="x_t" if reading.layer == 0 else f"h_t of layer {reading.layer - 1}"),
         f"scrubber-{cell.arch}", key="gates_scrubber",
+    )
+
+
+def show_decision(key: models.ModelKey, seq: sequence.Prepared, reading: models.Reading,
+                  labels: tuple[str, ...]) -> None:
+    """A classifier's decision as it forms: the class probabilities after each token, where the
+    likeliest class changes, and what each token did to the decided class."""
+    decision = models.decision(key, seq)
+    if decision is None:
+        return
+    st.subheader("The decision, token by token")
+    st.metric("Decided class", literal_markdown(decision.label, limit=80),  # from the file: literal
+              f"{decision.final[decision.decided]:.0%}", delta_color="off",
+              delta_arrow="off", border=True, help="The head's softmax at the decision: "
+              + ("both directions' final states (the forward one after the last token, the backward "
+                 "one after the first)." if decision.on_final_states else "the output after the last "
+                 "token."))
+    bidirectional = reading.directions == 2
+    st.caption(
+        "Each curve is one class's probability after each token: the head on the model's output at "
+        "that step"
+        + (" (both directions side by side: the forward one has read up to the token, the backward "
+           "one from the end back to it, so these are not what the model would decide had the text "
+           "ended there)" if bidirectional else ", what the model would decide had the text ended "
+           "there")
+        + f". Dotted lines: the likeliest class changed ({len(decision.flips)} time"
+        + ("" if len(decision.flips) == 1 else "s") + ")."
+    )
+    ui.show_chart(
+        decisions.class_probabilities_figure(decision.probs, labels, decision.labels, decision.decided,
+                                             decision.flips, title="The class probabilities as the "
+                                             "model reads"),
+        "gates-decision", key="gates_decision",
+    )
+    st.caption(
+        "The tokens that moved the decided class's probability most when they were read (below, "
+        "the change each token made, and the gradient of the decided class's logit at the decision "
+        "with respect to each token's input, times that input: exact, by backpropagation through "
+        + ("both directions and " if bidirectional else "") + "every layer):"
+    )
+    st.text(", ".join(f"«{labels[t]}» (step {t}: {decision.moved[t]:+.1%})"  # user text: plain
+                      for t in decision.strongest(5)))
+    ui.show_chart(
+        decisions.token_influence_figure(labels, decision.moved, decision.gradient_input,
+                                         decision.label, title="What each token did to the decision"),
+        "gates-decision-tokens", key="gates_decision_tokens",
     )
 
 
@@ -182,12 +248,13 @@ def main() -> None:
     with left:
         seq = inputs.sequence_input()
     with right:
-        key, loaded, layer = choose_model(seq.mode)
+        key, loaded, layer, direction = choose_model(seq.mode)
     state = ui.view_state()
+    ui.upload_note(state.model, seq.mode, "is the model reading here", shown=loaded.description)
     if seq.length == 0:
         st.info("Type a sequence above to see the gates.", icon=":material/keyboard:")
         return
-    reading = models.read(key, seq, layer)
+    reading = models.read(key, seq, layer, direction)
     if reading.length == 0:
         st.info("Your model reads words, and the box holds none: type a few.", icon=":material/keyboard:")
         return
@@ -195,9 +262,13 @@ def main() -> None:
     ui.show_model(loaded.description, loaded.problem, loaded.note)
     ui.show_unknown(reading.unknown_chars)
     labels = sequence.mark_unknown(reading.labels, reading.unknown)
+    if loaded.reader.classifies:
+        show_decision(key, seq, reading, labels)
     if seq.mode == "text" and loaded.reader.per_character:
         show_story(seq.text, labels, reading)
     show_heatmaps(reading, shown, pin, labels)
+    if reading.projected is not None:
+        show_projection(reading, labels)
     show_scrubber(reading, shown, labels)
     if seq.mode == "numbers" and key.source == "trained" and forecasts.forecastable(loaded):
         show_forecast(key, seq)

@@ -96,9 +96,9 @@ def why_line(name: str, p: grad.GradientProfile) -> str:
 def show_why(profs: dict[str, grad.GradientProfile], labels: tuple[str, ...]) -> None:
     st.subheader("Why: each cell's own numbers")
     st.markdown("\n".join(why_line(name, p) for name, p in profs.items()))  # developer text
-    steps = {name: (p.step_norms, grad.step_factors(p.log_norms))
+    steps = {name: (p.in_time_order(p.step_norms), p.in_time_order(grad.step_factors(p.log_norms)))
              for name, p in profs.items() if p.step_norms is not None}
-    highways = {name: (p.gate_log_product, p.best_unit, p.memory_gate)
+    highways = {name: (p.in_time_order(p.gate_log_product), p.best_unit, p.memory_gate)
                 for name, p in profs.items() if p.gate_log_product is not None}
     ui.show_chart(why_figure(labels, steps, highways, archs={n: p.arch for n, p in profs.items()}),
                   "gradients-why", key="gr_why_chart")
@@ -189,10 +189,16 @@ with ui.page_guard():
         labels = sequence.mark_unknown(prepared.labels[:length], unknown)
         profs = gradients.profiles(cells_keys, text)
         show_spans(profs)
+        backward = [n for n, p in profs.items() if p.reads_backward]
+        if backward:
+            st.caption("Your model is bidirectional: each direction's curve follows the gradient of "
+                       "its own last state, the forward one's after the last token, the backward "
+                       "one's after the first token (it reads from the end), through every layer "
+                       "and both directions below; the backward curves fall from left to right.")
         ui.show_chart(
-            gradient_figure({n: p.log_norms for n, p in profs.items()}, labels,
+            gradient_figure({n: p.in_time_order(p.log_norms) for n, p in profs.items()}, labels,
                             {n: p.memory_span for n, p in profs.items()}, grad.SPAN_DECADES,
-                            archs={n: p.arch for n, p in profs.items()}),
+                            archs={n: p.arch for n, p in profs.items()}, backward=backward),
             "gradients", key="gr_chart",
         )
         show_why(profs, labels)

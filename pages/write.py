@@ -119,6 +119,7 @@ def main() -> None:
                              format_func=lambda u: "each model's most active unit" if u == -1
                              else f"unit {u}",
                              help="The most active unit: the one whose h varies most over the writing.")
+    ui.refusal_note(f"gatescope's trained LSTM, GRU and RNN of {models.CORPUS_LABELS[corpus]}")
     with st.spinner("Writing..."):
         written = writing.write_all(corpus, seq.text, n, temperature, seed)
     ui.show_unknown(written[0].unknown_chars)

@@ -10,6 +10,7 @@ app/compute/models.py _load_shipped_or_random    st.cache_resource          24
 app/compute/models.py _read                      st.cache_data              16 (READ_ENTRIES)
 app/compute/models.py _step_seconds              st.cache_data, ttl 300 s   16
 app/compute/models.py _continuation              st.cache_data              64
+app/compute/models.py _decision                  st.cache_data              16
 app/compute/gradient_profiles.py _profiles       st.cache_data              32
 app/compute/gradient_profiles.py _edit_distances st.cache_data              32
 app/compute/forecasts.py _forecast               st.cache_data              16
@@ -70,6 +71,7 @@ BOUNDS = {
     "app/compute/models.py:_read": 16,
     "app/compute/models.py:_step_seconds": 16,
     "app/compute/models.py:_continuation": 64,
+    "app/compute/models.py:_decision": 16,
     "app/compute/melodies.py:_sound": 32,
     "app/compute/melodies.py:_ranking": 32,
     "app/compute/lab.py:claims_data": 1,
@@ -193,8 +195,21 @@ def test_readings_cache(monkeypatch):
     monkeypatch.setattr(models, "reading_of", counter)
     models._read.clear()
     key = models.resolve("lstm", "trained", "text")
-    holds_at_most(lambda i: models._read(key, f"text {i}", np.zeros(0), -1, loaded),
+    holds_at_most(lambda i: models._read(key, f"text {i}", np.zeros(0), -1, 0, loaded),
                   BOUNDS["app/compute/models.py:_read"], lambda: counter.n)
+
+
+def test_decisions_cache(monkeypatch):
+    key = models.ModelKey("random", "gru", "text", hidden=4)
+    reader = models._random(key)
+    classifier = cells.Reader(reader.cell, reader.encoder, cells.Readout.init(4, 3, seed=0),
+                              {"labels": ["a", "b", "c"]})
+    loaded = models.Loaded(classifier, "a classifier", trained=False)
+    counter = Counter(models.decide)
+    monkeypatch.setattr(models, "decide", counter)
+    models._decision.clear()
+    holds_at_most(lambda i: models._decision(key, f"text {i}", loaded),
+                  BOUNDS["app/compute/models.py:_decision"], lambda: counter.n)
 
 
 def test_models_cache(monkeypatch):

@@ -212,6 +212,8 @@ ENGINE_FACTORS = {
     "gru": {"dh_to_da_n": ("n", "n", "h"), "dh_to_da_z": ("z", "z", "h"), "z": (None, H_PREV, "h")},
     "rnn": {"dh_to_da": ("h", "h", "h")},
     "mgu": {"dh_to_da_n": ("n", "n", "h"), "dh_to_da_f": ("f", "f", "h")},
+    "gru-reset-before": {"dh_to_da_n": ("n", "n", "h"), "dh_to_da_z": ("z", "z", "h"),
+                         "z": (None, H_PREV, "h"), "drh_to_da_r": ("r", "r", "rh")},
     **{arch: {"dh_to_dc": (None, "c", "h")} for arch in cells.ARCHS if arch.startswith("lstm-")},
 }
 """The MGU's dh_to_da_f is d h_t / d a_f directly, its path through the candidate's input f ⊙ h

@@ -82,10 +82,7 @@ def test_lines_from_different_nodes_never_run_on_top_of_each_other(arch):
     for a, b in itertools.combinations(layout.wires, 2):
         if a.source == b.source or "bus" in (a.kind, b.kind):
             continue  # one value forking, or the bus, one line by design
-        pa, pb = a.sample(60), b.sample(400)
-        close = np.min(np.linalg.norm(pa[:, None] - pb[None], axis=2), axis=1) < 2.0  # (60,)
-        longest = max((len(list(run)) for on, run in itertools.groupby(close) if on), default=0)
-        assert longest <= 4, f"{a.key} runs along {b.key}"
+        assert not a.runs_along(b) and not b.runs_along(a), f"{a.key} runs along {b.key}"
 
 
 def test_the_memory_state_runs_along_the_top_and_each_variant_draws_its_change():

@@ -88,13 +88,14 @@ def test_init_params_scheme() -> None:
 def test_shapes_and_counts(arch: str) -> None:
     cell = cells.make_cell(arch, cells.init_params(arch, 3, 4, seed=0))
     G = {"lstm": 4, "gru": 3, "rnn": 1, "lstm-nig": 3, "lstm-nfg": 3, "lstm-nog": 3, "lstm-niaf": 4,
-         "lstm-noaf": 4, "lstm-cifg": 3, "mgu": 2}[arch]
+         "lstm-noaf": 4, "lstm-cifg": 3, "mgu": 2,
+         "gru-reset-before": 3}[arch]
     assert cell.num_params == G * 4 * (3 + 4 + 2)
     one = cell.forward(np.zeros((6, 3)))
     many = cell.forward(np.zeros((6, 2, 3)))
     assert one.h.shape == (6, 4) and many.h.shape == (6, 2, 4)
     assert all(g.shape == (6, 4) for g in one.gates.values())
-    assert (one.c is None) == (arch in ("gru", "rnn", "mgu"))
+    assert (one.c is None) == (arch in ("gru", "rnn", "mgu", "gru-reset-before"))
     with pytest.raises(ValueError, match="features"):
         cell.forward(np.zeros((6, 5)))
     with pytest.raises(ValueError, match="shape"):

@@ -1,4 +1,5 @@
-"""from_keras against real Keras layers: keras.layers.LSTM, GRU (reset_after=True) and SimpleRNN.
+"""from_keras against real Keras layers: keras.layers.LSTM, GRU (reset_after=True, and False as the
+gru-reset-before cell) and SimpleRNN.
 
 Keras 3 runs on its torch backend here (``KERAS_BACKEND=torch``, set before Keras is imported). Each
 layer gets random weights (biases too, every gate block different), its ``get_weights()`` go
@@ -27,15 +28,16 @@ from cells.io.model_files import load
 pytestmark = pytest.mark.filterwarnings(  # Keras's torch backend and NumPy 2, not ours
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 
-LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}
+LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN,
+          "gru-reset-before": keras.layers.GRU}
+OPTIONS = {"gru": {"reset_after": True}, "gru-reset-before": {"reset_after": False}}
 I, U, T, B = 5, 7, 12, 3
 
 
 def keras_layer(arch: str, seed: int, dtype: str = "float32", **options) -> keras.layers.Layer:
     """A built Keras layer with random weights in [-0.8, 0.8]: larger than Keras's init (and its
     zero or unit biases), so the gates leave their linear range and every block is distinct."""
-    kwargs = {"reset_after": True} if arch == "gru" else {}
-    layer = LAYERS[arch](U, return_sequences=True, dtype=dtype, **kwargs, **options)
+    layer = LAYERS[arch](U, return_sequences=True, dtype=dtype, **OPTIONS.get(arch, {}), **options)
     layer.build((None, T, I))
     rng = np.random.default_rng(seed)
     layer.set_weights([rng.uniform(-0.8, 0.8, size=w.shape).astype(dtype) for w in layer.get_weights()])
@@ -53,7 +55,7 @@ def batch_first(a: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("arch", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("arch", ["lstm", "gru", "rnn", "gru-reset-before"])
 def test_converted_float32_keras_layer_matches_keras(arch, seed):
     layer = keras_layer(arch, seed)
     x = np.random.default_rng(seed).normal(size=(B, T, I)).astype(np.float32)
@@ -113,13 +115,27 @@ def test_keras_float32_weights_stay_float32():
         assert p[k].dtype == np.float32 and np.array_equal(p[k], p64[k].astype(np.float32))
 
 
-def test_reset_after_false_gru_is_refused_naming_reset_after():
+def test_reset_after_false_weights_as_a_torch_gru_are_refused_naming_the_right_arch():
     layer = keras.layers.GRU(U, reset_after=False)
     layer.build((None, T, I))
     kernel, recurrent_kernel, bias = layer.get_weights()
     assert bias.shape == (3 * U,)  # Keras's reset_after=False layout: one bias
-    with pytest.raises(ValueError, match="reset_after"):
+    with pytest.raises(ValueError, match=r"reset_after=False.*'gru-reset-before'"):
         from_keras("gru", kernel, recurrent_kernel, bias)
+
+
+def test_reset_after_false_gru_in_float64_matches_keras_to_float32():
+    """Keras's torch backend runs GRU(reset_after=False) through ``keras.ops.matmul``, which
+    returns float32 for float64 tensors: the float64 layer is float32-exact, and so is the match
+    (the cell's own backward is checked against finite differences in test_engine_gradcheck)."""
+    layer = keras_layer("gru-reset-before", 4, dtype="float64", return_state=True)
+    x = np.random.default_rng(4).normal(size=(B, T, I))
+    want = keras_run(layer, x)
+    cell = cells.make_cell("gru-reset-before", from_keras("gru-reset-before", *layer.get_weights()))
+    trace = cell.forward(np.swapaxes(x, 0, 1))
+    np.testing.assert_allclose(batch_first(trace.h), want[0], rtol=0, atol=2e-7)
+    np.testing.assert_allclose(trace.h[-1], want[1], rtol=0, atol=2e-7)
+    assert np.abs(want[0]).max() > 0.3
 
 
 @pytest.mark.parametrize(
@@ -155,12 +171,19 @@ def test_documented_keras_snippet_loads(arch, tmp_path, monkeypatch):
     np.testing.assert_allclose(h, want, rtol=0, atol=1e-5)
 
 
-def test_reset_after_false_gru_file_is_refused_on_load():
-    layer = keras.layers.GRU(U, reset_after=False)
-    layer.build((None, T, I))
+def test_reset_after_false_gru_file_is_read_by_its_own_arch():
+    layer = keras_layer("gru-reset-before", 5)
     kernel, recurrent_kernel, bias = layer.get_weights()
-    f = io.BytesIO()
-    np.savez(f, arch=np.frombuffer(b"gru", np.uint8), kernel=kernel,
-             recurrent_kernel=recurrent_kernel, bias=bias)
+
+    def saved(arch: bytes) -> bytes:
+        f = io.BytesIO()
+        np.savez(f, arch=np.frombuffer(arch, np.uint8), kernel=kernel, recurrent_kernel=recurrent_kernel,
+                 bias=bias)
+        return f.getvalue()
+
     with pytest.raises(ValueError, match="reset_after"):
-        load(f.getvalue())
+        load(saved(b"gru"))
+    cell, _ = load(saved(b"gru-reset-before"))
+    x = np.random.default_rng(5).normal(size=(B, T, I)).astype(np.float32)
+    (want,) = keras_run(layer, x)
+    np.testing.assert_allclose(batch_first(cell.forward(np.swapaxes(x, 0, 1)).h), want, atol=1e-5)

@@ -564,7 +564,8 @@ def test_a_keras_file_and_a_word_model_with_its_vocabulary_file_are_read():
     keras_model = (EXAMPLES / "keras-char-lstm2.keras").read_bytes()
     at = upload_file(run_app({"seq": "hello world"}), keras_model, "m.keras")
     refusal = [e.value for e in at.error]  # a model with an embedding needs its vocabulary
-    assert len(refusal) == 1 and "Upload its vocabulary in the Vocabulary box" in refusal[0]
+    assert len(refusal) == 1 and "in the Vocabulary box under the model file" in refusal[0]
+    assert any('metadata={"vocab": json.dumps(tokens)}' in c.value for c in at.code)  # the other fix
     at.file_uploader(key="upload_vocab").set_value(
         ("vocab.json", (EXAMPLES / "keras-char-lstm2.vocab.json").read_bytes(), "application/json"))
     at.run()
@@ -588,8 +589,14 @@ def test_a_pickled_checkpoint_is_refused_with_the_lines_that_convert_it():
 
     at = upload_file(run_app(), pickle.dumps({"weight_ih_l0": [1.0]}, protocol=4), "model.pt")
     refusal = [e.value for e in at.error]
-    assert len(refusal) == 1 and refusal[0].startswith("This file was refused:")
-    assert "save_file(model.state_dict(), " in refusal[0] and "pickle" in refusal[0]
+    assert len(refusal) == 1 and refusal[0].startswith("This file was refused:") and "pickle" in refusal[0]
+    fixes = [c.value for c in at.code if "torch.load(" in c.value]
+    assert len(fixes) == 3  # under the sidebar's refusal, on the page above its charts, in the help
+    for fix in fixes:  # as lines to copy, the load first: from a .pt the model is not in memory
+        lines = fix.splitlines()
+        assert lines.index('sd = torch.load("model.pt", map_location="cpu", weights_only=True)') \
+            < next(k for k, line in enumerate(lines) if line.startswith("save_file(sd"))
+    assert any("refused, so this page shows" in w.value and "trained" in w.value for w in at.warning)
     assert not at.exception and len(chart_specs(at)) == 3  # the page goes on with its own model
 
 

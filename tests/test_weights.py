@@ -260,13 +260,13 @@ def test_missing_key_is_refused():
     refused(npz_bytes(**arrays), "missing", "bias_hh_l0")
 
 
-def test_a_two_layer_torch_state_dict_is_a_stack_and_a_bidirectional_one_is_refused_naming_its_keys():
+def test_a_two_layer_torch_state_dict_is_a_stack_and_a_bidirectional_one_is_read():
     sd = torch.nn.LSTM(3, 4, num_layers=2).state_dict()
     stack, _ = load(npz_bytes(arch=arch_array("lstm"), **{k: v.numpy() for k, v in sd.items()}))
     assert isinstance(stack, cells.Stack) and stack.num_layers == 2
     sd = torch.nn.LSTM(3, 4, bidirectional=True).state_dict()
-    data = npz_bytes(arch=arch_array("lstm"), **{k: v.numpy() for k, v in sd.items()})
-    refused(data, "weight_ih_l0_reverse")
+    both, _ = load(npz_bytes(arch=arch_array("lstm"), **{k: v.numpy() for k, v in sd.items()}))
+    assert isinstance(both, cells.Bidirectional) and both.output_size == 8
 
 
 @pytest.mark.parametrize(

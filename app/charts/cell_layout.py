@@ -9,6 +9,7 @@ are cubic Béziers that leave and arrive along their ends' ports. Pure: no Strea
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -106,6 +107,19 @@ class Wire:
         u = 1 - t
         return u ** 3 * p[0] + 3 * u ** 2 * t * p[1] + 3 * u * t ** 2 * p[2] + t ** 3 * p[3]
 
+    def runs_along(self, other: Wire) -> bool:
+        """Whether this line shares a stretch of more than 12 px with ``other`` (within 2 px of
+        it): two values drawn on one line. Two lines crossing at 20° or more share under 12 px."""
+        n = max(8, int(self.length()))  # about one sample a pixel
+        near = self.sample(n)[:, None] - other.sample(max(8, int(other.length())))[None]  # (n, m, 2)
+        close = np.min(np.linalg.norm(near, axis=2), axis=1) < 2.0  # (n,)
+        longest = max((len(list(run)) for on, run in itertools.groupby(close) if on), default=0)
+        return longest * self.length() / n > 12.0
+
+    def length(self) -> float:
+        """The line's length in px (along the curve)."""
+        return float(np.sum(np.linalg.norm(np.diff(self.sample(64), axis=0), axis=1)))
+
     def direction(self, end: bool) -> tuple[float, float]:
         """The unit tangent at the end (or the start), in the direction of the flow."""
         p = self.points
@@ -176,7 +190,10 @@ class _Placer:
         if any(_inside(w.sample(), spot, 3.0) for w in [*self.wires, *self._bus_wires()]):
             return False
         trial = Layout({**self.spots, spot.name: spot}, (), 0, self.memory)
-        return not any(trial.hits(w) for w in wires)
+        if any(trial.hits(w) for w in wires):
+            return False
+        return not any(w.runs_along(e) or e.runs_along(w) for w in wires for e in self.wires
+                       if e.source != w.source)
 
     def place(self, node: Layer | Op, at_least: int = 0) -> None:
         """Put ``node`` in the first column from its earliest (``at_least`` for a box) where it
@@ -224,8 +241,11 @@ class _Placer:
         end, d3 = self._in_port(a, target)
         if (d0 == d3) and (start[0] == end[0] or start[1] == end[1]):
             return Wire(source, target.name, kind, (start, end))
-        k0 = max(22.0, 0.55 * abs((end[0] - start[0]) * d0[0] + (end[1] - start[1]) * d0[1]))
-        k3 = max(22.0, 0.55 * abs((end[0] - start[0]) * d3[0] + (end[1] - start[1]) * d3[1]))
+        if a.kind == "op" and kind == "layer":  # an op's value into a box (r ⊙ h_{t-1}): nearly
+            k0 = k3 = 22.0                        # straight, over the boxes between them
+        else:
+            k0 = max(22.0, 0.55 * abs((end[0] - start[0]) * d0[0] + (end[1] - start[1]) * d0[1]))
+            k3 = max(22.0, 0.55 * abs((end[0] - start[0]) * d3[0] + (end[1] - start[1]) * d3[1]))
         p1 = (start[0] + d0[0] * k0, start[1] + d0[1] * k0)
         p2 = (end[0] - d3[0] * k3, end[1] - d3[1] * k3)
         return Wire(source, target.name, kind, (start, p1, p2, end))
@@ -234,7 +254,7 @@ class _Placer:
         hw, hh = a.half
         if a.kind == "layer" and a.row != b.row:
             return (a.x, a.y - hh), (0.0, -1.0)
-        if a.kind in ("layer", "source") or a.row == b.row or b.kind == "sink":
+        if a.kind in ("layer", "source") or a.row == b.row or b.kind in ("sink", "layer"):
             return (a.x + hw, a.y), (1.0, 0.0)
         down = b.y > a.y
         if a.col == b.col or not any(w.target == a.name and (self.spots[w.source].y > a.y) == down

@@ -8,7 +8,7 @@ are also dashed so the charts read without colour.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -55,6 +55,7 @@ def gradient_figure(
     decades: float = 3.0,
     *,
     archs: Mapping[str, str],
+    backward: Collection[str] = (),
 ) -> go.Figure:
     """log10 ||d h_T / d h_t|| against t, one curve per cell, with each cell's memory span marked.
 
@@ -63,12 +64,16 @@ def gradient_figure(
     hidden size when the cells' sizes differ.
     ``spans``: name -> memory span in tokens; a diamond marks where each span ends.
     ``archs``: name -> the curve's cell (a registered name): its colour and dash.
+    ``backward``: the names of curves of a bidirectional model's backward direction, which reads
+    from the last token to the first: their gradient is followed from token 0 (the state it ends
+    at), so their span counts forward from there and their threshold is from their value at 0.
     """
     fig = go.Figure()
     T = len(labels)
     hover = _hover_tokens(labels)
-    back = np.arange(T - 1, -1, -1)  # tokens back from T-1
     for name, values in log_norms.items():
+        reversed_ = name in backward
+        back = np.arange(T) if reversed_ else np.arange(T - 1, -1, -1)  # tokens back, as it read
         colour = cell_colour(archs[name])
         fig.add_trace(
             go.Scatter(
@@ -80,7 +85,7 @@ def gradient_figure(
             )
         )
         if name in spans and T:
-            t_end = T - 1 - spans[name]
+            t_end = spans[name] if reversed_ else T - 1 - spans[name]
             fig.add_trace(
                 go.Scatter(
                     x=[t_end], y=_finite_or_none(np.asarray([values[t_end]])), mode="markers",
@@ -89,7 +94,8 @@ def gradient_figure(
                     hovertemplate=f"{name} memory span: {spans[name]} tokens<extra></extra>",
                 )
             )
-    ends = sorted({round(float(v[-1]), 12) for v in log_norms.values()}) if T else []
+    ends = sorted({round(float(v[0] if n in backward else v[-1]), 12)  # each curve's followed state
+                   for n, v in log_norms.items()}) if T else []
     for k, end in enumerate(ends):  # one threshold per hidden size (log10 sqrt(H) at the last token)
         fig.add_trace(  # a trace, not a shape, so that the legend explains it
             go.Scatter(

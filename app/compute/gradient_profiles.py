@@ -50,8 +50,9 @@ def token_cap(models_: Mapping[str, models.Loaded]) -> int:
     of L layers is measured at every layer in one pass that carries rows through all L layers."""
     seconds_per_token = 0.0
     for m in models_.values():
-        cell, L = m.cell, getattr(m.cell, "num_layers", 1)
-        seconds_per_token += SECONDS_PER_CUBE * cell.blocks * cell.hidden_size**3 * L
+        cell, L = m.cell, getattr(m.cell, "num_layers", 1) * max(1, len(getattr(m.cell, "directions", ())))
+        seconds_per_token += SECONDS_PER_CUBE * cell.blocks * cell.hidden_size**3 * L  # both directions'
+        # passes, each through all layers, for a bidirectional model
     return int(np.clip(SECONDS_PER_EDIT / seconds_per_token, MIN_TOKENS, JACOBIAN_MAX_TOKENS))
 
 
@@ -77,20 +78,25 @@ def _profiles(cells_keys: Keys, text: str, _loaded: Mapping[str, models.Loaded]
     for name, m in _loaded.items():
         x = inputs(m, text)[0]  # (T, I)
         num_layers = getattr(m.cell, "num_layers", 1)
-        if num_layers == 1:
+        directions = getattr(m.cell, "directions", ("",))
+        if num_layers == 1 and len(directions) == 1:
             out[name] = grad.gradient_profile(m.cell, x)
             continue
         trace = m.cell.forward(x)
-        by_layer = cells.jacobian_norms_by_layer(m.cell, trace)  # (L, T), one pass for all layers
-        for k in range(num_layers):  # d h^top_{T-1} / d h^(k)_t: through depth and time
-            out[f"{name} layer {k}"] = grad.gradient_profile(m.cell, x, trace, layer=k,
-                                                             log_norms=by_layer[k])
+        for d, direction in enumerate(directions):
+            by_layer = cells.jacobian_norms_by_layer(m.cell, trace, direction=d)  # (L, T), one pass
+            for k in range(num_layers):  # d h^top_{T-1} / d h^(k)_t: through depth and time
+                label = " ".join(part for part in (name, f"layer {k}" if num_layers > 1 else "", direction)
+                                 if part)
+                out[label] = grad.gradient_profile(m.cell, x, trace, layer=k, log_norms=by_layer[k],
+                                                   direction=d)
     return out
 
 
 def profiles(cells_keys: Keys, text: str) -> dict[str, grad.GradientProfile]:
     """The gradient profile of each cell on ``text`` (at most :func:`token_cap` characters); a
-    stack's at each of its layers, named "<cell> layer k"."""
+    stack's at each of its layers, named "<cell> layer k"; a bidirectional model's for each
+    direction too, "<cell> layer k backward" (in its reading order: ``GradientProfile.in_time_order``)."""
     return _profiles(cells_keys, text, loaded(cells_keys))
 
 

@@ -33,6 +33,7 @@ from cells.models.charmodel import DEFAULT_VOCAB
 from cells.models.encoders import CharEncoder, NumberEncoder
 from cells.models.melody import MelodyModel
 from cells.models.reader import Reader, state_after
+from cells.science.decisions import Decision, decide
 
 BASELINES = ("rnn", "lstm", "gru")
 """The cells gatescope ships trained models of, in the order comparison pages show them."""
@@ -48,6 +49,18 @@ RANDOM_SCHEME = (
 CORPUS_LABELS = {"prose": "English prose", "code": "Python code"}
 
 MODEL_LABELS = {"trained": "trained", "random": "random weights"}
+
+CLASSIFIER = "topics"
+"""The ``model`` choice of the shipped topic classifiers (``<arch>-topics``: which fortune
+collection a text is from, scripts/train_topics.py), and their corpus."""
+
+
+def model_labels(mode: str) -> dict[str, str]:
+    """The shipped weights a page in ``mode`` offers: the trained models, in text mode the topic
+    classifiers too, and random weights."""
+    if mode != "text":
+        return dict(MODEL_LABELS)
+    return {"trained": "trained", CLASSIFIER: "trained topic classifier", "random": "random weights"}
 
 SHOW_UNITS = 32
 """Charts show at most this many hidden units: the ones whose h varies most over the sequence."""
@@ -112,6 +125,8 @@ def resolve(arch: str, model: str, mode: str, *, seed: int = 0, hidden: int = RA
         arch = BASELINES[1]
     if model == "random":
         return ModelKey("random", arch, mode, seed, hidden, radius, forget_bias)
+    if model == CLASSIFIER and mode == "text":
+        return ModelKey("trained", arch, mode, corpus=CLASSIFIER)
     if mode == "text" and corpus == CORPORA[0]:  # prose is the text models' default: one key
         corpus = ""
     corpus = "" if corpus == DEFAULT_CORPUS.get(mode, "") else corpus  # one key per shipped model
@@ -195,6 +210,9 @@ def _trained_description(reader: Reader) -> str:
         text += f"; test MSE {meta['test_mse']}"
     if "heldout" in meta:
         text += f"; the last {meta['heldout']} values never trained on"
+    if "heldout_accuracy" in meta:
+        text += (f"; it names the topic of {meta['heldout_accuracy']:.0%} of held-out fortunes "
+                 f"(a bag of characters: {meta.get('baseline_heldout_accuracy', float('nan')):.0%})")
     if "heldout_loglik_per_note" in meta:
         text += (f"; held-out log-likelihood {meta['heldout_loglik_per_note']:.3f} nats per note "
                  f"(bigram baseline {meta.get('bigram_loglik_per_note', float('nan')):.3f})")
@@ -260,8 +278,11 @@ class Reading:
     """One sequence read by one model, everything the pages draw: every unit, float32.
 
     ``cell`` is the cell's class (its gates, roles, states and equations); ``rows`` are the
-    gates in the cell's display order, then c (a cell with a cell state) and h, each (T, H).
-    ``saturation`` covers all units: gate -> (left (H,), right (H,)).
+    gates in the cell's display order, then c (a cell with a cell state) and h, each (T, H), in
+    the sequence's order (a bidirectional model's backward direction too: row t is its state after
+    reading from the end back to token t). A projected LSTM's h row is each unit's o·tanh(c),
+    before the projection; ``projected`` is h itself, (T, P). ``saturation`` covers all units:
+    gate -> (left (H,), right (H,)).
     """
 
     cell: type[Cell]
@@ -274,6 +295,32 @@ class Reading:
     unknown_chars: tuple[str, ...]
     guesses: tuple[tuple[tuple[str, float], ...], ...]  # (T, k) (visible label, p); () without
     saturation: dict[str, tuple[np.ndarray, np.ndarray]]
+    direction: int = 0  # the direction shown: 0 forward, 1 backward (a bidirectional model's)
+    directions: int = 1  # 2 for a bidirectional model
+    projected: np.ndarray | None = None  # (T, P) a projected LSTM's h
+
+    @property
+    def backward(self) -> bool:
+        """True when the rows are a backward direction's, which read the sequence from its end."""
+        return self.direction == 1
+
+    @property
+    def where(self) -> str:
+        """", layer k of L" for a stacked model and, for a bidirectional one, its direction
+        (", backward direction ← ..."); nothing for a single cell."""
+        name = f", layer {self.layer} of {self.num_layers}" if self.num_layers > 1 else ""
+        if self.directions == 2:
+            name += (", backward direction ← (reads from the last token back to the first)" if self.backward
+                     else ", forward direction →")
+        return name
+
+    def in_reading_order(self, rows: dict[str, np.ndarray], labels: Sequence[str]
+                         ) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
+        """``rows`` (T, ·) and ``labels`` in the order the shown direction read them: reversed for
+        a backward direction (its step 0 is the last token), as they are otherwise."""
+        if not self.backward:
+            return rows, tuple(labels)
+        return {name: a[::-1] for name, a in rows.items()}, tuple(labels[::-1])
 
     @property
     def h(self) -> np.ndarray:
@@ -325,13 +372,27 @@ def guesses_of(tokens: Sequence[str], probs: np.ndarray) -> tuple[tuple[tuple[st
 
 def trace_rows(cell: Cell, trace: cells.Trace) -> dict[str, np.ndarray]:
     """What the pages draw and export of a trace, by name: the cell's gates in display order, then
-    c (a cell with a cell state) and h; (T, [B,] H) each, views of the trace."""
+    c (a cell with a cell state) and h; (T, [B,] H) each, views of the trace. A projected LSTM's h
+    row is each unit's o·tanh(c), before the projection (its h has P numbers, not one per unit)."""
     gates = trace.gates
     rows = {g.name: gates[g.name] for g in cell.gates}
     if trace.c is not None:
         rows["c"] = trace.c
-    rows["h"] = trace.h
+    rows["h"] = trace._public(trace.extra["m"]) if cell.projected else trace.h
     return rows
+
+
+def shown_trace(trace: cells.Trace | cells.BidirectionalTrace, layer: int, direction: int
+                ) -> tuple[cells.Trace, int, int, int]:
+    """The trace of one layer (-1 or out of range: the top) and, for a bidirectional model, one
+    direction, in the sequence's order: (trace, layer, num_layers, directions)."""
+    if isinstance(trace, cells.BidirectionalTrace):
+        L = trace.num_layers
+        layer = layer if 0 <= layer < L else L - 1
+        return trace.aligned(layer, direction), layer, L, 2
+    layers = getattr(trace, "layers", (trace,))
+    layer = layer if 0 <= layer < len(layers) else len(layers) - 1
+    return layers[layer], layer, len(layers), 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -372,9 +433,11 @@ def _added(a: dict, b: dict) -> dict:
 
 
 def reading_of(loaded: Loaded, sequence: str | np.ndarray, layer: int = -1,
-               start: tuple[int, Resumable] | None = None) -> tuple[Reading, Resumable | None]:
+               start: tuple[int, Resumable] | None = None, direction: int = 0
+               ) -> tuple[Reading, Resumable | None]:
     """Read ``sequence`` with ``loaded``'s reader (uncached; see :func:`read`); ``layer`` picks a
-    stack's layer (-1 or out of range: the top one).
+    stack's layer (-1 or out of range: the top one), ``direction`` a bidirectional model's (0
+    forward, 1 backward).
 
     ``start`` = (n, resumable): the first n characters of a text are ones ``resumable`` read
     (:meth:`Resumable.start_for`); only the rest is read, from the model's state after them, and
@@ -387,14 +450,15 @@ def reading_of(loaded: Loaded, sequence: str | np.ndarray, layer: int = -1,
     h0, c0 = before.states[blocks - 1] if before else (None, None)
     read = reader.read(sequence[begin:], h0, c0)  # what comes after the first ``begin`` tokens
     trace = read.trace
-    layers = getattr(trace, "layers", (trace,))
-    layer = layer if 0 <= layer < len(layers) else len(layers) - 1
-    rows = {name: a.astype(np.float32) for name, a in trace_rows(cell, layers[layer]).items()}
+    directions = 2 if isinstance(trace, cells.BidirectionalTrace) else 1
+    direction = direction if directions == 2 and direction in (0, 1) else 0
+    shown, layer, num_layers, _ = shown_trace(trace, layer, direction)
+    rows = {name: a.astype(np.float32) for name, a in trace_rows(cell, shown).items()}
     unknown = np.asarray(read.unknown, bool)
     guesses = () if read.probs is None else guesses_of(reader.encoder.tokens, read.probs)
     T = begin + len(unknown)
     ends = range(begin + RESUME_EVERY, T + 1, RESUME_EVERY)  # the new blocks' ends, in the text
-    *counts, total = _saturated_counts(cell, layers[layer], [t - begin for t in [*ends, T]])
+    *counts, total = _saturated_counts(cell, shown, [t - begin for t in [*ends, T]])
     if before is not None:  # the first ``begin`` steps are the earlier reading's
         done, so_far = before.reading, before.saturated[blocks - 1]
         rows = {name: np.concatenate([done.rows[name][:begin], a]) for name, a in rows.items()}
@@ -411,16 +475,19 @@ def reading_of(loaded: Loaded, sequence: str | np.ndarray, layer: int = -1,
         cell=cell.cell_class if hasattr(cell, "cell_class") else type(cell),
         hidden_size=cell.hidden_size,
         layer=layer,
-        num_layers=len(layers),
+        num_layers=num_layers,
         labels=labels,
         rows=rows,  # (T, H) each
         unknown=unknown,
         unknown_chars=unknown_chars,
         guesses=guesses,
         saturation={g: (below / T, above / T) for g, (below, above) in total.items()},
+        direction=direction,
+        directions=directions,
+        projected=shown.h.astype(np.float32) if cell.projected else None,
     )
-    if not (reader.mode == "text" and reader.per_character):
-        return reading, None
+    if not (reader.mode == "text" and reader.per_character) or directions == 2:
+        return reading, None  # a bidirectional model reads the whole text again: no state to read on from
     states = (*(before.states[:blocks] if before else ()),
               *(state_after(trace, t - begin - 1) for t in ends))
     saturated = (*(before.saturated[:blocks] if before else ()), *counts)
@@ -433,27 +500,42 @@ def _resumables() -> LRUMap[tuple[ModelKey, int, str], Resumable]:
 
 
 @st.cache_data(max_entries=READ_ENTRIES, show_spinner=False)
-def _read(key: ModelKey, text: str, values: np.ndarray, layer: int, _loaded: Loaded) -> Reading:
+def _read(key: ModelKey, text: str, values: np.ndarray, layer: int, direction: int,
+          _loaded: Loaded) -> Reading:
     """The reading of a sequence by the model ``key`` names (``_loaded``, not hashed, is it).
 
     A text is read on from the kept reading (:data:`RESUME_ENTRIES`) of this model and layer that
     shares the longest beginning with it, if one shares a :data:`RESUME_EVERY` characters."""
     if key.mode == "numbers":
-        return reading_of(_loaded, values, layer)[0]
+        return reading_of(_loaded, values, layer, direction=direction)[0]
     store = _resumables()
     starts = [(r.start_for(text, _loaded.reader), r) for (k, lay, _), r in store.items()
               if (k, lay) == (key, layer)]
     start = max(starts, key=lambda s: s[0], default=(0, None))
-    reading, resumable = reading_of(_loaded, text, layer, start if start[0] else None)
+    reading, resumable = reading_of(_loaded, text, layer, start if start[0] else None, direction)
     if resumable is not None:
         store.put((key, layer, text), resumable)
     return reading
 
 
-def read(key: ModelKey, seq: Prepared, layer: int = -1) -> Reading:
-    """``seq`` read by the model ``key`` names, cached per key, sequence and layer (a stack's; -1:
-    the top one)."""
-    return _read(key, "" if key.mode == "numbers" else seq.text, seq.values, layer, load(key))
+def read(key: ModelKey, seq: Prepared, layer: int = -1, direction: int = 0) -> Reading:
+    """``seq`` read by the model ``key`` names, cached per key, sequence, layer (a stack's; -1:
+    the top one) and direction (a bidirectional model's: 0 forward, 1 backward)."""
+    return _read(key, "" if key.mode == "numbers" else seq.text, seq.values, layer, direction, load(key))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _decision(key: ModelKey, text: str, _loaded: Loaded) -> Decision:
+    return decide(_loaded.reader, text)
+
+
+def decision(key: ModelKey, seq: Prepared) -> Decision | None:
+    """How the classifier ``key`` names decides on ``seq`` (``cells.science.decisions.decide``),
+    cached; None for a model that is not a classifier or a text of no tokens."""
+    loaded = load(key)
+    if not loaded.reader.classifies or key.mode != "text" or not loaded.reader.tokens_of(seq.text):
+        return None
+    return _decision(key, seq.text, loaded)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -177,6 +177,7 @@ _PARSERS: dict[str, Any] = {
     "seed": _bounded(int, 0, 2**31 - 1),
     "unit": _bounded(int, -1, 4095),
     "layer": _bounded(int, -1, 63),
+    "direction": _bounded(int, 0, 1),
     "trained_on": _name,
     "horizon": _bounded(int, 1, 100),
     "corpus": _choice(CORPORA),
@@ -220,6 +221,7 @@ class ViewState:
     seed: int = 0  # seed of random weights
     unit: int = -1  # the unit whose equations the scrubber shows; -1: the most active one
     layer: int = -1  # the layer of a stacked model the pages show; -1: the top one
+    direction: int = 0  # a bidirectional model's direction the pages show: 0 forward, 1 backward
     trained_on: str = "series"  # numbers mode: what the trained model learnt (models.NUMBERS_CORPORA)
     horizon: int = 5  # numbers mode: how many steps ahead the forecast looks
     corpus: str = "prose"  # what the shipped text models learnt (Cells, Write): "prose" or "code"

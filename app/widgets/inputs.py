@@ -145,6 +145,21 @@ def layer_choice(cell: Any) -> int:
         "hidden states of the one below, and the top layer's h is what the model outputs.")
 
 
+DIRECTION_NAMES = ("forward →: reads the first token first", "backward ←: reads the last token first")
+
+
+def direction_choice(cell: Any) -> int:
+    """For a bidirectional model (``cell.directions``), the direction to show (``key="direction"``):
+    0 forward, 1 backward, which reads the sequence from its end; 0 for any other model."""
+    if len(getattr(cell, "directions", ())) < 2:
+        return 0
+    return choice("direction", "Direction", (0, 1), horizontal=False, format_func=DIRECTION_NAMES.__getitem__,
+                  help="Your model is bidirectional: each layer is two cells, one reading the sequence "
+                  "from the first token to the last, the other from the last token back to the first. "
+                  "Its output after token t is both directions' h side by side: the forward one has "
+                  "read tokens 0..t, the backward one tokens t..T-1.")
+
+
 def model_choice(labels: Mapping[str, str], mode: str, *, horizontal: bool = True,
                  help: str | None = None) -> str:
     """The "Weights" radio (``key="model"``): the shipped choices, plus this visitor's upload.

@@ -72,19 +72,38 @@ def live_body(body: Callable[[], None]) -> None:
     fragment()
 
 
-def upload_note(model: str, mode: str, role: str) -> None:
-    """Say on the page what becomes of the chosen upload here: ``role`` ends the sentence "Your
-    upload (GRU) ..." when it is shown (say, "replaces the trained GRU"), or the page says
-    plainly why it cannot show it. Nothing when ``model`` is not the upload."""
+def refusal_note(shown: str) -> bool:
+    """If this visitor's last file was refused, say so on the page, above its charts: why, the
+    fix as code, and ``shown``, the model the page shows instead. True when it said so."""
+    refused = upload.refusal()
+    if refused is None:
+        return False
+    st.warning(f"Your file was refused, so this page shows {shown} instead (the sidebar has the "
+               "upload). Why:", icon=":material/block:")
+    st.text(refused.reason)  # plain text: it quotes the file
+    if refused.fix:
+        st.code(refused.fix, language="python")  # newlines kept: copy it as it is
+    return True
+
+
+def upload_note(model: str, mode: str, role: str, shown: str = "gatescope's trained models") -> None:
+    """Say on the page, above its charts, what becomes of this visitor's file here: refused (why,
+    the fix, and ``shown``, the model shown instead); chosen and shown (``role`` ends the sentence
+    "Your upload (GRU) ...", say "replaces the trained GRU"; what was read differently from the
+    file); or chosen and not shown here, and what is shown instead. Nothing without a file."""
+    if refusal_note(shown):
+        return
     up = upload.current()
     if up is None or model != up.key:
         return
     if up.mode == mode:
         st.info(f"Your upload ({up.reader.cell.display_name}) {role}.", icon=":material/upload_file:")
+        for note in up.notes:
+            st.caption(f"Read from your file: {note}.")
     else:
         st.info(f"Your upload reads {up.mode} mode and this page is reading {mode}, so it cannot "
-                "be shown here: the page shows gatescope's trained models instead. Your choice "
-                "is kept for the pages that can show it.", icon=":material/info:")
+                   f"be shown here: the page shows {shown} instead. Your choice is kept for the pages "
+                   "that can show it.", icon=":material/info:")
 
 
 def show_model(description: str, problem: str = "", note: str = "") -> None:

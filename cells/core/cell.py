@@ -181,7 +181,10 @@ class Cell:
     numbers; ``keras_blocks``: the Keras block index of each block (None: Keras has no such layer);
     ``chrono``: (gate, sign) pairs, the chrono initialisation's bias rule (Tallec & Ollivier 2018);
     ``forget_bias_gate``: the gate whose bias ``init_params(forget_bias=...)`` sets;
-    ``torch_module``: the ``torch.nn`` class with the same equations and layout, if any.
+    ``torch_module``: the ``torch.nn`` class with the same equations and layout, if any;
+    ``keras_bias_rows``: the rows of the Keras layer's bias (the GRU's reset_after=True: 2);
+    ``param_names``: one layer's arrays (torch's four; a projected LSTM adds ``weight_hr_l0``);
+    ``projected``: h_t is a projection of the units' outputs (its own width, ``output_size``).
 
     Subclasses implement ``step``, ``forward``, ``backward``, ``_local_derivatives`` and
     ``_back_step`` (the vector-Jacobian product of one time step, shared by ``backward`` and by
@@ -203,6 +206,10 @@ class Cell:
     chrono: ClassVar[tuple[tuple[str, float], ...]] = ()
     forget_bias_gate: ClassVar[str | None] = None
     torch_module: ClassVar[str | None] = None
+    keras_bias_rows: ClassVar[int] = 1  # Keras's bias: one (G*U,) row; the GRU's reset_after: two
+    param_names: ClassVar[tuple[str, ...]] = PARAM_NAMES  # one layer's arrays, torch's names
+    projected: ClassVar[bool] = False  # h_t is a projection (the LSTM's proj_size): c and the gates
+    # have hidden_size units, h has output_size
     # Derived from the facts above when the class is defined:
     blocks: ClassVar[int]  # G: the rows of weight_ih are G blocks of H (the tanh RNN: 1)
     has_cell_state: ClassVar[bool]
@@ -245,6 +252,18 @@ class Cell:
         if cls.keras_blocks is not None and sorted(cls.keras_blocks) != list(range(cls.blocks)):
             raise TypeError(f"{cls.__name__}: keras_blocks must order its {cls.blocks} blocks")
 
+    @classmethod
+    def param_shapes(cls, H: int, params: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
+        """The shape each array but weight_ih_l0 must have, for H units (from weight_ih_l0)."""
+        G = cls.blocks
+        return {"weight_hh_l0": (G * H, H), "bias_ih_l0": (G * H,), "bias_hh_l0": (G * H,)}
+
+    @classmethod
+    def for_params(cls, params: dict[str, np.ndarray]) -> type[Cell]:
+        """The class that reads one layer's ``params``: this one (the LSTM: its projected form
+        when they hold ``weight_hr_l0``)."""
+        return cls
+
     def _input_da(self, local: dict[str, np.ndarray], t: int, dh: np.ndarray, da: np.ndarray,
                   out: np.ndarray) -> np.ndarray:
         """dL/d(W_ih x_t + b_ih) of step t, given what ``_back_step`` wrote into ``da`` for the total
@@ -256,9 +275,10 @@ class Cell:
     def zero_state(self, batch: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """(h, c) zeros for ``step``: (H,) each, or (B, H) for a batch; c is None without a cell
         state. A stack's are (L, [B,] H)."""
-        shape = (self.hidden_size,) if batch is None else (batch, self.hidden_size)
-        h = np.zeros(shape, dtype=self.dtype)
-        return h, (np.zeros_like(h) if self.has_cell_state else None)
+        batch_shape = () if batch is None else (batch,)
+        h = np.zeros((*batch_shape, self.output_size), dtype=self.dtype)
+        c = np.zeros((*batch_shape, self.hidden_size), dtype=self.dtype) if self.has_cell_state else None
+        return h, c
 
     def memory_path(self, trace: Trace) -> np.ndarray | None:
         """(T, [B], H) the factor d s_t / d s_{t-1} along the memory state's direct path (s = c or
@@ -269,7 +289,7 @@ class Cell:
         return 1.0 - gate if self.memory_keeps_complement else gate
 
     def __init__(self, params: dict[str, np.ndarray]):
-        self.params = check_params(self.arch, self.blocks, params)
+        self.params = check_params(type(self), params)
         W_ih = self.params["weight_ih_l0"]
         self.sizes = CellSizes(input_size=W_ih.shape[1], hidden_size=W_ih.shape[0] // self.blocks)
         self.dtype = W_ih.dtype
@@ -280,6 +300,11 @@ class Cell:
 
     @property
     def hidden_size(self) -> int:
+        return self.sizes.hidden_size
+
+    @property
+    def output_size(self) -> int:
+        """The width of h_t, what a layer above or a head reads: H (a projected LSTM: its P)."""
         return self.sizes.hidden_size
 
     @property
@@ -308,8 +333,9 @@ class Cell:
         return x, batched
 
     def _initial_state(self, s: np.ndarray | None, B: int, name: str) -> np.ndarray:
-        """h0 or c0 as (B, H): zeros when not given; (H,) accepted for a single sequence."""
-        H = self.hidden_size
+        """h0 or c0 as (B, H) (a projected LSTM's h0: (B, P)): zeros when not given; (H,) accepted
+        for a single sequence."""
+        H = self.output_size if name == "h0" else self.hidden_size
         if s is None:
             return np.zeros((B, H), dtype=self.dtype)
         s = np.asarray(s, dtype=self.dtype)
@@ -321,7 +347,7 @@ class Cell:
     def _backward_inputs(self, trace: Trace, dh: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Check a backward call: dh (shaped like trace.h) as (T, B, H), and the trace's per-step
         chain-rule factors (``_local_derivatives``)."""
-        if trace.arch != self.arch or trace.hs.shape[2] != self.hidden_size:
+        if trace.arch != self.arch or trace.hs.shape[2] != self.output_size:
             raise ValueError(f"this trace was not made by this {self.arch} cell")
         dh = np.asarray(dh, dtype=self.dtype)
         if dh.shape != trace.h.shape:
@@ -355,24 +381,26 @@ def previous_states(s0: np.ndarray, ss: np.ndarray) -> np.ndarray:
     return np.concatenate([s0[None], ss[:-1]], axis=0)
 
 
-def check_params(arch: str, G: int, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Validate a torch-named parameter dict; returns read-only float arrays (copies).
+def check_params(cls: type[Cell], params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Validate a torch-named parameter dict for cell class ``cls`` (its ``param_names`` and
+    ``param_shapes``); returns read-only float arrays (copies).
 
     A bad dict is a ValueError that names the key and says why.
     """
+    arch, G = cls.arch, cls.blocks
     if not isinstance(params, dict):
         raise ValueError(f"parameters must be a dict of arrays, got {type(params).__name__}")
-    missing = [k for k in PARAM_NAMES if k not in params]
+    missing = [k for k in cls.param_names if k not in params]
     if missing:
         raise ValueError(f"{arch} parameters: missing key(s) {', '.join(missing)}")
-    unknown = sorted(set(params) - set(PARAM_NAMES))
+    unknown = sorted(set(map(str, params)) - set(cls.param_names))
     if unknown:
         raise ValueError(
-            f"{arch} parameters: unexpected key(s) {', '.join(map(str, unknown))} "
-            "(gatescope reads one layer, unidirectional, with biases: the *_l0 keys)"
+            f"{arch} parameters: unexpected key(s) {', '.join(unknown)} "
+            f"(one layer of this cell has {', '.join(cls.param_names)})"
         )
     out = {}
-    for k in PARAM_NAMES:
+    for k in cls.param_names:
         a = np.asarray(params[k])
         if a.dtype.kind not in "fiu":
             raise ValueError(f"{k}: expected a real floating-point array, got dtype {a.dtype}")
@@ -385,7 +413,7 @@ def check_params(arch: str, G: int, params: dict[str, np.ndarray]) -> dict[str, 
     if W_ih.ndim != 2 or W_ih.shape[0] == 0 or W_ih.shape[0] % G or W_ih.shape[1] == 0:
         raise ValueError(f"weight_ih_l0: expected shape ({G}*H, I) for {arch}, got {W_ih.shape}")
     H = W_ih.shape[0] // G
-    for k, shape in (("weight_hh_l0", (G * H, H)), ("bias_ih_l0", (G * H,)), ("bias_hh_l0", (G * H,))):
+    for k, shape in cls.param_shapes(H, out).items():
         if out[k].shape != shape:
             raise ValueError(f"{k}: expected shape {shape} (H={H} from weight_ih_l0), got {out[k].shape}")
     dtypes = {a.dtype for a in out.values()}

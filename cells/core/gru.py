@@ -52,6 +52,7 @@ h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
         "h_t = (1 − z_t)·n_t + z_t·h_[t−1] = (1 − {z})·({n}) + {z}·({hprev}) = {h}",
     )
     keras_blocks = (1, 0, 2)  # Keras's z r h: torch's r is Keras's block 1
+    keras_bias_rows = 2  # reset_after=True: an input bias and a recurrent bias
     chrono = (("z", 1.0),)  # z keeps h_{t-1}: b_z = log u
     torch_module = "GRU"
 

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from cells.core.cell import CANDIDATE, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
+from cells.core.cell import CANDIDATE, PARAM_NAMES, SIGMOID, Cell, Gate, Trace, previous_states, sigmoid
 from cells.core.dataflow import (
     ADD,
     C_PREV,
@@ -103,6 +103,12 @@ h_t &= o_t \odot \tanh(c_t)
     linear_candidate: ClassVar[bool] = False  # g_t is its pre-activation, no tanh
     linear_output: ClassVar[bool] = False  # h_t = o_t c_t, no tanh
 
+    @classmethod
+    def for_params(cls, params: dict[str, np.ndarray]) -> type[Cell]:
+        """The LSTM, or its projected form when ``params`` hold ``weight_hr_l0`` (torch's
+        proj_size)."""
+        return ProjectedLSTM if cls is LSTM and "weight_hr_l0" in params else cls
+
     def __init__(self, params: dict[str, np.ndarray]):
         super().__init__(params)
         H = self.hidden_size
@@ -116,6 +122,7 @@ h_t &= o_t \odot \tanh(c_t)
         self._W_ih_T = np.ascontiguousarray((W_ih * self._half[:, None]).T)  # (I, 4H)
         self._W_hh_T = np.ascontiguousarray((W_hh * self._half[:, None]).T)  # (H, 4H)
         self._b = (b_ih + b_hh) * self._half  # (4H,)
+        self._W_hr_T = None  # (H, P): the projection of a projected LSTM (ProjectedLSTM)
 
     def step(
         self, x_t: np.ndarray, h: np.ndarray, c: np.ndarray | None = None
@@ -137,16 +144,17 @@ h_t &= o_t \odot \tanh(c_t)
         """Run the sequence x, (T, I) or (T, B, I), from (h0, c0) (zeros if None)."""
         x, batched = self._batch_inputs(x)  # (T, B, I)
         T, B, _ = x.shape
-        H = self.hidden_size
+        H, P = self.hidden_size, self.output_size  # P = H but for a projected LSTM
         h0 = self._initial_state(h0, B, "h0")
         c0 = self._initial_state(c0, B, "c0")
 
         acts = x @ self._W_ih_T  # (T, B, 4H) input projection of every step at once
         acts += self._b
         gates = acts.reshape(T, B, 4, H)  # the same memory, one block per gate
-        hs = np.empty((T, B, H), dtype=self.dtype)
+        hs = np.empty((T, B, P), dtype=self.dtype)
         cs = np.empty((T, B, H), dtype=self.dtype)
         tanh_c = np.empty((T, B, H), dtype=self.dtype)
+        ms = hs if self._W_hr_T is None else np.empty((T, B, H), dtype=self.dtype)  # o tanh(c_t)
         recurrent = np.empty((B, 4 * H), dtype=self.dtype)
         ig = np.empty((B, H), dtype=self.dtype)
         h, c = h0, c0
@@ -162,19 +170,23 @@ h_t &= o_t \odot \tanh(c_t)
             np.multiply(i, g, out=ig)
             cs[t] += ig  # c_t = f c_{t-1} + i g
             np.tanh(cs[t], out=tanh_c[t])
-            np.multiply(o, tanh_c[t], out=hs[t])  # h_t = o tanh(c_t)
+            np.multiply(o, tanh_c[t], out=ms[t])  # h_t = o tanh(c_t)
+            if self._W_hr_T is not None:
+                np.matmul(ms[t], self._W_hr_T, out=hs[t])  # projected: h_t = W_hr (o tanh(c_t))
             h, c = hs[t], cs[t]
-        return Trace(self.arch, batched, x, h0, c0, hs, cs, acts, self.gate_names, {"tanh_c": tanh_c})
+        extra = {"tanh_c": tanh_c} if ms is hs else {"tanh_c": tanh_c, "m": ms}
+        return Trace(self.arch, batched, x, h0, c0, hs, cs, acts, self.gate_names, extra)
 
     def backward(self, trace: Trace, dh: np.ndarray):
         """Exact BPTT. dh: dL/dh_t from outside the cell at every t, shaped like trace.h."""
-        dh_out, local = self._backward_inputs(trace, dh)  # (T, B, H), per-step factors
-        T, B, H = trace.hs.shape
+        dh_out, local = self._backward_inputs(trace, dh)  # (T, B, P), per-step factors
+        T, B, P = trace.hs.shape  # P = H but for a projected LSTM
+        H = self.hidden_size
         G = self.blocks  # 4: i f g o (a variant of cells/lstm_variants.py: the blocks it keeps)
-        dH = np.empty((T, B, H), dtype=self.dtype)  # total dL/dh_t
+        dH = np.empty((T, B, P), dtype=self.dtype)  # total dL/dh_t
         dC = np.empty((T, B, H), dtype=self.dtype)  # total dL/dc_t
         da = np.empty((T, B, G * H), dtype=self.dtype)  # dL/d(pre-activations), in gate_names order
-        dh_next = np.zeros((B, H), dtype=self.dtype)  # dL/dh_t through step t+1
+        dh_next = np.zeros((B, P), dtype=self.dtype)  # dL/dh_t through step t+1
         dc_next = np.zeros((B, H), dtype=self.dtype)  # dL/dc_t through step t+1
         for t in reversed(range(T)):
             np.add(dh_out[t], dh_next, out=dH[t])  # dL/dh_t = from the outputs + from step t+1
@@ -186,7 +198,7 @@ h_t &= o_t \odot \tanh(c_t)
         db = da2.sum(axis=0)
         params = {
             "weight_ih_l0": da2.T @ trace.x.reshape(T * B, I),  # dL/dW_ih = sum_t da_t x_t^T
-            "weight_hh_l0": da2.T @ h_prev.reshape(T * B, H),  # dL/dW_hh = sum_t da_t h_{t-1}^T
+            "weight_hh_l0": da2.T @ h_prev.reshape(T * B, P),  # dL/dW_hh = sum_t da_t h_{t-1}^T
             "bias_ih_l0": db,
             "bias_hh_l0": db.copy(),
         }
@@ -233,3 +245,66 @@ h_t &= o_t \odot \tanh(c_t)
         np.multiply(dc[..., None, :], local["dc_to_da_ifg"][t], out=da4[..., :3, :])  # dL/da_{i,f,g}
         np.multiply(dh, local["dh_to_da_o"][t], out=da4[..., 3, :])  # dL/da_o
         return da @ self.params["weight_hh_l0"], dc * local["f"][t]  # dL/dh_{t-1}, dL/dc_{t-1}
+
+
+class ProjectedLSTM(LSTM):
+    """The LSTM with a projection (``torch.nn.LSTM(proj_size=P)``): the LSTMP of Sak, Senior &
+    Beaufays (2014), "Long Short-Term Memory Recurrent Neural Network Architectures for Large Scale
+    Acoustic Modeling". The H units' outputs are projected to P < H numbers, and those are h:
+
+        m_t = o_t * tanh(c_t)          (H,) each unit's output
+        h_t = W_hr m_t                 (P,) what the gates read at t+1, and what the layer outputs
+
+    so weight_hh_l0 is (4H, P) and one more array, ``weight_hr_l0`` (P, H), holds the projection.
+    Made by ``make_cell("lstm", params)`` when the parameters hold ``weight_hr_l0``.
+    """
+
+    display_name = "LSTM (projected)"
+    paper = "Hochreiter & Schmidhuber (1997); projection: Sak et al. (2014)"
+    param_names = (*PARAM_NAMES, "weight_hr_l0")
+    projected = True
+    keras_blocks = None  # Keras's LSTM has no projection
+    equations = LSTM.equations.replace(r"h_t &= o_t \odot \tanh(c_t)",
+                                       r"m_t &= o_t \odot \tanh(c_t)\\" "\n" r"h_t &= W_{hr}\, m_t")
+    equation_lines = (
+        *LSTM.equation_lines[:3],
+        "m_t = o_t·tanh(c_t) = {o}·tanh({c}) = {h}    (h_t = W_hr m_t: the projection of every unit's m)",
+    )
+
+    def __init__(self, params: dict[str, np.ndarray]):
+        super().__init__(params)
+        self._W_hr_T = np.ascontiguousarray(self.params["weight_hr_l0"].T)  # (H, P)
+
+    @classmethod
+    def param_shapes(cls, H: int, params: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
+        W_hr = params["weight_hr_l0"]
+        if W_hr.ndim != 2 or not 0 < W_hr.shape[0] < H:
+            raise ValueError(f"weight_hr_l0: expected shape (P, {H}) with 0 < P < H={H} (torch's "
+                             f"proj_size), got {W_hr.shape}")
+        P = W_hr.shape[0]
+        return {"weight_hh_l0": (4 * H, P), "bias_ih_l0": (4 * H,), "bias_hh_l0": (4 * H,),
+                "weight_hr_l0": (P, H)}
+
+    @property
+    def output_size(self) -> int:
+        return self.params["weight_hr_l0"].shape[0]
+
+    def step(self, x_t: np.ndarray, h: np.ndarray, c: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """One token: x_t (I,) or (B, I), h (P,) or (B, P), c (H,) or (B, H) -> (h_t, c_t, gates)."""
+        if c is None:
+            c = np.zeros((*h.shape[:-1], self.hidden_size), dtype=self.dtype)
+        m, c, gates = super().step(x_t, h, c)  # m_t = o_t tanh(c_t)
+        return m @ self.params["weight_hr_l0"].T, c, gates  # h_t = W_hr m_t
+
+    def backward(self, trace: Trace, dh: np.ndarray):
+        """Exact BPTT, the LSTM's with dL/dm_t = W_hr^T dL/dh_t; adds dL/dW_hr = sum_t dh_t m_t^T."""
+        grads = super().backward(trace, dh)
+        T, B, P = trace.hs.shape
+        dH = grads.h.reshape(T * B, P)  # total dL/dh_t
+        grads.params["weight_hr_l0"] = dH.T @ trace.extra["m"].reshape(T * B, self.hidden_size)
+        return grads
+
+    def _back_step(self, local, t, dh, dc_next, da, dc):
+        """The LSTM's step back from dL/dm_t = dL/dh_t W_hr; returns (dL/dh_{t-1} (P), dL/dc_{t-1})."""
+        return super()._back_step(local, t, dh @ self.params["weight_hr_l0"], dc_next, da, dc)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from cells.core.bidirectional import Bidirectional
 from cells.core.cell import Cell
 from cells.core.gru import GRU
+from cells.core.gru_reset_before import GRUResetBefore
 from cells.core.lstm import LSTM
 from cells.core.lstm_variants import (
     LSTMCoupledGates,
@@ -22,7 +24,7 @@ from cells.core.lstm_variants import (
 )
 from cells.core.mgu import MGU
 from cells.core.rnn import RNN
-from cells.core.stack import Stack, layer_count
+from cells.core.stack import REVERSE, Stack, layer_count
 
 CELLS: dict[str, type[Cell]] = {cls.arch: cls for cls in (
     LSTM,
@@ -35,6 +37,7 @@ CELLS: dict[str, type[Cell]] = {cls.arch: cls for cls in (
     LSTMNoOutputActivation,
     LSTMCoupledGates,
     MGU,
+    GRUResetBefore,
 )}
 """Every cell gatescope knows, by name."""
 ARCHS = tuple(CELLS)
@@ -49,17 +52,21 @@ def cell_class(arch: str) -> type[Cell]:
     return CELLS[arch]
 
 
-def make_cell(arch: str, params: dict[str, np.ndarray]) -> Cell | Stack:
+def make_cell(arch: str, params: dict[str, np.ndarray]) -> Cell | Stack | Bidirectional:
     """A cell of kind ``arch`` (any name in :data:`CELLS`) with torch-named ``params``.
 
     The ``_l0`` keys of a one-layer ``torch.nn.LSTM/GRU/RNN`` give a single :class:`Cell`; keys
-    ``_l0`` .. ``_l{L-1}`` (``num_layers=L``) give a :class:`~cells.stack.Stack` of L of them.
+    ``_l0`` .. ``_l{L-1}`` (``num_layers=L``) give a :class:`~cells.stack.Stack` of L of them;
+    keys with ``_reverse`` too (``bidirectional=True``) a :class:`~cells.core.bidirectional.
+    Bidirectional`. An LSTM's ``weight_hr_l{k}`` (``proj_size``) makes it a projected LSTM.
     The dict is checked (keys, shapes, dtype, finiteness): a bad one is a ValueError naming the key.
     """
     cls = cell_class(arch)
+    if isinstance(params, dict) and any(isinstance(k, str) and k.endswith(REVERSE) for k in params):
+        return Bidirectional(cls, params)
     if isinstance(params, dict) and layer_count(params) > 1:
         return Stack(cls, params)
-    return cls(params)
+    return cls.for_params(params)(params) if isinstance(params, dict) else cls(params)
 
 
 def init_params(

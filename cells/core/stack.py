@@ -26,7 +26,9 @@ import numpy as np
 
 from cells.core.cell import PARAM_NAMES, Cell, Grads, Trace
 
-_LAYER_KEY = re.compile(r"(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)")
+_LAYER_KEY = re.compile(r"(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_reverse)?")
+REVERSE = "_reverse"
+"""torch's suffix of a bidirectional layer's backward direction: ``weight_ih_l0_reverse``."""
 
 
 def layer_count(params: dict[str, np.ndarray]) -> int:
@@ -35,9 +37,65 @@ def layer_count(params: dict[str, np.ndarray]) -> int:
     return 1 + max(ks, default=0)
 
 
-def layer_params(params: dict[str, np.ndarray], k: int) -> dict[str, np.ndarray]:
-    """Layer ``k``'s four arrays renamed to ``_l0``: a one-layer cell's parameters."""
-    return {name: params[name.replace("_l0", f"_l{k}")] for name in PARAM_NAMES}
+def layer_key(name: str, k: int, suffix: str = "") -> str:
+    """The name of one layer's array ``name`` (an ``_l0`` name) for layer ``k``: ``weight_ih_l{k}``
+    (``suffix`` ``_reverse``: its backward direction's)."""
+    return name.replace("_l0", f"_l{k}") + suffix
+
+
+def layer_params(params: dict[str, np.ndarray], k: int, names: tuple[str, ...] = PARAM_NAMES,
+                 suffix: str = "") -> dict[str, np.ndarray]:
+    """Layer ``k``'s arrays ``names`` (its direction ``suffix``'s) renamed to ``_l0``: a one-layer
+    cell's parameters."""
+    return {name: params[layer_key(name, k, suffix)] for name in names}
+
+
+def build_layers(cell_class: type[Cell], params: dict[str, np.ndarray], suffixes: tuple[str, ...]
+                 ) -> list[list[Cell]]:
+    """Every layer's cells, one per direction ``suffix`` ("" forward, ``_reverse`` backward), from
+    a torch-named dict: checked for missing and unknown keys, each layer's cell by its class."""
+    if not isinstance(params, dict):
+        raise ValueError(f"parameters must be a dict of arrays, got {type(params).__name__}")
+    cls = cell_class.for_params(params)
+    L = layer_count(params)
+    expected = [layer_key(name, k, s) for k in range(L) for s in suffixes for name in cls.param_names]
+    missing = [k for k in expected if k not in params]
+    if missing:
+        named = sorted(k for k in params if isinstance(k, str) and f"_l{L - 1}" in k)
+        raise ValueError(f"{cls.arch} parameters: {', '.join(named)} name(s) layer {L - 1}, so "
+                         f"there are {L} layers, but key(s) {', '.join(missing)} are missing")
+    unknown = sorted(map(str, set(params) - set(expected)))
+    if unknown:
+        raise ValueError(
+            f"{cls.arch} parameters: unexpected key(s) {', '.join(unknown)} (each layer has "
+            f"{', '.join(cls.param_names)} with _l0 for layer 0, _l1 above it"
+            + (", and the same with _reverse for its backward direction)" if len(suffixes) > 1 else ")"))
+    layers = []
+    for k in range(L):
+        layers.append([])
+        for s in suffixes:
+            try:
+                layers[-1].append(cls(layer_params(params, k, cls.param_names, s)))
+            except ValueError as e:
+                raise ValueError(f"layer {k}{' (backward direction)' if s else ''}: "
+                                 f"{str(e).replace('_l0', f'_l{k}{s}')}") from e
+    return layers
+
+
+def check_sizes(layers: list[list[Cell]], inputs_above: int) -> None:
+    """Every cell of a stack has layer 0's units, and layer k > 0 reads ``inputs_above`` numbers
+    (the outputs of the layer below: H, or 2H from both directions)."""
+    first = layers[0][0]
+    for k, cells_k in enumerate(layers):
+        for cell in cells_k:
+            if cell.hidden_size != first.hidden_size or cell.output_size != first.output_size:
+                raise ValueError(f"layer {k} has {cell.hidden_size} units, layer 0 has "
+                                 f"{first.hidden_size}: every layer of a stack has the same hidden size")
+            if k and cell.input_size != inputs_above:
+                raise ValueError(f"weight_ih_l{k}: layer {k} reads the {inputs_above} outputs of the "
+                                 f"layer below, so its shape is ({cell.blocks}*{cell.hidden_size}, "
+                                 f"{inputs_above}), got ({cell.blocks * cell.hidden_size}, "
+                                 f"{cell.input_size})")
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,41 +177,13 @@ class Stack:
     """
 
     def __init__(self, cell_class: type[Cell], params: dict[str, np.ndarray]):
-        if not isinstance(params, dict):
-            raise ValueError(f"parameters must be a dict of arrays, got {type(params).__name__}")
-        L = layer_count(params)
-        expected = [name.replace("_l0", f"_l{k}") for k in range(L) for name in PARAM_NAMES]
-        missing = [k for k in expected if k not in params]
-        if missing:
-            named = sorted(k for k in params if isinstance(k, str) and k.endswith(f"_l{L - 1}"))
-            raise ValueError(f"{cell_class.arch} parameters: {', '.join(named)} name(s) layer {L - 1}, so "
-                             f"there are {L} layers, but key(s) {', '.join(missing)} are missing")
-        unknown = sorted(map(str, set(params) - set(expected)))
-        if unknown:
-            raise ValueError(
-                f"{cell_class.arch} parameters: unexpected key(s) {', '.join(unknown)} "
-                "(gatescope reads unidirectional layers with biases: weight_ih_l{k}, weight_hh_l{k}, "
-                "bias_ih_l{k}, bias_hh_l{k})")
-        layers = []
-        for k in range(L):
-            try:
-                layers.append(cell_class(layer_params(params, k)))
-            except ValueError as e:
-                raise ValueError(f"layer {k}: {str(e).replace('_l0', f'_l{k}')}") from e
-        H = layers[0].hidden_size
-        for k, layer in enumerate(layers[1:], start=1):
-            if layer.hidden_size != H:
-                raise ValueError(f"layer {k} has {layer.hidden_size} units, layer 0 has {H}: "
-                                 "every layer of a stack has the same hidden size")
-            if layer.input_size != H:
-                raise ValueError(f"weight_ih_l{k}: layer {k} reads the {H} units below it, "
-                                 f"so its shape is ({cell_class.blocks}*{H}, {H}), got "
-                                 f"{layer.params['weight_ih_l0'].shape}")
+        layers = [cells_k[0] for cells_k in build_layers(cell_class, params, ("",))]
+        check_sizes([[layer] for layer in layers], layers[0].output_size)
         if len({layer.dtype for layer in layers}) > 1:
             raise ValueError("the layers' parameters mix dtypes: use one")
-        self.cell_class = cell_class
+        self.cell_class = type(layers[0])
         self.layers: tuple[Cell, ...] = tuple(layers)
-        self.params = {name.replace("_l0", f"_l{k}"): a
+        self.params = {layer_key(name, k): a
                        for k, layer in enumerate(layers) for name, a in layer.params.items()}
 
     def __getattr__(self, name: str):
@@ -181,6 +211,11 @@ class Stack:
     @property
     def hidden_size(self) -> int:
         return self.layers[0].hidden_size
+
+    @property
+    def output_size(self) -> int:
+        """The width of the top layer's h_t: what the stack outputs."""
+        return self.top.output_size
 
     @property
     def dtype(self) -> np.dtype:
@@ -236,8 +271,7 @@ class Stack:
             grads.append(g)
             dh = g.x if len(grads) < self.num_layers else None  # dL/dh^(k-1)_t through layer k
         grads.reverse()
-        params = {name.replace("_l0", f"_l{k}"): a
-                  for k, g in enumerate(grads) for name, a in g.params.items()}
+        params = {layer_key(name, k): a for k, g in enumerate(grads) for name, a in g.params.items()}
         return StackGrads(tuple(grads), params)
 
     def step(self, x_t: np.ndarray, h: np.ndarray, c: np.ndarray | None = None
@@ -253,11 +287,11 @@ class Stack:
         return np.stack(hs), (np.stack(cs) if self.has_cell_state else None), gates
 
     def zero_state(self, batch: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-        """Zero (h, c), (L, [B], H), c None without a cell state: the state ``step`` starts from."""
-        shape = (self.num_layers, self.hidden_size) if batch is None else (
-            self.num_layers, batch, self.hidden_size)
-        h = np.zeros(shape, self.dtype)
-        return h, (np.zeros(shape, self.dtype) if self.has_cell_state else None)
+        """Zero (h, c), (L, [B], H), c None without a cell state: the state ``step`` starts from
+        (a projected LSTM's h: (L, [B], P))."""
+        h, c = self.top.zero_state(batch)
+        L = self.num_layers
+        return np.repeat(h[None], L, axis=0), (None if c is None else np.repeat(c[None], L, axis=0))
 
     # -- what one-layer code asks of a cell: answered by the top layer -----------------------------
 

@@ -23,7 +23,16 @@ tokenize raises its own TokenError on an unclosed bracket)."""
 
 
 class WeightsFileError(ValueError):
-    """A file that is not a model file gatescope reads; the message says what is wrong and the fix."""
+    """A file that is not a model file gatescope reads; the message says what is wrong and the fix.
+
+    ``reason``: what the file is and why it is not read, in words; ``fix``: the lines of code that
+    make a file gatescope reads, when there are some (the message ends with them, on their own
+    lines, so a page can show them as a code block: ``app.widgets.upload``)."""
+
+    def __init__(self, reason: str, fix: str | None = None) -> None:
+        super().__init__(reason if fix is None else f"{reason}\n{fix}")
+        self.reason = reason
+        self.fix = fix
 
 
 DEQUANTIZE = ("save_file({k: v.dequantize() if v.is_quantized else v.float() "

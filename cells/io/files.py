@@ -33,12 +33,19 @@ NOT_WEIGHTS = ("arch", VOCAB_KEY)
 vocabulary (code points or UTF-8 bytes), which may be integers; every other array must be float."""
 
 CONVERT_SNIPPET = """\
+import torch
 from safetensors.torch import save_file
-save_file(model.state_dict(), "model.safetensors")
+sd = torch.load("model.pt", map_location="cpu", weights_only=True)
+sd = sd.get("state_dict", sd)  # a training checkpoint (Lightning's .ckpt) keeps it there
+save_file(sd, "model.safetensors")
 """
+"""The lines that turn a pickled state_dict (``torch.save(model.state_dict(), "model.pt")``, or a
+checkpoint holding one) into a ``.safetensors`` file gatescope reads."""
 PICKLE_MESSAGE = (
-    "this is a pickle (PyTorch's torch.save: .pt, .pth, .ckpt), which can run code when loaded, so it "
-    "is never loaded; save the state_dict as safetensors instead:\n" + CONVERT_SNIPPET)
+    "this is a pickle (PyTorch's torch.save: .pt, .pth, .ckpt), which can run code when it is "
+    "loaded, so gatescope never opens one; load it yourself (weights_only=True refuses anything but "
+    "tensors; a whole model saved with torch.save(model) needs its class: save model.state_dict() "
+    "then) and save the state_dict as safetensors")
 
 def sniff(data: bytes) -> str:
     """The kind of file ``data`` is, from its bytes: "npz", "safetensors", "keras" or "pickle"
@@ -75,7 +82,7 @@ def read_arrays(src: npz.Source, *, max_bytes: int = npz.DEFAULT_MAX_BYTES,
     check = shape_checker(max_hidden, max_layers)
     kind = sniff(data)
     if kind == "pickle":
-        raise WeightsFileError(PICKLE_MESSAGE)
+        raise WeightsFileError(PICKLE_MESSAGE, fix=CONVERT_SNIPPET)
     if kind == SAFETENSORS:
         arrays, meta = load_safetensors(data, max_bytes=max_bytes, check=check)
     elif kind == KERAS:

@@ -7,11 +7,14 @@ read from elsewhere (HDF5 external storage, virtual datasets, external or soft l
 HDF5 would load from disk as plugins) is refused; HDF5's plugin search path is emptied while an
 upload is parsed. Quantized layers (``model.quantize``) and integer weights are refused.
 
-Accepted: a ``Sequential`` of ``LSTM``, ``GRU`` (``reset_after=True``) or ``SimpleRNN`` layers
-(one kind, equal units, default activations, ``go_backwards=False``, every layer but the last with
-``return_sequences=True``), optionally an ``Embedding`` first (``mask_zero=False``) and a ``Dense``
-last (``linear`` or ``softmax``); ``InputLayer`` and ``Dropout`` (the identity when reading) may
-appear.
+Accepted: a ``Sequential`` of ``LSTM``, ``GRU`` or ``SimpleRNN`` layers (one kind, equal units,
+default activations, ``go_backwards=False``, every layer but the last with
+``return_sequences=True``), each alone or wrapped in ``Bidirectional`` with
+``merge_mode="concat"`` (all of them or none), optionally an ``Embedding`` first
+(``mask_zero=False``) and a ``Dense`` last (``linear`` or ``softmax``); ``InputLayer`` and
+``Dropout`` (the identity when reading) may appear. A GRU with ``reset_after=False`` (tf.keras
+1.x's default) is read as its own cell, ``gru-reset-before``; a layer with ``use_bias=False`` with
+zero biases (said in the meta's ``read_notes``).
 """
 
 from __future__ import annotations
@@ -28,9 +31,12 @@ from typing import Any
 
 import numpy as np
 
+from cells.core.gru_reset_before import GRUResetBefore
+from cells.core.registry import CELLS
 from cells.io.errors import WeightsFileError, quantized, refuse_constant, refusing
 from cells.io.layouts import EMBEDDING_KEY, HEAD_BIAS, HEAD_WEIGHT, MAX_HIDDEN, MAX_LAYERS, from_keras
 from cells.io.npz import DEFAULT_MAX_BYTES, check_finite, check_zip_directory
+from cells.models.reader import DECISION_KEY, FINAL_STATES
 
 MAX_CONFIG_BYTES = 2**20
 """Largest Keras ``config.json`` read."""
@@ -87,11 +93,15 @@ def load_keras(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_hidden: i
 @dataclass(frozen=True)
 class _KerasPlan:
     arch: str
-    rnn_paths: tuple[str, ...]  # layers/lstm, layers/lstm_1, ...
+    rnn_paths: tuple[tuple[str, ...], ...]  # per layer: layers/lstm, or both directions of
+    # layers/bidirectional (.../forward_layer, .../backward_layer)
+    biases: tuple[bool, ...]  # per layer: use_bias
     units: int
     embedding: bool
     dense_activation: str | None  # None: no Dense head
     dense_bias: bool
+    final_states: bool = False  # the last layer is Bidirectional without return_sequences: the
+    # head reads its final states (forward after the last token, backward after the first)
 
 
 def _keras_plan(config_bytes: bytes, max_hidden: int, max_layers: int) -> _KerasPlan:
@@ -110,36 +120,47 @@ def _keras_plan(config_bytes: bytes, max_hidden: int, max_layers: int) -> _Keras
         raise WeightsFileError("config.json: every layer must have a class_name and a config object")
     layers = [(kind, cfg) for kind, cfg in layers if kind not in ("InputLayer", "Dropout")]
     counts: dict[str, int] = {}
-    rnn_paths, archs, units = [], set(), set()
-    embedding, dense_activation, dense_bias = False, None, True
+    rnn_paths, biases, archs, units, wrapped = [], [], set(), set(), set()
+    embedding, dense_activation, dense_bias, final_states = False, None, True, False
     for at, (kind, cfg) in enumerate(layers):
         name = f"{kind[:40]} layer {str(cfg.get('name'))[:40]!r}"
         mode = _quantization(cfg)
         if mode is not None:
             raise quantized(f"{name} is quantized ({mode[:20]!r})")
-        if kind in _KERAS_RNN:
-            arch, snake = _KERAS_RNN[kind]
-            archs.add(arch)
-            for key, want in _KERAS_DEFAULTS.items():
-                if key in cfg and not (kind == "SimpleRNN" and key == "recurrent_activation") \
-                        and cfg[key] != want:
-                    raise WeightsFileError(f"{name}: {key}={str(cfg[key])[:20]!r}; only "
-                                           f"the default {want!r} is read")
-            if not cfg.get("use_bias", True):
-                raise WeightsFileError(f"{name} has no bias (use_bias=False)")
-            if cfg.get("go_backwards", False):
-                raise WeightsFileError(f"{name} reads backwards (go_backwards)")
-            if kind == "GRU" and not cfg.get("reset_after", True):
-                raise WeightsFileError("a GRU with reset_after=False applies the reset gate before the "
-                                       "recurrent matmul; only the reset_after=True form (PyTorch's) is read")
-            last_rnn = not any(k in _KERAS_RNN for k, _ in layers[at + 1 :])
-            if not last_rnn and not cfg.get("return_sequences", False):
-                raise WeightsFileError(f"{name} feeds another recurrent layer, so it must have "
-                                       "return_sequences=True")
-            if type(cfg.get("units")) is not int or cfg["units"] <= 0:
-                raise WeightsFileError(f"{name}: units must be a positive integer")
+        if kind in _KERAS_RNN or kind == "Bidirectional":
+            last_rnn = not any(k in _KERAS_RNN or k == "Bidirectional" for k, _ in layers[at + 1:])
+            wrapped.add(kind == "Bidirectional")
+            if kind == "Bidirectional":
+                merge = cfg.get("merge_mode", "concat")
+                inner = cfg.get("layer") if isinstance(cfg.get("layer"), dict) else {}
+                kind, inner_cfg = inner.get("class_name"), inner.get("config")
+                if kind not in _KERAS_RNN or not isinstance(inner_cfg, dict):
+                    raise WeightsFileError(f"{name} wraps a {str(kind)[:40]!r}: only LSTM, GRU and "
+                                           "SimpleRNN are read")
+                if merge != "concat":
+                    raise WeightsFileError(
+                        f"{name} merges its two directions with merge_mode={str(merge)[:20]!r}: gatescope "
+                        "reads merge_mode='concat' (the forward direction's outputs, then the backward "
+                        "one's, as torch's bidirectional modules return them); other merges lose which "
+                        "direction a number came from",
+                        fix=f"keras.layers.Bidirectional(keras.layers.{kind}(...), merge_mode=\"concat\")")
+                backward = cfg.get("backward_layer")
+                if isinstance(backward, dict) and backward.get("class_name") != kind:
+                    raise WeightsFileError(f"{name} has a {kind} forward and another kind of layer "
+                                           "backward: one kind is read")
+                mode = _quantization(inner_cfg)
+                if mode is not None:
+                    raise quantized(f"{name} is quantized ({mode[:20]!r})")
+                path = f"layers/{_numbered('bidirectional', counts)}"
+                paths = (f"{path}/forward_layer", f"{path}/backward_layer")
+                final_states = last_rnn and not inner_cfg.get("return_sequences", False)
+                name, cfg = f"{kind} layer {str(inner_cfg.get('name'))[:40]!r}", inner_cfg
+            else:
+                paths = (f"layers/{_numbered(_KERAS_RNN[kind][1], counts)}",)
+            archs.add(_recurrent_arch(kind, name, cfg, last_rnn))
             units.add(cfg["units"])
-            rnn_paths.append(f"layers/{_numbered(snake, counts)}")
+            biases.append(bool(cfg.get("use_bias", True)))
+            rnn_paths.append(paths)
         elif kind == "Embedding" and at == 0:
             if cfg.get("mask_zero", False):
                 raise WeightsFileError("an Embedding with mask_zero=True skips token 0; it is not read")
@@ -155,12 +176,16 @@ def _keras_plan(config_bytes: bytes, max_hidden: int, max_layers: int) -> _Keras
         else:
             raise WeightsFileError(
                 f"layer {at} is a {str(kind)[:40]!r}: a .keras model is read when it is a Sequential of "
-                "LSTM, GRU or SimpleRNN layers, optionally an Embedding first and a Dense last")
+                "LSTM, GRU or SimpleRNN layers (or Bidirectional ones), optionally an Embedding first "
+                "and a Dense last")
     if not rnn_paths:
         raise WeightsFileError("the .keras model has no LSTM, GRU or SimpleRNN layer")
     if len(archs) > 1:
         raise WeightsFileError(f"the .keras model mixes recurrent layers ({', '.join(sorted(archs))}); "
                                "a stack is of one kind")
+    if len(wrapped) > 1:
+        raise WeightsFileError("the .keras model has Bidirectional layers and single-direction ones: "
+                               "gatescope reads a stack whose layers are all bidirectional, or none")
     if len(units) > 1:
         raise WeightsFileError(f"the recurrent layers have units {sorted(units)}: a stack has one "
                                "hidden size")
@@ -169,7 +194,30 @@ def _keras_plan(config_bytes: bytes, max_hidden: int, max_layers: int) -> _Keras
         raise WeightsFileError(f"the model has {U:,} hidden units; at most {max_hidden:,} are read")
     if len(rnn_paths) > max_layers:
         raise WeightsFileError(f"the model has {len(rnn_paths)} layers; at most {max_layers} are read")
-    return _KerasPlan(archs.pop(), tuple(rnn_paths), U, embedding, dense_activation, dense_bias)
+    return _KerasPlan(archs.pop(), tuple(rnn_paths), tuple(biases), U, embedding, dense_activation,
+                      dense_bias, final_states)
+
+
+def _recurrent_arch(kind: str, name: str, cfg: dict[str, Any], last_rnn: bool) -> str:
+    """The arch of one recurrent layer (LSTM, GRU, SimpleRNN) from its config, checked: default
+    activations, forwards (a Bidirectional's backward half is its own), return_sequences below
+    another recurrent layer, positive units. A GRU with reset_after=False is ``gru-reset-before``.
+    ``name``: the layer as messages name it."""
+    arch, _ = _KERAS_RNN[kind]
+    for key, want in _KERAS_DEFAULTS.items():
+        if key in cfg and not (kind == "SimpleRNN" and key == "recurrent_activation") and cfg[key] != want:
+            raise WeightsFileError(f"{name}: {key}={str(cfg[key])[:20]!r}; only the default {want!r} is read")
+    if cfg.get("go_backwards", False):
+        raise WeightsFileError(f"{name} reads backwards (go_backwards) on its own: wrap it in "
+                               "Bidirectional to read both directions",
+                               fix=f"keras.layers.Bidirectional(keras.layers.{kind}(...))")
+    if not last_rnn and not cfg.get("return_sequences", False):
+        raise WeightsFileError(f"{name} feeds another recurrent layer, so it must have return_sequences=True")
+    if type(cfg.get("units")) is not int or cfg["units"] <= 0:
+        raise WeightsFileError(f"{name}: units must be a positive integer")
+    if kind == "GRU" and not cfg.get("reset_after", True):
+        return GRUResetBefore.arch
+    return arch
 
 
 def _quantization(cfg: dict) -> str | None:
@@ -269,7 +317,8 @@ def _keras_weights(h5: bytes, plan: _KerasPlan, max_bytes: int) -> tuple[dict[st
     with (_no_hdf5_plugins(), refusing("model.weights.h5 is not a valid HDF5 file"),
           h5py.File(io.BytesIO(h5), "r") as f):
         _check_self_contained(f)
-        wanted = {f"{p}/cell/vars/{i}": None for p in plan.rnn_paths for i in range(3)}
+        wanted = {f"{p}/cell/vars/{i}": None for paths, bias in zip(plan.rnn_paths, plan.biases, strict=True)
+                  for p in paths for i in range(3 if bias else 2)}
         if plan.embedding:
             wanted["layers/embedding/vars/0"] = None
         if plan.dense_activation is not None:
@@ -295,13 +344,17 @@ def _keras_weights(h5: bytes, plan: _KerasPlan, max_bytes: int) -> tuple[dict[st
             check_finite(path, a)
             wanted[path] = a
     arrays: dict[str, np.ndarray] = {}
-    for k, p in enumerate(plan.rnn_paths):
-        kernel, recurrent, bias = (wanted[f"{p}/cell/vars/{i}"] for i in range(3))
-        try:
-            layer = from_keras(plan.arch, kernel, recurrent, bias)
-        except ValueError as e:
-            raise WeightsFileError(f"{p}: {e}") from e
-        arrays.update({name.replace("_l0", f"_l{k}"): a for name, a in layer.items()})
+    G, rows = CELLS[plan.arch].blocks, CELLS[plan.arch].keras_bias_rows
+    for k, (paths, has_bias) in enumerate(zip(plan.rnn_paths, plan.biases, strict=True)):
+        for p, suffix in zip(paths, ("", "_reverse"), strict=False):
+            kernel, recurrent = wanted[f"{p}/cell/vars/0"], wanted[f"{p}/cell/vars/1"]
+            bias = wanted[f"{p}/cell/vars/2"] if has_bias else np.zeros(
+                (rows, G * plan.units) if rows > 1 else (G * plan.units,), kernel.dtype)
+            try:
+                layer = from_keras(plan.arch, kernel, recurrent, bias)
+            except ValueError as e:
+                raise WeightsFileError(f"{p}: {e}") from e
+            arrays.update({name.replace("_l0", f"_l{k}") + suffix: a for name, a in layer.items()})
     if plan.embedding:
         arrays[EMBEDDING_KEY] = wanted["layers/embedding/vars/0"]  # (V, E)
     if plan.dense_activation is not None:
@@ -309,7 +362,11 @@ def _keras_weights(h5: bytes, plan: _KerasPlan, max_bytes: int) -> tuple[dict[st
         arrays[HEAD_WEIGHT] = np.ascontiguousarray(kernel.T)  # (V, H)
         arrays[HEAD_BIAS] = wanted["layers/dense/vars/1"] if plan.dense_bias else np.zeros(
             kernel.shape[1], kernel.dtype)
-    meta = {"arch": plan.arch, "format": KERAS}
+    meta: dict[str, Any] = {"arch": plan.arch, "format": KERAS}
     if plan.dense_activation is not None:
         meta["head_activation"] = plan.dense_activation
+    if plan.final_states:
+        meta[DECISION_KEY] = FINAL_STATES
+    if not all(plan.biases):
+        meta["read_notes"] = ["a recurrent layer has no biases (use_bias=False): read with zero biases"]
     return arrays, meta

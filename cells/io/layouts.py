@@ -2,24 +2,30 @@
 
 Every format comes to one dict of arrays under PyTorch's names, sorted here into its parts.
 
-Recurrent layers (required): ``torch.nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` (tanh), unidirectional,
-with biases, any ``num_layers`` up to :data:`MAX_LAYERS`: ``weight_ih_l{k}``, ``weight_hh_l{k}``,
-``bias_ih_l{k}``, ``bias_hh_l{k}``, bare or under one module prefix ``rnn.``, ``lstm.``, ``gru.``,
-``encoder_rnn.`` or ``cell.``. ``.npz`` files also carry ``arch`` and may use Keras's ``kernel``,
-``recurrent_kernel``, ``bias`` or ``nn.LSTMCell``'s names.
+Recurrent layers (required): ``torch.nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` (tanh), any
+``num_layers`` up to :data:`MAX_LAYERS`: ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
+``bias_hh_l{k}``, bare or under one module prefix (``rnn.``, ``lstm.``, ``encoder.rnn.``, ...);
+bidirectional (the same names with ``_reverse``), an LSTM's projection (``weight_hr_l{k}``,
+``proj_size``), no biases at all (``bias=False``: read as zeros, and said). ``.npz`` files also
+carry ``arch`` and may use Keras's ``kernel``, ``recurrent_kernel``, ``bias`` or
+``nn.LSTMCell``'s names.
 
 Embedding (optional, ``nn.Embedding``'s weight (V, E)): ``encoder.weight`` (PyTorch's
 word_language_model and char-rnn.pytorch), ``embedding.weight``, ``embeddings.weight``,
 ``embed.weight``, ``emb.weight``.
 
-Head (optional, ``nn.Linear``'s weight (O, H) and bias (O,)): ``decoder.``, ``fc.``,
-``linear.``, ``head.``, ``out.``, ``output.``, ``hidden2out.``, ``readout.`` + ``weight`` and
-``bias``.
+Head (optional, ``nn.Linear``'s weight (O, H) and bias (O,), H the recurrent layers' output
+width, 2H for both directions): ``decoder.``, ``fc.``, ``linear.``, ``head.``, ``out.``,
+``output.``, ``hidden2out.``, ``classifier.``, ``readout.`` + ``weight`` and ``bias``. A head
+whose outputs are not the vocabulary is a classifier (``cells.models.reader.Reader``).
 
-Any other key is refused with a message naming it. The architecture: ``arch`` (``__metadata__`` of
-a ``.safetensors`` file, the ``arch`` array of an ``.npz``); without it, a state_dict is read by its
-block count, rows of ``weight_ih_l0`` over columns of ``weight_hh_l0``: 4 is an LSTM, 3 a GRU, 1 a
-tanh RNN (an ``nn.RNN(nonlinearity="relu")`` cannot be told apart: mark it, and it is refused).
+A whole state_dict under a wrapper's prefix (``module.``: DataParallel; ``_orig_mod.``:
+torch.compile; ``model.``: a LightningModule's ``self.model``; or several of them) is read
+without it, and said (:attr:`ModelParts.notes`). Any other key is refused with a message naming it.
+The architecture: ``arch`` (``__metadata__`` of a ``.safetensors`` file, the ``arch`` array of an
+``.npz``); without it, a state_dict is read by its block count, rows of ``weight_ih_l0`` over
+columns of ``weight_hh_l0`` (of ``weight_hr_l0`` for a projected LSTM): 4 is an LSTM, 3 a GRU, 1
+a tanh RNN (an ``nn.RNN(nonlinearity="relu")`` cannot be told apart: mark it, and it is refused).
 """
 
 from __future__ import annotations
@@ -41,16 +47,23 @@ MAX_HIDDEN = 1024
 MAX_LAYERS = 4
 """Most stacked layers a file may have."""
 
-RNN_PREFIXES = ("", "rnn.", "lstm.", "gru.", "encoder_rnn.", "cell.")
 EMBEDDING_KEYS = ("encoder.weight", "embedding.weight", "embeddings.weight", "embed.weight", "emb.weight")
-HEAD_PREFIXES = ("decoder.", "fc.", "linear.", "head.", "out.", "output.", "hidden2out.", "readout.")
+HEAD_PREFIXES = ("decoder.", "fc.", "linear.", "head.", "out.", "output.", "hidden2out.", "classifier.",
+                 "readout.")
+WRAPPERS = {"module.": "torch.nn.DataParallel or DistributedDataParallel",
+            "_orig_mod.": "torch.compile", "model.": "a wrapper module, such as a LightningModule's "
+            "self.model"}
+"""Prefixes a training wrapper puts on every key of a state_dict, and who puts them there."""
 EMBEDDING_KEY, HEAD_WEIGHT, HEAD_BIAS = "embedding.weight", "head.weight", "head.bias"  # canonical
 KERAS_KEYS = ("kernel", "recurrent_kernel", "bias")
 """An ``.npz`` of one Keras layer's ``get_weights()``."""
 CELL_STYLE_NAMES = {"weight_ih": "weight_ih_l0", "weight_hh": "weight_hh_l0",
                     "bias_ih": "bias_ih_l0", "bias_hh": "bias_hh_l0"}  # torch.nn.LSTMCell & co.
 RNN_KEY = re.compile(
-    r"(?P<prefix>(?:[A-Za-z_][A-Za-z0-9_]*\.)*)(?P<name>weight_ih|weight_hh|bias_ih|bias_hh)_l(?P<k>\d+)")
+    r"(?P<prefix>(?:[A-Za-z_][A-Za-z0-9_]*\.)*)(?P<name>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)"
+    r"_l(?P<k>\d+)(?P<reverse>_reverse)?")
+SAVE_LINE = 'save_file(sd, "model.safetensors")'
+"""The safetensors line every fix ends with (``sd``: the state_dict to save)."""
 
 
 def shape_checker(max_hidden: int, max_layers: int) -> Callable[[Mapping[str, tuple[int, ...]]], None]:
@@ -64,7 +77,7 @@ def shape_checker(max_hidden: int, max_layers: int) -> Callable[[Mapping[str, tu
         for key, shape in shapes.items():
             m = RNN_KEY.fullmatch(key)
             hidden = None
-            if m and m["name"] == "weight_hh" and len(shape) == 2:
+            if m and m["name"] in ("weight_hh", "weight_hr") and len(shape) == 2:
                 hidden = shape[1]
             elif key in ("weight_hh", "recurrent_kernel") and len(shape) == 2:
                 hidden = shape[1] if key == "weight_hh" else shape[0]
@@ -80,8 +93,9 @@ class ModelParts:
     """A model file's arrays sorted into its parts, under canonical names.
 
     params: the recurrent layers' torch-named parameters (``weight_ih_l0`` ...); embedding: (V, E)
-    or None; head: (weight (V, H), bias (V,)) or None; vocab: the file's tokens or None; unit:
-    "char", "word" or None (not said).
+    or None; head: (weight (O, H), bias (O,)) or None; vocab: the file's tokens or None; unit:
+    "char", "word" or None (not said); notes: what was read differently from the file as it is
+    (a wrapper's prefix stripped, zero biases), in words.
     """
 
     arch: str
@@ -90,17 +104,19 @@ class ModelParts:
     head: tuple[np.ndarray, np.ndarray] | None = None
     vocab: tuple[str, ...] | None = None
     unit: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 def model_parts(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any], kind: str) -> ModelParts:
     """Sort a file's arrays (``read_arrays``) into recurrent layers, embedding, head and vocabulary,
     by the layouts of the module docstring. Unknown keys are refused, named."""
-    rest = dict(arrays)
+    rest, notes = strip_wrappers(dict(arrays))
     vocab_array = rest.pop(VOCAB_KEY, None)
     embedding = None
     found = [k for k in EMBEDDING_KEYS if k in rest]
     if len(found) > 1:
-        raise WeightsFileError(f"the file holds two embeddings: {', '.join(found)}")
+        raise WeightsFileError(f"{describe(rest)}: it holds two embeddings, {' and '.join(found)}, and "
+                               "gatescope reads one before the recurrent layers")
     if found:
         embedding = rest.pop(found[0])
         if embedding.ndim != 2 or embedding.dtype.kind != "f":
@@ -108,14 +124,18 @@ def model_parts(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any], kind:
                                    f"{embedding.shape}")
     heads = [p for p in HEAD_PREFIXES if f"{p}weight" in rest]
     if len(heads) > 1:
-        raise WeightsFileError(f"the file holds two heads: {', '.join(p + 'weight' for p in heads)}")
+        raise WeightsFileError(f"{describe(rest)}: it holds two heads, "
+                               f"{' and '.join(p + 'weight' for p in heads)}, and gatescope reads one "
+                               "linear head on the recurrent layers' output")
     head = None
     if heads:
         p = heads[0]
         if f"{p}bias" not in rest:
-            raise WeightsFileError(f"the head {p}weight has no {p}bias")
+            raise WeightsFileError(f"{describe(rest)}: its head {p}weight has no {p}bias "
+                                   "(nn.Linear(bias=False)); save a zero bias beside it",
+                                   fix=f'sd["{p}bias"] = torch.zeros(sd["{p}weight"].shape[0])\n{SAVE_LINE}')
         head = (rest.pop(f"{p}weight"), rest.pop(f"{p}bias"))
-    params = _recurrent_params(rest, kind)
+    params, more = _recurrent_params(rest, kind)
     arch = _arch_of(params, meta, rest.pop("arch", None), kind)
     if kind == NPZ:
         params = _torch_names(params, arch)
@@ -123,18 +143,55 @@ def model_parts(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any], kind:
     unit = meta.get("unit")
     if unit not in (None, "char", "word"):
         raise WeightsFileError(f"unit must be 'char' or 'word', got {str(unit)[:20]!r}")
-    return ModelParts(arch, params, embedding, head, vocab, unit)
+    return ModelParts(arch, params, embedding, head, vocab, unit, (*notes, *more))
 
 
-def _recurrent_params(rest: dict[str, np.ndarray], kind: str) -> dict[str, np.ndarray]:
-    """Take the recurrent layers' arrays out of ``rest`` (one module prefix); refuse what is left."""
+def strip_wrappers(arrays: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """``arrays`` without the prefixes a training wrapper put on every key (:data:`WRAPPERS`, one
+    after another: ``module._orig_mod.``), and a note for each one stripped."""
+    notes = []
+    while True:
+        keys = [k for k in arrays if k not in (VOCAB_KEY, "arch")]
+        wrapper = next((w for w in WRAPPERS if keys and all(k.startswith(w) for k in keys)), None)
+        if wrapper is None:
+            return arrays, notes
+        arrays = {k.removeprefix(wrapper) if k in keys else k: a for k, a in arrays.items()}
+        notes.append(f"every key was under {wrapper!r} ({WRAPPERS[wrapper]}): read without it")
+
+
+def describe(arrays: Mapping[str, Any], arch: str | None = None) -> str:
+    """What a file's recurrent layers are, in words, from their names and shapes alone (before
+    they are checked): "a state_dict with a 2-layer bidirectional GRU of 64 units"."""
+    found = [m for key in arrays if (m := RNN_KEY.fullmatch(key))]
+    if not found:
+        return "a file with no recurrent layer"
+    layers = 1 + max(int(m["k"]) for m in found)
+    bidirectional = any(m["reverse"] for m in found)
+    shapes = {m["name"]: np.shape(arrays[m.string]) for m in found if m["k"] == "0" and not m["reverse"]}
+    W_ih, W_hh, W_hr = shapes.get("weight_ih", ()), shapes.get("weight_hh", ()), shapes.get("weight_hr", ())
+    units = W_hr[1] if len(W_hr) == 2 else W_hh[1] if len(W_hh) == 2 else None
+    if arch is None and units and len(W_ih) == 2:
+        arch = {CELLS[a].blocks: a for a in TORCH_ARCHS}.get(W_ih[0] / units)
+    name = CELLS[arch].display_name if arch in CELLS else "recurrent module"
+    words = f"{f'{layers}-layer ' if layers > 1 else ''}{'bidirectional ' if bidirectional else ''}{name}"
+    article = "an" if words[0] in "AEFHILMNORSX8" else "a"  # as the word is read: "an LSTM", "an RNN"
+    what = f"{article} {words}{f' of {units} units' if units else ''}"
+    if len(W_hr) == 2:
+        what += f" projected to {W_hr[0]}"
+    if not any(m["name"].startswith("bias") for m in found):
+        what += " without biases"
+    return what
+
+
+def _recurrent_params(rest: dict[str, np.ndarray], kind: str) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Take the recurrent layers' arrays out of ``rest`` (under one module prefix); refuse what is
+    left. Layers without biases (``bias=False``) get zero biases, and a note says so."""
     prefixes = {m["prefix"] for key in rest if (m := RNN_KEY.fullmatch(key))}
     if len(prefixes) > 1:
-        raise WeightsFileError(f"recurrent layers under several prefixes: {', '.join(sorted(prefixes))}")
+        raise WeightsFileError(f"{describe(rest)}: its recurrent layers sit under several modules "
+                               f"({', '.join(sorted(prefixes))}), and gatescope reads one recurrent "
+                               "module (a stack of layers is one nn.LSTM with num_layers)")
     prefix = prefixes.pop() if prefixes else ""
-    if prefix not in RNN_PREFIXES:
-        raise WeightsFileError(f"recurrent layers under {prefix!r}: the prefixes read are "
-                               f"{', '.join(repr(p) for p in RNN_PREFIXES)}")
     params = {key[len(prefix):]: rest.pop(key) for key in list(rest)
               if key.startswith(prefix) and RNN_KEY.fullmatch(key[len(prefix):])}
     if kind == NPZ:  # the npz reader's own names: nn.LSTMCell's and Keras's
@@ -143,13 +200,27 @@ def _recurrent_params(rest: dict[str, np.ndarray], kind: str) -> dict[str, np.nd
                 params[key] = rest.pop(key)
     leftover = sorted(k for k in rest if k != "arch")
     if leftover:
+        modules = sorted({k.rsplit(".", 1)[0] + "." if "." in k else k for k in leftover})
         raise WeightsFileError(
-            f"unexpected key(s) {', '.join(leftover[:8])}{' ...' if len(leftover) > 8 else ''}: a model "
-            "file holds recurrent layers (weight_ih_l0 ...), optionally an embedding (encoder.weight, "
-            "embedding.weight, ...) and a head (decoder., fc., linear., head., out. weight and bias)")
+            f"{describe(params)} with other modules beside it ({', '.join(modules[:8])}"
+            f"{' ...' if len(modules) > 8 else ''}): gatescope reads an embedding (encoder.weight, "
+            "embedding.weight, ...), the recurrent layers and one linear head (decoder., fc., "
+            "linear., head., out., classifier.), so a model that computes anything else is not "
+            "read. If your model is embedding -> recurrent layers -> linear head, save those alone "
+            "under the names above",
+            fix='keep = ("embedding", "rnn", "fc")  # your embedding, recurrent and head modules\n'
+                'sd = {k: v for k, v in model.state_dict().items() if k.split(".")[0] in keep}\n'
+                + SAVE_LINE)
     if not params:
         raise WeightsFileError("the file holds no recurrent layer: no weight_ih_l0 (or rnn.weight_ih_l0 ...)")
-    return params
+    notes = []
+    if not any(k.startswith("bias") for k in params):
+        for key in [k for k in params if k.startswith("weight_ih")]:
+            for side in ("bias_ih", "bias_hh"):
+                params[key.replace("weight_ih", side)] = np.zeros(params[key].shape[0], params[key].dtype)
+        if any(k.startswith("weight_ih") for k in params):
+            notes.append("the recurrent layers have no biases (bias=False): read with zero biases")
+    return params, notes
 
 
 def _torch_names(params: dict[str, np.ndarray], arch: str) -> dict[str, np.ndarray]:
@@ -167,18 +238,22 @@ def _arch_of(params: dict[str, np.ndarray], meta: Mapping[str, Any], arch_array:
     if kind == NPZ:
         return arch_marker(arch_array, meta.get("arch"))
     if meta.get("nonlinearity", "tanh") != "tanh":
-        raise WeightsFileError(f"nonlinearity={meta['nonlinearity']!r}: only the tanh RNN is read")
+        raise WeightsFileError(f"{describe(params, 'rnn')} with nonlinearity={meta['nonlinearity']!r}: "
+                               "gatescope reads the tanh RNN only (its pages explain tanh's slope)")
     if meta.get("arch") is not None:
         gate_blocks(meta["arch"])
         return meta["arch"]
-    W_ih, W_hh = params.get("weight_ih_l0"), params.get("weight_hh_l0")
+    W_ih, W_hh, W_hr = params.get("weight_ih_l0"), params.get("weight_hh_l0"), params.get("weight_hr_l0")
     if W_ih is None or W_hh is None or W_ih.ndim != 2 or W_hh.ndim != 2 or W_hh.shape[1] == 0:
-        raise WeightsFileError("missing weight_ih_l0 / weight_hh_l0: cannot tell the architecture")
-    blocks = W_ih.shape[0] / W_hh.shape[1]
-    arch = {CELLS[a].blocks: a for a in TORCH_ARCHS}.get(blocks)  # torch's modules: 4, 3, 1 blocks
+        raise WeightsFileError(f"{describe(params)}: weight_ih_l0 or weight_hh_l0 is missing or not a "
+                               "matrix, so its architecture cannot be told")
+    units = W_hr.shape[1] if W_hr is not None and W_hr.ndim == 2 else W_hh.shape[1]
+    arch = {CELLS[a].blocks: a for a in TORCH_ARCHS}.get(W_ih.shape[0] / units)  # 4, 3, 1 blocks
     if arch is None:
-        raise WeightsFileError(f"weight_ih_l0 has {W_ih.shape[0]} rows for weight_hh_l0's {W_hh.shape[1]} "
-                               "units: not 4H (LSTM), 3H (GRU) or H (RNN); say the arch in the metadata")
+        raise WeightsFileError(
+            f"{describe(params)}: weight_ih_l0 has {W_ih.shape[0]} rows for {units} units, not 4H "
+            "(LSTM), 3H (GRU) or H (RNN), so its architecture cannot be told; say it in the metadata",
+            fix=f'{SAVE_LINE.removesuffix(")")}, metadata={{"arch": "lstm"}})  # or "gru", "rnn"')
     return arch
 
 
@@ -229,6 +304,7 @@ def from_keras(arch: str, kernel: np.ndarray, recurrent_kernel: np.ndarray,
     bias (4U,). "gru": ``keras.layers.GRU`` with ``reset_after=True`` (the default), blocks z r h,
     bias (2, 3U): row 0 the input bias, row 1 the recurrent bias. Keras's GRU computes
     h = z*h_prev + (1-z)*tanh(x W_h + b_xh + r*(h_prev U_h + b_hh)), PyTorch's equations exactly.
+    "gru-reset-before": ``keras.layers.GRU(reset_after=False)``, blocks z r h, bias (3U,).
     "rnn": ``keras.layers.SimpleRNN`` (tanh). A single Keras bias becomes ``bias_ih_l0`` and
     ``bias_hh_l0`` is zero. Default activations are assumed (sigmoid gates, tanh): the weights
     cannot tell. For a layer without bias, pass zeros.
@@ -243,16 +319,17 @@ def from_keras(arch: str, kernel: np.ndarray, recurrent_kernel: np.ndarray,
     U = recurrent_kernel.shape[0]
     if kernel.ndim != 2 or kernel.shape[1] != G * U:
         raise ValueError(f"kernel: expected shape (I, {G * U}) for U={U}, got {kernel.shape}")
-    if arch == "gru" and bias.shape == (G * U,):
+    rows = CELLS[arch].keras_bias_rows
+    if rows == 2 and bias.shape == (G * U,):
         raise ValueError(
             "bias has shape (3U,): this Keras GRU was built with reset_after=False, which applies "
-            "the reset gate before the recurrent matmul; gatescope's (and PyTorch's) GRU is the "
-            "reset_after=True form, so these weights cannot be used"
+            "the reset gate before the recurrent matmul: its arch is 'gru-reset-before' (PyTorch's "
+            "GRU, arch 'gru', is Keras's reset_after=True)"
         )
-    bias_shape = (2, G * U) if arch == "gru" else (G * U,)
+    bias_shape = (rows, G * U) if rows > 1 else (G * U,)
     if bias.shape != bias_shape:
         raise ValueError(f"bias: expected shape {bias_shape} for a Keras {arch} with U={U}, got {bias.shape}")
-    b_x, b_h = bias if arch == "gru" else (bias, np.zeros_like(bias))
+    b_x, b_h = bias if rows > 1 else (bias, np.zeros_like(bias))
     order = list(CELLS[arch].keras_blocks)  # torch's block k is Keras's block order[k]
 
     def torch_order(a: np.ndarray) -> np.ndarray:  # (..., G*U) Keras blocks -> PyTorch blocks

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -33,7 +34,7 @@ from cells.models.encoders import (
     NumberEncoder,
 )
 from cells.models.melody import MelodyModel, NoteEncoder
-from cells.models.reader import Reader
+from cells.models.reader import LABELS_KEY, Reader
 
 CHAR_KIND = "charmodel"
 """``kind`` in the meta of a character model's file (``CharModel``)."""
@@ -43,8 +44,23 @@ MELODY_KIND = "melody"
 """``kind`` in the meta of a melody model's file (``MelodyModel``: note tokens)."""
 
 
+VOCAB_FIX = """\
+import json
+from safetensors.torch import save_file
+tokens = [...]  # the vocabulary, in id order (token 0 first)
+save_file(model.state_dict(), "model.safetensors", metadata={"vocab": json.dumps(tokens)})
+"""
+"""How to save a model with its vocabulary (a classifier adds "labels": json.dumps(classes))."""
+
+
 class MissingVocabularyError(WeightsFileError):
-    """A model that reads tokens through an embedding came without its vocabulary."""
+    """A model that reads tokens through an embedding came without its vocabulary. ``what``: the
+    model and its embedding, in words, and why that needs a vocabulary."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what}; save it in the file's metadata, or pass it: read_model(src, vocab=...)",
+                         fix=VOCAB_FIX)
+        self.what = what
 
 
 def cast_floats(arrays: Mapping[str, np.ndarray], dtype: type) -> dict[str, np.ndarray]:
@@ -135,7 +151,7 @@ def save_model(reader: Reader, dest: str | os.PathLike | BinaryIO, dtype: type =
 # -- any file -> a reader ---------------------------------------------------------------------------
 
 
-def read_model(src: Source, *, vocab: Any = None, max_bytes: int = DEFAULT_MAX_BYTES,
+def read_model(src: Source, *, vocab: Any = None, labels: Any = None, max_bytes: int = DEFAULT_MAX_BYTES,
                max_hidden: int = layouts.MAX_HIDDEN, max_layers: int = layouts.MAX_LAYERS,
                dtype: type = np.float64) -> Reader:
     """The model in a file, as a :class:`Reader`, weights as ``dtype``. The file's kind is read
@@ -149,7 +165,8 @@ def read_model(src: Source, *, vocab: Any = None, max_bytes: int = DEFAULT_MAX_B
       vocabulary comes from the file or ``vocab`` (a list of tokens, a token -> id dict, text or
       bytes holding either as JSON or one token per line, a binary file or an ``os.PathLike`` path
       to read them from), which wins if both are given; a str is always the vocabulary's text,
-      never a path;
+      never a path; a head whose outputs are not the vocabulary is a classifier, its class names
+      from the file's meta ``labels`` or ``labels`` (the same forms as ``vocab``), which wins;
     * a head without embedding: next-value predictions on the cell's inputs;
     * anything else is a bare cell or stack (``cells.save``, or torch's or Keras's arrays): with
       one input it reads numbers, with I > 1 inputs text by code point (``CodePointEncoder``).
@@ -161,19 +178,44 @@ def read_model(src: Source, *, vocab: Any = None, max_bytes: int = DEFAULT_MAX_B
     if file_kind == NPZ and isinstance(kind, str) and kind in OWN_KINDS:  # a JSON list is unhashable
         return OWN_KINDS[kind](arrays, meta)
     parts = layouts.model_parts(arrays, meta, file_kind)
-    cell = make_cell(parts.arch, parts.params)
+    meta = {k: v for k, v in meta.items() if k != VOCAB_KEY}
+    if parts.notes:
+        meta[READ_NOTES_KEY] = list(parts.notes)
+    if labels is not None:
+        meta[LABELS_KEY] = list(parse_vocab(_vocab_source(labels)))
+    with _described(parts):
+        cell = make_cell(parts.arch, parts.params)
     readout = None if parts.head is None else Readout(*parts.head)
     if parts.embedding is None:
-        return Reader(cell, _plain_encoder(cell), readout, meta)
-    tokens = parse_vocab(_vocab_source(vocab)) if vocab is not None else parts.vocab
-    if tokens is None:
-        raise MissingVocabularyError(
-            f"the model reads tokens through an embedding of {parts.embedding.shape[0]} rows, but "
-            "the file has no vocabulary: pass one, read_model(src, vocab=...)")
-    unit = parts.unit or ("char" if all(len(t) == 1 or _special(t) for t in tokens) else "word")
-    encoder = EmbeddingEncoder(tokens, parts.embedding, unit)
-    meta = {k: v for k, v in meta.items() if k != VOCAB_KEY}
-    return Reader(cell, encoder, readout, meta)
+        encoder = _plain_encoder(cell)
+    else:
+        tokens = parse_vocab(_vocab_source(vocab)) if vocab is not None else parts.vocab
+        if tokens is None:
+            raise MissingVocabularyError(
+                f"{layouts.describe(parts.params, parts.arch)} that reads tokens through an embedding "
+                f"of {parts.embedding.shape[0]} rows, but the file has no vocabulary (its tokens in id "
+                "order), so its input cannot be made from a text")
+        unit = parts.unit or ("char" if all(len(t) == 1 or _special(t) for t in tokens) else "word")
+        encoder = EmbeddingEncoder(tokens, parts.embedding, unit)
+    with _described(parts):
+        return Reader(cell, encoder, readout, meta)
+
+
+READ_NOTES_KEY = "read_notes"
+"""A reader's meta: what was read differently from the file as it is (``ModelParts.notes``)."""
+
+
+
+@contextmanager
+def _described(parts: layouts.ModelParts) -> Iterator[None]:
+    """A ValueError raised while the parts become a model, as a WeightsFileError that first says
+    what the file holds."""
+    try:
+        yield
+    except WeightsFileError:
+        raise
+    except ValueError as e:
+        raise WeightsFileError(f"{layouts.describe(parts.params, parts.arch)}: {e}") from e
 
 
 def _special(token: str) -> bool:
@@ -246,5 +288,8 @@ def load(src: Source, *, max_bytes: int = DEFAULT_MAX_BYTES, max_hidden: int = l
     if extra:
         raise WeightsFileError(f"unexpected: the file holds {' and '.join(extra)} beside the recurrent "
                                "layers; read the whole model with cells.read_model")
-    return make_cell(parts.arch, parts.params), meta
+    if parts.notes:
+        meta[READ_NOTES_KEY] = list(parts.notes)
+    with _described(parts):
+        return make_cell(parts.arch, parts.params), meta
 

@@ -19,9 +19,10 @@ MAX_HEADER_BYTES = 2**24
 """Largest ``.safetensors`` JSON header read."""
 SAFETENSORS = "safetensors"
 
-# safetensors dtypes read: floats (F16 becomes float32) and the integers and bools of a vocabulary
-# (integer weights are refused by cells.io.files.read_arrays, which knows which arrays are weights).
-_ST_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "BOOL": np.bool_,
+# safetensors dtypes read: floats (F16 and BF16 become float32) and the integers and bools of a
+# vocabulary (integer weights are refused by cells.io.files.read_arrays, which knows which arrays
+# are weights). BF16 is stored as its raw 16 bits (NumPy has no bfloat16): see bfloat16_to_float32.
+_ST_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": np.uint16, "BOOL": np.bool_,
               "I8": np.int8, "I16": np.int16, "I32": np.int32, "I64": np.int64,
               "U8": np.uint8, "U16": np.uint16, "U32": np.uint32, "U64": np.uint64}
 _ST_KEY = re.compile(r"[A-Za-z0-9_.\-/:]{1,200}")
@@ -35,6 +36,14 @@ class _Tensor:
     shape: tuple[int, ...]
     begin: int
     end: int
+    bfloat16: bool = False  # stored as raw uint16
+
+
+def bfloat16_to_float32(raw: np.ndarray) -> np.ndarray:
+    """bfloat16 numbers, given as their raw 16 bits (uint16), as float32: a bfloat16 is the upper
+    half of a float32 (sign, the same 8 exponent bits, 7 of the 23 fraction bits), so shifting its
+    bits up by 16 gives that float32 exactly."""
+    return (raw.astype(np.uint32) << 16).view(np.float32)
 
 
 def load_safetensors(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
@@ -45,7 +54,9 @@ def load_safetensors(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
     The header is parsed and checked here first (its length against the file, every tensor's
     dtype, shape and byte range: within the data, no overlap, no gap, bytes = prod(shape) *
     itemsize, total within ``max_bytes``; then ``check`` on the shapes); only then does the
-    ``safetensors`` package read the tensors (its NumPy API). F16 comes back as float32.
+    ``safetensors`` package read the tensors (its NumPy API), or, when some are bfloat16, which it
+    cannot read, they are read from those checked byte ranges by hand. F16 and BF16 come back as
+    float32.
     """
     if len(data) < 8:
         raise WeightsFileError(f"not a valid .safetensors file: {len(data)} bytes, truncated")
@@ -80,15 +91,22 @@ def load_safetensors(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
         raise WeightsFileError(f"the arrays would take {total:,} bytes, more than the limit of {max_bytes:,}")
     if check is not None:
         check({t.key: t.shape for t in tensors})
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as st_load
+    if any(t.bfloat16 for t in tensors):  # the package's NumPy API has no bfloat16: by hand,
+        start = 8 + n  # from the byte ranges checked above (little-endian, as the format says)
+        loaded = {t.key: np.frombuffer(data, t.dtype.newbyteorder("<"), math.prod(t.shape), start + t.begin)
+                  .reshape(t.shape) for t in tensors}
+    else:
+        from safetensors import SafetensorError
+        from safetensors.numpy import load as st_load
 
-    with refusing("not a valid .safetensors file", (SafetensorError,)):
-        loaded = st_load(bytes(data))
+        with refusing("not a valid .safetensors file", (SafetensorError,)):
+            loaded = st_load(bytes(data))
     arrays = {}
     for t in tensors:
         a = loaded[t.key]
-        if a.dtype == np.float16:
+        if t.bfloat16:
+            a = bfloat16_to_float32(a)
+        elif a.dtype == np.float16:
             a = a.astype(np.float32)
         check_finite(t.key, a)
         arrays[t.key] = a
@@ -105,13 +123,10 @@ def _tensor_entry(key: object, entry: object, buffer: int) -> _Tensor:
     if not isinstance(dtype, str):
         raise WeightsFileError(f"tensor {key!r}: its dtype must be a string such as \"F32\"")
     if dtype not in _ST_DTYPES:
-        if dtype == "BF16":
-            raise WeightsFileError(f"tensor {key!r} is bfloat16: save float32, e.g. "
-                                   "save_file({k: v.float() for k, v in model.state_dict().items()}, ...)")
         if _ST_QUANTIZED.fullmatch(dtype):
             raise quantized(f"tensor {key!r} has dtype {dtype}")
-        raise WeightsFileError(f"tensor {key!r} has dtype {str(dtype)[:20]!r}: only float (F16, F32, F64), "
-                               "int and bool tensors are read")
+        raise WeightsFileError(f"tensor {key!r} has dtype {str(dtype)[:20]!r}: only float (F16, BF16, F32, "
+                               "F64), int and bool tensors are read")
     if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape) or len(shape) > 8:
         raise WeightsFileError(f"tensor {key!r}: shape must be a list of non-negative integers")
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)
@@ -125,4 +140,4 @@ def _tensor_entry(key: object, entry: object, buffer: int) -> _Tensor:
     if end - begin != nbytes:
         raise WeightsFileError(f"tensor {key!r}: shape {tuple(shape)} of {dtype} takes {nbytes:,} bytes, "
                                f"its data_offsets hold {end - begin:,}")
-    return _Tensor(key, np.dtype(_ST_DTYPES[dtype]), tuple(shape), begin, end)
+    return _Tensor(key, np.dtype(_ST_DTYPES[dtype]), tuple(shape), begin, end, bfloat16=dtype == "BF16")

@@ -171,7 +171,8 @@ class GradientProfile:
     """
 
     arch: str
-    log_norms: np.ndarray  # (T,) log10 ||d h_{T-1} / d h_t||_F
+    log_norms: np.ndarray  # (T,) log10 ||d h_{T-1} / d h_t||_F, in the order the cell read
+    # (a bidirectional model's backward direction: step s read token T-1-s)
     decay_rate: float  # decades per token back (slope of the fit)
     memory_span: int  # tokens back within SPAN_DECADES of the value at T-1
     memory_gate: str | None  # the memory path as written: "f", "z", "1 − f", "1"; None without one
@@ -179,6 +180,12 @@ class GradientProfile:
     weight_radius: float | None  # no memory path, one block: spectral radius of W_hh
     mean_tanh_slope: float | None  # no memory path: mean of 1 - h_t^2 (1: linear, 0: saturated)
     gate_log_product: np.ndarray | None  # memory path: (T, H) log10 prod_{k>t} path_k
+    reads_backward: bool = False  # a backward direction's: every (T, ...) array runs from the end
+
+    def in_time_order(self, a: np.ndarray | None) -> np.ndarray | None:
+        """One of this profile's per-step arrays (``log_norms``, ``step_norms``,
+        ``gate_log_product``, ``step_factors(log_norms)``) in the sequence's order, for drawing."""
+        return a[::-1] if a is not None and self.reads_backward else a
 
     @property
     def span_reaches_start(self) -> bool:
@@ -228,17 +235,23 @@ def memory_gate_text(cell: Cell) -> str | None:
 
 
 def gradient_profile(cell: Cell, x: np.ndarray, trace: Trace | None = None,
-                     layer: int | None = None, log_norms: np.ndarray | None = None) -> GradientProfile:
+                     layer: int | None = None, log_norms: np.ndarray | None = None,
+                     direction: int = 0) -> GradientProfile:
     """Run ``x`` (T, I) through ``cell`` (or take its ``trace``, if already read) and measure how
     its gradient vanishes, and why. For a stack, ``layer`` k measures d h^top_{T-1} / d h^(k)_t
     (through depth and time) and explains it with layer k's own memory path; None is the top.
-    ``log_norms``: that curve if already measured (``cells.jacobian_norms_by_layer``)."""
+    A bidirectional model's ``direction`` (0 forward, 1 backward) is measured in its own reading
+    order (``cells.jacobian_norms``). ``log_norms``: that curve if already measured
+    (``cells.jacobian_norms_by_layer``)."""
     trace = cell.forward(x) if trace is None else trace
-    log_norms = jacobian_norms(cell, trace, layer) if log_norms is None else log_norms  # (T,)
+    if log_norms is None:
+        log_norms = jacobian_norms(cell, trace, layer, direction=direction)  # (T,)
     layers = getattr(cell, "layers", None)
     if layers is not None:  # a stack: layer k's own cell and trace explain it
         k = len(layers) - 1 if layer is None else layer
         cell, trace = layers[k], trace.layers[k]
+        if isinstance(cell, tuple):  # both directions of a bidirectional layer: the one measured
+            cell, trace = cell[direction], trace[direction]
     path = cell.memory_path(trace)  # (T, H) or None
     W_hh = cell.params["weight_hh_l0"]
     return GradientProfile(
@@ -251,4 +264,5 @@ def gradient_profile(cell: Cell, x: np.ndarray, trace: Trace | None = None,
         weight_radius=spectral_radius(W_hh) if path is None and W_hh.shape[0] == W_hh.shape[1] else None,
         mean_tanh_slope=float(np.mean(1.0 - trace.h * trace.h)) if path is None else None,
         gate_log_product=None if path is None else running_gate_product(path),
+        reads_backward=direction == 1,
     )
