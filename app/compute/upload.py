@@ -58,15 +58,15 @@ WEIGHT_TYPES = ["npz", "safetensors", "keras", "pt", "pth", "ckpt"]
 SAVE_TORCH = """\
 # a PyTorch model (nn.LSTM / nn.GRU / nn.RNN, any num_layers, bidirectional or not, optionally
 # an nn.Embedding before it and an nn.Linear after it):
-from safetensors.torch import save_file
-save_file(model.state_dict(), "model.safetensors")
+from safetensors.torch import save_model  # save_model: tied weights (decoder = encoder) too
+save_model(model, "model.safetensors")
 """
 SAVE_TORCH_TOKENS = """\
 # with an embedding: its vocabulary (tokens in id order); a classifier: its class names too
 import json
-from safetensors.torch import save_file
-save_file(model.state_dict(), "model.safetensors",
-          metadata={"vocab": json.dumps(tokens), "labels": json.dumps(classes)})
+from safetensors.torch import save_model
+save_model(model, "model.safetensors",
+           metadata={"vocab": json.dumps(tokens), "labels": json.dumps(classes)})
 """
 SAVE_KERAS = """\
 # a Keras Sequential of LSTM / GRU / SimpleRNN layers, or Bidirectional ones (optionally an

@@ -35,6 +35,7 @@ WHAT_IS_READ = (
     ("`bidirectional=True`", "read", "both directions; the pages show either"),
     ("`nn.LSTM(proj_size=P)`", "read", "h is the projection, c keeps every unit"),
     ("`bias=False`", "read", "with zero biases, said"),
+    ("tied weights (`decoder.weight` is `encoder.weight`)", "read", "saved with `save_model`; said"),
     ("float16, bfloat16 weights", "read", "widened to float32 exactly"),
     ("keys under `module.` / `_orig_mod.` / `model.`", "read", "the wrapper's prefix stripped, said"),
     ("a head of other outputs than the vocabulary", "read", "a classifier: class names in metadata "

@@ -37,7 +37,7 @@ import torch
 from safetensors.torch import save_file
 sd = torch.load("model.pt", map_location="cpu", weights_only=True)
 sd = sd.get("state_dict", sd)  # a training checkpoint (Lightning's .ckpt) keeps it there
-save_file(sd, "model.safetensors")
+save_file({k: v.clone() for k, v in sd.items()}, "model.safetensors")  # clone: tied weights share memory
 """
 """The lines that turn a pickled state_dict (``torch.save(model.state_dict(), "model.pt")``, or a
 checkpoint holding one) into a ``.safetensors`` file gatescope reads."""

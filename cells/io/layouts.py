@@ -135,6 +135,9 @@ def model_parts(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any], kind:
                                    "(nn.Linear(bias=False)); save a zero bias beside it",
                                    fix=f'sd["{p}bias"] = torch.zeros(sd["{p}weight"].shape[0])\n{SAVE_LINE}')
         head = (rest.pop(f"{p}weight"), rest.pop(f"{p}bias"))
+        if embedding is not None and np.array_equal(head[0], embedding):
+            notes.append(f"the head's weight {p}weight equals the embedding {found[0]} (tied weights): "
+                         "read as both")
     params, more = _recurrent_params(rest, kind)
     arch = _arch_of(params, meta, rest.pop("arch", None), kind)
     if kind == NPZ:

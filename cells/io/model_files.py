@@ -46,9 +46,9 @@ MELODY_KIND = "melody"
 
 VOCAB_FIX = """\
 import json
-from safetensors.torch import save_file
+from safetensors.torch import save_model
 tokens = [...]  # the vocabulary, in id order (token 0 first)
-save_file(model.state_dict(), "model.safetensors", metadata={"vocab": json.dumps(tokens)})
+save_model(model, "model.safetensors", metadata={"vocab": json.dumps(tokens)})
 """
 """How to save a model with its vocabulary (a classifier adds "labels": json.dumps(classes))."""
 

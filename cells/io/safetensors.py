@@ -110,7 +110,21 @@ def load_safetensors(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
             a = a.astype(np.float32)
         check_finite(t.key, a)
         arrays[t.key] = a
-    return arrays, dict(meta)
+    return arrays, untie(arrays, meta)
+
+
+def untie(arrays: dict[str, np.ndarray], meta: Mapping[str, str]) -> dict[str, str]:
+    """Tied weights back under every name: ``safetensors.torch.save_model`` writes a tensor shared
+    by several names once and records each other name in the metadata (``{"encoder.weight":
+    "decoder.weight"}``: removed name -> kept name). Each such entry puts the kept array under the
+    removed name too (in ``arrays``); the metadata is returned without them."""
+    rest = {}
+    for key, value in meta.items():
+        if value in arrays and key not in arrays and _ST_KEY.fullmatch(key):
+            arrays[key] = arrays[value]
+        else:
+            rest[key] = value
+    return rest
 
 
 def _tensor_entry(key: object, entry: object, buffer: int) -> _Tensor:
