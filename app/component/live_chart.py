@@ -211,8 +211,11 @@ function player(host, gd) {
     slider.value = k;
     caption.innerHTML = p.spec.captions[k];  // made by the server, user text escaped
     showDiagrams(p, k);
+    // the next step interrupts this one's animation, and Plotly rejects an interrupted animation
+    // with no reason: an expected end, not an error
     if (gd) window.Plotly.animate(gd, [p.names[k]], {frame: {duration: 0, redraw: true},
-                                                 transition: {duration: 0}, mode: 'immediate'});
+                                                 transition: {duration: 0}, mode: 'immediate'})
+      .catch(reason => { if (reason !== undefined) throw reason; });
   };
   p.pause = () => { clearInterval(p.timer); p.timer = null; button.textContent = '▶ Play'; };
   p.play = () => {
