@@ -75,7 +75,7 @@ def test_stepping_the_scrubber_redraws_the_diagram_with_the_engine_s_numbers(pag
     open_page(page, f"{app_url}/?seq={quote(TEXT)}&arch={arch}&model={source}&unit={UNIT}", errors)
     assert_no_failure(page)
     if source == "random":  # the page says which random cell it reads with: the one built here
-        model = page.get_by_text("Model: ").inner_text()
+        model = page.get_by_text(re.compile(r"^Model: ")).inner_text()
         assert "64 units" in model and "seed 0" in model and "forget bias 1" in model, model
     rows = engine_rows(arch, source, TEXT, UNIT)
     box = page.locator(".gs-chart-box").filter(has=page.locator(".gs-diagram")).first

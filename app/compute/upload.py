@@ -58,7 +58,7 @@ WEIGHT_TYPES = ["npz", "safetensors", "keras", "pt", "pth", "ckpt"]
 SAVE_TORCH = """\
 # a PyTorch model (nn.LSTM / nn.GRU / nn.RNN, any num_layers, bidirectional or not, optionally
 # an nn.Embedding before it and an nn.Linear after it):
-from safetensors.torch import save_model  # save_model: tied weights (decoder = encoder) too
+from safetensors.torch import save_model  # save_model keeps tied weights (decoder = encoder) too
 save_model(model, "model.safetensors")
 """
 SAVE_TORCH_TOKENS = """\
