@@ -595,7 +595,7 @@ def test_a_pickled_checkpoint_is_refused_with_the_lines_that_convert_it():
     for fix in fixes:  # as lines to copy, the load first: from a .pt the model is not in memory
         lines = fix.splitlines()
         assert lines.index('sd = torch.load("model.pt", map_location="cpu", weights_only=True)') \
-            < next(k for k, line in enumerate(lines) if line.startswith("save_file(sd"))
+            < next(k for k, line in enumerate(lines) if line.startswith("save_file("))
     assert any("refused, so this page shows" in w.value and "trained" in w.value for w in at.warning)
     assert not at.exception and len(chart_specs(at)) == 3  # the page goes on with its own model
 

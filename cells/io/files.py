@@ -36,16 +36,16 @@ CONVERT_SNIPPET = """\
 import torch
 from safetensors.torch import save_file
 sd = torch.load("model.pt", map_location="cpu", weights_only=True)
-sd = sd.get("state_dict", sd)  # a training checkpoint (Lightning's .ckpt) keeps it there
-save_file({k: v.clone() for k, v in sd.items()}, "model.safetensors")  # clone: tied weights share memory
+sd = sd.get("state_dict", sd)  # a training checkpoint (.ckpt) keeps it there
+save_file({k: v.clone() for k, v in sd.items()}, "model.safetensors")  # clone: tied weights
 """
 """The lines that turn a pickled state_dict (``torch.save(model.state_dict(), "model.pt")``, or a
 checkpoint holding one) into a ``.safetensors`` file gatescope reads."""
 PICKLE_MESSAGE = (
     "this is a pickle (PyTorch's torch.save: .pt, .pth, .ckpt), which can run code when it is "
-    "loaded, so gatescope never opens one; load it yourself (weights_only=True refuses anything but "
-    "tensors; a whole model saved with torch.save(model) needs its class: save model.state_dict() "
-    "then) and save the state_dict as safetensors")
+    "loaded, so gatescope never opens one; load it yourself (weights_only=True loads tensors only; "
+    "a model saved whole with torch.save(model) needs its class: save its state_dict then) and save "
+    "it as safetensors")
 
 def sniff(data: bytes) -> str:
     """The kind of file ``data`` is, from its bytes: "npz", "safetensors", "keras" or "pickle"
