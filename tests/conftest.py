@@ -143,6 +143,10 @@ def new_page(browser, app_url, request) -> Iterator:
         return page
 
     yield make
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:  # the charts' states, for a wait that timed out
+        for page in pages:
+            print("charts on", e2e.chart_states(page))
     errors = [error for page in pages for error in e2e.js_errors(page)]
     for context in contexts:
         context.close()
@@ -153,3 +157,12 @@ def new_page(browser, app_url, request) -> Iterator:
 def page(new_page):
     """One page in a fresh browser context, 1400 x 1000."""
     return new_page()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the test item (``rep_call``): ``new_page`` reads whether the test
+    failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -197,3 +197,21 @@ def assert_no_failure(page) -> None:
     formula KaTeX could not typeset, or has had a JavaScript error, quoting each."""
     shown = failures(page)
     assert not shown, f"the page shows {len(shown)} failure(s): {shown}"
+
+
+CHART_STATES = """() => [...document.querySelectorAll('.gs-chart')].map(gd => {
+  const box = gd.parentElement, r = box.getBoundingClientRect();
+  return {drawn: !!gd._fullLayout, latest_drawn: gd.__shown === gd.__latest, pending: !!gd.__pending,
+          near: !!gd.__near, stale: box.classList.contains('gs-chart-stale'), top: Math.round(r.top),
+          width: Math.round(r.width), height: Math.round(r.height)};
+})"""
+"""What each chart on a page is doing (for a failed test's report): drawn at all, with its latest
+figure, one waiting to be drawn, counted as near the window, faded, and where its box is."""
+
+
+def chart_states(page) -> str:
+    """:data:`CHART_STATES` of ``page`` as text, or why it could not be read."""
+    try:
+        return f"{page.url}: {page.evaluate(CHART_STATES)}"
+    except Exception as exc:  # a closed or crashed page: say so, the test's own failure stands
+        return f"{page.url}: charts not readable ({exc})"

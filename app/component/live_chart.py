@@ -328,8 +328,10 @@ export default function ({ parentElement, data }) {
       window.Plotly.relayout(gd, {width});
     }).observe(host);
     // Drawn when near the window: a chart further down is drawn as it scrolls into view.
-    new IntersectionObserver(([entry]) => {
-      gd.__near = entry.isIntersecting;
+    // One callback can bring several entries (the box moved out and back in while a rerun laid
+    // out the page, the callback late on a busy machine): the last one is where the box is now.
+    new IntersectionObserver(entries => {
+      gd.__near = entries[entries.length - 1].isIntersecting;
       if (gd.__near && gd.__pending) draw(host, gd);
     }, {rootMargin: NEAR}).observe(host);
   }
