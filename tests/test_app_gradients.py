@@ -11,7 +11,6 @@ from streamlit.testing.v1 import AppTest
 
 import cells
 from app.charts.gradients import divergence_figure, gradient_figure, why_figure
-from app.charts.palette import CELL_COLOURS
 from app.view import sequence
 from app.view.state import DEFAULT_TEXT
 from cells.science.gradients import gradient_profile
@@ -31,9 +30,9 @@ ARCH_OF = {"RNN": "rnn", "LSTM": "lstm", "GRU": "gru"}  # each curve's cell: its
 def test_a_curve_takes_its_cells_colour_and_dash_whatever_its_label():
     fig = gradient_figure({"your upload": np.zeros(3), "bias 0": np.zeros(3)}, list("abc"), {},
                           archs={"your upload": "gru", "bias 0": "rnn"})
-    upload, rnn = fig.data[0], fig.data[1]
-    assert upload.line.color == CELL_COLOURS["gru"] and upload.line.dash == "solid"
-    assert rnn.line.color == CELL_COLOURS["rnn"] and rnn.line.dash == "dash"
+    upload, rnn = fig.data[0], fig.data[1]  # Okabe-Ito reddish purple, vermillion
+    assert upload.line.color == "#CC79A7" and upload.line.dash == "solid"
+    assert rnn.line.color == "#D55E00" and rnn.line.dash == "dash"
 
 
 def test_gradient_figure_has_one_named_curve_per_cell_with_its_values_and_span_marker():

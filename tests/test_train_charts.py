@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.charts.palette import CELL_COLOURS
 from app.charts.training import loss_figure, moving_average, smoothing_window
 
 
@@ -19,6 +18,9 @@ def test_moving_average_is_a_trailing_mean_with_a_short_start():
 def test_smoothing_window_is_a_fortieth_of_the_axis_and_at_least_one():
     assert smoothing_window(2000) == 50
     assert smoothing_window(5) == 1
+
+
+OKABE_ITO_BY_CELL = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#CC79A7"}  # vermillion, blue, purple
 
 
 def test_loss_figure_has_a_faint_and_a_bold_curve_per_cell_on_a_log_axis():
@@ -37,7 +39,7 @@ def test_loss_figure_has_a_faint_and_a_bold_curve_per_cell_on_a_log_axis():
         assert list(bold[name].x) == list(range(1, len(values) + 1))
         np.testing.assert_allclose(np.asarray(bold[name].y, float), smoothed[name])
         np.testing.assert_allclose(np.asarray(faint[name].y, float), np.where(values > 0, values, np.nan))
-        assert bold[name].line.color == faint[name].line.color == CELL_COLOURS[name.lower()]
+        assert bold[name].line.color == faint[name].line.color == OKABE_ITO_BY_CELL[name]
         assert bold[name].line.width > faint[name].line.width
     assert np.isnan(faint["LSTM"].y[2])  # an exact 0 cannot sit on a log axis: a gap
     assert bold["RNN"].line.dash == "dash" and bold["LSTM"].line.dash == "solid"

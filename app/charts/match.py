@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from app.charts.base import figure, plot_text, token_meta, token_ticks
-from app.charts.palette import GUIDE_COLOUR, MORE_COLOURS
+from app.charts.palette import GUIDE_COLOUR, OKABE_ITO
 from app.charts.text import LINE_WIDTH, text_grid
 
 ROW_PX = 26
@@ -25,8 +25,8 @@ TOKENS_PER_ROW = 16
 SPAN_COLOUR = "#D55E00"
 """The picked span's outline (Okabe-Ito vermilion)."""
 
-LINE_COLOURS = ("#0072B2", *MORE_COLOURS)
-"""One colour per unit drawn (Okabe-Ito)."""
+LINE_COLOURS = tuple(colour for colour in OKABE_ITO if colour != SPAN_COLOUR)
+"""One colour per unit drawn (Okabe-Ito, all but the span's)."""
 
 ON_SCALE = [[0.0, "rgba(0, 114, 178, 0.0)"], [1.0, "rgba(0, 114, 178, 0.6)"]]
 """How many selected units are on at a token: none, clear (the text stays readable in either

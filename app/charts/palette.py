@@ -1,6 +1,7 @@
-"""The app's colours for cells: one table, the Okabe-Ito palette (distinguishable with the common
-colour-vision deficiencies), the same colour for a cell on every chart; a cell without a memory
-path (the tanh RNN) is also dashed, so the charts read without colour."""
+"""The app's colours for cells: the Okabe-Ito palette (distinguishable with the common
+colour-vision deficiencies), handed out in the registry's order, so a cell has the same colour on
+every chart and a newly registered cell gets its own without touching this file; a cell without a
+memory path (the tanh RNN) is also dashed, so the charts read without colour."""
 
 from __future__ import annotations
 
@@ -8,20 +9,18 @@ import zlib
 
 import cells
 
-CELL_COLOURS = {"rnn": "#D55E00", "lstm": "#0072B2", "gru": "#CC79A7"}  # vermillion, blue, reddish purple
-"""The app's one table of cell colours, by registered cell name; other cells get one of
-:data:`MORE_COLOURS`. Chart builders draw curves labelled for people ("LSTM (yours)", "bias 0")
-and take, beside them, the cell each curve belongs to: colour and dash follow the cell."""
-MORE_COLOURS = ("#009E73", "#E69F00", "#56B4E9", "#F0E442", "#000000", "#999999")
+OKABE_ITO = ("#0072B2", "#CC79A7", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#999999")
+"""Blue, reddish purple, vermillion, bluish green, orange, sky blue, grey: Okabe-Ito's colours that
+read on the light and the dark theme (its yellow and black do not), in the order cells get them."""
 GUIDE_COLOUR = "#888888"  # reference lines: readable on light and dark backgrounds
 
 
 def cell_colour(arch: str) -> str:
-    """The colour of cell ``arch`` (a registered name), the same on every chart: from
-    :data:`CELL_COLOURS`, else one of :data:`MORE_COLOURS` fixed by the name."""
-    if arch in CELL_COLOURS:
-        return CELL_COLOURS[arch]
-    return MORE_COLOURS[zlib.crc32(arch.encode()) % len(MORE_COLOURS)]
+    """The colour of cell ``arch`` (a registered name), the same on every chart: the registry's
+    n-th cell gets the palette's n-th colour (the LSTM blue, the GRU purple, the RNN vermillion);
+    a name the registry does not hold gets one fixed by the name."""
+    index = cells.ARCHS.index(arch) if arch in cells.ARCHS else zlib.crc32(arch.encode())
+    return OKABE_ITO[index % len(OKABE_ITO)]
 
 
 def cell_dash(arch: str) -> str:
