@@ -20,7 +20,7 @@ HOSTILE = {
     "markdown and latex": "**bold** [x](javascript:alert(1)) $\\frac{1}{0}$ $$x$$ # title",
     "20k": "All work and no play. " * 910,
 }
-"""Inputs no page may fail on (the README's "The app's rules")."""
+"""Inputs no page may fail on (docs/architecture.md, "The app's rules")."""
 
 
 def run_app(query: dict[str, str] | None = None, timeout: float = 90) -> AppTest:

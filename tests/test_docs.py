@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import cells
 from app.compute import docs
+from cells.science.claims import claims_table, load_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKDOWN = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -88,6 +89,52 @@ def test_the_readmes_shipped_models_table_is_the_models_own_figures():
         figures = [float(cells.pretrained_meta(f"{arch}{suffix}")[key]) for arch in ("lstm", "gru", "rnn")]
         digits = 3 if key != "test_mse" else 4
         assert shown == [round(f, digits) for f in figures], first
+
+
+README_CLAIMS = {"NFG and NOAF hurt most": "Greff's ordering",
+                 "CIFG, NIG, NOG cost little": "CIFG, NIG and NOG",
+                 "CIFG ≈ LSTM": "CIFG ≈ LSTM", "MGU ≈ GRU": "MGU ≈ GRU",
+                 "forget bias 1 beats 0": "Forget-gate bias"}
+"""The README's claims (its first column begins so) and the Lab's claims they stand for."""
+README_SETTINGS = {2: "Bach chorales", 3: "fortunes, 64 units, 16M characters"}
+"""The README's claims columns and the Lab's settings they show."""
+
+
+def shown_in(number: str, measured: str) -> bool:
+    """Whether the README's ``number`` is one of the Lab's figures rounded to the digits shown (a
+    number shown without a sign stands for either sign)."""
+    number = number.replace("−", "-")
+    digits = len(number.split(".")[1])
+    figures = [float(x) for x in re.findall(r"[+-]?\d+\.\d+", measured)]
+    if number[0] in "+-":
+        return any(round(f, digits) == float(number) for f in figures)
+    return any(round(abs(f), digits) == float(number) for f in figures)
+
+
+def test_the_readmes_claims_table_is_the_labs_own_verdicts_and_figures():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lab = claims_table(load_claims())
+    checked = 0
+    for line in readme.splitlines():
+        columns = [c.strip() for c in line.strip("|").split("|")]
+        begins = [k for k in README_CLAIMS if columns[0].startswith(k)]
+        if not line.startswith("| ") or not begins:
+            continue
+        for column, setting in README_SETTINGS.items():
+            (claim,) = [c for c in lab if c.claim.startswith(README_CLAIMS[begins[0]])
+                        and c.setting.startswith(setting)]
+            verdict, _, numbers = columns[column].partition(":")
+            assert verdict.strip("* ") == claim.held, (columns[0], setting)
+            for number in re.findall(r"[+−-]?\d+\.\d+", numbers):
+                assert shown_in(number, claim.measured), (columns[0], setting, number, claim.measured)
+            checked += 1
+    assert checked == 2 * len(README_CLAIMS)
+
+
+def test_a_claims_figure_is_shown_only_when_the_lab_has_it_at_those_digits():
+    assert shown_in("+0.185", "NOAF +0.185") and shown_in("9.19", "MGU 9.186 ± 0.045")
+    assert not shown_in("-0.185", "NOAF +0.185") and not shown_in("9.20", "MGU 9.186")
+    assert shown_in("0.044", "better by -0.044")
 
 
 def test_doc_blocks_split_images_and_point_links_where_the_app_can_follow_them():
