@@ -32,26 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_render import WINDOW, text_of  # noqa: E402
+from bench_render import SCRUB_STEP, WINDOW, text_of  # noqa: E402
 from conftest import MAIN, launch_chromium, start_server, stop_server  # noqa: E402
 from e2e import DRAW_ALL  # noqa: E402
-
-STEP = """async ([x, withChart]) => {
-  const box = [...document.querySelectorAll('.gs-chart-box')].find(b => b.__player?.diagrams?.length
-                                                                   || b.__hiddenDiagrams);
-  const slider = box.__player.slider;
-  const gd = box.querySelector('.js-plotly-plot');
-  const step = Math.round(x * Number(slider.max));
-  const drawn = withChart ? new Promise(resolve => gd.once('plotly_afterplot', resolve)) : null;
-  const start = performance.now();
-  slider.value = step;
-  slider.dispatchEvent(new Event('input', {bubbles: true}));
-  if (drawn) await Promise.race([drawn, new Promise(r => setTimeout(r, 5000))]);
-  await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));  // painted
-  return performance.now() - start;
-}"""
-"""Milliseconds from moving a player's slider (to fraction ``x`` of its steps) to its chart (if
-``withChart``) redrawn and the page painted."""
 
 DIAGRAMS = """(show) => {
   const box = [...document.querySelectorAll('.gs-chart-box')].find(b => b.__player?.diagrams?.length
@@ -78,7 +61,7 @@ SPOTS = [0.1, 0.9, 0.3, 0.7, 0.5, 0.2, 0.8, 0.4, 0.6]
 
 def time_steps(page, steps: int, with_chart: bool) -> list[float]:
     """Seconds of ``steps`` + 1 slider moves, the first (after a change of page state) left out."""
-    ms = [page.evaluate(STEP, [SPOTS[k % len(SPOTS)], with_chart]) for k in range(steps + 1)]
+    ms = [page.evaluate(SCRUB_STEP, [SPOTS[k % len(SPOTS)], with_chart]) for k in range(steps + 1)]
     return [m / 1e3 for m in ms[1:]]
 
 

@@ -93,6 +93,30 @@ def test_the_scrubber_plays_and_steps_in_the_browser(page, app_url):
     assert_no_failure(page)
 
 
+def test_after_an_edit_the_scrubber_steps_the_new_readings_chart(page, app_url):
+    # plotly.js 4.1.1's Plotly.react drops a figure's frames when the config changes (it plots
+    # anew from the data alone): the scrubber's chart stopped stepping after every edit
+    page.goto(app_url)
+    page.wait_for_selector(BOX, timeout=60_000)
+    wait_for_charts(page, 3, len(page.locator(BOX).input_value()))
+    type_sequence(page, "a new reading")
+    wait_for_charts(page, 3, len("a new reading"))
+    slider = page.get_by_role("slider", name="Scrubber step", exact=True)
+    slider.scroll_into_view_if_needed()
+    slider.focus()
+    slider.press("End")
+    page.wait_for_function(f"() => ({CAPTION})().startsWith('step 12 of 12')", timeout=60_000)
+    frames = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].pop()
+                                        ._transitionData._frames.length""")
+    assert frames == len("a new reading")  # one frame a step, the new reading's
+    page.wait_for_function(  # the chart shows the last step's frame
+        """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')].pop();
+                   return JSON.stringify(gd.data[0].y)
+                     === JSON.stringify(gd._transitionData._frameHash['12'].data[0].y); }""",
+        timeout=60_000)
+    assert_no_failure(page)
+
+
 def test_a_shared_url_opens_the_same_sequence(page, app_url):
     page.goto(f"{app_url}/?seq=shared+view&arch=gru")
     page.wait_for_selector(BOX, timeout=60_000)

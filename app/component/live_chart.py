@@ -262,6 +262,10 @@ function drawPlayer(parentElement, spec) {
 // A played chart saves as PNG with the shown step's caption as its title (the caption is the
 // page's, above the chart): the toolbar's camera is replaced by one that adds it.
 function captionedExport(config, host) {
+  // the same config for the same options: a new one (a new function in it) makes Plotly.react
+  // plot the chart anew
+  const key = JSON.stringify(config);
+  if (host.__export?.key === key) return host.__export.config;
   const options = config.toImageButtonOptions || {};
   const save = gd => {
     const caption = host.__player.caption.innerHTML;
@@ -279,9 +283,11 @@ function captionedExport(config, host) {
         link.click();
       });
   };
-  return {...config, modeBarButtonsToRemove: ['toImage'], modeBarButtonsToAdd: [
+  const exported = {...config, modeBarButtonsToRemove: ['toImage'], modeBarButtonsToAdd: [
     {name: 'captioned-png', title: 'Download plot as a png', icon: window.Plotly.Icons.camera,
      click: save}]};
+  host.__export = {key, config: exported};
+  return exported;
 }
 
 function draw(host, gd) {
@@ -292,7 +298,11 @@ function draw(host, gd) {
     const fig = JSON.parse(data.figure);
     const layout = {...fig.layout, width: fig.layout.width || host.clientWidth};
     const config = data.player ? captionedExport(data.config, host) : data.config;
-    return Plotly.react(gd, {data: fig.data, layout, frames: fig.frames || [], config})
+    const frames = fig.frames || [];
+    return Plotly.react(gd, {data: fig.data, layout, frames, config})
+      // plotly.js 4.1.1: when the config changes, react plots anew from the data alone and the
+      // frames are lost (a player's chart would then not step): add them back
+      .then(() => gd._transitionData._frames.length === frames.length || Plotly.addFrames(gd, frames))
       .then(() => {
         if (data.player && gd.__latest === data) loadPlayer(host, gd, data.player, fig.frames);
         gd.__shown = data;  // drawn: the browser tests wait until every chart shows its __latest
