@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_render import SCRUB_STEP, WINDOW, text_of  # noqa: E402
+from bench_render import SCRUB_STEP, SPOTS, WINDOW, text_of  # noqa: E402
 from conftest import MAIN, launch_chromium, start_server, stop_server  # noqa: E402
 from e2e import DRAW_ALL  # noqa: E402
 
@@ -54,9 +54,6 @@ SCRIPT = """() => {
 }"""
 """Milliseconds of script a step of a player without a chart takes: its diagrams' numbers written
 into their SVGs (what the step costs before the browser lays out and paints)."""
-
-SPOTS = [0.1, 0.9, 0.3, 0.7, 0.5, 0.2, 0.8, 0.4, 0.6]
-"""Where successive steps go, as fractions of the steps: far apart, so every frame differs."""
 
 
 def time_steps(page, steps: int, with_chart: bool) -> list[float]:

@@ -140,6 +140,9 @@ chart (if ``withChart``) redrawn with that step's frame (Plotly's ``plotly_after
 animates to its frame, with no transition, so no ``plotly_animated`` event comes) and the page
 painted. Over 5,000 ms means the chart was never redrawn."""
 
+SPOTS = [0.1, 0.9, 0.3, 0.7, 0.5, 0.2, 0.8, 0.4, 0.6]
+"""Where successive slider moves go, as fractions of the steps: far apart, so every frame differs."""
+
 
 def time_scrubbing(moves: int, length: int = 100) -> list[float]:
     """Seconds from a move of the scrubber's step slider to the new step's frame being drawn."""
@@ -158,8 +161,7 @@ def time_scrubbing(moves: int, length: int = 100) -> list[float]:
             box.press("Control+Enter")
             page.wait_for_function(CHARTS_READY, arg={"count": 3, "T": len(text)}, timeout=120_000)
             page.locator(".gs-player-controls input").scroll_into_view_if_needed()
-            spots = [0.1, 0.9, 0.3, 0.7, 0.5, 0.2, 0.8, 0.4, 0.6]  # fractions of the steps
-            ms = [page.evaluate(SCRUB_STEP, [spots[k % len(spots)], True]) for k in range(moves)]
+            ms = [page.evaluate(SCRUB_STEP, [SPOTS[k % len(SPOTS)], True]) for k in range(moves)]
             browser.close()
     finally:
         stop_server(proc)

@@ -62,6 +62,12 @@ def test_typed_html_does_not_execute_and_shows_as_text(page, app_url):
 
 CAPTION = "() => [...document.querySelectorAll('.gs-player-caption')].pop().textContent"
 
+SHOWS_FRAME = """(name) => { const gd = [...document.querySelectorAll('.js-plotly-plot')].pop();
+                            const frame = gd._transitionData._frameHash[name];
+                            return !!frame && JSON.stringify(gd.data[0].y)
+                                              === JSON.stringify(frame.data[0].y); }"""
+"""Whether the scrubber's chart (the page's last) shows its frame ``name`` (a step)."""
+
 
 def test_the_scrubber_plays_and_steps_in_the_browser(page, app_url):
     sockets = []
@@ -84,11 +90,7 @@ def test_the_scrubber_plays_and_steps_in_the_browser(page, app_url):
     slider.press("ArrowRight")
     slider.press("ArrowRight")
     page.wait_for_function(f"() => ({CAPTION})().startsWith('step 2 of')", timeout=60_000)
-    page.wait_for_function(  # the chart shows step 2's frame (Plotly animates to it)
-        """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')].pop();
-                   return JSON.stringify(gd.data[0].y)
-                     === JSON.stringify(gd._transitionData._frameHash['2'].data[0].y); }""",
-        timeout=60_000)
+    page.wait_for_function(SHOWS_FRAME, arg="2", timeout=60_000)  # Plotly animates to step 2's frame
     assert requests == []  # all in the browser: nothing sent to the server
     assert_no_failure(page)
 
@@ -109,11 +111,7 @@ def test_after_an_edit_the_scrubber_steps_the_new_readings_chart(page, app_url):
     frames = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].pop()
                                         ._transitionData._frames.length""")
     assert frames == len("a new reading")  # one frame a step, the new reading's
-    page.wait_for_function(  # the chart shows the last step's frame
-        """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')].pop();
-                   return JSON.stringify(gd.data[0].y)
-                     === JSON.stringify(gd._transitionData._frameHash['12'].data[0].y); }""",
-        timeout=60_000)
+    page.wait_for_function(SHOWS_FRAME, arg="12", timeout=60_000)  # the last step's frame
     assert_no_failure(page)
 
 

@@ -304,7 +304,7 @@ function draw(host, gd) {
       // frames are lost (a player's chart would then not step): add them back
       .then(() => gd._transitionData._frames.length === frames.length || Plotly.addFrames(gd, frames))
       .then(() => {
-        if (data.player && gd.__latest === data) loadPlayer(host, gd, data.player, fig.frames);
+        if (data.player && gd.__latest === data) loadPlayer(host, gd, data.player, frames);
         gd.__shown = data;  // drawn: the browser tests wait until every chart shows its __latest
         if (gd.__latest === data) host.classList.remove(STALE_CLASS);
         host.querySelector('.ERROR_CLASS')?.remove();
